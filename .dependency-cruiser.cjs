@@ -1,0 +1,64 @@
+/**
+ * Import direction rules from ARCHITECTURE.md §3. `npm run lint` fails on a wrong arrow.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'nothing-imports-the-cli',
+      comment: 'Only main.ts may import cli.ts or main.ts (the process edge).',
+      severity: 'error',
+      from: { pathNot: '^src/main\\.ts$' },
+      to: { path: '^src/(main|cli)\\.ts$' },
+    },
+    {
+      name: 'targets-and-auth-are-independent',
+      severity: 'error',
+      from: { path: '^src/targets/' },
+      to: { path: '^src/auth/' },
+    },
+    {
+      name: 'auth-and-targets-are-independent',
+      severity: 'error',
+      from: { path: '^src/auth/' },
+      to: { path: '^src/targets/' },
+    },
+    {
+      name: 'listener-is-transport-only',
+      comment: 'listener/ gets its TLS and HTTP handlers passed in by server.ts.',
+      severity: 'error',
+      from: { path: '^src/listener/' },
+      to: { path: '^src/(tls|http|websocket|relay|targets|auth)/' },
+    },
+    {
+      name: 'relay-imports-nothing-above-it',
+      comment: 'relay/ sees two duplexes and a tap; errors and log only.',
+      severity: 'error',
+      from: { path: '^src/relay/' },
+      to: { path: '^src/', pathNot: '^src/(relay/|errors\\.ts$|log\\.ts$)' },
+    },
+    {
+      name: 'errors-and-log-are-leaves',
+      severity: 'error',
+      from: { path: '^src/(errors|log)\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'only-main-touches-yargs',
+      severity: 'error',
+      from: { pathNot: '^src/(main|cli)\\.ts$' },
+      to: { path: 'node_modules/yargs' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,147 @@
+/**
+ * The command line: websockify's positionals and flags as a yargs spec, turned into `CliArgs`. This file owns every
+ * option's name, alias, default and help text (the README flag table is checked against `--help` by a test). It
+ * never exits or prints: `main.ts` does that with what `parseCommandLine` returns.
+ */
+import yargs from 'yargs';
+import { DEFAULTS, type CliArgs } from './config.js';
+
+/** A command-line mistake: one line, for stderr, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** What the command line asks for. */
+export type CommandLine = { kind: 'run'; args: CliArgs } | { kind: 'help'; text: string } | { kind: 'version' };
+
+const USAGE = `Usage:
+  wsproxy [options] [source_addr:]source_port target_addr:target_port
+  wsproxy [options] [source_addr:]source_port unix:/path/to/target.sock
+  wsproxy --demo [options] [source_addr:]source_port
+
+One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
+over http:// and https://, and relays every WebSocket session to the target as binary frames.`;
+
+const EXAMPLES: [string, string][] = [
+  ['wsproxy --cert self.pem 6080 localhost:5900', 'noVNC at ws(s)://host:6080/websockify reaches the VNC server on :5900'],
+  ['wsproxy --demo 6080', 'built-in echo target and a self-signed certificate, to try it out'],
+  ['wsproxy --web /usr/share/novnc [::1]:6080 [2001:db8::1]:5900', 'serve noVNC and relay, IPv6 on both sides'],
+];
+
+/**
+ * The option spec. Numeric options are read as strings so that `resolveConfig` can say exactly what was wrong with
+ * them (yargs would turn `10s` into NaN).
+ */
+const OPTIONS = {
+  cert: { type: 'string', describe: `TLS certificate chain in PEM, may also hold the key [default: ${DEFAULTS.cert}]`, group: 'TLS:' },
+  key: { type: 'string', describe: 'TLS private key in PEM, if not inside --cert', group: 'TLS:' },
+  'key-password': { type: 'string', describe: 'passphrase of an encrypted --key (never logged)', group: 'TLS:' },
+  'ssl-only': { type: 'boolean', default: false, describe: 'refuse plain ws:// and http:// clients', group: 'TLS:' },
+  'state-dir': { type: 'string', describe: 'where the --demo certificate is kept [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
+  web: { type: 'string', describe: 'serve files from DIR on the same port (GET/HEAD; no listings, no dotfiles)', group: 'HTTP:' },
+  'file-only': { type: 'boolean', default: false, describe: 'accepted for websockify compatibility; listings are always off', group: 'HTTP:' },
+  'allow-origin': { type: 'string', array: true, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*'; same-host pages are always allowed", group: 'WebSocket:' },
+  'max-message-size': { type: 'string', default: DEFAULTS.maxMessageSize, describe: 'largest client message; bigger ones close the session with 1009', group: 'WebSocket:' },
+  'high-water-mark': { type: 'string', default: DEFAULTS.highWaterMark, describe: 'bytes buffered towards one side before the other side is paused', group: 'WebSocket:' },
+  'connect-timeout': { type: 'string', default: String(DEFAULTS.connectTimeoutSeconds), describe: 'seconds to connect to the target (all resolved addresses) before answering 504', group: 'Limits:' },
+  'handshake-timeout': { type: 'string', default: String(DEFAULTS.handshakeTimeoutSeconds), describe: 'seconds for first byte + TLS handshake + request headers', group: 'Limits:' },
+  'max-connections': { type: 'string', default: String(DEFAULTS.maxConnections), describe: 'open client connections at most; extra ones are closed', group: 'Limits:' },
+  'max-connections-per-ip': { type: 'string', default: String(DEFAULTS.maxConnectionsPerIp), describe: 'open connections per client address at most', group: 'Limits:' },
+  'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds SIGTERM/SIGINT waits for sessions to end before cutting them', group: 'Limits:' },
+  demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
+  verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
+  'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
+  help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
+  version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
+} as const;
+
+/** Every long option name the CLI accepts (for the README consistency test). */
+export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
+
+function buildParser(argv: readonly string[]) {
+  return yargs([...argv])
+    .scriptName('wsproxy')
+    .help(false)
+    .version(false)
+    .usage(USAGE)
+    .options(OPTIONS)
+    .example(EXAMPLES)
+    .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false, 'duplicate-arguments-array': false })
+    .strictOptions()
+    .exitProcess(false)
+    .wrap(Math.min(120, process.stdout.columns || 120))
+    .epilogue('Error codes, TLS, noVNC and Docker: see README.md.')
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      throw new UsageError(rephrase(msg ?? err?.message ?? 'invalid arguments'));
+    });
+}
+
+/** Turns yargs' messages into "what is wrong; how to fix it". */
+function rephrase(msg: string): string {
+  const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (unknown?.[1]) {
+    const names = unknown[1].split(', ').map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
+    return `unknown option ${names.join(', ')}; run 'wsproxy --help' for the list`;
+  }
+  const missing = /^Not enough arguments following: (.*)$/.exec(msg);
+  if (missing?.[1]) return `option --${missing[1]} needs a value; run 'wsproxy --help' for its meaning`;
+  return `${msg}; run 'wsproxy --help' for usage`;
+}
+
+function str(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return str(v[v.length - 1]);
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** Parses argv (without `node` and the script). Throws `UsageError` for anything yargs rejects. */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const parsed = buildParser(argv).parseSync();
+  if (parsed.help) return { kind: 'help', text: helpText() };
+  if (parsed.version) return { kind: 'version' };
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir'] as const) {
+    const v = parsed[name];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+      throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
+    }
+  }
+  const positionals = parsed._.map(String);
+  const extra = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
+  if (extra.length > 0) throw new UsageError(`wrapping a program ('-- ${extra[0]}') is not supported yet; start it yourself and give its address as the target`);
+  return {
+    kind: 'run',
+    args: {
+      positionals,
+      cert: str(parsed.cert),
+      key: str(parsed.key),
+      keyPassword: str(parsed['key-password']),
+      sslOnly: parsed['ssl-only'],
+      web: str(parsed.web),
+      fileOnly: parsed['file-only'],
+      verbose: parsed.verbose,
+      demo: parsed.demo,
+      stateDir: str(parsed['state-dir']),
+      allowOrigin: (parsed['allow-origin'] ?? []).map(String),
+      handshakeTimeout: str(parsed['handshake-timeout']) ?? '',
+      connectTimeout: str(parsed['connect-timeout']) ?? '',
+      maxMessageSize: str(parsed['max-message-size']) ?? '',
+      maxConnections: str(parsed['max-connections']) ?? '',
+      maxConnectionsPerIp: str(parsed['max-connections-per-ip']) ?? '',
+      highWaterMark: str(parsed['high-water-mark']) ?? '',
+      shutdownTimeout: str(parsed['shutdown-timeout']) ?? '',
+      logFormat: str(parsed['log-format']) ?? '',
+    },
+  };
+}
+
+/** The `--help` text. */
+export function helpText(): string {
+  let text = '';
+  buildParser([]).showHelp((s: string) => {
+    text = s;
+  });
+  return text;
+}

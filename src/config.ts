@@ -1,0 +1,299 @@
+/**
+ * The typed configuration every stage reads, and `resolveConfig`, which turns command-line values (`CliArgs`) into it.
+ * Validation happens here, once, with one-line messages that name the flag and the fix (`ConfigError`). Nothing here
+ * touches the network; file checks are limited to what a flag promises (a `--web` directory exists, a `--cert` that
+ * was given on purpose is a file).
+ */
+import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where the proxy listens. `host` undefined = every interface, dual-stack. */
+export type ListenAddress = { kind: 'tcp'; host: string | undefined; port: number };
+
+/** Where a session is relayed to. */
+export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** How targets are chosen: one fixed target, or the built-in demo echo service. */
+export type TargetSource = { kind: 'fixed'; target: Target } | { kind: 'demo' };
+
+/** TLS termination settings. */
+export interface TlsConfig {
+  /** PEM file with the certificate chain (and the key, unless `keyFile` is set). Absolute. */
+  readonly certFile: string;
+  /** Whether `certFile` was given on the command line (not the `self.pem` default). */
+  readonly certGiven: boolean;
+  readonly keyFile: string | undefined;
+  /** Passphrase of an encrypted key. Never logged. */
+  readonly keyPassword: string | undefined;
+  /** Refuse plain (non-TLS) clients. */
+  readonly sslOnly: boolean;
+  /** Make a self-signed certificate in `stateDir` when `certFile` is missing (the `--demo` start). */
+  readonly generateIfMissing: boolean;
+  /** Where generated state (the demo certificate) lives. */
+  readonly stateDir: string;
+}
+
+/** Resource limits and deadlines. Times in milliseconds, sizes in bytes. */
+export interface Limits {
+  /** One deadline for first byte + TLS handshake + request headers. */
+  readonly handshakeTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  /** Buffered bytes in one direction at which the other side is paused. */
+  readonly highWaterMark: number;
+  /** How long SIGTERM/close() waits for sessions before cutting them. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Everything `createServer` needs. Tests build it directly. */
+export interface Config {
+  readonly listen: ListenAddress;
+  readonly targets: TargetSource;
+  readonly tls: TlsConfig;
+  /** Absolute `--web` root, or undefined for the built-in pages. */
+  readonly webRoot: string | undefined;
+  /** Origins allowed besides the page's own host; `'*'` allows every origin. */
+  readonly allowOrigins: readonly string[];
+  readonly limits: Limits;
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
+}
+
+/** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
+export interface CliArgs {
+  readonly positionals: readonly string[];
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  readonly keyPassword: string | undefined;
+  readonly sslOnly: boolean;
+  readonly web: string | undefined;
+  readonly fileOnly: boolean;
+  readonly verbose: boolean;
+  readonly demo: boolean;
+  readonly stateDir: string | undefined;
+  readonly allowOrigin: readonly string[];
+  readonly handshakeTimeout: string;
+  readonly connectTimeout: string;
+  readonly maxMessageSize: string;
+  readonly maxConnections: string;
+  readonly maxConnectionsPerIp: string;
+  readonly highWaterMark: string;
+  readonly shutdownTimeout: string;
+  readonly logFormat: string;
+}
+
+/** Defaults shared by the CLI spec and code that builds `Config` directly. */
+export const DEFAULTS = {
+  cert: 'self.pem',
+  handshakeTimeoutSeconds: 10,
+  connectTimeoutSeconds: 10,
+  maxMessageSize: '16MiB',
+  maxConnections: 10000,
+  maxConnectionsPerIp: 256,
+  highWaterMark: '64KiB',
+  shutdownTimeoutSeconds: 10,
+} as const;
+
+/** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
+export class ConfigError extends Error {
+  readonly flag: string;
+  constructor(flag: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.flag = flag;
+  }
+}
+
+function parsePort(text: string, flag: string, allowZero: boolean): number {
+  if (!/^\d{1,5}$/.test(text)) throw new ConfigError(flag, `${flag}: '${text}' is not a port number (1-65535)`);
+  const port = Number(text);
+  if (port > 65535 || (port === 0 && !allowZero)) {
+    throw new ConfigError(flag, `${flag}: port ${port} is out of range (1-65535)`);
+  }
+  return port;
+}
+
+/**
+ * Splits `host:port`, `[v6]:port` or websockify's unbracketed `::1:port` (last colon wins). Returns the host without
+ * brackets. A string without a colon has no host.
+ */
+export function splitHostPort(text: string): { host: string | undefined; port: string } {
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    if (end < 0 || text[end + 1] !== ':') return { host: text, port: '' };
+    return { host: text.slice(1, end), port: text.slice(end + 2) };
+  }
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: undefined, port: text };
+  return { host: text.slice(0, colon), port: text.slice(colon + 1) };
+}
+
+/** Parses the `[source_addr:]source_port` positional. Port 0 picks a free port (tests, scripts). */
+export function parseListenAddress(text: string): ListenAddress {
+  const { host, port } = splitHostPort(text);
+  if (host !== undefined && host.length === 0) {
+    throw new ConfigError('source_port', `listen address '${text}' has an empty host; give a port alone to listen everywhere`);
+  }
+  if (host !== undefined && host.includes(':') && isIP(host) !== 6) {
+    throw new ConfigError('source_port', `listen address '${text}': '${host}' is not an IPv6 address`);
+  }
+  return { kind: 'tcp', host, port: parsePort(port, 'source_port', true) };
+}
+
+/** Parses the `target_addr:target_port` positional, or `unix:/path` for a unix socket. */
+export function parseTargetAddress(text: string): Target {
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length);
+    if (!path.startsWith('/')) throw new ConfigError('target', `target '${text}': give an absolute socket path, e.g. unix:/run/vnc.sock`);
+    return { kind: 'unix', path };
+  }
+  const { host, port } = splitHostPort(text);
+  if (host === undefined || host.length === 0) {
+    throw new ConfigError('target', `target '${text}' needs a host and a port, e.g. localhost:5900`);
+  }
+  if (host.includes(':') && isIP(host) !== 6) {
+    throw new ConfigError('target', `target '${text}': '${host}' is not an IPv6 address (write [2001:db8::1]:5900)`);
+  }
+  return { kind: 'tcp', host, port: parsePort(port, 'target', false) };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
+};
+
+/** Parses a byte size: `65536`, `64KiB`, `16m`, `1G` (binary units). */
+export function parseSize(text: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ConfigError(flag, `${flag}: '${text}' is not a size; write e.g. 65536, 64KiB or 16MiB`);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes < 1) throw new ConfigError(flag, `${flag}: the size must be at least 1 byte`);
+  return bytes;
+}
+
+/** Parses seconds (fractions allowed) into milliseconds; `0` only where `allowZero`. */
+export function parseSeconds(text: string, flag: string, allowZero = false): number {
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n) || (n === 0 && !allowZero)) {
+    throw new ConfigError(flag, `${flag}: '${text}' is not a ${allowZero ? '' : 'positive '}number of seconds`);
+  }
+  return Math.round(n * 1000);
+}
+
+function parseCount(text: string, flag: string): number {
+  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1) {
+    throw new ConfigError(flag, `${flag}: '${text}' is not a whole number of at least 1`);
+  }
+  return Number(text);
+}
+
+/** Normalises an `--allow-origin` entry to `scheme://host[:port]` (default ports dropped), or `*`/`null`. */
+export function normaliseOrigin(text: string): string {
+  const t = text.trim();
+  if (t === '*' || t === 'null') return t;
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    throw new ConfigError('--allow-origin', `--allow-origin: '${text}' is not an origin; write e.g. https://example.com:8443`);
+  }
+  if (url.pathname !== '/' || url.search || url.hash || url.username) {
+    throw new ConfigError('--allow-origin', `--allow-origin: '${text}' has a path or query; give only scheme://host[:port]`);
+  }
+  return url.origin.toLowerCase();
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Default state directory: `$XDG_STATE_HOME/wsproxy`, else `~/.local/state/wsproxy`. */
+export function defaultStateDir(env: Readonly<Record<string, string | undefined>>): string {
+  const base = env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state');
+  return join(base, 'wsproxy');
+}
+
+/**
+ * Validates and normalises command-line values. `cwd` resolves relative paths; `env` supplies the state directory
+ * default. Throws `ConfigError` with a one-line message.
+ */
+export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
+  const [source, target, ...rest] = args.positionals;
+  if (source === undefined) {
+    throw new ConfigError('source_port', 'missing the listen port: wsproxy [options] [source_addr:]source_port [target_addr:target_port]');
+  }
+  if (rest.length > 0) {
+    throw new ConfigError('target', `too many arguments ('${rest.join(' ')}'): give one listen address and one target`);
+  }
+  const listen = parseListenAddress(source);
+  let targets: TargetSource;
+  if (args.demo) {
+    if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
+    targets = { kind: 'demo' };
+  } else {
+    if (target === undefined) {
+      throw new ConfigError('target', 'missing the target: give target_addr:target_port (e.g. localhost:5900), or --demo for a built-in echo target');
+    }
+    targets = { kind: 'fixed', target: parseTargetAddress(target) };
+  }
+
+  const certGiven = args.cert !== undefined;
+  const certFile = resolve(cwd, args.cert ?? DEFAULTS.cert);
+  const keyFile = args.key === undefined ? undefined : resolve(cwd, args.key);
+  if (keyFile !== undefined && !isFile(keyFile)) {
+    throw new ConfigError('--key', `--key: '${keyFile}' is not a readable file; give the PEM private key that matches --cert`);
+  }
+  if (args.sslOnly && !args.demo && !isFile(certFile)) {
+    throw new ConfigError('--ssl-only', `--ssl-only: certificate '${certFile}' not found; make one with scripts/make-self-signed.sh or pass --cert FILE`);
+  }
+
+  let webRoot: string | undefined;
+  if (args.web !== undefined) {
+    webRoot = resolve(cwd, args.web);
+    let ok: boolean;
+    try {
+      ok = statSync(webRoot).isDirectory();
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError('--web', `--web: '${webRoot}' is not a directory; give the folder to serve (e.g. /usr/share/novnc)`);
+  }
+
+  const format = args.logFormat;
+  if (format !== 'text' && format !== 'json') {
+    throw new ConfigError('--log-format', `--log-format: '${format}' is not one of text, json`);
+  }
+
+  return {
+    listen,
+    targets,
+    tls: {
+      certFile,
+      certGiven,
+      keyFile,
+      keyPassword: args.keyPassword,
+      sslOnly: args.sslOnly,
+      generateIfMissing: args.demo && !certGiven,
+      stateDir: resolve(cwd, args.stateDir ?? defaultStateDir(env)),
+    },
+    webRoot,
+    allowOrigins: args.allowOrigin.flatMap((o) => o.split(/[\s,]+/)).filter((o) => o.length > 0).map(normaliseOrigin),
+    limits: {
+      handshakeTimeoutMs: parseSeconds(args.handshakeTimeout, '--handshake-timeout'),
+      connectTimeoutMs: parseSeconds(args.connectTimeout, '--connect-timeout'),
+      maxMessageBytes: parseSize(args.maxMessageSize, '--max-message-size'),
+      maxConnections: parseCount(args.maxConnections, '--max-connections'),
+      maxConnectionsPerIp: parseCount(args.maxConnectionsPerIp, '--max-connections-per-ip'),
+      highWaterMark: parseSize(args.highWaterMark, '--high-water-mark'),
+      shutdownTimeoutMs: parseSeconds(args.shutdownTimeout, '--shutdown-timeout', true),
+    },
+    log: { level: args.verbose ? 'debug' : 'info', format },
+  };
+}

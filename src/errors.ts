@@ -1,0 +1,94 @@
+/**
+ * Stable reason codes. Every refusal, dropped connection and session close carries one of these, in its log line and
+ * (for HTTP refusals) in the `X-Wsproxy-Reason` header. The README's error-code catalogue is checked against this list
+ * by a test, so a new code needs a README row.
+ */
+export const REASONS = {
+  // HTTP answers before any WebSocket exists.
+  BAD_REQUEST: { status: 400, text: 'The HTTP request is malformed.' },
+  HEADERS_TOO_LARGE: { status: 431, text: 'The request headers are larger than the server accepts.' },
+  METHOD_NOT_ALLOWED: { status: 405, text: 'Only GET and HEAD are served.' },
+  NOT_FOUND: { status: 404, text: 'No such file.' },
+  BAD_HANDSHAKE: { status: 400, text: 'The WebSocket handshake is invalid.' },
+  UNSUPPORTED_VERSION: { status: 426, text: 'Only WebSocket version 13 is supported.' },
+  SUBPROTOCOL_UNSUPPORTED: { status: 400, text: "None of the offered subprotocols is supported; offer 'binary' or none." },
+  ORIGIN_FORBIDDEN: { status: 403, text: 'The Origin of the page is not allowed to connect.' },
+  TARGET_REFUSED: { status: 502, text: 'The target refused the connection.' },
+  TARGET_UNREACHABLE: { status: 502, text: 'The target is unreachable.' },
+  TARGET_DNS: { status: 502, text: 'The target host name does not resolve.' },
+  TARGET_FAILED: { status: 502, text: 'Connecting to the target failed.' },
+  TARGET_TIMEOUT: { status: 504, text: 'Connecting to the target timed out.' },
+  SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
+  // Connections closed without an HTTP answer (nothing sensible can be said on that socket).
+  HANDSHAKE_TIMEOUT: { text: 'The client did not finish its handshake (first byte, TLS, request headers) in time.' },
+  TLS_HANDSHAKE_FAILED: { text: 'The TLS handshake failed.' },
+  TLS_NOT_CONFIGURED: { text: 'A TLS client arrived but no certificate is loaded.' },
+  PLAIN_REFUSED: { text: 'A plain (non-TLS) client arrived while --ssl-only is set.' },
+  CONNECTION_LIMIT: { text: 'The server is at --max-connections.' },
+  CONNECTION_LIMIT_PER_IP: { text: 'This client address is at --max-connections-per-ip.' },
+  CLIENT_ERROR: { text: 'The client connection failed before a request was read.' },
+  // How a relayed session ended, with the WebSocket close code sent to the client (if one could be sent).
+  TARGET_CLOSED: { closeCode: 1000, text: 'The target closed the connection.' },
+  CLIENT_CLOSED: { text: 'The client closed the WebSocket; its own close code is logged.' },
+  CLIENT_GONE: { closeCode: 1006, text: 'The client connection dropped without a close frame.' },
+  TEXT_FRAME: { closeCode: 1003, text: 'The client sent a text frame; only binary frames are relayed.' },
+  MESSAGE_TOO_BIG: { closeCode: 1009, text: 'The client sent a message larger than --max-message-size.' },
+  PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
+  TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
+  SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
+} as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
+
+/** A stable reason code from {@link REASONS}. */
+export type ReasonCode = keyof typeof REASONS;
+
+/** Reason codes that are answered with an HTTP status. */
+export type HttpReasonCode = {
+  [K in ReasonCode]: (typeof REASONS)[K] extends { status: number } ? K : never;
+}[ReasonCode];
+
+/** The HTTP status a reason code maps to, if it is answered over HTTP. */
+export function httpStatusOf(code: ReasonCode): number | undefined {
+  const entry = REASONS[code];
+  return 'status' in entry ? entry.status : undefined;
+}
+
+/** Whether a reason code is answered with an HTTP status. */
+export function isHttpReason(code: ReasonCode): code is HttpReasonCode {
+  return 'status' in REASONS[code];
+}
+
+/** The WebSocket close code a reason code maps to, if it has a fixed one. */
+export function closeCodeOf(code: ReasonCode): number | undefined {
+  const entry = REASONS[code];
+  return 'closeCode' in entry ? entry.closeCode : undefined;
+}
+
+/**
+ * The one error type wsproxy raises on purpose. `code` is stable and machine-readable; `message` is for people and
+ * never contains a secret.
+ */
+export class ProxyError extends Error {
+  readonly code: ReasonCode;
+
+  constructor(code: ReasonCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? REASONS[code].text, options);
+    this.name = 'ProxyError';
+    this.code = code;
+  }
+
+  /** HTTP status for this error, when it is answered before the upgrade. */
+  get httpStatus(): number | undefined {
+    return httpStatusOf(this.code);
+  }
+
+  /** WebSocket close code for this error, when it ends a session. */
+  get closeCode(): number | undefined {
+    return closeCodeOf(this.code);
+  }
+}
+
+/** The `code` property of a Node system error (`ECONNREFUSED`, …), if there is one. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}

@@ -1,0 +1,37 @@
+/**
+ * The built-in pages (when no `--web` is given): `web/` from the package, plus `/wsproxy/info.json`, which tells the
+ * page the certificate's fingerprint, names and expiry, and whether the demo echo target is running. Nothing in the
+ * answer comes from the request, so the page cannot be made to show attacker text.
+ */
+import { realpathSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { SECURITY_HEADERS } from './headers.js';
+
+/** The package's `web/` directory (compiled code lives in dist/src/http/). */
+export const BUILTIN_WEB_ROOT = realpathSync(fileURLToPath(new URL('../../../web/', import.meta.url)));
+
+/** Path of the info document. */
+export const INFO_PATH = '/wsproxy/info.json';
+
+/** What the built-in page is told. */
+export interface BuiltinInfo {
+  readonly version: string;
+  readonly demo: boolean;
+  readonly websocketPath: string;
+  readonly certificate:
+    | { readonly loaded: true; readonly fingerprint256: string; readonly subject: string; readonly names: readonly string[]; readonly validTo: string }
+    | { readonly loaded: false };
+}
+
+/** Sends the info document. */
+export function sendInfo(res: ServerResponse, info: BuiltinInfo, method: string): void {
+  const body = JSON.stringify(info);
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+    ...SECURITY_HEADERS,
+  });
+  res.end(method === 'HEAD' ? undefined : body);
+}

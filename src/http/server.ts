@@ -1,0 +1,108 @@
+/**
+ * The HTTP stage: one `http.Server` for plain clients and one `https.Server` for TLS clients, both fed sockets by the
+ * listener (`emit('connection')`), neither listening itself. Ordinary requests get static files or the built-in page;
+ * parser errors get 400/431 through `reject()`. Upgrades are passed to the handler `server.ts` gives.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { Limits } from '../config.js';
+import type { ConnectionContext } from '../context.js';
+import { errnoCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { BUILTIN_WEB_ROOT, INFO_PATH, sendInfo, type BuiltinInfo } from './builtin.js';
+import { reject } from './reject.js';
+import { resolveStaticPath, serveStatic } from './static.js';
+import type { SecureContextOptions } from 'node:tls';
+
+/** The two servers of the HTTP stage. */
+export interface HttpServers {
+  readonly plain: HttpServer;
+  readonly secure: HttpsServer;
+}
+
+/** Node's HTTP limits, set on both servers. The first request's headers are also under the handshake deadline. */
+function httpOptions(limits: Limits) {
+  return {
+    headersTimeout: limits.handshakeTimeoutMs,
+    requestTimeout: Math.max(30_000, limits.handshakeTimeoutMs),
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 16 * 1024,
+    // How often Node checks the two timeouts above (its default, 30 s, would let a slow client linger).
+    connectionsCheckingInterval: Math.min(1_000, limits.handshakeTimeoutMs),
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+  } as const;
+}
+
+/** Creates both servers with the same limits. `tls` holds the TLS profile (and certificate, once loaded). */
+export function createHttpServers(limits: Limits, tls: SecureContextOptions & { honorCipherOrder: boolean }): HttpServers {
+  const plain = createHttpServer(httpOptions(limits));
+  const secure = createHttpsServer({
+    ...httpOptions(limits),
+    ...tls,
+    // The listener's deadline covers the handshake; this is a backstop with the same value.
+    handshakeTimeout: limits.handshakeTimeoutMs,
+    ALPNProtocols: ['http/1.1'],
+  });
+  return { plain, secure };
+}
+
+/** What request routing needs. */
+export interface RequestDeps {
+  readonly webRootReal: string | undefined;
+  readonly info: () => BuiltinInfo;
+}
+
+/** Serves one ordinary (non-upgrade) request. */
+export async function handleRequest(req: IncomingMessage, res: ServerResponse, conn: ConnectionContext | undefined, deps: RequestDeps, log: Logger): Promise<void> {
+  const method = req.method ?? '';
+  const rawUrl = req.url ?? '/';
+  const path = rawUrl.split('?')[0] ?? '/';
+  const fields = { method, path };
+  const rlog = conn?.log ?? log;
+  if (method !== 'GET' && method !== 'HEAD') {
+    reject(res, 'METHOD_NOT_ALLOWED', { headers: { Allow: 'GET, HEAD' }, log: rlog, fields });
+    return;
+  }
+  const mapped = resolveStaticPath(path);
+  if (!mapped.ok) {
+    if (mapped.status === 400) reject(res, 'BAD_REQUEST', { message: 'The request path is malformed.', log: rlog, fields });
+    else reject(res, 'NOT_FOUND', { log: rlog, fields });
+    return;
+  }
+  let status: number;
+  if (deps.webRootReal !== undefined) {
+    status = await serveStatic(res, deps.webRootReal, mapped.segments, method);
+  } else if (path === INFO_PATH) {
+    sendInfo(res, deps.info(), method);
+    status = 200;
+  } else {
+    status = await serveStatic(res, BUILTIN_WEB_ROOT, mapped.segments, method);
+  }
+  rlog.debug('http request', { ...fields, status, scheme: conn?.tls ? 'https' : 'http' });
+}
+
+/**
+ * Answers what the HTTP parser rejected: 431 for oversized headers, 400 for the rest; a reset or timed-out client is
+ * just closed. Adding a 'clientError' listener makes us responsible for closing the socket (Node docs).
+ */
+export function handleClientError(err: Error, socket: Duplex, log: Logger): void {
+  const code = errnoCode(err) ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
+    log.debug('client connection failed', { reason: 'CLIENT_ERROR', error: code || err.message });
+    socket.destroy();
+    return;
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') {
+    log.debug('client too slow sending its request', { reason: 'HANDSHAKE_TIMEOUT' });
+    socket.destroy();
+    return;
+  }
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    reject(socket, 'HEADERS_TOO_LARGE', { log, fields: { error: code }, quiet: true });
+    return;
+  }
+  reject(socket, 'BAD_REQUEST', { log, fields: { error: code || err.message }, quiet: true });
+}

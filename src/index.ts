@@ -1,0 +1,14 @@
+/**
+ * wsproxy as a library: build a `Config` (or use `resolveConfig` on command-line style values), then
+ * `createServer(config, { logger }).listen()`. Nothing here reads argv, exits the process or installs signal handlers.
+ */
+export { createServer } from './server.js';
+export type { ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server.js';
+export { ConfigError, DEFAULTS, resolveConfig } from './config.js';
+export type { CliArgs, Config, Limits, ListenAddress, Target, TargetSource, TlsConfig } from './config.js';
+export { ProxyError, REASONS } from './errors.js';
+export type { ReasonCode } from './errors.js';
+export { createLogger, silentLogger } from './log.js';
+export type { LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
+export type { RequestContext, Resolution, TargetResolver } from './targets/types.js';
+export type { CloseInfo, RelayTap } from './relay/relay.js';

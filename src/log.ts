@@ -1,0 +1,94 @@
+/**
+ * A small structured logger: one line per event, text (`key=value`) or JSON. Per-connection children carry the
+ * connection id, peer and scheme on every line. Values under secret-looking keys, and `token=`/`password=` query
+ * parameters inside URLs, are redacted before anything is written.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** What every module logs through. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger whose lines all carry `fields` too. */
+  child(fields: LogFields): Logger;
+  /** Whether lines at `level` are written (to skip building costly fields). */
+  enabled(level: LogLevel): boolean;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|key_?password/i;
+const SECRET_QUERY = /([?&](?:token|password|pass|secret|key)=)[^&#\s]*/gi;
+
+/** Replaces secret query parameter values in a URL or path with `***`. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1***');
+}
+
+function redactValue(key: string, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (SECRET_KEY.test(key) && !key.endsWith('_hash')) return '***';
+  if (typeof value === 'string') return redactUrl(value);
+  if (value instanceof Error) return redactUrl(value.message);
+  return value;
+}
+
+function formatText(value: unknown): string {
+  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined';
+  return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+/** Where log lines go: anything with a `write(string)`. */
+export interface LogSink {
+  write(line: string): unknown;
+}
+
+/** Options for {@link createLogger}. */
+export interface LoggerOptions {
+  level: LogLevel;
+  format: 'text' | 'json';
+  sink: LogSink;
+  /** Clock, for tests that compare lines. */
+  now?: () => Date;
+}
+
+/** Builds a logger writing one line per call to `sink`. */
+export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
+  const threshold = LEVELS[options.level];
+  const now = options.now ?? (() => new Date());
+  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    if (LEVELS[level] < threshold) return;
+    const all: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries({ ...bound, ...fields })) {
+      const r = redactValue(k, v);
+      if (r !== undefined) all[k] = r;
+    }
+    const time = now().toISOString();
+    if (options.format === 'json') {
+      options.sink.write(JSON.stringify({ time, level, msg: redactUrl(msg), ...all }) + '\n');
+    } else {
+      const kv = Object.entries(all).map(([k, v]) => `${k}=${formatText(v)}`);
+      options.sink.write([time, level.toUpperCase().padEnd(5), redactUrl(msg), ...kv].join(' ') + '\n');
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => createLogger(options, { ...bound, ...fields }),
+    enabled: (level) => LEVELS[level] >= threshold,
+  };
+}
+
+/** A logger that drops everything (library default when the caller passes none). */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+  enabled: () => false,
+};

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * The process edge: argv → CLI → config → server → listen; signals; one-line fatal errors. The only module that
+ * prints directly, exits, or touches process-wide state.
+ */
+import { readFileSync } from 'node:fs';
+import { parseCommandLine, helpText, UsageError } from './cli.js';
+import { ConfigError, resolveConfig } from './config.js';
+import { errnoCode } from './errors.js';
+import { createLogger } from './log.js';
+import { createServer } from './server.js';
+
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`wsproxy: ${message}\n`);
+  process.exit(code);
+}
+
+function listenHint(err: unknown, where: string): string {
+  switch (errnoCode(err)) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: the address is in use; stop the other program or choose another port`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied; use a port above 1023 or grant CAP_NET_BIND_SERVICE`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: no interface has that address; check the listen address`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${where}: the host name does not resolve`;
+    default:
+      return `cannot listen on ${where}: ${(err as Error).message}`;
+  }
+}
+
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = parseCommandLine(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) fail(err.message, EXIT_USAGE);
+    throw err;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(helpText() + '\n');
+    return;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(version() + '\n');
+    return;
+  }
+  let config;
+  try {
+    config = resolveConfig(command.args, process.cwd(), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
+    throw err;
+  }
+
+  const log = createLogger({ level: config.log.level, format: config.log.format, sink: process.stderr });
+  const server = createServer(config, { logger: log, version: version() });
+  const where = `${config.listen.host ?? '*'}:${config.listen.port}`;
+  try {
+    await server.listen();
+  } catch (err) {
+    fail(listenHint(err, where), EXIT_FAILURE);
+  }
+  for (const a of server.addresses()) {
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : host;
+    log.info('listening', {
+      address: `${host}:${a.port}`,
+      ws: `ws://${shown}:${a.port}/websockify`,
+      wss: server.certificate() ? `wss://${shown}:${a.port}/websockify` : 'off (no certificate)',
+      page: `http://${shown}:${a.port}/`,
+      target: config.targets.kind === 'demo' ? 'built-in echo (--demo)' : undefined,
+    });
+  }
+  const cert = server.certificate();
+  if (cert) log.info('certificate', { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo });
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn('second signal: exiting now', { signal });
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    log.info('shutting down', { signal, sessions: server.stats().activeSessions });
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+// A bug that escapes every handler: one line (no secrets, no stack unless asked) and a non-zero exit.
+process.on('uncaughtException', (err) => {
+  process.stderr.write(`wsproxy: internal error: ${err.message}${process.env['WSPROXY_DEBUG'] ? `\n${err.stack ?? ''}` : ''}\n`);
+  process.exit(70);
+});
+
+main().catch((err: unknown) => fail(`internal error: ${(err as Error).message}`, EXIT_FAILURE));

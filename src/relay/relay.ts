@@ -1,0 +1,228 @@
+/**
+ * The pump: WebSocket ⇄ TCP with backpressure both ways.
+ *
+ * - Every read from the target becomes one binary message. When the bytes handed to the WebSocket but not yet flushed
+ *   to the client's socket pass the high-water mark, the target is paused until they drain.
+ * - Every binary message is written to the target. When the target's write buffer is full (`write()` returns false),
+ *   the WebSocket is paused (no more frames are read) until the target drains.
+ * - Close semantics: target EOF → queued data, then 1000 "Target closed"; client close → every byte received before
+ *   the close frame reaches the target, then the target gets EOF; target error → 1011; text frame → 1003; a message
+ *   over the size limit → 1009 (ws checks the frame header, nothing is buffered).
+ */
+import type { Socket } from 'node:net';
+import type { RawData, WebSocket } from 'ws';
+import { closeCodeOf, type ReasonCode } from '../errors.js';
+
+/** How a session ended. */
+export interface CloseInfo {
+  readonly reason: ReasonCode;
+  /** Close code sent to or received from the client (1006 when the connection just dropped). */
+  readonly closeCode: number;
+  readonly bytesFromClient: number;
+  readonly bytesToClient: number;
+  readonly durationMs: number;
+  /** Error text of the side that failed, if one did (never contains payload). */
+  readonly detail?: string;
+}
+
+/** Optional observer of the byte stream (recording, traffic traces). Called on the hot path: keep it cheap. */
+export interface RelayTap {
+  onClientData?(chunk: Buffer, ms: number): void;
+  onTargetData?(chunk: Buffer, ms: number): void;
+  onClose?(info: CloseInfo): void;
+}
+
+/** Live numbers of one session. */
+export interface RelayStats {
+  readonly bytesFromClient: number;
+  readonly bytesToClient: number;
+  /** Bytes accepted from the target and not yet flushed to the client socket. */
+  readonly bufferedToClient: number;
+  /** Bytes written towards the target and not yet flushed. */
+  readonly bufferedToTarget: number;
+  /** Bytes read from the target socket that the relay has not taken yet. */
+  readonly unreadFromTarget: number;
+  readonly targetPaused: boolean;
+  readonly clientPaused: boolean;
+}
+
+// ws error codes that are the client's fault, and what we call them.
+const WS_ERROR_REASONS: Record<string, ReasonCode> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'MESSAGE_TOO_BIG',
+};
+
+const TEXT_FRAME_CLOSE = 'Text frames are not supported';
+// After the client is gone and the target got EOF, how long the target may take to close its side.
+const TARGET_LINGER_MS = 10_000;
+
+/** Relays one session; `done` settles once both sides are closed. */
+export class Relay {
+  private bytesFromClient = 0;
+  private bytesToClient = 0;
+  private inFlightToClient = 0;
+  private targetPaused = false;
+  private clientPaused = false;
+  private reason: ReasonCode | undefined;
+  private closeCode = 1006;
+  private detail: string | undefined;
+  private wsClosed = false;
+  private targetClosed = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private readonly started = performance.now();
+  private resolveDone!: (info: CloseInfo) => void;
+  /** Settles when the client connection and the target socket are both closed. */
+  readonly done: Promise<CloseInfo> = new Promise((resolve) => (this.resolveDone = resolve));
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly target: Socket,
+    private readonly highWaterMark: number,
+    private readonly tap?: RelayTap,
+  ) {
+    target.on('data', this.targetOnData);
+    target.on('end', this.targetOnEnd);
+    target.on('error', this.targetOnError);
+    target.on('close', this.targetOnClose);
+    target.on('drain', this.targetOnDrain);
+    ws.on('message', this.wsOnMessage);
+    ws.on('error', this.wsOnError);
+    ws.on('close', this.wsOnClose);
+    target.resume();
+  }
+
+  /** Current counters and buffer levels. */
+  stats(): RelayStats {
+    return {
+      bytesFromClient: this.bytesFromClient,
+      bytesToClient: this.bytesToClient,
+      bufferedToClient: this.inFlightToClient,
+      bufferedToTarget: this.target.writableLength,
+      unreadFromTarget: this.target.readableLength,
+      targetPaused: this.targetPaused,
+      clientPaused: this.clientPaused,
+    };
+  }
+
+  /** Ends the session from the server side (shutdown): close `code` to the client, EOF to the target. */
+  close(reason: ReasonCode, code: number, text: string): void {
+    this.finish(reason, code, text);
+  }
+
+  /** Cuts both sides at once (shutdown deadline passed). */
+  terminate(): void {
+    this.reason ??= 'SERVER_SHUTDOWN';
+    this.ws.terminate();
+    this.target.destroy();
+  }
+
+  private readonly targetOnData = (chunk: Buffer): void => {
+    if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return; // client gone: discard until the target closes
+    const n = chunk.length;
+    this.bytesToClient += n;
+    this.tap?.onTargetData?.(chunk, performance.now() - this.started);
+    this.inFlightToClient += n;
+    this.ws.send(chunk, { binary: true }, () => {
+      this.inFlightToClient -= n;
+      if (this.targetPaused && this.inFlightToClient < this.highWaterMark) {
+        this.targetPaused = false;
+        this.target.resume();
+      }
+    });
+    if (this.inFlightToClient >= this.highWaterMark && !this.targetPaused) {
+      this.targetPaused = true;
+      this.target.pause();
+    }
+  };
+
+  private readonly wsOnMessage = (data: RawData, isBinary: boolean): void => {
+    if (this.reason !== undefined) return; // closing: nothing more goes to the target
+    if (!isBinary) {
+      this.finish('TEXT_FRAME', 1003, TEXT_FRAME_CLOSE);
+      return;
+    }
+    const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    this.bytesFromClient += chunk.length;
+    this.tap?.onClientData?.(chunk, performance.now() - this.started);
+    if (!this.target.write(chunk) && !this.clientPaused) {
+      this.clientPaused = true;
+      this.ws.pause();
+    }
+  };
+
+  private readonly targetOnDrain = (): void => {
+    if (this.clientPaused) {
+      this.clientPaused = false;
+      this.ws.resume();
+    }
+  };
+
+  private readonly targetOnEnd = (): void => {
+    // 'end' follows the last 'data': everything the target sent is queued on the WebSocket before the close frame.
+    this.finish('TARGET_CLOSED', 1000, 'Target closed');
+  };
+
+  private readonly targetOnError = (err: Error): void => {
+    this.detail ??= (err as NodeJS.ErrnoException).code ?? err.message;
+    this.finish('TARGET_ERROR', 1011, 'Target connection failed');
+    this.target.destroy();
+  };
+
+  private readonly targetOnClose = (): void => {
+    this.targetClosed = true;
+    clearTimeout(this.lingerTimer);
+    // Closed without EOF or error (destroyed): the session cannot go on.
+    this.finish('TARGET_ERROR', 1011, 'Target connection closed');
+    this.settle();
+  };
+
+  private readonly wsOnError = (err: Error): void => {
+    // ws has already sent the matching close frame (1002, 1007, 1009, …); 'close' follows.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    this.detail ??= code || err.message;
+    if (this.reason !== undefined) return;
+    this.reason = WS_ERROR_REASONS[code] ?? (code.startsWith('WS_ERR_') ? 'PROTOCOL_ERROR' : 'CLIENT_GONE');
+    this.closeCode = closeCodeOf(this.reason) ?? 1006;
+  };
+
+  private readonly wsOnClose = (code: number): void => {
+    this.wsClosed = true;
+    if (this.reason === undefined) {
+      this.reason = code === 1006 ? 'CLIENT_GONE' : 'CLIENT_CLOSED';
+      this.closeCode = code;
+    }
+    if (this.clientPaused) {
+      this.clientPaused = false; // nothing more will come from the client
+    }
+    // Every message before the close frame has been written; end() flushes them, then sends EOF.
+    if (!this.targetClosed) {
+      this.target.end();
+      if (this.targetPaused) this.target.resume(); // keep reading (and discarding) so the target's close arrives
+      this.lingerTimer = setTimeout(() => this.target.destroy(), TARGET_LINGER_MS);
+      this.lingerTimer.unref();
+    }
+    this.settle();
+  };
+
+  /** Starts the end of the session once; later causes do not overwrite the first. */
+  private finish(reason: ReasonCode, code: number, text: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.closeCode = code;
+    if (!this.wsClosed && this.ws.readyState === this.ws.OPEN) this.ws.close(code, text);
+    if (reason !== 'TARGET_CLOSED' && reason !== 'TARGET_ERROR' && !this.targetClosed) this.target.end();
+  }
+
+  private settle(): void {
+    if (!this.wsClosed || !this.targetClosed) return;
+    const info: CloseInfo = {
+      reason: this.reason ?? 'CLIENT_GONE',
+      closeCode: this.closeCode,
+      bytesFromClient: this.bytesFromClient,
+      bytesToClient: this.bytesToClient,
+      durationMs: Math.round(performance.now() - this.started),
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
+    };
+    this.tap?.onClose?.(info);
+    this.resolveDone(info);
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Wires the stages of ARCHITECTURE.md §1 for one listener: accept (caps) → sniff (deadline) → TLS or plain → HTTP →
+ * upgrade → relay. Tracks connections and sessions so `close()` can drain them. Below this file nothing reads argv,
+ * exits the process or installs signal handlers.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { realpathSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { ensureSelfSignedPem } from './certs/self-signed.js';
+import type { Config } from './config.js';
+import type { ConnectionContext } from './context.js';
+import { errnoCode } from './errors.js';
+import type { BuiltinInfo } from './http/builtin.js';
+import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
+import { ConnectionGate, listenOn } from './listener/listen.js';
+import { sniffTransport } from './listener/sniff.js';
+import { silentLogger, type Logger } from './log.js';
+import type { RelayStats } from './relay/relay.js';
+import { startDemoEcho } from './targets/demo-echo.js';
+import { fixedTarget } from './targets/fixed.js';
+import type { TargetResolver } from './targets/types.js';
+import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
+import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
+
+/** Options for {@link createServer} besides the config. */
+export interface ServerDeps {
+  readonly logger?: Logger;
+  /** Package version shown on the built-in page. */
+  readonly version?: string;
+}
+
+/** A snapshot of one relaying session. */
+export interface SessionSnapshot extends RelayStats {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly scheme: 'ws' | 'wss';
+  readonly target: string;
+  readonly startedAt: string;
+}
+
+/** Counters since start. */
+export interface ServerStats {
+  readonly openConnections: number;
+  readonly activeSessions: number;
+  readonly refused: { readonly CONNECTION_LIMIT: number; readonly CONNECTION_LIMIT_PER_IP: number };
+}
+
+/** A wsproxy instance: `listen()`, then `close()` to drain and stop. */
+export interface WsProxyServer {
+  /** Binds the listener; rejects with the bind error. */
+  listen(): Promise<void>;
+  /** Stops accepting, closes sessions with 1001, waits up to the shutdown timeout, then cuts what is left. */
+  close(): Promise<void>;
+  /** Bound addresses (after `listen()`). */
+  addresses(): AddressInfo[];
+  /** The certificate in use, if one is loaded. */
+  certificate(): LoadedCertificate | undefined;
+  sessions(): SessionSnapshot[];
+  stats(): ServerStats;
+}
+
+/** Strips the IPv4-mapped prefix so logs and per-IP caps see one address per client. */
+function plainAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+// How often a TLS client may trigger another attempt to load a missing certificate.
+const CERT_RETRY_MS = 5_000;
+
+/** Builds a server from `config`. Nothing is bound until `listen()`. */
+export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
+  const log = deps.logger ?? silentLogger;
+  const limits = config.limits;
+  const gate = new ConnectionGate(limits.maxConnections, limits.maxConnectionsPerIp);
+  const sockets = new Set<Socket>();
+  const sessions = new Map<number, SessionInfo>();
+  // Which connection a socket belongs to. Plain sockets are mapped at hand-off; a TLS socket is created inside Node's
+  // https server, so its connection is carried to 'secureConnection' by AsyncLocalStorage (the TLS wrap is created
+  // inside `tlsHandoff.run`, and its callbacks run in that context) and mapped there.
+  const connOf = new WeakMap<Duplex, ConnectionContext>();
+  const tlsHandoff = new AsyncLocalStorage<ConnectionContext>();
+  const tlsProfile = profileOptions();
+  const http = createHttpServers(limits, tlsProfile);
+  const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
+  const chosenProtocols = new WeakMap<IncomingMessage, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: limits.maxMessageBytes,
+    handleProtocols: (_offered, req) => chosenProtocols.get(req) ?? false,
+  });
+  wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
+  // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
+  wss.on('wsClientError', (err, socket) => {
+    handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+  });
+
+  let netServer: NetServer | undefined;
+  let resolver: TargetResolver | undefined;
+  let cert: LoadedCertificate | undefined;
+  let certProblem: CertificateError | undefined;
+  let lastCertAttempt = 0;
+  let shuttingDown = false;
+  let nextId = 0;
+  const certFile = config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
+
+  async function tryLoadCertificate(): Promise<void> {
+    lastCertAttempt = Date.now();
+    try {
+      cert = await loadCertificate({ certFile, keyFile: config.tls.keyFile, keyPassword: config.tls.keyPassword });
+      http.secure.setSecureContext({ ...tlsProfile, ...cert.options });
+      certProblem = undefined;
+    } catch (err) {
+      if (!(err instanceof CertificateError)) throw err;
+      certProblem = err;
+    }
+  }
+
+  const upgrade = createUpgradeHandler({
+    config,
+    get resolver(): TargetResolver {
+      if (!resolver) throw new Error('server not listening');
+      return resolver;
+    },
+    wss,
+    chosenProtocols,
+    isShuttingDown: () => shuttingDown,
+    onSession: (session) => {
+      sessions.set(session.id, session);
+      void session.relay.done.then(() => sessions.delete(session.id));
+    },
+  });
+
+  const info = (): BuiltinInfo => ({
+    version: deps.version ?? '0.0.0',
+    demo: config.targets.kind === 'demo',
+    websocketPath: '/websockify',
+    certificate: cert
+      ? { loaded: true, fingerprint256: cert.fingerprint256, subject: cert.subject, names: cert.names, validTo: cert.validTo }
+      : { loaded: false },
+  });
+
+  for (const server of [http.plain, http.secure]) {
+    server.on('request', (req, res) => {
+      const conn = connOf.get(req.socket);
+      conn?.handshakeDone();
+      handleRequest(req, res, conn, { webRootReal, info }, log).catch((err: unknown) => {
+        (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
+        res.destroy();
+      });
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const conn = connOf.get(socket);
+      if (!conn) {
+        socket.destroy();
+        return;
+      }
+      conn.handshakeDone();
+      upgrade(req, socket, head, conn).catch((err: unknown) => {
+        conn.log.error('upgrade handler failed', { error: (err as Error).message });
+        socket.destroy();
+      });
+    });
+    server.on('clientError', (err: Error, socket: Duplex) => {
+      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+    });
+  }
+  // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
+  http.secure.prependListener('secureConnection', (tlsSocket: Duplex) => {
+    const conn = tlsHandoff.getStore();
+    if (conn) connOf.set(tlsSocket, conn);
+    else tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
+  });
+  http.secure.on('tlsClientError', (err: Error, tlsSocket: Duplex) => {
+    const conn = tlsHandoff.getStore();
+    (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
+    tlsSocket.destroy();
+  });
+
+  async function socketOnConnection(socket: Socket): Promise<void> {
+    // Rule 1: an 'error' listener before anything else can happen on this socket.
+    socket.on('error', (err) => {
+      (connOf.get(socket)?.log ?? log).debug('client socket error', { reason: 'CLIENT_ERROR', error: errnoCode(err) ?? err.message });
+    });
+    const remoteAddress = plainAddress(socket.remoteAddress);
+    const remotePort = socket.remotePort ?? 0;
+    if (shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const admitted = gate.admit(remoteAddress);
+    if (!admitted.ok) {
+      log.debug('connection refused', { reason: admitted.reason, peer: `${remoteAddress}:${remotePort}` });
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    const id = ++nextId;
+    let stage = 'first byte';
+    const deadline = setTimeout(() => {
+      conn.log.debug('handshake deadline passed', { reason: 'HANDSHAKE_TIMEOUT', stage });
+      socket.destroy();
+    }, limits.handshakeTimeoutMs);
+    const conn: ConnectionContext = {
+      id,
+      remoteAddress,
+      remotePort,
+      tls: false,
+      log: log.child({ conn: id, peer: `${remoteAddress}:${remotePort}` }),
+      handshakeDone: () => clearTimeout(deadline),
+    };
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      sockets.delete(socket);
+      gate.release(remoteAddress);
+    });
+    socket.resume(); // the listener paused it on connect
+
+    const transport = await sniffTransport(socket);
+    if (transport === undefined) {
+      conn.log.debug('client left before sending anything', { reason: 'CLIENT_ERROR' });
+      return;
+    }
+    if (transport === 'tls') {
+      if (!cert && Date.now() - lastCertAttempt >= CERT_RETRY_MS) await tryLoadCertificate();
+      if (!cert) {
+        conn.log.warn('TLS client refused: no certificate loaded', { reason: 'TLS_NOT_CONFIGURED', problem: certProblem?.message ?? 'not loaded' });
+        socket.destroy();
+        return;
+      }
+      conn.tls = true;
+      conn.log = conn.log.child({ tls: true });
+      stage = 'TLS handshake';
+      tlsHandoff.run(conn, () => http.secure.emit('connection', socket));
+    } else {
+      if (config.tls.sslOnly) {
+        conn.log.debug('plain client refused (--ssl-only)', { reason: 'PLAIN_REFUSED' });
+        socket.destroy();
+        return;
+      }
+      stage = 'request headers';
+      connOf.set(socket, conn);
+      http.plain.emit('connection', socket);
+    }
+    // sniffTransport left the socket paused with the first bytes put back; the next stage reads from the start.
+    process.nextTick(() => socket.resume());
+  }
+
+  return {
+    async listen(): Promise<void> {
+      if (config.tls.generateIfMissing) {
+        const made = await ensureSelfSignedPem(certFile);
+        if (made.created) log.info('made a self-signed certificate for the demo', { file: certFile });
+      }
+      await tryLoadCertificate();
+      if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
+      resolver = config.targets.kind === 'demo' ? await startDemoEcho() : fixedTarget(config.targets.target);
+      try {
+        netServer = await listenOn(config.listen, (socket) => {
+          socketOnConnection(socket).catch((err: unknown) => {
+            log.error('connection handler failed', { error: (err as Error).message });
+            socket.destroy();
+          });
+        });
+      } catch (err) {
+        await resolver.close?.();
+        throw err;
+      }
+      netServer.on('error', (err) => log.error('listener error', { error: err.message }));
+    },
+
+    async close(): Promise<void> {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const stopped = new Promise<void>((resolve) => (netServer ? netServer.close(() => resolve()) : resolve()));
+      http.plain.closeIdleConnections();
+      http.secure.closeIdleConnections();
+      const live = [...sessions.values()];
+      for (const s of live) s.relay.close('SERVER_SHUTDOWN', 1001, 'Server shutting down');
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, limits.shutdownTimeoutMs);
+      });
+      await Promise.race([Promise.all(live.map((s) => s.relay.done)), deadline]);
+      clearTimeout(timer);
+      for (const s of sessions.values()) s.relay.terminate();
+      for (const socket of sockets) socket.destroy();
+      http.plain.closeAllConnections();
+      http.secure.closeAllConnections();
+      await resolver?.close?.();
+      await stopped;
+    },
+
+    addresses(): AddressInfo[] {
+      const a = netServer?.address();
+      return a && typeof a === 'object' ? [a] : [];
+    },
+
+    certificate: () => cert,
+
+    sessions(): SessionSnapshot[] {
+      return [...sessions.values()].map((s) => ({
+        id: s.id,
+        remoteAddress: s.conn.remoteAddress,
+        scheme: s.scheme,
+        target: s.target,
+        startedAt: s.startedAt.toISOString(),
+        ...s.relay.stats(),
+      }));
+    },
+
+    stats(): ServerStats {
+      return { openConnections: gate.open, activeSessions: sessions.size, refused: { ...gate.refused } };
+    },
+  };
+}
+

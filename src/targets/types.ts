@@ -1,0 +1,31 @@
+/**
+ * The plugin interface for choosing where a session goes (ARCHITECTURE.md §4). The client never names a host: a
+ * resolver maps what the request carries (later a token) to a target.
+ */
+import type { Target } from '../config.js';
+
+export type { Target } from '../config.js';
+
+/** Facts about the request a resolver may use. Never a header a client could forge as identity. */
+export interface RequestContext {
+  readonly remoteAddress: string;
+  readonly scheme: 'ws' | 'wss';
+  readonly host: string | undefined;
+  readonly path: string;
+}
+
+/** What a resolver answers. A source that is down throws a `ProxyError` instead. */
+export type Resolution = { kind: 'found'; target: Target } | { kind: 'unknown' };
+
+/** Chooses the target of a session. Built once at start; may hold pools, caches or a service of its own. */
+export interface TargetResolver {
+  readonly name: string;
+  resolve(token: string | undefined, ctx: RequestContext): Promise<Resolution>;
+  close?(): Promise<void>;
+}
+
+/** Formats a target for logs and pages. */
+export function describeTarget(target: Target): string {
+  if (target.kind === 'unix') return `unix:${target.path}`;
+  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}

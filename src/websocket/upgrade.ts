@@ -1,0 +1,149 @@
+/**
+ * The authorise pipeline for an HTTP `upgrade` request, in order: handshake syntax (400/405/426) → subprotocol (400) →
+ * Origin (403) → target (404/503) → connect the target (502/504) → 101 via `ws` → relay. Every refusal goes through
+ * `reject()`; the target is connected before the 101, so the client sees "502 target refused" rather than a WebSocket
+ * that opens and dies.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Config } from '../config.js';
+import type { ConnectionContext } from '../context.js';
+import { ProxyError, errnoCode, isHttpReason } from '../errors.js';
+import { reject } from '../http/reject.js';
+import { connectTarget } from '../relay/connect.js';
+import { Relay, type CloseInfo } from '../relay/relay.js';
+import { describeTarget, type TargetResolver } from '../targets/types.js';
+import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
+
+/** What the pipeline needs from the server that owns it. */
+export interface UpgradeDeps {
+  readonly config: Config;
+  readonly resolver: TargetResolver;
+  readonly wss: WebSocketServer;
+  /** The protocol chosen for a request, read back by the WebSocketServer's `handleProtocols`. */
+  readonly chosenProtocols: WeakMap<IncomingMessage, string>;
+  readonly isShuttingDown: () => boolean;
+  /** Called once a session relays (the server tracks it until `relay.done`). */
+  readonly onSession: (session: SessionInfo) => void;
+}
+
+/** A live session as the server tracks it. */
+export interface SessionInfo {
+  readonly id: number;
+  readonly conn: ConnectionContext;
+  readonly scheme: 'ws' | 'wss';
+  readonly target: string;
+  readonly relay: Relay;
+  readonly startedAt: Date;
+}
+
+function allLines(req: IncomingMessage, name: string): string[] | undefined {
+  return req.headersDistinct[name];
+}
+
+/** Builds the `upgrade` handler. `conn` is the connection's context (from server.ts). */
+export function createUpgradeHandler(deps: UpgradeDeps) {
+  const { config } = deps;
+  return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext): Promise<void> {
+    const scheme = conn.tls ? 'wss' : 'ws';
+    const log = conn.log.child({ scheme });
+    const fields = { path: req.url ?? '' };
+    // Once upgraded, the HTTP server no longer watches this socket: it needs its own 'error' listener at once.
+    let clientGone = false;
+    const abort = new AbortController();
+    const socketOnError = (err: Error): void => {
+      log.debug('client socket error during upgrade', { reason: 'CLIENT_ERROR', error: errnoCode(err) ?? err.message });
+    };
+    const socketOnClose = (): void => {
+      clientGone = true;
+      abort.abort();
+    };
+    socket.on('error', socketOnError);
+    socket.once('close', socketOnClose);
+
+    if (deps.isShuttingDown()) {
+      reject(socket, 'SHUTTING_DOWN', { log, fields });
+      return;
+    }
+    const problem = validateHandshake(req.method, req.headers);
+    if (problem) {
+      reject(socket, problem.code, { message: problem.message, log, fields, ...(problem.headers ? { headers: problem.headers } : {}) });
+      return;
+    }
+    const choice = chooseSubprotocol(allLines(req, 'sec-websocket-protocol'));
+    if (!choice.ok) {
+      reject(socket, choice.problem.code, { message: choice.problem.message, log, fields });
+      return;
+    }
+    const origin = req.headers.origin;
+    if (!isOriginAllowed(origin, req.headers.host, conn.tls, config.allowOrigins)) {
+      reject(socket, 'ORIGIN_FORBIDDEN', {
+        message: `Pages from ${origin ?? 'this origin'} may not connect here; start wsproxy with --allow-origin ${origin ?? '<origin>'} to allow them.`,
+        log,
+        fields: { ...fields, origin },
+      });
+      return;
+    }
+
+    let targetText: string;
+    let dialled: { socket: Socket; address: string };
+    try {
+      const resolution = await deps.resolver.resolve(undefined, {
+        remoteAddress: conn.remoteAddress,
+        scheme,
+        host: req.headers.host,
+        path: req.url ?? '/',
+      });
+      if (resolution.kind !== 'found') {
+        reject(socket, 'NOT_FOUND', { message: 'No target for this request.', log, fields });
+        return;
+      }
+      targetText = describeTarget(resolution.target);
+      if (clientGone) return;
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal);
+    } catch (err) {
+      if (errnoCode(err) === 'ABORTED' || clientGone) {
+        log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
+        return;
+      }
+      const pe = err instanceof ProxyError ? err : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
+      if (!isHttpReason(pe.code)) throw err;
+      reject(socket, pe.code, { message: pe.message, log, fields });
+      return;
+    }
+    if (clientGone || socket.destroyed) {
+      dialled.socket.destroy();
+      return;
+    }
+
+    if (choice.protocol !== undefined) deps.chosenProtocols.set(req, choice.protocol);
+    let accepted = false;
+    deps.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      accepted = true;
+      socket.off('error', socketOnError);
+      socket.off('close', socketOnClose);
+      const relay = new Relay(ws, dialled.socket, config.limits.highWaterMark);
+      const sessionLog = log.child({ target: targetText, address: dialled.address });
+      sessionLog.debug('session open', { protocol: choice.protocol ?? '' });
+      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date() });
+      void relay.done.then((info: CloseInfo) => {
+        sessionLog.info('session closed', {
+          reason: info.reason,
+          close_code: info.closeCode,
+          bytes_from_client: info.bytesFromClient,
+          bytes_to_client: info.bytesToClient,
+          duration_ms: info.durationMs,
+          ...(info.detail === undefined ? {} : { detail: info.detail }),
+        });
+      });
+    });
+    // ws completes the upgrade synchronously (no async verifyClient); if it did not, the client socket was already
+    // unusable and ws destroyed it. The dialled target must not outlive it.
+    if (!accepted) {
+      dialled.socket.destroy();
+      log.debug('client socket closed before the 101 could be sent', { reason: 'CLIENT_GONE' });
+    }
+  };
+}
