@@ -19,6 +19,16 @@ export default tseslint.config(
     },
   },
   {
+    // node:test's test()/describe() return promises the runner itself awaits.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+      ],
+    },
+  },
+  {
     // main.ts is the process edge: the only place that prints to the terminal directly.
     files: ['src/main.ts', 'scripts/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },

@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(listenHint(err, where), EXIT_FAILURE);
   }
+  const cert = server.certificate();
+  if (cert) log.info('certificate', { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo });
   for (const a of server.addresses()) {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : host;
@@ -82,8 +84,6 @@ async function main(): Promise<void> {
       target: config.targets.kind === 'demo' ? 'built-in echo (--demo)' : undefined,
     });
   }
-  const cert = server.certificate();
-  if (cert) log.info('certificate', { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo });
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -259,7 +259,6 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         if (made.created) log.info('made a self-signed certificate for the demo', { file: certFile });
       }
       await tryLoadCertificate();
-      if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
       resolver = config.targets.kind === 'demo' ? await startDemoEcho() : fixedTarget(config.targets.target);
       try {
         netServer = await listenOn(config.listen, (socket) => {
@@ -273,6 +272,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         throw err;
       }
       netServer.on('error', (err) => log.error('listener error', { error: err.message }));
+      if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
 
     async close(): Promise<void> {

@@ -1,0 +1,129 @@
+// The real command line as a child process: errors, the --demo start, signals, and the README staying true to --help.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { OPTION_NAMES } from '../../src/cli.js';
+import { REASONS } from '../../src/errors.js';
+import { MAIN_JS, REPO_ROOT, openWs, spawnDaemon, startEchoTarget, closed } from '../helpers/proxy.js';
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('command-line errors', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown flag', ['--bogus', '6080', 'localhost:5900'], /unknown option --bogus/],
+    ['bad listen port', ['70000', 'localhost:5900'], /source_port: port 70000 is out of range/],
+    ['missing target', ['6080'], /missing the target/],
+    ['missing everything', [], /missing the listen port/],
+    ['target without port', ['6080', 'localhost'], /needs a host and a port/],
+    ['bad size', ['--max-message-size', '12XB', '6080', 'localhost:5900'], /--max-message-size: '12XB' is not a size/],
+    ['bad timeout', ['--connect-timeout', 'soon', '6080', 'localhost:5900'], /--connect-timeout/],
+    ['--ssl-only without a certificate', ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'], /--ssl-only: certificate '\/nonexistent\/x.pem' not found/],
+    ['--web not a directory', ['--web', '/nonexistent-dir', '6080', 'localhost:5900'], /--web: '\/nonexistent-dir' is not a directory/],
+    ['--demo with a target', ['--demo', '6080', 'localhost:5900'], /--demo runs its own echo target/],
+    ['option without value', ['6080', 'localhost:5900', '--cert'], /--cert needs a value/],
+  ];
+  for (const [name, args, expected] of cases) {
+    test(`${name}: one line on stderr, exit 2, no stack trace`, () => {
+      const r = run(args);
+      assert.equal(r.status, 2, r.stderr);
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0] ?? '', /^wsproxy: /);
+      assert.match(r.stderr, expected);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    });
+  }
+
+  test('the key password never appears in an error', () => {
+    const r = run(['--key-password', 'hunter2-secret', '--key', '/nonexistent.key', '6080', 'localhost:5900']);
+    assert.equal(r.status, 2);
+    assert.doesNotMatch(r.stderr, /hunter2-secret/);
+  });
+
+  test('a port in use is one line and a non-zero exit', async () => {
+    const target = await startEchoTarget(); // its port is taken
+    try {
+      const r = run([`127.0.0.1:${target.port}`, 'localhost:5900']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /address is in use/);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('--help and --version exit 0', () => {
+    const help = run(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /--max-connections-per-ip/);
+    const version = run(['--version']);
+    assert.equal(version.status, 0);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(version.stdout.trim(), pkg.version);
+  });
+});
+
+describe('the daemon', () => {
+  test('--demo starts with a fresh self-signed certificate and echoes over ws:// and wss:// on one port', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'wsproxy-state-'));
+    const d = await spawnDaemon(['--demo', '--state-dir', stateDir, '127.0.0.1:0']);
+    try {
+      const pem = readFileSync(join(stateDir, 'self-signed.pem'), 'utf8');
+      assert.match(d.stderr(), /certificate sha256=/);
+      for (const scheme of ['ws', 'wss']) {
+        const ws = await openWs(`${scheme}://127.0.0.1:${d.port}/websockify`, { ca: pem });
+        ws.send(Buffer.from(`hi over ${scheme}`));
+        const [data] = (await once(ws, 'message')) as [Buffer];
+        assert.equal(data.toString(), `hi over ${scheme}`);
+        ws.close();
+        await closed(ws);
+      }
+    } finally {
+      assert.equal(await d.stop(), 0);
+    }
+  });
+
+  test('SIGTERM closes live sessions with 1001 and exits 0', async () => {
+    const target = await startEchoTarget();
+    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--cert', '/nonexistent/none.pem']);
+    try {
+      const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
+      const closing = closed(ws);
+      const code = await d.stop('SIGTERM');
+      assert.equal((await closing).code, 1001);
+      assert.equal(code, 0);
+      assert.match(d.stderr(), /shutting down signal=SIGTERM sessions=1/);
+      assert.match(d.stderr(), /reason=SERVER_SHUTDOWN/);
+    } finally {
+      await d.stop('SIGKILL');
+      await target.close();
+    }
+  });
+});
+
+describe('README stays true', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+
+  test('every command-line option is in the README flag table', () => {
+    const missing = OPTION_NAMES.filter((name) => !readme.includes(`| \`--${name}`));
+    assert.deepEqual(missing, []);
+  });
+
+  test('every flag in the README table exists', () => {
+    const inTable = [...readme.matchAll(/^\| `--([a-z0-9-]+)/gm)].map((m) => m[1]);
+    assert.ok(inTable.length > 10);
+    assert.deepEqual(inTable.filter((n) => n !== undefined && !OPTION_NAMES.includes(n)), []);
+  });
+
+  test('every reason code is in the README error-code catalogue', () => {
+    const missing = Object.keys(REASONS).filter((code) => !readme.includes(`| \`${code}\``));
+    assert.deepEqual(missing, []);
+  });
+});

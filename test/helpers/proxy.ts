@@ -1,0 +1,241 @@
+/**
+ * Test helpers: a real wsproxy (in-process via the library, or the real CLI as a child process), real TCP targets,
+ * and raw-socket clients. Everything binds 127.0.0.1 port 0.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
+import type { Config, Limits } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createServer, type WsProxyServer } from '../../src/server.js';
+
+/** Repository root (tests run from dist/test/helpers). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
+
+let pemCache: Promise<{ dir: string; file: string; pem: string }> | undefined;
+
+/** A self-signed certificate for localhost/127.0.0.1 in a temp dir, made once per test process. Trust it with `ca:`. */
+export function testCertificate(): Promise<{ dir: string; file: string; pem: string }> {
+  pemCache ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsproxy-test-'));
+    const pem = await makeSelfSignedPem({ dns: ['localhost'], ips: ['127.0.0.1', '::1'] }, 2);
+    const file = join(dir, 'self.pem');
+    writeFileSync(file, pem, { mode: 0o600 });
+    return { dir, file, pem };
+  })();
+  return pemCache;
+}
+
+/** Default limits for tests: short deadlines so stalls resolve quickly. */
+export const TEST_LIMITS: Limits = {
+  handshakeTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 256,
+  highWaterMark: 64 * 1024,
+  shutdownTimeoutMs: 2_000,
+};
+
+/** A running in-process proxy and the log lines it wrote. */
+export interface TestProxy {
+  readonly server: WsProxyServer;
+  readonly port: number;
+  readonly logs: string[];
+  readonly ca: string;
+  close(): Promise<void>;
+}
+
+/** Config overrides; `limits` is merged with TEST_LIMITS. */
+export type ProxyOverrides = Partial<Omit<Config, 'limits' | 'tls'>> & { limits?: Partial<Limits>; tls?: Partial<Config['tls']> };
+
+/** Starts an in-process proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate. */
+export async function startProxy(targetPort: number, overrides: ProxyOverrides = {}): Promise<TestProxy> {
+  const cert = await testCertificate();
+  const logs: string[] = [];
+  const config: Config = {
+    listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+    targets: { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: targetPort } },
+    webRoot: undefined,
+    allowOrigins: [],
+    log: { level: 'debug', format: 'text' },
+    ...overrides,
+    tls: {
+      certFile: cert.file,
+      certGiven: true,
+      keyFile: undefined,
+      keyPassword: undefined,
+      sslOnly: false,
+      generateIfMissing: false,
+      stateDir: cert.dir,
+      ...overrides.tls,
+    },
+    limits: { ...TEST_LIMITS, ...overrides.limits },
+  };
+  const logger = createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } });
+  const server = createServer(config, { logger, version: 'test' });
+  await server.listen();
+  const port = server.addresses()[0]?.port;
+  if (port === undefined) throw new Error('proxy did not bind');
+  return { server, port, logs, ca: cert.pem, close: () => server.close() };
+}
+
+/** Waits until `check()` is true, polling (for state that has no event, e.g. counters). Fails after `ms`. */
+export async function waitFor(check: () => boolean, ms = 5_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A TCP target: records what it receives, runs `onConnection` for each client. */
+export interface TestTarget {
+  readonly port: number;
+  readonly server: Server;
+  readonly sockets: Socket[];
+  close(): Promise<void>;
+}
+
+/** Starts a TCP server on 127.0.0.1:0 calling `onConnection` for each socket (errors are swallowed: tests assert). */
+export async function startTarget(onConnection: (socket: Socket) => void): Promise<TestTarget> {
+  const sockets: Socket[] = [];
+  const server = createNetServer((socket) => {
+    socket.on('error', () => {});
+    sockets.push(socket);
+    onConnection(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    server,
+    sockets,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** An echo target. */
+export function startEchoTarget(): Promise<TestTarget> {
+  return startTarget((socket) => socket.pipe(socket));
+}
+
+/** A port with nothing listening on it (bound, then released). */
+export async function freePort(): Promise<number> {
+  const s = createNetServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Opens a WebSocket through the proxy; resolves once open (rejects on error/unexpected response). */
+export async function openWs(url: string, options: WebSocket.ClientOptions = {}, protocols?: string | string[]): Promise<WebSocket> {
+  const ws = new WebSocket(url, protocols, options);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`unexpected response ${res.statusCode}`)));
+  });
+  return ws;
+}
+
+/** Waits for a WebSocket's close; resolves code and reason. */
+export async function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  if (ws.readyState === WebSocket.CLOSED) throw new Error('already closed');
+  const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
+  return { code, reason: reason.toString() };
+}
+
+/** A handshake request for a raw socket. */
+export function upgradeRequest(path = '/websockify', extra: Record<string, string> = {}, host = '127.0.0.1'): string {
+  const headers: Record<string, string> = {
+    Host: host,
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version': '13',
+    ...extra,
+  };
+  return `GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+}
+
+/** Sends bytes on a fresh plain or TLS socket and collects everything until the server closes. */
+export async function exchange(port: number, data: string | Buffer, options: { tls?: boolean; ca?: string; timeoutMs?: number } = {}): Promise<string> {
+  const socket: Socket = options.tls
+    ? tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...(options.ca === undefined ? {} : { ca: options.ca }) })
+    : connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => {});
+  await once(socket, options.tls ? 'secureConnect' : 'connect');
+  socket.write(data);
+  const timer = setTimeout(() => socket.destroy(new Error('exchange timed out')), options.timeoutMs ?? 5_000);
+  await once(socket, 'close');
+  clearTimeout(timer);
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+/** Parses the status code from a raw HTTP response. */
+export function statusOf(response: string): number {
+  const m = /^HTTP\/1\.1 (\d{3})/.exec(response);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The real CLI as a child process. */
+export interface Daemon {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns `node dist/src/main.js ...args` and waits for its "listening" line. */
+export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+  const proc = spawn(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (s: string) => (err += s));
+  proc.stdout.resume();
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${err}`)), 10_000);
+    const check = (): void => {
+      const m = /listening address=\S*:(\d+)/.exec(err);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        proc.stderr.off('data', check);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stderr.on('data', check);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code}: ${err}`));
+    });
+  });
+  return {
+    proc,
+    port,
+    stderr: () => err,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const [code] = (await once(proc, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
