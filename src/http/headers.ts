@@ -11,3 +11,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+
+/**
+ * For `--web` content (noVNC, an operator's own app): the same, except that pages of this same origin may frame it
+ * (noVNC's own embedding). noVNC 1.3+ loads only external scripts, so `default-src 'self'` fits it.
+ */
+export const WEB_ROOT_HEADERS: Readonly<Record<string, string>> = {
+  ...SECURITY_HEADERS,
+  'Content-Security-Policy': "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'",
+  'X-Frame-Options': 'SAMEORIGIN',
+};

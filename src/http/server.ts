@@ -11,6 +11,7 @@ import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, INFO_PATH, sendInfo, type BuiltinInfo } from './builtin.js';
+import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
 import type { SecureContextOptions } from 'node:tls';
@@ -74,7 +75,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   }
   let status: number;
   if (deps.webRootReal !== undefined) {
-    status = await serveStatic(res, deps.webRootReal, mapped.segments, method);
+    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, WEB_ROOT_HEADERS);
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
     status = 200;

@@ -45,7 +45,7 @@ export function contentTypeOf(file: string): string {
  * Serves the file for `segments` under `root` (an already real, absolute directory). Answers 404 for anything that is
  * not a regular file inside the root. Returns the status sent.
  */
-export async function serveStatic(res: ServerResponse, rootReal: string, segments: readonly string[], method: string, extraHeaders: Readonly<Record<string, string>> = {}): Promise<number> {
+export async function serveStatic(res: ServerResponse, rootReal: string, segments: readonly string[], method: string, headers: Readonly<Record<string, string>> = SECURITY_HEADERS): Promise<number> {
   let file = join(rootReal, ...segments);
   let real: string;
   try {
@@ -64,8 +64,7 @@ export async function serveStatic(res: ServerResponse, rootReal: string, segment
       'Content-Length': String(info.size),
       'Last-Modified': info.mtime.toUTCString(),
       'Cache-Control': 'no-cache',
-      ...SECURITY_HEADERS,
-      ...extraHeaders,
+      ...headers,
     });
     if (method === 'HEAD') {
       res.end();

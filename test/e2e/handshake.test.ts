@@ -170,6 +170,25 @@ describe('one port, two schemes, refusals', () => {
   });
 });
 
+describe('listen addresses', () => {
+  test('a bare port listens dual-stack: IPv4 and IPv6 clients both relay', async () => {
+    const target = await startEchoTarget();
+    const proxy = await startProxy(target.port, { listen: { kind: 'tcp', host: undefined, port: 0 } });
+    try {
+      for (const host of ['127.0.0.1', '[::1]']) {
+        const ws = await openWs(`ws://${host}:${proxy.port}/`);
+        ws.send(Buffer.from(host));
+        const [d] = (await once(ws, 'message')) as [Buffer];
+        assert.equal(d.toString(), host);
+        ws.terminate();
+      }
+    } finally {
+      await proxy.close();
+      await target.close();
+    }
+  });
+});
+
 describe('targets that fail', () => {
   test('a refused target is 502 before any 101', async () => {
     const proxy = await startProxy(await freePort());
