@@ -20,6 +20,7 @@ export type CommandLine = { kind: 'run'; args: CliArgs } | { kind: 'help'; text:
 const USAGE = `Usage:
   wsproxy [options] [source_addr:]source_port target_addr:target_port
   wsproxy [options] [source_addr:]source_port unix:/path/to/target.sock
+  wsproxy [options] --token-plugin TokenFile --token-source FILE [source_addr:]source_port
   wsproxy --demo [options] [source_addr:]source_port
 
 One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
@@ -51,6 +52,12 @@ const OPTIONS = {
   'max-connections': { type: 'string', default: String(DEFAULTS.maxConnections), describe: 'open client connections at most; extra ones are closed', group: 'Limits:' },
   'max-connections-per-ip': { type: 'string', default: String(DEFAULTS.maxConnectionsPerIp), describe: 'open connections per client address at most', group: 'Limits:' },
   'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds SIGTERM/SIGINT waits for sessions to end before cutting them', group: 'Limits:' },
+  'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName', group: 'Tokens:' },
+  'token-source': { type: 'string', describe: "the token plugin's source: a file or directory of 'token: host:port' lines, or a directory of files named by token", group: 'Tokens:' },
+  'target-config': { type: 'string', describe: 'deprecated: same as --token-plugin TokenFile --token-source FILE', group: 'Tokens:' },
+  'host-token': { type: 'boolean', default: false, describe: 'take the token from the Host header (without port) instead of ?token=', group: 'Tokens:' },
+  'token-from-path': { type: 'boolean', default: false, describe: 'take the token from the last path segment instead of ?token=', group: 'Tokens:' },
+  heartbeat: { type: 'string', default: String(DEFAULTS.heartbeatSeconds), describe: 'ping clients every N seconds and cut those that do not answer by the next ping (0 = off)', group: 'WebSocket:' },
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
@@ -102,7 +109,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const parsed = buildParser(argv).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -132,6 +139,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       maxConnectionsPerIp: str(parsed['max-connections-per-ip']) ?? '',
       highWaterMark: str(parsed['high-water-mark']) ?? '',
       shutdownTimeout: str(parsed['shutdown-timeout']) ?? '',
+      heartbeat: str(parsed.heartbeat) ?? '',
+      tokenPlugin: str(parsed['token-plugin']),
+      tokenSource: str(parsed['token-source']),
+      targetConfig: str(parsed['target-config']),
+      hostToken: parsed['host-token'],
+      tokenFromPath: parsed['token-from-path'],
       logFormat: str(parsed['log-format']) ?? '',
     },
   };

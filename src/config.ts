@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 
 /** Where the proxy listens. `host` undefined = every interface, dual-stack. */
 export type ListenAddress = { kind: 'tcp'; host: string | undefined; port: number };
@@ -15,8 +15,11 @@ export type ListenAddress = { kind: 'tcp'; host: string | undefined; port: numbe
 /** Where a session is relayed to. */
 export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-/** How targets are chosen: one fixed target, or the built-in demo echo service. */
-export type TargetSource = { kind: 'fixed'; target: Target } | { kind: 'demo' };
+/** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
+export type TargetSource =
+  | { kind: 'fixed'; target: Target }
+  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path' }
+  | { kind: 'demo' };
 
 /** TLS termination settings. */
 export interface TlsConfig {
@@ -47,6 +50,8 @@ export interface Limits {
   readonly highWaterMark: number;
   /** How long SIGTERM/close() waits for sessions before cutting them. */
   readonly shutdownTimeoutMs: number;
+  /** Ping interval (0 = off); a client that has not answered the previous ping by the next one is cut. */
+  readonly heartbeatMs: number;
 }
 
 /** Everything `createServer` needs. Tests build it directly. */
@@ -82,7 +87,13 @@ export interface CliArgs {
   readonly maxConnectionsPerIp: string;
   readonly highWaterMark: string;
   readonly shutdownTimeout: string;
+  readonly heartbeat: string;
   readonly logFormat: string;
+  readonly tokenPlugin: string | undefined;
+  readonly tokenSource: string | undefined;
+  readonly targetConfig: string | undefined;
+  readonly hostToken: boolean;
+  readonly tokenFromPath: boolean;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -95,7 +106,14 @@ export const DEFAULTS = {
   maxConnectionsPerIp: 256,
   highWaterMark: '64KiB',
   shutdownTimeoutSeconds: 10,
+  heartbeatSeconds: 0,
 } as const;
+
+/**
+ * Token plugins `resolveConfig` accepts, by canonical name (kept here, not imported from targets/, so that config
+ * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
+ */
+export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName'] as const;
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
 export class ConfigError extends Error {
@@ -171,16 +189,23 @@ export function parseSize(text: string, flag: string): number {
   if (!m || unit === undefined) throw new ConfigError(flag, `${flag}: '${text}' is not a size; write e.g. 65536, 64KiB or 16MiB`);
   const bytes = Math.floor(Number(m[1]) * unit);
   if (bytes < 1) throw new ConfigError(flag, `${flag}: the size must be at least 1 byte`);
+  if (!Number.isSafeInteger(bytes)) throw new ConfigError(flag, `${flag}: '${text}' is too large`);
   return bytes;
 }
 
-/** Parses seconds (fractions allowed) into milliseconds; `0` only where `allowZero`. */
+// Node timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms instead.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Parses seconds (fractions allowed, at least 1 ms, at most ~24 days) into milliseconds; `0` only where `allowZero`. */
 export function parseSeconds(text: string, flag: string, allowZero = false): number {
   const n = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(n) || (n === 0 && !allowZero)) {
     throw new ConfigError(flag, `${flag}: '${text}' is not a ${allowZero ? '' : 'positive '}number of seconds`);
   }
-  return Math.round(n * 1000);
+  const ms = Math.round(n * 1000);
+  if (n > 0 && ms < 1) throw new ConfigError(flag, `${flag}: '${text}' is shorter than a millisecond; give at least 0.001 seconds`);
+  if (ms > MAX_TIMER_MS) throw new ConfigError(flag, `${flag}: '${text}' is too long; give at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds`);
+  return ms;
 }
 
 function parseCount(text: string, flag: string): number {
@@ -200,7 +225,7 @@ export function normaliseOrigin(text: string): string {
   } catch {
     throw new ConfigError('--allow-origin', `--allow-origin: '${text}' is not an origin; write e.g. https://example.com:8443`);
   }
-  if (url.pathname !== '/' || url.search || url.hash || url.username) {
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     throw new ConfigError('--allow-origin', `--allow-origin: '${text}' has a path or query; give only scheme://host[:port]`);
   }
   return url.origin.toLowerCase();
@@ -216,7 +241,9 @@ function isFile(path: string): boolean {
 
 /** Default state directory: `$XDG_STATE_HOME/wsproxy`, else `~/.local/state/wsproxy`. */
 export function defaultStateDir(env: Readonly<Record<string, string | undefined>>): string {
-  const base = env['XDG_STATE_HOME'] || join(env['HOME'] || homedir(), '.local', 'state');
+  // The XDG spec says a relative XDG_STATE_HOME is invalid and must be ignored.
+  const xdg = env['XDG_STATE_HOME'];
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env['HOME'] || homedir(), '.local', 'state');
   return join(base, 'wsproxy');
 }
 
@@ -234,12 +261,49 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
   }
   const listen = parseListenAddress(source);
   let targets: TargetSource;
+  const tokenPlugin = args.tokenPlugin ?? (args.targetConfig !== undefined ? 'TokenFile' : undefined);
+  const tokenSource = args.tokenSource ?? args.targetConfig;
+  if (args.targetConfig !== undefined && (args.tokenPlugin !== undefined || args.tokenSource !== undefined)) {
+    throw new ConfigError('--target-config', '--target-config is the old spelling of --token-plugin TokenFile --token-source FILE; give one or the other');
+  }
+  if (tokenPlugin === undefined) {
+    if (args.tokenSource !== undefined) throw new ConfigError('--token-source', '--token-source needs --token-plugin (e.g. --token-plugin TokenFile)');
+    if (args.hostToken) throw new ConfigError('--host-token', '--host-token needs --token-plugin (e.g. --token-plugin TokenFile)');
+    if (args.tokenFromPath) throw new ConfigError('--token-from-path', '--token-from-path needs --token-plugin (e.g. --token-plugin TokenFile)');
+  }
   if (args.demo) {
     if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
+    if (tokenPlugin !== undefined) throw new ConfigError('--demo', '--demo runs its own echo target; drop --token-plugin or drop --demo');
     targets = { kind: 'demo' };
+  } else if (tokenPlugin !== undefined) {
+    const plugin = TOKEN_PLUGINS.find((n) => n.toLowerCase() === tokenPlugin.replace(/^websockify\.token_plugins\./, '').toLowerCase());
+    if (plugin === undefined) {
+      throw new ConfigError('--token-plugin', `--token-plugin: '${tokenPlugin}' is not available; choose one of ${TOKEN_PLUGINS.join(', ')}`);
+    }
+    if (target !== undefined) {
+      throw new ConfigError('target', `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`);
+    }
+    if (tokenSource === undefined || tokenSource === '') {
+      throw new ConfigError('--token-source', `--token-plugin ${plugin} needs --token-source (a file or directory of 'token: host:port' lines)`);
+    }
+    if (args.hostToken && args.tokenFromPath) {
+      throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
+    }
+    const sourcePath = resolve(cwd, tokenSource);
+    let exists: boolean;
+    try {
+      const st = statSync(sourcePath);
+      exists = plugin === 'TokenFileName' ? st.isDirectory() : st.isFile() || st.isDirectory();
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      throw new ConfigError('--token-source', `--token-source: '${sourcePath}' is not ${plugin === 'TokenFileName' ? 'a directory' : 'a file or directory'}`);
+    }
+    targets = { kind: 'token', plugin, source: sourcePath, from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
   } else {
     if (target === undefined) {
-      throw new ConfigError('target', 'missing the target: give target_addr:target_port (e.g. localhost:5900), or --demo for a built-in echo target');
+      throw new ConfigError('target', 'missing the target: give target_addr:target_port (e.g. localhost:5900), --token-plugin, or --demo for a built-in echo target');
     }
     targets = { kind: 'fixed', target: parseTargetAddress(target) };
   }
@@ -293,6 +357,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       maxConnectionsPerIp: parseCount(args.maxConnectionsPerIp, '--max-connections-per-ip'),
       highWaterMark: parseSize(args.highWaterMark, '--high-water-mark'),
       shutdownTimeoutMs: parseSeconds(args.shutdownTimeout, '--shutdown-timeout', true),
+      heartbeatMs: parseSeconds(args.heartbeat, '--heartbeat', true),
     },
     log: { level: args.verbose ? 'debug' : 'info', format },
   };

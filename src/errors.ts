@@ -13,6 +13,9 @@ export const REASONS = {
   UNSUPPORTED_VERSION: { status: 426, text: 'Only WebSocket version 13 is supported.' },
   SUBPROTOCOL_UNSUPPORTED: { status: 400, text: "None of the offered subprotocols is supported; offer 'binary' or none." },
   ORIGIN_FORBIDDEN: { status: 403, text: 'The Origin of the page is not allowed to connect.' },
+  TOKEN_MISSING: { status: 401, text: 'The request carries no token; add ?token=TOKEN to the WebSocket URL.' },
+  TOKEN_UNKNOWN: { status: 404, text: 'The token is not known.' },
+  TOKEN_SOURCE_DOWN: { status: 503, text: 'The token source cannot be reached; try again later.' },
   TARGET_REFUSED: { status: 502, text: 'The target refused the connection.' },
   TARGET_UNREACHABLE: { status: 502, text: 'The target is unreachable.' },
   TARGET_DNS: { status: 502, text: 'The target host name does not resolve.' },
@@ -36,6 +39,7 @@ export const REASONS = {
   PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
   SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
+  HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
 /** A stable reason code from {@link REASONS}. */

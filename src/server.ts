@@ -22,6 +22,7 @@ import { silentLogger, type Logger } from './log.js';
 import type { RelayStats } from './relay/relay.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
+import { createTokenResolver } from './targets/registry.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
@@ -259,7 +260,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         if (made.created) log.info('made a self-signed certificate for the demo', { file: certFile });
       }
       await tryLoadCertificate();
-      resolver = config.targets.kind === 'demo' ? await startDemoEcho() : fixedTarget(config.targets.target);
+      const targets = config.targets;
+      resolver =
+        targets.kind === 'demo' ? await startDemoEcho()
+        : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log)
+        : fixedTarget(targets.target);
       try {
         netServer = await listenOn(config.listen, (socket) => {
           socketOnConnection(socket).catch((err: unknown) => {

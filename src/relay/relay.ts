@@ -32,6 +32,14 @@ export interface RelayTap {
   onClose?(info: CloseInfo): void;
 }
 
+/** Tuning of one relay. */
+export interface RelayOptions {
+  /** Bytes waiting for one side at which the other side is paused. */
+  readonly highWaterMark: number;
+  /** Ping interval in ms; 0 = no heartbeat. */
+  readonly heartbeatMs: number;
+}
+
 /** Live numbers of one session. */
 export interface RelayStats {
   readonly bytesFromClient: number;
@@ -68,6 +76,9 @@ export class Relay {
   private wsClosed = false;
   private targetClosed = false;
   private lingerTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pongDue = false;
+  private readonly highWaterMark: number;
   private readonly started = performance.now();
   private resolveDone!: (info: CloseInfo) => void;
   /** Settles when the client connection and the target socket are both closed. */
@@ -76,9 +87,16 @@ export class Relay {
   constructor(
     private readonly ws: WebSocket,
     private readonly target: Socket,
-    private readonly highWaterMark: number,
+    options: RelayOptions,
     private readonly tap?: RelayTap,
   ) {
+    this.highWaterMark = options.highWaterMark;
+    if (options.heartbeatMs > 0) {
+      // Unlike websockify, pongs are checked: a client that has not answered the last ping by the next one is gone.
+      ws.on('pong', () => (this.pongDue = false));
+      this.heartbeatTimer = setInterval(this.heartbeat, options.heartbeatMs);
+      this.heartbeatTimer.unref();
+    }
     target.on('data', this.targetOnData);
     target.on('end', this.targetOnEnd);
     target.on('error', this.targetOnError);
@@ -114,6 +132,18 @@ export class Relay {
     this.ws.terminate();
     this.target.destroy();
   }
+
+  private readonly heartbeat = (): void => {
+    if (this.wsClosed) return;
+    if (this.pongDue) {
+      this.reason ??= 'HEARTBEAT_TIMEOUT';
+      this.closeCode = 1006;
+      this.ws.terminate();
+      return;
+    }
+    this.pongDue = true;
+    this.ws.ping();
+  };
 
   private readonly targetOnData = (chunk: Buffer): void => {
     if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return; // client gone: discard until the target closes
@@ -186,6 +216,7 @@ export class Relay {
 
   private readonly wsOnClose = (code: number): void => {
     this.wsClosed = true;
+    clearInterval(this.heartbeatTimer);
     if (this.reason === undefined) {
       this.reason = code === 1006 ? 'CLIENT_GONE' : 'CLIENT_CLOSED';
       this.closeCode = code;

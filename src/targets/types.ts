@@ -20,6 +20,8 @@ export type Resolution = { kind: 'found'; target: Target } | { kind: 'unknown' }
 /** Chooses the target of a session. Built once at start; may hold pools, caches or a service of its own. */
 export interface TargetResolver {
   readonly name: string;
+  /** Whether requests must carry a token (a request without one is answered 401). */
+  readonly usesToken?: boolean;
   resolve(token: string | undefined, ctx: RequestContext): Promise<Resolution>;
   close?(): Promise<void>;
 }

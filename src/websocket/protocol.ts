@@ -32,7 +32,7 @@ export function validateHandshake(method: string | undefined, headers: IncomingH
   if (key === undefined || !KEY.test(key)) return { code: 'BAD_HANDSHAKE', message: 'Sec-WebSocket-Key is missing or is not 16 bytes in base64.' };
   const version = single(headers['sec-websocket-version'])?.trim();
   if (version !== '13' && version !== '8') {
-    return { code: 'UNSUPPORTED_VERSION', message: 'Sec-WebSocket-Version must be 13.', headers: { 'Sec-WebSocket-Version': '13' } };
+    return { code: 'UNSUPPORTED_VERSION', message: 'Sec-WebSocket-Version must be 13 (8 is also accepted).', headers: { 'Sec-WebSocket-Version': '13' } };
   }
   return undefined;
 }

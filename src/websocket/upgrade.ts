@@ -14,6 +14,7 @@ import { ProxyError, errnoCode, isHttpReason } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget } from '../relay/connect.js';
 import { Relay, type CloseInfo } from '../relay/relay.js';
+import { extractToken, tokenHash } from '../targets/token.js';
 import { describeTarget, type TargetResolver } from '../targets/types.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
 
@@ -49,7 +50,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
   return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext): Promise<void> {
     const scheme = conn.tls ? 'wss' : 'ws';
     const log = conn.log.child({ scheme });
-    const fields = { path: req.url ?? '' };
+    const fields: Record<string, string> = { path: req.url ?? '' };
     // Once upgraded, the HTTP server no longer watches this socket: it needs its own 'error' listener at once.
     let clientGone = false;
     const abort = new AbortController();
@@ -89,15 +90,26 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
 
     let targetText: string;
     let dialled: { socket: Socket; address: string };
+    let token: string | undefined;
+    if (deps.resolver.usesToken) {
+      token = extractToken(req.url ?? '/', req.headers.host, config.targets.kind === 'token' ? config.targets.from : 'query');
+      if (token === undefined) {
+        const how = config.targets.kind === 'token' && config.targets.from === 'host' ? 'in the Host name' : config.targets.kind === 'token' && config.targets.from === 'path' ? 'as the last path segment' : 'as ?token=TOKEN in the WebSocket URL';
+        reject(socket, 'TOKEN_MISSING', { message: `This proxy needs a token: pass it ${how}.`, log, fields });
+        return;
+      }
+      fields.token_hash = tokenHash(token);
+    }
     try {
-      const resolution = await deps.resolver.resolve(undefined, {
+      const resolution = await deps.resolver.resolve(token, {
         remoteAddress: conn.remoteAddress,
         scheme,
         host: req.headers.host,
         path: req.url ?? '/',
       });
       if (resolution.kind !== 'found') {
-        reject(socket, 'NOT_FOUND', { message: 'No target for this request.', log, fields });
+        if (token === undefined) reject(socket, 'NOT_FOUND', { message: 'No target for this request.', log, fields });
+        else reject(socket, 'TOKEN_UNKNOWN', { log, fields });
         return;
       }
       targetText = describeTarget(resolution.target);
@@ -119,13 +131,17 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
 
     if (choice.protocol !== undefined) deps.chosenProtocols.set(req, choice.protocol);
+    // Our choice is final: ws would parse the raw header again and refuse shapes we accept ('binary,', an empty line)
+    // after the target is already connected. Hand it exactly what we decided.
+    if (choice.protocol === undefined) delete req.headers['sec-websocket-protocol'];
+    else req.headers['sec-websocket-protocol'] = choice.protocol;
     let accepted = false;
     deps.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true;
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
-      const relay = new Relay(ws, dialled.socket, config.limits.highWaterMark);
-      const sessionLog = log.child({ target: targetText, address: dialled.address });
+      const relay = new Relay(ws, dialled.socket, { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs });
+      const sessionLog = log.child({ target: targetText, address: dialled.address, ...(fields.token_hash ? { token_hash: fields.token_hash } : {}) });
       sessionLog.debug('session open', { protocol: choice.protocol ?? '' });
       deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date() });
       void relay.done.then((info: CloseInfo) => {

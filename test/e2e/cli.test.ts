@@ -28,6 +28,12 @@ describe('command-line errors', () => {
     ['--web not a directory', ['--web', '/nonexistent-dir', '6080', 'localhost:5900'], /--web: '\/nonexistent-dir' is not a directory/],
     ['--demo with a target', ['--demo', '6080', 'localhost:5900'], /--demo runs its own echo target/],
     ['option without value', ['6080', 'localhost:5900', '--cert'], /--cert needs a value/],
+    ['--token-source without a plugin', ['--token-source', '/etc/hosts', '6080'], /--token-source needs --token-plugin/],
+    ['an unknown token plugin', ['--token-plugin', 'Nope', '--token-source', '/etc/hosts', '6080'], /'Nope' is not available; choose one of TokenFile/],
+    ['a target with a token plugin', ['--token-plugin', 'TokenFile', '--token-source', '/etc/hosts', '6080', 'h:1'], /exclude each other/],
+    ['a missing token source', ['--token-plugin', 'TokenFile', '--token-source', '/nonexistent/tokens', '6080'], /--token-source: '\/nonexistent\/tokens' is not a file or directory/],
+    ['--host-token without a plugin', ['--host-token', '6080', 'h:1'], /--host-token needs --token-plugin/],
+    ['a bad heartbeat', ['--heartbeat', 'often', '6080', 'h:1'], /--heartbeat: 'often'/],
   ];
   for (const [name, args, expected] of cases) {
     test(`${name}: one line on stderr, exit 2, no stack trace`, () => {

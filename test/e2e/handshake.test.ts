@@ -97,6 +97,28 @@ describe('one port, two schemes, refusals', () => {
     assert.match(chat, /X-Wsproxy-Reason: SUBPROTOCOL_UNSUPPORTED/);
   });
 
+  test("subprotocol header shapes ws itself would refuse ('binary,', empty) are settled by our choice, before any 101", async () => {
+    for (const [value, expected] of [['binary,', 'binary'], [', binary', 'binary'], ['', undefined], ['binary,,chat', 'binary']] as const) {
+      const socket = connect(proxy.port, '127.0.0.1');
+      socket.on('error', () => {});
+      await once(socket, 'connect');
+      socket.write(upgradeRequest('/', { 'Sec-WebSocket-Protocol': value }));
+      let head = '';
+      socket.setEncoding('latin1');
+      await new Promise<void>((resolve) => {
+        socket.on('data', (d: string) => {
+          head += d;
+          if (head.includes('\r\n\r\n')) resolve();
+        });
+        socket.on('close', () => resolve());
+      });
+      socket.destroy();
+      assert.equal(statusOf(head), 101, `${JSON.stringify(value)}: ${head.slice(0, 60)}`);
+      const chosen = /Sec-WebSocket-Protocol: (\S+)/i.exec(head)?.[1];
+      assert.equal(chosen, expected, JSON.stringify(value));
+    }
+  });
+
   test('a foreign Origin gets 403; the same host and no Origin are allowed', async () => {
     const foreign = await exchange(proxy.port, upgradeRequest('/', { Origin: 'https://evil.example' }, `127.0.0.1:${proxy.port}`));
     assert.equal(statusOf(foreign), 403);

@@ -43,6 +43,7 @@ export const TEST_LIMITS: Limits = {
   maxConnectionsPerIp: 256,
   highWaterMark: 64 * 1024,
   shutdownTimeoutMs: 2_000,
+  heartbeatMs: 0,
 };
 
 /** A running in-process proxy and the log lines it wrote. */
@@ -238,4 +239,25 @@ export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEn
       return code;
     },
   };
+}
+
+/** Sends a raw request and resolves the status code of the response head, then drops the connection. */
+export async function statusFor(port: number, request: string): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  socket.write(request);
+  let text = '';
+  socket.setEncoding('latin1');
+  return new Promise<number>((resolve) => {
+    const done = (): void => {
+      socket.destroy();
+      resolve(statusOf(text));
+    };
+    socket.on('data', (s: string) => {
+      text += s;
+      if (text.includes('\r\n\r\n')) done();
+    });
+    socket.on('close', done);
+  });
 }

@@ -1,63 +1,294 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { REASONS, ProxyError, closeCodeOf, errnoCode, httpStatusOf, isHttpReason, type ReasonCode } from '../../src/errors.js';
-import { createLogger, redactUrl } from '../../src/log.js';
+import { createLogger, redactUrl, silentLogger, type LogLevel } from '../../src/log.js';
 import { connectFailureReason } from '../../src/relay/connect.js';
 
-function capture(level: 'debug' | 'info' = 'debug', format: 'text' | 'json' = 'text') {
+function capture(level: LogLevel = 'debug', format: 'text' | 'json' = 'text') {
   const lines: string[] = [];
   const log = createLogger({ level, format, sink: { write: (l: string) => lines.push(l) }, now: () => new Date(0) });
   return { log, lines };
 }
 
-describe('logger', () => {
-  test('redactUrl hides secret query values', () => {
+function only(lines: readonly string[]): string {
+  assert.equal(lines.length, 1, `expected one line, got ${JSON.stringify(lines)}`);
+  return lines[0] ?? '';
+}
+
+const SECRETS = { password: 'hunter2', token: 'tok3n', authorization: 'Basic dXNlcjpwdw==', cookie: 'sid=c00k1e', key_password: 'kp-s3cret' };
+
+describe('redactUrl', () => {
+  test('hides token= and password= values, keeps the rest', () => {
     assert.equal(redactUrl('/websockify?token=abc&x=1'), '/websockify?token=***&x=1');
     assert.equal(redactUrl('/p?a=1&password=hunter2'), '/p?a=1&password=***');
+    assert.equal(redactUrl('/p?TOKEN=abc#frag'), '/p?TOKEN=***#frag');
+    assert.equal(redactUrl('/p?token=a&token=b'), '/p?token=***&token=***');
   });
-  test('text lines carry level, message and fields; secrets never appear', () => {
+  test('leaves other parameters and plain paths alone', () => {
+    assert.equal(redactUrl('/websockify?x=1&y=2'), '/websockify?x=1&y=2');
+    assert.equal(redactUrl('/token=abc'), '/token=abc');
+    assert.equal(redactUrl('/p?monkey=abc'), '/p?monkey=abc');
+    assert.equal(redactUrl(''), '');
+  });
+});
+
+describe('createLogger, text format', () => {
+  test('one line with time, level, message and key=value fields', () => {
     const { log, lines } = capture();
-    log.info('hello world', { path: '/w?token=s3cr3t', password: 'hunter2', token: 'tok', authorization: 'Basic x', cookie: 'c=1', key_password: 'kp', token_hash: 'ab12', n: 3 });
-    const line = lines[0] ?? '';
-    assert.match(line, /^1970-01-01T00:00:00\.000Z INFO {2}hello world /);
-    assert.match(line, / n=3/);
-    assert.match(line, / token_hash=ab12/);
-    for (const secret of ['s3cr3t', 'hunter2', 'tok ', 'Basic x', 'c=1', 'kp']) assert.ok(!line.includes(secret), `${secret} leaked: ${line}`);
+    log.info('hello world', { n: 3, ok: true, name: 'x' });
+    const line = only(lines);
+    assert.equal(line, '1970-01-01T00:00:00.000Z INFO  hello world n=3 ok=true name=x\n');
   });
-  test('levels filter; child adds fields; json parses; values with spaces are quoted', () => {
+  test('every level is written in upper case', () => {
+    const { log, lines } = capture();
+    log.debug('d');
+    log.info('i');
+    log.warn('w');
+    log.error('e');
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['DEBUG', 'INFO', 'WARN', 'ERROR']);
+  });
+  test('secret-looking keys print *** and their values never appear', () => {
+    const { log, lines } = capture();
+    log.info('connect', { ...SECRETS, Authorization: 'Bearer abc.def', api_secret: 's3', n: 1 });
+    const line = only(lines);
+    for (const key of [...Object.keys(SECRETS), 'Authorization', 'api_secret']) assert.match(line, new RegExp(` ${key}=\\*\\*\\*( |\\n)`), key);
+    for (const value of [...Object.values(SECRETS), 'Bearer abc.def', 's3 ']) assert.ok(!line.includes(value), `${value} leaked: ${line}`);
+    assert.match(line, / n=1\n$/);
+  });
+  test('secrets are hidden whatever the value type', () => {
+    const { log, lines } = capture();
+    log.info('m', { password: 12345678, token: { nested: 'deep-s3cret' }, cookie: new Error('err-s3cret') });
+    const line = only(lines);
+    assert.ok(!line.includes('12345678') && !line.includes('deep-s3cret') && !line.includes('err-s3cret'), line);
+  });
+  test('a key ending in _hash is not redacted', () => {
+    const { log, lines } = capture();
+    log.info('m', { token_hash: 'ab12', password_hash: 'cd34' });
+    const line = only(lines);
+    assert.match(line, / token_hash=ab12 /);
+    assert.match(line, / password_hash=cd34\n/);
+  });
+  test('URLs inside values and the message are redacted', () => {
+    const { log, lines } = capture();
+    log.info('GET /w?token=msg-s3cret', { path: '/websockify?token=s3cr3t&x=1' });
+    const line = only(lines);
+    assert.match(line, / path="\/websockify\?token=\*\*\*&x=1"/);
+    assert.ok(!line.includes('s3cr3t') && !line.includes('msg-s3cret'), line);
+  });
+  test('Error values print their (redacted) message', () => {
+    const { log, lines } = capture();
+    log.error('boom', { error: new Error('GET /p?password=pw1 failed') });
+    const line = only(lines);
+    assert.match(line, /error="GET \/p\?password=\*\*\* failed"/);
+    assert.ok(!line.includes('pw1'));
+  });
+  test('values with spaces, quotes or = are quoted; empty strings too', () => {
+    const { log, lines } = capture();
+    log.info('m', { what: 'two words', q: 'say "hi"', eq: 'a=b', empty: '', nl: 'a\nb' });
+    const line = only(lines);
+    assert.match(line, / what="two words"/);
+    assert.match(line, / q="say \\"hi\\""/);
+    assert.match(line, / eq="a=b"/);
+    assert.match(line, / empty=""/);
+    assert.match(line, / nl="a\\nb"\n$/);
+    assert.equal(line.split('\n').length, 2, 'a newline in a value cannot start a new log line');
+  });
+  test('undefined fields are dropped', () => {
+    const { log, lines } = capture();
+    log.info('m', { gone: undefined, kept: 1 });
+    const line = only(lines);
+    assert.ok(!line.includes('gone'));
+    assert.match(line, / kept=1/);
+  });
+});
+
+describe('createLogger, levels and children', () => {
+  test("level 'info' drops debug lines and keeps the rest", () => {
     const { log, lines } = capture('info');
     log.debug('dropped');
-    log.child({ conn: 7 }).warn('w', { what: 'two words' });
+    log.info('i');
+    log.warn('w');
+    log.error('e');
+    assert.equal(lines.length, 3);
+    assert.ok(!lines.some((l) => l.includes('dropped')));
+  });
+  test("level 'error' keeps only errors", () => {
+    const { log, lines } = capture('error');
+    log.info('i');
+    log.warn('w');
+    log.error('e');
     assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? '', /conn=7 what="two words"/);
-    const j = capture('debug', 'json');
-    j.log.error('boom', { code: 'X' });
-    const parsed = JSON.parse(j.lines[0] ?? '') as Record<string, unknown>;
-    assert.deepEqual(parsed, { time: '1970-01-01T00:00:00.000Z', level: 'error', msg: 'boom', code: 'X' });
+    assert.match(lines[0] ?? '', / ERROR e\n$/);
+  });
+  test('enabled() agrees with the threshold', () => {
+    const { log } = capture('warn');
+    assert.deepEqual((['debug', 'info', 'warn', 'error'] as const).map((l) => log.enabled(l)), [false, false, true, true]);
+    assert.equal(silentLogger.enabled('error'), false);
+  });
+  test('child() adds fields to every line, and a call can override them', () => {
+    const { log, lines } = capture('info');
+    const child = log.child({ conn: 7, peer: '10.0.0.1:5000' });
+    child.warn('w', { what: 'two words' });
+    child.child({ scheme: 'wss' }).info('i');
+    child.info('o', { conn: 8 });
+    log.info('parent');
+    assert.equal(lines.length, 4);
+    assert.match(lines[0] ?? '', / WARN {2}w conn=7 peer=10\.0\.0\.1:5000 what="two words"\n$/);
+    assert.match(lines[1] ?? '', / conn=7 peer=10\.0\.0\.1:5000 scheme=wss\n$/);
+    assert.match(lines[2] ?? '', / conn=8 /);
+    assert.ok(!(lines[3] ?? '').includes('conn='), 'the parent is unchanged');
+  });
+  test('child fields are redacted too, and inherit the level', () => {
+    const { log, lines } = capture('info');
+    const child = log.child({ token: 'child-s3cret' });
+    child.debug('dropped');
+    child.info('i');
+    const line = only(lines);
+    assert.match(line, / token=\*\*\*/);
+    assert.ok(!line.includes('child-s3cret'));
+  });
+});
+
+describe('createLogger, json format', () => {
+  test('each line parses and has time, level and msg', () => {
+    const { log, lines } = capture('debug', 'json');
+    log.error('boom', { code: 'X', n: 2 });
+    const line = only(lines);
+    assert.ok(line.endsWith('\n'));
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    assert.deepEqual(parsed, { time: '1970-01-01T00:00:00.000Z', level: 'error', msg: 'boom', code: 'X', n: 2 });
+  });
+  test('secrets are redacted in JSON as well', () => {
+    const { log, lines } = capture('debug', 'json');
+    log.child({ conn: 1 }).info('m', { ...SECRETS, token_hash: 'ab12', path: '/w?token=s3cr3t' });
+    const line = only(lines);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    for (const key of Object.keys(SECRETS)) assert.equal(parsed[key], '***', key);
+    assert.equal(parsed['token_hash'], 'ab12');
+    assert.equal(parsed['path'], '/w?token=***');
+    assert.equal(parsed['conn'], 1);
+    for (const value of [...Object.values(SECRETS), 's3cr3t']) assert.ok(!line.includes(value), `${value} leaked`);
+  });
+  test('the clock defaults to now', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', format: 'json', sink: { write: (l: string) => lines.push(l) } });
+    const before = Date.now();
+    log.info('t');
+    const parsed = JSON.parse(only(lines)) as { time: string };
+    const t = Date.parse(parsed.time);
+    assert.ok(t >= before - 1000 && t <= Date.now() + 1000, parsed.time);
   });
 });
 
 describe('error catalogue', () => {
-  test('every code has a text and a status or close code consistent with the helpers', () => {
-    for (const code of Object.keys(REASONS) as ReasonCode[]) {
-      assert.ok(REASONS[code].text.length > 10, code);
-      assert.equal(isHttpReason(code), httpStatusOf(code) !== undefined);
+  const codes = Object.keys(REASONS) as ReasonCode[];
+  const entry = (code: ReasonCode): { status?: number; closeCode?: number; text: string } => REASONS[code];
+
+  test('every entry has a non-empty one-line text', () => {
+    assert.ok(codes.length > 0);
+    for (const code of codes) {
+      const { text } = entry(code);
+      assert.ok(text.trim().length > 0, code);
+      assert.doesNotMatch(text, /\n/, code);
+      assert.match(code, /^[A-Z][A-Z0-9_]*$/);
     }
-    assert.equal(new ProxyError('TARGET_TIMEOUT').httpStatus, 504);
-    assert.equal(new ProxyError('TARGET_REFUSED').httpStatus, 502);
+  });
+  test('httpStatusOf, closeCodeOf and isHttpReason agree with the table', () => {
+    for (const code of codes) {
+      const e = entry(code);
+      assert.equal(httpStatusOf(code), e.status, code);
+      assert.equal(closeCodeOf(code), e.closeCode, code);
+      assert.equal(isHttpReason(code), e.status !== undefined, code);
+      assert.ok(!(e.status !== undefined && e.closeCode !== undefined), `${code} is either an HTTP answer or a close`);
+      if (e.status !== undefined) assert.ok(e.status >= 400 && e.status <= 599, code);
+      if (e.closeCode !== undefined) assert.ok(e.closeCode >= 1000 && e.closeCode <= 1015, code);
+    }
+  });
+  test('known values', () => {
+    assert.equal(httpStatusOf('BAD_HANDSHAKE'), 400);
+    assert.equal(httpStatusOf('METHOD_NOT_ALLOWED'), 405);
+    assert.equal(httpStatusOf('UNSUPPORTED_VERSION'), 426);
+    assert.equal(httpStatusOf('ORIGIN_FORBIDDEN'), 403);
+    assert.equal(httpStatusOf('TARGET_REFUSED'), 502);
+    assert.equal(httpStatusOf('TARGET_TIMEOUT'), 504);
+    assert.equal(httpStatusOf('SHUTTING_DOWN'), 503);
+    assert.equal(httpStatusOf('HANDSHAKE_TIMEOUT'), undefined);
+    assert.equal(isHttpReason('TEXT_FRAME'), false);
+    assert.equal(closeCodeOf('TARGET_CLOSED'), 1000);
+    assert.equal(closeCodeOf('SERVER_SHUTDOWN'), 1001);
+    assert.equal(closeCodeOf('PROTOCOL_ERROR'), 1002);
     assert.equal(closeCodeOf('TEXT_FRAME'), 1003);
     assert.equal(closeCodeOf('MESSAGE_TOO_BIG'), 1009);
-    assert.equal(closeCodeOf('TARGET_CLOSED'), 1000);
-    assert.equal(errnoCode(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'ECONNRESET');
-    assert.equal(errnoCode('nope'), undefined);
+    assert.equal(closeCodeOf('TARGET_ERROR'), 1011);
+    assert.equal(closeCodeOf('CLIENT_CLOSED'), undefined);
+    assert.equal(closeCodeOf('TARGET_TIMEOUT'), undefined);
   });
-  test('connect failures map to reasons', () => {
-    const e = (code: string): Error => Object.assign(new Error(code), { code });
-    assert.equal(connectFailureReason(e('ECONNREFUSED')), 'TARGET_REFUSED');
-    assert.equal(connectFailureReason(e('ENOENT')), 'TARGET_REFUSED');
-    assert.equal(connectFailureReason(e('EHOSTUNREACH')), 'TARGET_UNREACHABLE');
-    assert.equal(connectFailureReason(e('ENOTFOUND')), 'TARGET_DNS');
-    assert.equal(connectFailureReason(e('ETIMEDOUT')), 'TARGET_TIMEOUT');
-    assert.equal(connectFailureReason(e('EWHATEVER')), 'TARGET_FAILED');
+});
+
+describe('ProxyError', () => {
+  test('carries the code, the catalogue text by default, and the status or close code', () => {
+    const e = new ProxyError('TARGET_TIMEOUT');
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'ProxyError');
+    assert.equal(e.code, 'TARGET_TIMEOUT');
+    assert.equal(e.message, REASONS.TARGET_TIMEOUT.text);
+    assert.equal(e.httpStatus, 504);
+    assert.equal(e.closeCode, undefined);
+    assert.equal(new ProxyError('TARGET_REFUSED').httpStatus, 502);
+    const t = new ProxyError('TEXT_FRAME');
+    assert.equal(t.httpStatus, undefined);
+    assert.equal(t.closeCode, 1003);
+  });
+  test('a custom message and a cause', () => {
+    const cause = new Error('inner');
+    const e = new ProxyError('TARGET_FAILED', 'connect to x:1 failed', { cause });
+    assert.equal(e.message, 'connect to x:1 failed');
+    assert.equal(e.cause, cause);
+    assert.equal(e.httpStatus, 502);
+  });
+});
+
+describe('errnoCode', () => {
+  test('the string code of a system error', () => {
+    assert.equal(errnoCode(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'ECONNRESET');
+    assert.equal(errnoCode({ code: 'EPIPE' }), 'EPIPE');
+  });
+  test('anything else → undefined', () => {
+    assert.equal(errnoCode(new Error('no code')), undefined);
+    assert.equal(errnoCode({ code: 42 }), undefined);
+    assert.equal(errnoCode('ECONNRESET'), undefined);
+    assert.equal(errnoCode(null), undefined);
+    assert.equal(errnoCode(undefined), undefined);
+    assert.equal(errnoCode(7), undefined);
+  });
+});
+
+describe('connectFailureReason', () => {
+  const e = (code: string): Error => Object.assign(new Error(code), { code });
+  const table: ReadonlyArray<readonly [string, ReasonCode]> = [
+    ['ECONNREFUSED', 'TARGET_REFUSED'],
+    ['ENOENT', 'TARGET_REFUSED'],
+    ['EHOSTUNREACH', 'TARGET_UNREACHABLE'],
+    ['ENETUNREACH', 'TARGET_UNREACHABLE'],
+    ['EHOSTDOWN', 'TARGET_UNREACHABLE'],
+    ['ENETDOWN', 'TARGET_UNREACHABLE'],
+    ['ENOTFOUND', 'TARGET_DNS'],
+    ['EAI_AGAIN', 'TARGET_DNS'],
+    ['ETIMEDOUT', 'TARGET_TIMEOUT'],
+    ['ECONNRESET', 'TARGET_FAILED'],
+    ['EACCES', 'TARGET_FAILED'],
+    ['EWHATEVER', 'TARGET_FAILED'],
+  ];
+  test('errno codes map to reasons', () => {
+    for (const [code, reason] of table) assert.equal(connectFailureReason(e(code)), reason, code);
+  });
+  test('errors without a code, and non-errors, are TARGET_FAILED', () => {
+    assert.equal(connectFailureReason(new Error('x')), 'TARGET_FAILED');
+    assert.equal(connectFailureReason(undefined), 'TARGET_FAILED');
+    assert.equal(connectFailureReason('ECONNREFUSED'), 'TARGET_FAILED');
+    assert.equal(connectFailureReason({ code: 111 }), 'TARGET_FAILED');
+  });
+  test('every result is an HTTP reason (the upgrade path answers it before the 101)', () => {
+    for (const [code] of table) assert.ok(isHttpReason(connectFailureReason(e(code))), code);
   });
 });

@@ -1,10 +1,29 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { classifyFirstByte } from '../../src/listener/sniff.js';
 
-test('only 0x16 (TLS record) and 0x80 (SSLv2-style hello) go to TLS; the other 254 bytes to HTTP', () => {
-  const tls: number[] = [];
-  for (let b = 0; b < 256; b++) if (classifyFirstByte(b) === 'tls') tls.push(b);
-  assert.deepEqual(tls, [0x16, 0x80]);
-  assert.equal(classifyFirstByte('G'.charCodeAt(0)), 'plain');
+describe('classifyFirstByte', () => {
+  test('every one of the 256 byte values: exactly 0x16 and 0x80 are TLS, the rest plain', () => {
+    for (let b = 0; b < 256; b++) {
+      const expected = b === 0x16 || b === 0x80 ? 'tls' : 'plain';
+      assert.equal(classifyFirstByte(b), expected, `byte 0x${b.toString(16).padStart(2, '0')}`);
+    }
+  });
+
+  test('the two TLS bytes and their neighbours', () => {
+    assert.equal(classifyFirstByte(0x16), 'tls'); // TLS handshake record
+    assert.equal(classifyFirstByte(0x80), 'tls'); // SSLv2-style ClientHello
+    assert.equal(classifyFirstByte(0x15), 'plain');
+    assert.equal(classifyFirstByte(0x17), 'plain');
+    assert.equal(classifyFirstByte(0x7f), 'plain');
+    assert.equal(classifyFirstByte(0x81), 'plain');
+    assert.equal(classifyFirstByte(0xff), 'plain');
+    assert.equal(classifyFirstByte(0x00), 'plain');
+  });
+
+  test('the first byte of HTTP methods is plain', () => {
+    for (const method of ['GET', 'HEAD', 'POST', 'OPTIONS', 'PRI']) {
+      assert.equal(classifyFirstByte(method.charCodeAt(0)), 'plain', method);
+    }
+  });
 });

@@ -1,0 +1,43 @@
+/**
+ * Where the token comes from (pure): `?token=` on any path (websockify; noVNC puts it inside its `path` setting), the
+ * `Host` header without its port (`--host-token`, `[v6]` safe), or the last path segment (`--token-from-path`).
+ */
+import { createHash } from 'node:crypto';
+
+/** Which part of the request carries the token. */
+export type TokenFrom = 'query' | 'host' | 'path';
+
+function hostnameOf(host: string): string | undefined {
+  const h = host.trim();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 1 ? h.slice(1, end) : undefined;
+  }
+  const colon = h.indexOf(':');
+  const name = colon < 0 ? h : h.slice(0, colon);
+  return name.length > 0 ? name : undefined;
+}
+
+/** The token of a request, or undefined when it carries none. Never throws. */
+export function extractToken(url: string, host: string | undefined, from: TokenFrom): string | undefined {
+  if (from === 'host') return host === undefined ? undefined : hostnameOf(host);
+  const q = url.indexOf('?');
+  if (from === 'query') {
+    if (q < 0) return undefined;
+    const token = new URLSearchParams(url.slice(q + 1)).get('token')?.replace(/\n+$/, '');
+    return token ? token : undefined;
+  }
+  const path = q < 0 ? url : url.slice(0, q);
+  const last = path.split('/').filter((s) => s.length > 0).pop();
+  if (last === undefined) return undefined;
+  try {
+    return decodeURIComponent(last) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short, stable, non-reversible name for a token in logs (tokens themselves are never logged). */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 12);
+}
