@@ -57,6 +57,13 @@ const OPTIONS = {
   'target-config': { type: 'string', describe: 'deprecated: same as --token-plugin TokenFile --token-source FILE', group: 'Tokens:' },
   'host-token': { type: 'boolean', default: false, describe: 'take the token from the Host header (without port) instead of ?token=', group: 'Tokens:' },
   'token-from-path': { type: 'boolean', default: false, describe: 'take the token from the last path segment instead of ?token=', group: 'Tokens:' },
+  'auth-plugin': { type: 'string', describe: 'authorise each WebSocket: BasicHTTPAuth, ExpectOrigin', group: 'Auth:' },
+  'auth-source': { type: 'string', describe: "the auth plugin's argument: user:password (BasicHTTPAuth) or allowed origins (ExpectOrigin)", group: 'Auth:' },
+  'web-auth': { type: 'boolean', default: false, describe: 'require the auth plugin for pages and files too', group: 'Auth:' },
+  record: { type: 'string', describe: "record each session to FILE.<n> in noVNC's playback format", group: 'General:' },
+  'run-once': { type: 'boolean', default: false, describe: 'handle one WebSocket session, then exit', group: 'General:' },
+  timeout: { type: 'string', default: '0', describe: 'stop accepting N seconds after start and exit once sessions end (0 = never)', group: 'General:' },
+  'idle-timeout': { type: 'string', default: '0', describe: 'exit after N seconds without any session (0 = never)', group: 'General:' },
   heartbeat: { type: 'string', default: String(DEFAULTS.heartbeatSeconds), describe: 'ping clients every N seconds and cut those that do not answer by the next ping (0 = off)', group: 'WebSocket:' },
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
@@ -109,7 +116,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const parsed = buildParser(argv).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -145,6 +152,13 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       targetConfig: str(parsed['target-config']),
       hostToken: parsed['host-token'],
       tokenFromPath: parsed['token-from-path'],
+      authPlugin: str(parsed['auth-plugin']),
+      authSource: str(parsed['auth-source']),
+      webAuth: parsed['web-auth'],
+      record: str(parsed.record),
+      runOnce: parsed['run-once'],
+      timeout: str(parsed.timeout) ?? '',
+      idleTimeout: str(parsed['idle-timeout']) ?? '',
       logFormat: str(parsed['log-format']) ?? '',
     },
   };

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 /** Where the proxy listens. `host` undefined = every interface, dual-stack. */
 export type ListenAddress = { kind: 'tcp'; host: string | undefined; port: number };
@@ -54,6 +54,24 @@ export interface Limits {
   readonly heartbeatMs: number;
 }
 
+/** An auth plugin and where it applies. */
+export interface AuthConfig {
+  readonly plugin: string;
+  /** The plugin's argument (for BasicHTTPAuth a secret: never logged). */
+  readonly source: string;
+  /** Also require it for ordinary page requests (`--web-auth`). */
+  readonly webAuth: boolean;
+}
+
+/** Process lifetime rules (websockify's --run-once, --timeout, --idle-timeout); enforced by main.ts. */
+export interface Lifecycle {
+  readonly runOnce: boolean;
+  /** Stop accepting this long after start, exit once sessions end (0 = never). */
+  readonly timeoutMs: number;
+  /** Exit after this long without any session (0 = never). */
+  readonly idleTimeoutMs: number;
+}
+
 /** Everything `createServer` needs. Tests build it directly. */
 export interface Config {
   readonly listen: ListenAddress;
@@ -65,6 +83,11 @@ export interface Config {
   readonly allowOrigins: readonly string[];
   readonly limits: Limits;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
+  /** Auth plugin, if any. */
+  readonly auth?: AuthConfig | undefined;
+  /** `--record` file prefix (absolute), if recording. */
+  readonly recordPrefix?: string | undefined;
+  readonly lifecycle?: Lifecycle;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -94,6 +117,13 @@ export interface CliArgs {
   readonly targetConfig: string | undefined;
   readonly hostToken: boolean;
   readonly tokenFromPath: boolean;
+  readonly authPlugin: string | undefined;
+  readonly authSource: string | undefined;
+  readonly webAuth: boolean;
+  readonly record: string | undefined;
+  readonly runOnce: boolean;
+  readonly timeout: string;
+  readonly idleTimeout: string;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -114,6 +144,30 @@ export const DEFAULTS = {
  * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
  */
 export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName'] as const;
+
+/** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
+export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
+
+function resolveAuth(args: CliArgs): AuthConfig | undefined {
+  if (args.authPlugin === undefined) {
+    if (args.authSource !== undefined) throw new ConfigError('--auth-source', '--auth-source needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
+    if (args.webAuth) throw new ConfigError('--web-auth', '--web-auth needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
+    return undefined;
+  }
+  const wanted = args.authPlugin.replace(/^websockify\.auth_plugins\./, '').toLowerCase();
+  const plugin = AUTH_PLUGINS.find((n) => n.toLowerCase() === wanted);
+  if (plugin === undefined) {
+    throw new ConfigError('--auth-plugin', `--auth-plugin: '${args.authPlugin}' is not available; choose one of ${AUTH_PLUGINS.join(', ')}`);
+  }
+  const source = args.authSource ?? '';
+  if (plugin === 'BasicHTTPAuth' && source.indexOf(':') <= 0) {
+    throw new ConfigError('--auth-source', '--auth-plugin BasicHTTPAuth needs --auth-source user:password');
+  }
+  if (plugin === 'ExpectOrigin' && source.trim() === '') {
+    throw new ConfigError('--auth-source', "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'");
+  }
+  return { plugin, source, webAuth: args.webAuth };
+}
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
 export class ConfigError extends Error {
@@ -335,9 +389,28 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     throw new ConfigError('--log-format', `--log-format: '${format}' is not one of text, json`);
   }
 
+  let recordPrefix: string | undefined;
+  if (args.record !== undefined) {
+    recordPrefix = resolve(cwd, args.record);
+    let dirOk: boolean;
+    try {
+      dirOk = statSync(dirname(recordPrefix)).isDirectory();
+    } catch {
+      dirOk = false;
+    }
+    if (!dirOk) throw new ConfigError('--record', `--record: the folder of '${recordPrefix}' does not exist; sessions are written to ${recordPrefix}.<n>`);
+  }
+
   return {
     listen,
     targets,
+    auth: resolveAuth(args),
+    recordPrefix,
+    lifecycle: {
+      runOnce: args.runOnce,
+      timeoutMs: parseSeconds(args.timeout, '--timeout', true),
+      idleTimeoutMs: parseSeconds(args.idleTimeout, '--idle-timeout', true),
+    },
     tls: {
       certFile,
       certGiven,

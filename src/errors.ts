@@ -13,6 +13,8 @@ export const REASONS = {
   UNSUPPORTED_VERSION: { status: 426, text: 'Only WebSocket version 13 is supported.' },
   SUBPROTOCOL_UNSUPPORTED: { status: 400, text: "None of the offered subprotocols is supported; offer 'binary' or none." },
   ORIGIN_FORBIDDEN: { status: 403, text: 'The Origin of the page is not allowed to connect.' },
+  AUTH_REQUIRED: { status: 401, text: 'Credentials are required (the auth plugin asked for them).' },
+  AUTH_FORBIDDEN: { status: 403, text: 'The auth plugin refused this request.' },
   TOKEN_MISSING: { status: 401, text: 'The request carries no token; add ?token=TOKEN to the WebSocket URL.' },
   TOKEN_UNKNOWN: { status: 404, text: 'The token is not known.' },
   TOKEN_SOURCE_DOWN: { status: 503, text: 'The token source cannot be reached; try again later.' },

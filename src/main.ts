@@ -64,7 +64,44 @@ async function main(): Promise<void> {
   }
 
   const log = createLogger({ level: config.log.level, format: config.log.format, sink: process.stderr });
-  const server = createServer(config, { logger: log, version: version() });
+  // websockify's process lifetime rules: --run-once, --timeout (stop accepting, exit when idle), --idle-timeout.
+  const lifecycle = config.lifecycle ?? { runOnce: false, timeoutMs: 0, idleTimeoutMs: 0 };
+  let active = 0;
+  let acceptingStopped = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdle = (): void => {
+    clearTimeout(idleTimer);
+    if (lifecycle.idleTimeoutMs > 0 && active === 0) {
+      idleTimer = setTimeout(() => stop('idle-timeout'), lifecycle.idleTimeoutMs);
+    }
+  };
+  const server = createServer(config, {
+    logger: log,
+    version: version(),
+    onSessionOpen: () => {
+      active++;
+      clearTimeout(idleTimer);
+    },
+    onSessionClosed: () => {
+      active--;
+      if (lifecycle.runOnce) stop('run-once');
+      else if (acceptingStopped && active === 0) stop('timeout');
+      else armIdle();
+    },
+  });
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
+    );
+  };
   const where = `${config.listen.host ?? '*'}:${config.listen.port}`;
   try {
     await server.listen();
@@ -85,21 +122,22 @@ async function main(): Promise<void> {
     });
   }
 
-  let stopping = false;
+  armIdle();
+  if (lifecycle.timeoutMs > 0) {
+    setTimeout(() => {
+      acceptingStopped = true;
+      server.stopAccepting();
+      if (active === 0) stop('timeout');
+      else log.info('--timeout reached: no new connections; exiting when the sessions end', { sessions: active });
+    }, lifecycle.timeoutMs);
+  }
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       log.warn('second signal: exiting now', { signal });
       process.exit(EXIT_FAILURE);
     }
-    stopping = true;
-    log.info('shutting down', { signal, sessions: server.stats().activeSessions });
-    server.close().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
-    );
+    log.info('signal', { signal });
+    stop(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

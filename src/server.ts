@@ -19,7 +19,9 @@ import { createHttpServers, handleClientError, handleRequest } from './http/serv
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
 import { silentLogger, type Logger } from './log.js';
-import type { RelayStats } from './relay/relay.js';
+import type { CloseInfo, RelayStats } from './relay/relay.js';
+import { Recorder } from './record/recorder.js';
+import { createAuthenticator } from './auth/registry.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver } from './targets/registry.js';
@@ -32,6 +34,10 @@ export interface ServerDeps {
   readonly logger?: Logger;
   /** Package version shown on the built-in page. */
   readonly version?: string;
+  /** Told when a session starts relaying (process lifetime rules in main.ts use it). */
+  readonly onSessionOpen?: () => void;
+  /** Told when a session has ended. */
+  readonly onSessionClosed?: (info: CloseInfo) => void;
 }
 
 /** A snapshot of one relaying session. */
@@ -56,6 +62,8 @@ export interface WsProxyServer {
   listen(): Promise<void>;
   /** Stops accepting, closes sessions with 1001, waits up to the shutdown timeout, then cuts what is left. */
   close(): Promise<void>;
+  /** Stops accepting new connections; live sessions go on. */
+  stopAccepting(): void;
   /** Bound addresses (after `listen()`). */
   addresses(): AddressInfo[];
   /** The certificate in use, if one is loaded. */
@@ -89,6 +97,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const http = createHttpServers(limits, tlsProfile);
   const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
+  const authenticator = config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined;
+  const recorder = config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log);
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -131,10 +141,16 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     },
     wss,
     chosenProtocols,
+    authenticator,
+    recorder,
     isShuttingDown: () => shuttingDown,
     onSession: (session) => {
       sessions.set(session.id, session);
-      void session.relay.done.then(() => sessions.delete(session.id));
+      deps.onSessionOpen?.();
+      void session.relay.done.then((info) => {
+        sessions.delete(session.id);
+        deps.onSessionClosed?.(info);
+      });
     },
   });
 
@@ -151,7 +167,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     server.on('request', (req, res) => {
       const conn = connOf.get(req.socket);
       conn?.handshakeDone();
-      handleRequest(req, res, conn, { webRootReal, info }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -283,7 +299,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     async close(): Promise<void> {
       if (shuttingDown) return;
       shuttingDown = true;
-      const stopped = new Promise<void>((resolve) => (netServer ? netServer.close(() => resolve()) : resolve()));
+      const stopped = new Promise<void>((resolve) => {
+        if (!netServer?.listening) resolve();
+        else netServer.close(() => resolve());
+      });
       http.plain.closeIdleConnections();
       http.secure.closeIdleConnections();
       const live = [...sessions.values()];
@@ -300,6 +319,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       http.secure.closeAllConnections();
       await resolver?.close?.();
       await stopped;
+    },
+
+    stopAccepting(): void {
+      netServer?.close();
     },
 
     addresses(): AddressInfo[] {

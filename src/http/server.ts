@@ -6,6 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { Authenticator } from '../auth/types.js';
 import type { Limits } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
@@ -53,6 +54,8 @@ export function createHttpServers(limits: Limits, tls: SecureContextOptions & { 
 /** What request routing needs. */
 export interface RequestDeps {
   readonly webRootReal: string | undefined;
+  /** `--web-auth`: the auth plugin guards pages and files too. */
+  readonly webAuth: Authenticator | undefined;
   readonly info: () => BuiltinInfo;
 }
 
@@ -66,6 +69,26 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   if (method !== 'GET' && method !== 'HEAD') {
     reject(res, 'METHOD_NOT_ALLOWED', { headers: { Allow: 'GET, HEAD' }, log: rlog, fields });
     return;
+  }
+  if (deps.webAuth) {
+    const decision = await deps.webAuth.check({
+      remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '',
+      scheme: conn?.tls ? 'https' : 'http',
+      host: req.headers.host,
+      origin: req.headers.origin,
+      authorization: req.headers.authorization,
+      path,
+      target: undefined,
+    });
+    if (decision.kind === 'deny') {
+      reject(res, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {
+        message: decision.reason,
+        log: rlog,
+        fields: { ...fields, plugin: deps.webAuth.name },
+        ...(decision.headers ? { headers: decision.headers } : {}),
+      });
+      return;
+    }
   }
   const mapped = resolveStaticPath(path);
   if (!mapped.ok) {

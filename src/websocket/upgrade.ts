@@ -10,10 +10,12 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import type { ConnectionContext } from '../context.js';
-import { ProxyError, errnoCode, isHttpReason } from '../errors.js';
+import type { Authenticator } from '../auth/types.js';
+import { ProxyError, REASONS, errnoCode, isHttpReason } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget } from '../relay/connect.js';
 import { Relay, type CloseInfo } from '../relay/relay.js';
+import type { Recorder } from '../record/recorder.js';
 import { extractToken, tokenHash } from '../targets/token.js';
 import { describeTarget, type TargetResolver } from '../targets/types.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
@@ -26,6 +28,10 @@ export interface UpgradeDeps {
   /** The protocol chosen for a request, read back by the WebSocketServer's `handleProtocols`. */
   readonly chosenProtocols: WeakMap<IncomingMessage, string>;
   readonly isShuttingDown: () => boolean;
+  /** The auth plugin, if one is configured. */
+  readonly authenticator: Authenticator | undefined;
+  /** Session recorder (`--record`), if recording. */
+  readonly recorder: Recorder | undefined;
   /** Called once a session relays (the server tracks it until `relay.done`). */
   readonly onSession: (session: SessionInfo) => void;
 }
@@ -113,6 +119,29 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         return;
       }
       targetText = describeTarget(resolution.target);
+      if (deps.authenticator) {
+        // After the token: a plugin may decide per target (websockify's order).
+        const decision = await deps.authenticator.check({
+          remoteAddress: conn.remoteAddress,
+          scheme,
+          host: req.headers.host,
+          origin: req.headers.origin,
+          authorization: req.headers.authorization,
+          path: req.url ?? '/',
+          target: resolution.target,
+        });
+        if (decision.kind === 'deny') {
+          if (clientGone) return;
+          reject(socket, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {
+            message: `${REASONS[decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN'].text} (${decision.reason})`,
+            log,
+            fields: { ...fields, plugin: deps.authenticator.name },
+            ...(decision.headers ? { headers: decision.headers } : {}),
+          });
+          return;
+        }
+        if (decision.identity !== undefined) fields.identity = decision.identity;
+      }
       if (clientGone) return;
       dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal);
     } catch (err) {
@@ -140,8 +169,15 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       accepted = true;
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
-      const relay = new Relay(ws, dialled.socket, { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs });
-      const sessionLog = log.child({ target: targetText, address: dialled.address, ...(fields.token_hash ? { token_hash: fields.token_hash } : {}) });
+      const recording = deps.recorder?.open();
+      const relay = new Relay(ws, dialled.socket, { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs }, recording?.tap);
+      const sessionLog = log.child({
+        target: targetText,
+        address: dialled.address,
+        ...(fields.token_hash ? { token_hash: fields.token_hash } : {}),
+        ...(fields.identity ? { identity: fields.identity } : {}),
+        ...(recording ? { recording: recording.file } : {}),
+      });
       sessionLog.debug('session open', { protocol: choice.protocol ?? '' });
       deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date() });
       void relay.done.then((info: CloseInfo) => {

@@ -105,7 +105,7 @@ describe('the daemon', () => {
       const code = await d.stop('SIGTERM');
       assert.equal((await closing).code, 1001);
       assert.equal(code, 0);
-      assert.match(d.stderr(), /shutting down signal=SIGTERM sessions=1/);
+      assert.match(d.stderr(), /shutting down reason=SIGTERM sessions=1/);
       assert.match(d.stderr(), /reason=SERVER_SHUTDOWN/);
     } finally {
       await d.stop('SIGKILL');

@@ -1,0 +1,26 @@
+/** The plugin interface for authorising a WebSocket upgrade (ARCHITECTURE.md §4). */
+import type { Target } from '../config.js';
+
+/** Typed facts an authenticator may use: never a header standing in for an identity the TLS layer owns. */
+export interface AuthContext {
+  readonly remoteAddress: string;
+  readonly scheme: 'ws' | 'wss' | 'http' | 'https';
+  readonly host: string | undefined;
+  readonly origin: string | undefined;
+  /** The `Authorization` header, if any (secret: never log it). */
+  readonly authorization: string | undefined;
+  readonly path: string;
+  /** The resolved target (undefined for page requests under --web-auth). */
+  readonly target: Target | undefined;
+}
+
+/** What an authenticator answers. */
+export type AuthDecision =
+  | { kind: 'allow'; identity?: string }
+  | { kind: 'deny'; status: 401 | 403; reason: string; headers?: Readonly<Record<string, string>> };
+
+/** Decides whether a request may proceed. Built once at start. */
+export interface Authenticator {
+  readonly name: string;
+  check(ctx: AuthContext): Promise<AuthDecision>;
+}
