@@ -15,7 +15,7 @@ export class UsageError extends Error {
 }
 
 /** What the command line asks for. */
-export type CommandLine = { kind: 'run'; args: CliArgs } | { kind: 'help'; text: string } | { kind: 'version' };
+export type CommandLine = { kind: 'run'; args: CliArgs; notices: readonly string[] } | { kind: 'help'; text: string } | { kind: 'version' };
 
 const USAGE = `Usage:
   wsproxy [options] [source_addr:]source_port target_addr:target_port
@@ -65,8 +65,17 @@ const OPTIONS = {
   timeout: { type: 'string', default: '0', describe: 'stop accepting N seconds after start and exit once sessions end (0 = never)', group: 'General:' },
   'idle-timeout': { type: 'string', default: '0', describe: 'exit after N seconds without any session (0 = never)', group: 'General:' },
   heartbeat: { type: 'string', default: String(DEFAULTS.heartbeatSeconds), describe: 'ping clients every N seconds and cut those that do not answer by the next ping (0 = off)', group: 'WebSocket:' },
+  'unix-listen': { type: 'string', describe: 'listen on this unix socket instead of TCP (then no source_port is given)', group: 'Listening:' },
+  'unix-listen-mode': { type: 'string', default: '600', describe: 'octal mode of the --unix-listen socket', group: 'Listening:' },
+  inetd: { type: 'boolean', default: false, describe: 'the listening socket is file descriptor 0 (inetd/systemd Accept=no style)', group: 'Listening:' },
+  'prefer-ipv6': { alias: '6', type: 'boolean', default: false, describe: 'when the listen host name resolves to both, listen on its IPv6 address', group: 'Listening:' },
+  'unix-target': { type: 'string', describe: 'relay to this unix socket (same as a target unix:/path)', group: 'Tokens:' },
+  'text-frames': { type: 'string', default: 'reject', describe: 'text frames from clients: reject (close 1003, as websockify) or binary (relay their bytes)', group: 'WebSocket:' },
+  traffic: { type: 'boolean', default: false, describe: 'print a character per frame on stdout ({ target read, < client write, } client read, > target write)', group: 'General:' },
+  libserver: { type: 'boolean', default: false, describe: 'accepted for websockify compatibility and ignored (wsproxy has one server)', group: 'General:' },
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
+  'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
@@ -116,7 +125,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const parsed = buildParser(argv).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record'] as const) {
+  const notices: string[] = [];
+  if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -127,6 +138,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (extra.length > 0) throw new UsageError(`wrapping a program ('-- ${extra[0]}') is not supported yet; start it yourself and give its address as the target`);
   return {
     kind: 'run',
+    notices,
     args: {
       positionals,
       cert: str(parsed.cert),
@@ -159,6 +171,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       runOnce: parsed['run-once'],
       timeout: str(parsed.timeout) ?? '',
       idleTimeout: str(parsed['idle-timeout']) ?? '',
+      unixListen: str(parsed['unix-listen']),
+      unixListenMode: str(parsed['unix-listen-mode']) ?? '',
+      unixTarget: str(parsed['unix-target']),
+      inetd: parsed.inetd,
+      preferIpv6: parsed['prefer-ipv6'],
+      textFrames: str(parsed['text-frames']) ?? '',
+      traffic: parsed.traffic,
+      logFile: str(parsed['log-file']),
       logFormat: str(parsed['log-format']) ?? '',
     },
   };

@@ -9,8 +9,15 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
-/** Where the proxy listens. `host` undefined = every interface, dual-stack. */
-export type ListenAddress = { kind: 'tcp'; host: string | undefined; port: number };
+/**
+ * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
+ * when a host name resolves to both (websockify's -6). Unix: a socket file with its mode. Inetd: the listening socket
+ * is file descriptor 0.
+ */
+export type ListenAddress =
+  | { kind: 'tcp'; host: string | undefined; port: number; preferIpv6?: boolean }
+  | { kind: 'unix'; path: string; mode: number }
+  | { kind: 'inetd' };
 
 /** Where a session is relayed to. */
 export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -54,6 +61,9 @@ export interface Limits {
   readonly heartbeatMs: number;
 }
 
+/** What to do with a text frame: close 1003 (websockify) or relay its UTF-8 bytes (websockify#365). */
+export type TextFramePolicy = 'reject' | 'binary';
+
 /** An auth plugin and where it applies. */
 export interface AuthConfig {
   readonly plugin: string;
@@ -82,12 +92,16 @@ export interface Config {
   /** Origins allowed besides the page's own host; `'*'` allows every origin. */
   readonly allowOrigins: readonly string[];
   readonly limits: Limits;
-  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json'; readonly file?: string | undefined };
   /** Auth plugin, if any. */
   readonly auth?: AuthConfig | undefined;
   /** `--record` file prefix (absolute), if recording. */
   readonly recordPrefix?: string | undefined;
   readonly lifecycle?: Lifecycle;
+  /** Text frames: close with 1003 (default) or relay as bytes. */
+  readonly textFrames?: TextFramePolicy;
+  /** `--traffic`: a character per frame on standard output (main.ts supplies the writer). */
+  readonly traffic?: boolean;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -124,6 +138,14 @@ export interface CliArgs {
   readonly runOnce: boolean;
   readonly timeout: string;
   readonly idleTimeout: string;
+  readonly unixListen: string | undefined;
+  readonly unixListenMode: string;
+  readonly unixTarget: string | undefined;
+  readonly inetd: boolean;
+  readonly preferIpv6: boolean;
+  readonly textFrames: string;
+  readonly traffic: boolean;
+  readonly logFile: string | undefined;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -306,14 +328,31 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
  * default. Throws `ConfigError` with a one-line message.
  */
 export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
-  const [source, target, ...rest] = args.positionals;
-  if (source === undefined) {
+  // With --unix-listen or --inetd there is no source positional (websockify's rule): the first one is the target.
+  const noSource = args.unixListen !== undefined || args.inetd;
+  if (args.unixListen !== undefined && args.inetd) throw new ConfigError('--inetd', '--inetd and --unix-listen exclude each other');
+  const [source, positionalTarget, ...rest] = noSource ? [undefined, ...args.positionals] : args.positionals;
+  if (source === undefined && !noSource) {
     throw new ConfigError('source_port', 'missing the listen port: wsproxy [options] [source_addr:]source_port [target_addr:target_port]');
   }
   if (rest.length > 0) {
     throw new ConfigError('target', `too many arguments ('${rest.join(' ')}'): give one listen address and one target`);
   }
-  const listen = parseListenAddress(source);
+  let listen: ListenAddress;
+  if (args.unixListen !== undefined) {
+    if (!/^[0-7]{3,4}$/.test(args.unixListenMode)) {
+      throw new ConfigError('--unix-listen-mode', `--unix-listen-mode: '${args.unixListenMode}' is not an octal mode such as 600 or 660`);
+    }
+    listen = { kind: 'unix', path: resolve(cwd, args.unixListen), mode: parseInt(args.unixListenMode, 8) };
+  } else if (args.inetd) {
+    listen = { kind: 'inetd' };
+  } else {
+    listen = { ...parseListenAddress(source ?? ''), ...(args.preferIpv6 ? { preferIpv6: true } : {}) };
+  }
+  if (args.unixTarget !== undefined && positionalTarget !== undefined) {
+    throw new ConfigError('--unix-target', `--unix-target and a target ('${positionalTarget}') exclude each other; give one`);
+  }
+  const target = args.unixTarget !== undefined ? `unix:${resolve(cwd, args.unixTarget)}` : positionalTarget;
   let targets: TargetSource;
   const tokenPlugin = args.tokenPlugin ?? (args.targetConfig !== undefined ? 'TokenFile' : undefined);
   const tokenSource = args.tokenSource ?? args.targetConfig;
@@ -401,9 +440,15 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (!dirOk) throw new ConfigError('--record', `--record: the folder of '${recordPrefix}' does not exist; sessions are written to ${recordPrefix}.<n>`);
   }
 
+  if (args.textFrames !== 'reject' && args.textFrames !== 'binary') {
+    throw new ConfigError('--text-frames', `--text-frames: '${args.textFrames}' is not one of reject, binary`);
+  }
+
   return {
     listen,
     targets,
+    textFrames: args.textFrames,
+    traffic: args.traffic,
     auth: resolveAuth(args),
     recordPrefix,
     lifecycle: {
@@ -432,6 +477,6 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       shutdownTimeoutMs: parseSeconds(args.shutdownTimeout, '--shutdown-timeout', true),
       heartbeatMs: parseSeconds(args.heartbeat, '--heartbeat', true),
     },
-    log: { level: args.verbose ? 'debug' : 'info', format },
+    log: { level: args.verbose ? 'debug' : 'info', format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
   };
 }

@@ -3,7 +3,7 @@
  * The process edge: argv → CLI → config → server → listen; signals; one-line fatal errors. The only module that
  * prints directly, exits, or touches process-wide state.
  */
-import { readFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync } from 'node:fs';
 import { parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { errnoCode } from './errors.js';
@@ -63,7 +63,20 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const log = createLogger({ level: config.log.level, format: config.log.format, sink: process.stderr });
+  let sink: { write(line: string): unknown } = process.stderr;
+  if (config.log.file !== undefined) {
+    const file = config.log.file;
+    let fd: number;
+    try {
+      fd = openSync(file, 'a', 0o600);
+    } catch (err) {
+      fail(`--log-file: cannot open ${file} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
+    }
+    const stream = createWriteStream(file, { fd });
+    stream.on('error', (err) => process.stderr.write(`wsproxy: log file write failed: ${err.message}\n`));
+    sink = { write: (line: string) => (process.stderr.write(line), stream.write(line)) };
+  }
+  const log = createLogger({ level: config.log.level, format: config.log.format, sink });
   // websockify's process lifetime rules: --run-once, --timeout (stop accepting, exit when idle), --idle-timeout.
   const lifecycle = config.lifecycle ?? { runOnce: false, timeoutMs: 0, idleTimeoutMs: 0 };
   let active = 0;
@@ -78,6 +91,7 @@ async function main(): Promise<void> {
   const server = createServer(config, {
     logger: log,
     version: version(),
+    trafficSink: (chars) => void process.stdout.write(chars),
     onSessionOpen: () => {
       active++;
       clearTimeout(idleTimer);
@@ -102,7 +116,10 @@ async function main(): Promise<void> {
       (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
     );
   };
-  const where = `${config.listen.host ?? '*'}:${config.listen.port}`;
+  const where =
+    config.listen.kind === 'unix' ? `unix:${config.listen.path}`
+    : config.listen.kind === 'inetd' ? 'inetd socket (fd 0)'
+    : `${config.listen.host ?? '*'}:${config.listen.port}`;
   try {
     await server.listen();
   } catch (err) {
@@ -110,6 +127,8 @@ async function main(): Promise<void> {
   }
   const cert = server.certificate();
   if (cert) log.info('certificate', { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo });
+  for (const notice of command.notices) log.warn(notice);
+  if (server.addresses().length === 0) log.info('listening', { address: server.listening() });
   for (const a of server.addresses()) {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : host;

@@ -38,6 +38,8 @@ export interface ServerDeps {
   readonly onSessionOpen?: () => void;
   /** Told when a session has ended. */
   readonly onSessionClosed?: (info: CloseInfo) => void;
+  /** Where `--traffic` characters go (main.ts passes standard output). */
+  readonly trafficSink?: (chars: string) => void;
 }
 
 /** A snapshot of one relaying session. */
@@ -64,8 +66,10 @@ export interface WsProxyServer {
   close(): Promise<void>;
   /** Stops accepting new connections; live sessions go on. */
   stopAccepting(): void;
-  /** Bound addresses (after `listen()`). */
+  /** Bound TCP addresses (after `listen()`). */
   addresses(): AddressInfo[];
+  /** Where the server listens, for people: `127.0.0.1:6080`, `[::]:6080`, `unix:/run/ws.sock`. */
+  listening(): string;
   /** The certificate in use, if one is loaded. */
   certificate(): LoadedCertificate | undefined;
   sessions(): SessionSnapshot[];
@@ -74,7 +78,7 @@ export interface WsProxyServer {
 
 /** Strips the IPv4-mapped prefix so logs and per-IP caps see one address per client. */
 function plainAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
+  if (!address) return 'unix';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
@@ -143,6 +147,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     chosenProtocols,
     authenticator,
     recorder,
+    trafficSink: config.traffic ? deps.trafficSink : undefined,
     isShuttingDown: () => shuttingDown,
     onSession: (session) => {
       sessions.set(session.id, session);
@@ -211,7 +216,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       socket.destroy();
       return;
     }
-    const admitted = gate.admit(remoteAddress);
+    const gateKey = socket.remoteAddress === undefined ? undefined : remoteAddress;
+    const admitted = gate.admit(gateKey);
     if (!admitted.ok) {
       log.debug('connection refused', { reason: admitted.reason, peer: `${remoteAddress}:${remotePort}` });
       socket.destroy();
@@ -235,7 +241,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     socket.once('close', () => {
       clearTimeout(deadline);
       sockets.delete(socket);
-      gate.release(remoteAddress);
+      gate.release(gateKey);
     });
     socket.resume(); // the listener paused it on connect
 
@@ -328,6 +334,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     addresses(): AddressInfo[] {
       const a = netServer?.address();
       return a && typeof a === 'object' ? [a] : [];
+    },
+
+    listening(): string {
+      const a = netServer?.address();
+      if (typeof a === 'string') return `unix:${a}`;
+      if (!a) return config.listen.kind === 'inetd' ? 'inetd (fd 0)' : 'not listening';
+      return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     },
 
     certificate: () => cert,

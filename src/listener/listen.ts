@@ -2,7 +2,9 @@
  * The accept stage: one `net.Server` per address, admission caps (global and per client address) applied before any
  * byte is read, and an `'error'` listener on every socket the moment it exists.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createServer, isIP, type ListenOptions, type Server, type Socket } from 'node:net';
 import type { ListenAddress } from '../config.js';
 import type { ReasonCode } from '../errors.js';
 
@@ -19,10 +21,15 @@ export class ConnectionGate {
   ) {}
 
   /** Admits a connection from `ip`, or says which cap it hit. Admitted connections must be `release`d once. */
-  admit(ip: string): { ok: true } | { ok: false; reason: ReasonCode & keyof ConnectionGate['refused'] } {
+  admit(ip: string | undefined): { ok: true } | { ok: false; reason: ReasonCode & keyof ConnectionGate['refused'] } {
     if (this.total >= this.maxTotal) {
       this.refused.CONNECTION_LIMIT++;
       return { ok: false, reason: 'CONNECTION_LIMIT' };
+    }
+    if (ip === undefined) {
+      // Unix-socket clients have no address: only the global cap applies.
+      this.total++;
+      return { ok: true };
     }
     const n = this.perIp.get(ip) ?? 0;
     if (n >= this.maxPerIp) {
@@ -35,8 +42,9 @@ export class ConnectionGate {
   }
 
   /** Gives back the slot taken by `admit`. */
-  release(ip: string): void {
+  release(ip: string | undefined): void {
     this.total--;
+    if (ip === undefined) return;
     const n = (this.perIp.get(ip) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, n);
@@ -48,20 +56,56 @@ export class ConnectionGate {
   }
 }
 
+/** Picks the address to bind for a host name: websockify takes IPv4 first, or IPv6 first with -6. */
+async function bindHost(host: string | undefined, preferIpv6: boolean): Promise<string | undefined> {
+  if (host === undefined || isIP(host) !== 0) return host;
+  const all = await lookup(host, { all: true });
+  const family = preferIpv6 ? 6 : 4;
+  return (all.find((a) => a.family === family) ?? all[0])?.address ?? host;
+}
+
+/** Removes a stale unix socket left by an earlier run; refuses to delete anything that is not a socket. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch {
+    return;
+  }
+  if (!info.isSocket()) {
+    throw Object.assign(new Error(`${path} exists and is not a socket; remove it or choose another --unix-listen path`), { code: 'EEXIST' });
+  }
+  await unlink(path);
+}
+
 /** Starts listening; resolves with the server once bound, rejects with the bind error (EADDRINUSE, EACCES, …). */
-export function listenOn(address: ListenAddress, onSocket: (socket: Socket) => void): Promise<Server> {
+export async function listenOn(address: ListenAddress, onSocket: (socket: Socket) => void): Promise<Server> {
   // pauseOnConnect: nothing is read until the socket has its listeners and passed the gate.
   const server = createServer({ pauseOnConnect: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, onSocket);
-  return new Promise((resolve, reject) => {
+  let options: ListenOptions | { fd: number };
+  if (address.kind === 'unix') {
+    await clearStaleSocket(address.path);
+    options = { path: address.path, backlog: 511 };
+  } else if (address.kind === 'inetd') {
+    options = { fd: 0 };
+  } else {
+    // A bare port: Node binds '::' with IPv4-mapped addresses when IPv6 exists (dual-stack), else 0.0.0.0.
+    options = { port: address.port, host: await bindHost(address.host, address.preferIpv6 ?? false), backlog: 511 };
+  }
+  await new Promise<void>((resolve, reject) => {
     const serverOnError = (err: Error): void => {
       server.close();
       reject(err);
     };
     server.once('error', serverOnError);
-    // A bare port: Node binds '::' with IPv4-mapped addresses when IPv6 exists (dual-stack), else 0.0.0.0.
-    server.listen({ port: address.port, host: address.host, backlog: 511 }, () => {
+    const listening = (): void => {
       server.off('error', serverOnError);
-      resolve(server);
-    });
+      resolve();
+    };
+    // An inherited socket is passed as a handle object ({ fd }); the other forms are listen options.
+    if ('fd' in options) server.listen(options, listening);
+    else server.listen(options, listening);
   });
+  if (address.kind === 'unix') await chmod(address.path, address.mode);
+  return server;
 }

@@ -38,6 +38,22 @@ export interface RelayOptions {
   readonly highWaterMark: number;
   /** Ping interval in ms; 0 = no heartbeat. */
   readonly heartbeatMs: number;
+  /** Text frames: close 1003 (websockify) or relay their bytes. */
+  readonly textFrames?: 'reject' | 'binary';
+}
+
+/** Several taps as one. */
+export function combineTaps(taps: readonly RelayTap[]): RelayTap {
+  return {
+    onClientData: (c, ms) => taps.forEach((t) => t.onClientData?.(c, ms)),
+    onTargetData: (c, ms) => taps.forEach((t) => t.onTargetData?.(c, ms)),
+    onClose: (info) => taps.forEach((t) => t.onClose?.(info)),
+  };
+}
+
+/** websockify's `--traffic` legend: `{` target read, `<` client write, `}` client read, `>` target write. */
+export function trafficTap(write: (chars: string) => void): RelayTap {
+  return { onTargetData: () => write('{<'), onClientData: () => write('}>') };
 }
 
 /** Live numbers of one session. */
@@ -79,6 +95,7 @@ export class Relay {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private pongDue = false;
   private readonly highWaterMark: number;
+  private readonly textFramesAsBinary: boolean;
   private readonly started = performance.now();
   private resolveDone!: (info: CloseInfo) => void;
   /** Settles when the client connection and the target socket are both closed. */
@@ -91,6 +108,7 @@ export class Relay {
     private readonly tap?: RelayTap,
   ) {
     this.highWaterMark = options.highWaterMark;
+    this.textFramesAsBinary = options.textFrames === 'binary';
     if (options.heartbeatMs > 0) {
       // Unlike websockify, pongs are checked: a client that has not answered the last ping by the next one is gone.
       ws.on('pong', () => (this.pongDue = false));
@@ -166,7 +184,7 @@ export class Relay {
 
   private readonly wsOnMessage = (data: RawData, isBinary: boolean): void => {
     if (this.reason !== undefined) return; // closing: nothing more goes to the target
-    if (!isBinary) {
+    if (!isBinary && !this.textFramesAsBinary) {
       this.finish('TEXT_FRAME', 1003, TEXT_FRAME_CLOSE);
       return;
     }

@@ -14,7 +14,7 @@ import type { Authenticator } from '../auth/types.js';
 import { ProxyError, REASONS, errnoCode, isHttpReason } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget } from '../relay/connect.js';
-import { Relay, type CloseInfo } from '../relay/relay.js';
+import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
 import { extractToken, tokenHash } from '../targets/token.js';
 import { describeTarget, type TargetResolver } from '../targets/types.js';
@@ -32,6 +32,8 @@ export interface UpgradeDeps {
   readonly authenticator: Authenticator | undefined;
   /** Session recorder (`--record`), if recording. */
   readonly recorder: Recorder | undefined;
+  /** `--traffic` output, if on. */
+  readonly trafficSink: ((chars: string) => void) | undefined;
   /** Called once a session relays (the server tracks it until `relay.done`). */
   readonly onSession: (session: SessionInfo) => void;
 }
@@ -170,7 +172,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
       const recording = deps.recorder?.open();
-      const relay = new Relay(ws, dialled.socket, { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs }, recording?.tap);
+      const taps = [recording?.tap, deps.trafficSink ? trafficTap(deps.trafficSink) : undefined].filter((t) => t !== undefined);
+      const relay = new Relay(
+        ws,
+        dialled.socket,
+        { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs, textFrames: config.textFrames ?? 'reject' },
+        taps.length <= 1 ? taps[0] : combineTaps(taps),
+      );
       const sessionLog = log.child({
         target: targetText,
         address: dialled.address,
