@@ -165,7 +165,7 @@ export const DEFAULTS = {
  * Token plugins `resolveConfig` accepts, by canonical name (kept here, not imported from targets/, so that config
  * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
  */
-export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName'] as const;
+export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi'] as const;
 
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
 export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
@@ -382,16 +382,29 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (args.hostToken && args.tokenFromPath) {
       throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
     }
-    const sourcePath = resolve(cwd, tokenSource);
-    let exists: boolean;
-    try {
-      const st = statSync(sourcePath);
-      exists = plugin === 'TokenFileName' ? st.isDirectory() : st.isFile() || st.isDirectory();
-    } catch {
-      exists = false;
-    }
-    if (!exists) {
-      throw new ConfigError('--token-source', `--token-source: '${sourcePath}' is not ${plugin === 'TokenFileName' ? 'a directory' : 'a file or directory'}`);
+    let sourcePath: string;
+    if (plugin === 'BaseTokenAPI' || plugin === 'JSONTokenApi') {
+      let url: URL | undefined;
+      try {
+        url = new URL(tokenSource.replace('%s', 'x'));
+      } catch {
+        url = undefined;
+      }
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !tokenSource.includes('%s')) {
+        throw new ConfigError('--token-source', `--token-plugin ${plugin} needs an http(s) URL with %s where the token goes, e.g. https://api.example/lookup/%s`);
+      }
+      sourcePath = tokenSource;
+    } else {
+      sourcePath = resolve(cwd, tokenSource);
+      const needsDir = plugin === 'TokenFileName' || plugin === 'UnixDomainSocketDirectory';
+      let exists: boolean;
+      try {
+        const st = statSync(sourcePath);
+        exists = needsDir ? st.isDirectory() : st.isFile() || st.isDirectory();
+      } catch {
+        exists = false;
+      }
+      if (!exists) throw new ConfigError('--token-source', `--token-source: '${sourcePath}' is not ${needsDir ? 'a directory' : 'a file or directory'}`);
     }
     targets = { kind: 'token', plugin, source: sourcePath, from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
   } else {

@@ -25,6 +25,7 @@ const FLUSH_DEADLINE_MS = 5_000;
 function logRefusal(code: HttpReasonCode, status: number, options: RejectOptions): void {
   const fields = { reason: code, status, ...options.fields };
   const msg = `refused: ${options.message ?? REASONS[code].text}`;
+  // (fields may carry a `detail` for operators that the client is not shown)
   if (options.quiet) options.log.debug(msg, fields);
   else if (status >= 500) options.log.warn(msg, fields);
   else options.log.info(msg, fields);

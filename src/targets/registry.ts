@@ -4,7 +4,9 @@
  */
 import type { Logger } from '../log.js';
 import { tokenFileResolver } from './token-file.js';
+import { tokenApiResolver } from './token-api.js';
 import { tokenFileNameResolver } from './token-file-name.js';
+import { unixSocketDirResolver } from './unix-socket-dir.js';
 import type { TargetResolver } from './types.js';
 
 type Factory = (source: string, log: Logger) => TargetResolver;
@@ -13,6 +15,9 @@ const PLUGINS: Record<string, Factory> = {
   TokenFile: (source, log) => tokenFileResolver(source, { watch: true, log }),
   ReadOnlyTokenFile: (source, log) => tokenFileResolver(source, { watch: false, log }),
   TokenFileName: (source) => tokenFileNameResolver(source),
+  UnixDomainSocketDirectory: (source) => unixSocketDirResolver(source),
+  BaseTokenAPI: (source, log) => tokenApiResolver(source, { json: false, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
+  JSONTokenApi: (source, log) => tokenApiResolver(source, { json: true, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
 };
 
 /** The plugin names wsproxy knows (for help text and error messages). */

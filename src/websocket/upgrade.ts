@@ -153,7 +153,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       }
       const pe = err instanceof ProxyError ? err : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
       if (!isHttpReason(pe.code)) throw err;
-      reject(socket, pe.code, { message: pe.message, log, fields });
+      // The client gets the catalogue text; the details (internal addresses, API hosts) stay in the log.
+      reject(socket, pe.code, { log, fields: { ...fields, detail: pe.message } });
       return;
     }
     if (clientGone || socket.destroyed) {
