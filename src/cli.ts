@@ -52,9 +52,11 @@ const OPTIONS = {
   'max-connections': { type: 'string', default: String(DEFAULTS.maxConnections), describe: 'open client connections at most; extra ones are closed', group: 'Limits:' },
   'max-connections-per-ip': { type: 'string', default: String(DEFAULTS.maxConnectionsPerIp), describe: 'open connections per client address at most', group: 'Limits:' },
   'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds SIGTERM/SIGINT waits for sessions to end before cutting them', group: 'Limits:' },
-  'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName', group: 'Tokens:' },
+  'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName, UnixDomainSocketDirectory, BaseTokenAPI, JSONTokenApi, JWTTokenApi', group: 'Tokens:' },
   'token-source': { type: 'string', describe: "the token plugin's source: a file or directory of 'token: host:port' lines, or a directory of files named by token", group: 'Tokens:' },
   'target-config': { type: 'string', describe: 'deprecated: same as --token-plugin TokenFile --token-source FILE', group: 'Tokens:' },
+  'token-jwt-audience': { type: 'string', describe: "JWTTokenApi: the token's aud claim must include this", group: 'Tokens:' },
+  'token-jwt-issuer': { type: 'string', describe: "JWTTokenApi: the token's iss claim must be this", group: 'Tokens:' },
   'host-token': { type: 'boolean', default: false, describe: 'take the token from the Host header (without port) instead of ?token=', group: 'Tokens:' },
   'token-from-path': { type: 'boolean', default: false, describe: 'take the token from the last path segment instead of ?token=', group: 'Tokens:' },
   'auth-plugin': { type: 'string', describe: 'authorise each WebSocket: BasicHTTPAuth, ExpectOrigin', group: 'Auth:' },
@@ -127,7 +129,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (parsed.version) return { kind: 'version' };
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -179,6 +181,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       textFrames: str(parsed['text-frames']) ?? '',
       traffic: parsed.traffic,
       logFile: str(parsed['log-file']),
+      tokenJwtAudience: str(parsed['token-jwt-audience']),
+      tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
     },
   };

@@ -25,7 +25,7 @@ export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
   | { kind: 'fixed'; target: Target }
-  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path' }
+  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string }
   | { kind: 'demo' };
 
 /** TLS termination settings. */
@@ -146,6 +146,8 @@ export interface CliArgs {
   readonly textFrames: string;
   readonly traffic: boolean;
   readonly logFile: string | undefined;
+  readonly tokenJwtAudience: string | undefined;
+  readonly tokenJwtIssuer: string | undefined;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -165,7 +167,7 @@ export const DEFAULTS = {
  * Token plugins `resolveConfig` accepts, by canonical name (kept here, not imported from targets/, so that config
  * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
  */
-export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi'] as const;
+export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi', 'JWTTokenApi'] as const;
 
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
 export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
@@ -406,7 +408,17 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       }
       if (!exists) throw new ConfigError('--token-source', `--token-source: '${sourcePath}' is not ${needsDir ? 'a directory' : 'a file or directory'}`);
     }
-    targets = { kind: 'token', plugin, source: sourcePath, from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
+    if ((args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined) && plugin !== 'JWTTokenApi') {
+      throw new ConfigError('--token-jwt-audience', '--token-jwt-audience and --token-jwt-issuer go with --token-plugin JWTTokenApi');
+    }
+    targets = {
+      kind: 'token',
+      plugin,
+      source: sourcePath,
+      from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query',
+      ...(args.tokenJwtAudience === undefined ? {} : { jwtAudience: args.tokenJwtAudience }),
+      ...(args.tokenJwtIssuer === undefined ? {} : { jwtIssuer: args.tokenJwtIssuer }),
+    };
   } else {
     if (target === undefined) {
       throw new ConfigError('target', 'missing the target: give target_addr:target_port (e.g. localhost:5900), --token-plugin, or --demo for a built-in echo target');

@@ -123,6 +123,7 @@ async function main(): Promise<void> {
   try {
     await server.listen();
   } catch (err) {
+    if (errnoCode(err) === 'ECONFIG') fail((err as Error).message, EXIT_USAGE);
     fail(listenHint(err, where), EXIT_FAILURE);
   }
   const cert = server.certificate();

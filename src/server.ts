@@ -283,10 +283,15 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
       await tryLoadCertificate();
       const targets = config.targets;
-      resolver =
-        targets.kind === 'demo' ? await startDemoEcho()
-        : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log)
-        : fixedTarget(targets.target);
+      try {
+        resolver =
+          targets.kind === 'demo' ? await startDemoEcho()
+          : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
+          : fixedTarget(targets.target);
+      } catch (err) {
+        // A token source that cannot be used at start is a configuration problem, not a listen failure.
+        throw Object.assign(new Error(`--token-source: ${(err as Error).message.split('\n')[0] ?? 'unusable'}`), { code: 'ECONFIG' });
+      }
       try {
         netServer = await listenOn(config.listen, (socket) => {
           socketOnConnection(socket).catch((err: unknown) => {

@@ -4,12 +4,19 @@
  */
 import type { Logger } from '../log.js';
 import { tokenFileResolver } from './token-file.js';
+import { jwtResolver } from './jwt.js';
 import { tokenApiResolver } from './token-api.js';
 import { tokenFileNameResolver } from './token-file-name.js';
 import { unixSocketDirResolver } from './unix-socket-dir.js';
 import type { TargetResolver } from './types.js';
 
-type Factory = (source: string, log: Logger) => TargetResolver;
+/** Plugin settings besides the source. */
+export interface TokenPluginOptions {
+  readonly jwtAudience?: string | undefined;
+  readonly jwtIssuer?: string | undefined;
+}
+
+type Factory = (source: string, log: Logger, options: TokenPluginOptions) => TargetResolver;
 
 const PLUGINS: Record<string, Factory> = {
   TokenFile: (source, log) => tokenFileResolver(source, { watch: true, log }),
@@ -17,6 +24,7 @@ const PLUGINS: Record<string, Factory> = {
   TokenFileName: (source) => tokenFileNameResolver(source),
   UnixDomainSocketDirectory: (source) => unixSocketDirResolver(source),
   BaseTokenAPI: (source, log) => tokenApiResolver(source, { json: false, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
+  JWTTokenApi: (source, log, options) => jwtResolver(source, { audience: options.jwtAudience, issuer: options.jwtIssuer, log }),
   JSONTokenApi: (source, log) => tokenApiResolver(source, { json: true, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
 };
 
@@ -30,9 +38,9 @@ export function canonicalTokenPlugin(name: string): string | undefined {
 }
 
 /** Builds the named plugin on `source`. */
-export function createTokenResolver(name: string, source: string, log: Logger): TargetResolver {
+export function createTokenResolver(name: string, source: string, log: Logger, options: TokenPluginOptions = {}): TargetResolver {
   const canonical = canonicalTokenPlugin(name);
   const factory = canonical === undefined ? undefined : PLUGINS[canonical];
   if (!factory) throw new Error(`unknown token plugin ${name}`);
-  return factory(source, log.child({ plugin: canonical }));
+  return factory(source, log.child({ plugin: canonical }), options);
 }

@@ -43,6 +43,8 @@ function args(over: Partial<CliArgs> = {}): CliArgs {
     textFrames: 'reject',
     traffic: false,
     logFile: undefined,
+    tokenJwtAudience: undefined,
+    tokenJwtIssuer: undefined,
     highWaterMark: '64KiB',
     shutdownTimeout: '10',
     heartbeat: '0',
