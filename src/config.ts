@@ -167,7 +167,7 @@ export const DEFAULTS = {
  * Token plugins `resolveConfig` accepts, by canonical name (kept here, not imported from targets/, so that config
  * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
  */
-export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi', 'JWTTokenApi'] as const;
+export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi', 'JWTTokenApi', 'TokenRedis'] as const;
 
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
 export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
@@ -385,7 +385,10 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
     }
     let sourcePath: string;
-    if (plugin === 'BaseTokenAPI' || plugin === 'JSONTokenApi') {
+    if (plugin === 'TokenRedis') {
+      // Parsed by the plugin at start (targets/redis.ts); a bad one is reported there as a config error.
+      sourcePath = tokenSource;
+    } else if (plugin === 'BaseTokenAPI' || plugin === 'JSONTokenApi') {
       let url: URL | undefined;
       try {
         url = new URL(tokenSource.replace('%s', 'x'));

@@ -5,6 +5,7 @@
 import type { Logger } from '../log.js';
 import { tokenFileResolver } from './token-file.js';
 import { jwtResolver } from './jwt.js';
+import { redisResolver } from './redis.js';
 import { tokenApiResolver } from './token-api.js';
 import { tokenFileNameResolver } from './token-file-name.js';
 import { unixSocketDirResolver } from './unix-socket-dir.js';
@@ -24,6 +25,7 @@ const PLUGINS: Record<string, Factory> = {
   TokenFileName: (source) => tokenFileNameResolver(source),
   UnixDomainSocketDirectory: (source) => unixSocketDirResolver(source),
   BaseTokenAPI: (source, log) => tokenApiResolver(source, { json: false, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
+  TokenRedis: (source, log) => redisResolver(source, log),
   JWTTokenApi: (source, log, options) => jwtResolver(source, { audience: options.jwtAudience, issuer: options.jwtIssuer, log }),
   JSONTokenApi: (source, log) => tokenApiResolver(source, { json: true, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
 };

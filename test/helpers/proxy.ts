@@ -2,7 +2,7 @@
  * Test helpers: a real wsproxy (in-process via the library, or the real CLI as a child process), real TCP targets,
  * and raw-socket clients. Everything binds 127.0.0.1 port 0.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -260,4 +260,43 @@ export async function statusFor(port: number, request: string): Promise<number> 
     });
     socket.on('close', done);
   });
+}
+
+/** A real redis-server on a free loopback port (no persistence). `stop()` kills it; `start()` again reuses the port. */
+export async function startRedis(password?: string): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void> }> {
+  const port = await freePort();
+  let proc: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : [])];
+    proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout?.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+      proc?.stdout?.on('data', (s: string) => {
+        out += s;
+        if (/Ready to accept connections/i.test(out)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      proc?.once('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
+    });
+    proc.stdout?.resume();
+  };
+  await start();
+  return {
+    port,
+    start,
+    stop: async () => {
+      if (!proc || proc.exitCode !== null) return;
+      proc.kill('SIGKILL');
+      await once(proc, 'exit');
+    },
+  };
+}
+
+/** Runs redis-cli against a test server. */
+export function redisCli(port: number, password: string | undefined, ...args: string[]): string {
+  return execFileSync('redis-cli', ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), ...args], { encoding: 'utf8' });
 }

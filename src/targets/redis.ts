@@ -1,0 +1,149 @@
+/**
+ * `TokenRedis`: targets stored in Redis under `namespace:token` (or `token`), as `{"host": "h:p"}` or plain `h:p`.
+ * The source is websockify's `host[:port[:db[:password[:namespace]]]]` (empty fields keep the defaults 6379 and 0; a
+ * field may be double-quoted to contain colons) or a `redis://` / `rediss://` URL with an optional `?namespace=`.
+ * One pooled `ioredis` client; while Redis is unreachable, lookups fail at once with 503 and the client keeps
+ * reconnecting in the background. The password is never logged.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import { ProxyError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseTargetValue } from './token-line.js';
+import type { Resolution, TargetResolver } from './types.js';
+
+/** Parsed connection settings. */
+export interface RedisSource {
+  readonly host: string;
+  readonly port: number;
+  readonly db: number;
+  readonly password: string | undefined;
+  readonly username: string | undefined;
+  readonly namespace: string | undefined;
+  readonly tls: boolean;
+}
+
+/** Splits on ':' except inside double quotes (pure). */
+function splitFields(text: string): string[] {
+  const fields: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ':' && !quoted) {
+      fields.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  fields.push(cur);
+  return fields;
+}
+
+/** Parses a `--token-source` for TokenRedis (pure). Throws a one-line Error (without the password). */
+export function parseRedisSource(source: string): RedisSource {
+  if (/^rediss?:\/\//.test(source)) {
+    let url: URL;
+    try {
+      url = new URL(source);
+    } catch {
+      throw new Error('the redis:// URL is malformed');
+    }
+    const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+    if (!Number.isInteger(db) || db < 0) throw new Error('the database in the redis:// URL is not a number');
+    return {
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port ? Number(url.port) : 6379,
+      db,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      namespace: url.searchParams.get('namespace') ?? undefined,
+      tls: url.protocol === 'rediss:',
+    };
+  }
+  const [host = '', port = '', db = '', password = '', namespace = ''] = splitFields(source);
+  if (host === '') throw new Error('TokenRedis needs host[:port[:db[:password[:namespace]]]]');
+  if (port !== '' && !/^\d{1,5}$/.test(port)) throw new Error(`'${port}' is not a Redis port`);
+  if (db !== '' && !/^\d+$/.test(db)) throw new Error(`'${db}' is not a Redis database number`);
+  return {
+    host,
+    port: port === '' ? 6379 : Number(port),
+    db: db === '' ? 0 : Number(db),
+    password: password === '' ? undefined : password,
+    username: undefined,
+    namespace: namespace === '' ? undefined : namespace,
+    tls: false,
+  };
+}
+
+/** Reads a stored value: `{"host": "h:p"}` or plain `h:p` (pure). */
+export function parseRedisValue(value: string): ReturnType<typeof parseTargetValue> {
+  const v = value.trim();
+  if (v.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(v) as { host?: unknown; port?: unknown };
+      if (typeof parsed.host !== 'string') return "the JSON value has no 'host'";
+      return parseTargetValue(parsed.port === undefined ? parsed.host : `${parsed.host}:${String(parsed.port)}`);
+    } catch {
+      return 'the value is not valid JSON';
+    }
+  }
+  return parseTargetValue(v);
+}
+
+/** Builds the resolver and its client (connecting in the background). */
+export function redisResolver(source: string, log: Logger): TargetResolver {
+  const s = parseRedisSource(source);
+  const options: RedisOptions = {
+    host: s.host,
+    port: s.port,
+    db: s.db,
+    lazyConnect: false,
+    // Fail fast while disconnected (503 to the client) instead of queueing lookups behind a dead server.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    retryStrategy: (times) => Math.min(200 * times, 2_000),
+    ...(s.password === undefined ? {} : { password: s.password }),
+    ...(s.username === undefined ? {} : { username: s.username }),
+    ...(s.tls ? { tls: { servername: s.host } } : {}),
+  };
+  const where = `${s.host}:${s.port}/${s.db}`;
+  const client = new Redis(options);
+  // Log the transitions only (down once, back once), not every failed reconnect attempt.
+  let down = false;
+  const markDown = (why: string): void => {
+    if (!down) log.warn('Redis unreachable; token lookups answer 503 until it is back', { redis: where, error: why });
+    down = true;
+  };
+  client.on('error', (err: Error) => markDown((err as NodeJS.ErrnoException).code ?? err.message));
+  client.on('close', () => markDown('connection closed'));
+  client.on('ready', () => {
+    if (down) log.info('Redis reachable again', { redis: where });
+    down = false;
+  });
+  const keyOf = (token: string): string => (s.namespace === undefined ? token : `${s.namespace}:${token}`);
+  return {
+    name: 'TokenRedis',
+    usesToken: true,
+    async resolve(token: string | undefined): Promise<Resolution> {
+      if (token === undefined) return { kind: 'unknown' };
+      let value: string | null;
+      try {
+        value = await client.get(keyOf(token));
+      } catch (err) {
+        throw new ProxyError('TOKEN_SOURCE_DOWN', `Redis ${where} lookup failed (${(err as Error).message.split('\n')[0] ?? 'error'})`, { cause: err });
+      }
+      if (value === null) return { kind: 'unknown' };
+      const target = parseRedisValue(value);
+      if (typeof target === 'string') {
+        log.warn('Redis value not understood; token treated as unknown', { problem: target });
+        return { kind: 'unknown' };
+      }
+      return { kind: 'found', target };
+    },
+    async close(): Promise<void> {
+      client.disconnect();
+      await Promise.resolve();
+    },
+  };
+}
