@@ -81,7 +81,9 @@ export function parseRedisValue(value: string): ReturnType<typeof parseTargetVal
     try {
       const parsed = JSON.parse(v) as { host?: unknown; port?: unknown };
       if (typeof parsed.host !== 'string') return "the JSON value has no 'host'";
-      return parseTargetValue(parsed.port === undefined ? parsed.host : `${parsed.host}:${String(parsed.port)}`);
+      if (parsed.port === undefined) return parseTargetValue(parsed.host);
+      if (typeof parsed.port !== 'number' && typeof parsed.port !== 'string') return "the JSON 'port' is not a number";
+      return parseTargetValue(`${parsed.host}:${parsed.port}`);
     } catch {
       return 'the value is not valid JSON';
     }
