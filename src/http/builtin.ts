@@ -11,6 +11,25 @@ import { SECURITY_HEADERS } from './headers.js';
 /** The package's `web/` directory (compiled code lives in dist/src/http/). */
 export const BUILTIN_WEB_ROOT = realpathSync(fileURLToPath(new URL('../../../web/', import.meta.url)));
 
+/**
+ * The `@novnc/novnc` package root: its ESM `core/` and `vendor/` trees are served under `/novnc/` for the viewer.
+ * Undefined if the package is not installed (the viewer then reports that it cannot load).
+ */
+export const NOVNC_ROOT: string | undefined = (() => {
+  try {
+    // The package exports core/rfb.js; its root is one folder up.
+    return realpathSync(fileURLToPath(new URL('../', import.meta.resolve('@novnc/novnc'))));
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Maps `/novnc/core/...` and `/novnc/vendor/...` path segments to segments below NOVNC_ROOT, else undefined. */
+export function novncSegments(segments: readonly string[]): string[] | undefined {
+  if (segments[0] !== 'novnc' || (segments[1] !== 'core' && segments[1] !== 'vendor')) return undefined;
+  return segments.slice(1);
+}
+
 /** Path of the info document. */
 export const INFO_PATH = '/wsproxy/info.json';
 

@@ -11,7 +11,7 @@ import type { Limits } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { BUILTIN_WEB_ROOT, INFO_PATH, sendInfo, type BuiltinInfo } from './builtin.js';
+import { BUILTIN_WEB_ROOT, INFO_PATH, NOVNC_ROOT, novncSegments, sendInfo, type BuiltinInfo } from './builtin.js';
 import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
@@ -102,6 +102,8 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
     status = 200;
+  } else if (NOVNC_ROOT !== undefined && novncSegments(mapped.segments) !== undefined) {
+    status = await serveStatic(res, NOVNC_ROOT, novncSegments(mapped.segments) ?? [], method);
   } else {
     status = await serveStatic(res, BUILTIN_WEB_ROOT, mapped.segments, method);
   }
