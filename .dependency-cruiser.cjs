@@ -38,6 +38,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(relay/|errors\\.ts$|log\\.ts$)' },
     },
     {
+      name: 'process-is-for-main',
+      comment: 'process/ (worker pool, supervisors) is process-level machinery that only main.ts drives.',
+      severity: 'error',
+      from: { pathNot: '^src/(main\\.ts$|process/)' },
+      to: { path: '^src/process/' },
+    },
+    {
       name: 'errors-and-log-are-leaves',
       severity: 'error',
       from: { path: '^src/(errors|log)\\.ts$' },

@@ -30,7 +30,7 @@ function option(name: string, fallback: string): string {
 const REPS = Number(option('reps', '3'));
 const BYTES = Number(option('bytes', String(256 * 1024 * 1024)));
 const IDLE = option('idle', '1000,5000').split(',').map(Number).filter((n) => n > 0);
-const ONLY = new Set(option('only', 'bulk,rtt,rate,idle,slow').split(','));
+const ONLY = new Set(option('only', 'bulk,rtt,rate,idle,slow,workers').split(','));
 const JSON_OUT = option('json', join(tmpdir(), `wsproxy-bench-${Date.now()}.json`));
 const MSG = 64 * 1024;
 
@@ -88,8 +88,9 @@ async function startNodeRelay(targetPort: number, certFile: string | undefined):
   return { name: certFile ? 'node pipe (TLS)' : 'node pipe', tls: !!certFile, protocol: 'raw', port, pid: child.pid, stop: () => child.kill() };
 }
 
-async function startWsproxy(targetPort: number, certFile: string): Promise<{ plain: Relay; tls: Relay }> {
-  const child = spawn(process.execPath, [join(DIST, 'src', 'main.js'), '--cert', certFile, '--max-connections-per-ip', '100000', '--max-connections', '100000', '127.0.0.1:0', `127.0.0.1:${targetPort}`], {
+async function startWsproxy(targetPort: number, certFile: string, workers = 0): Promise<{ plain: Relay; tls: Relay }> {
+  const extra = workers > 0 ? ['--workers', String(workers)] : [];
+  const child = spawn(process.execPath, [join(DIST, 'src', 'main.js'), ...extra, '--cert', certFile, '--max-connections-per-ip', '100000', '--max-connections', '100000', '127.0.0.1:0', `127.0.0.1:${targetPort}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -103,9 +104,10 @@ async function startWsproxy(targetPort: number, certFile: string): Promise<{ pla
     });
     child.once('exit', (code) => reject(new Error(`wsproxy exited ${code}: ${log}`)));
   });
-  const stop = (): void => void child.kill('SIGKILL');
+  // SIGTERM lets a --workers primary take its workers down with it; a plain wsproxy stops at once (no sessions).
+  const stop = (): void => void child.kill(workers > 0 ? 'SIGTERM' : 'SIGKILL');
   return {
-    plain: { name: 'wsproxy ws://', tls: false, protocol: 'ws', port, pid: child.pid, stop },
+    plain: { name: workers > 0 ? `wsproxy ws:// ×${workers}` : 'wsproxy ws://', tls: false, protocol: 'ws', port, pid: child.pid, stop },
     tls: { name: 'wsproxy wss://', tls: true, protocol: 'ws', port, pid: child.pid, stop: () => {} },
   };
 }
@@ -171,7 +173,7 @@ function header(mode: string, n = 0): Buffer {
 }
 
 // ---------- measurements ----------
-async function bulkUp(relay: Relay): Promise<number> {
+async function bulkUp(relay: Relay, bytes = BYTES): Promise<number> {
   const c = await open(relay);
   let acked!: () => void;
   const ack = new Promise<void>((r) => (acked = r));
@@ -182,10 +184,10 @@ async function bulkUp(relay: Relay): Promise<number> {
   });
   const chunk = Buffer.alloc(MSG, 0xa5);
   const t0 = performance.now();
-  await c.send(header('S', BYTES));
+  await c.send(header('S', bytes));
   // Pipeline sends: up to 64 outstanding messages, so the client never idles waiting on one.
   const inflight = new Set<Promise<void>>();
-  for (let sent = 0; sent < BYTES; sent += MSG) {
+  for (let sent = 0; sent < bytes; sent += MSG) {
     const p = c.send(chunk);
     inflight.add(p);
     void p.then(() => inflight.delete(p));
@@ -194,24 +196,32 @@ async function bulkUp(relay: Relay): Promise<number> {
   await ack;
   const seconds = (performance.now() - t0) / 1000;
   c.close();
-  return BYTES / seconds / 1e6;
+  return bytes / seconds / 1e6;
 }
 
-async function bulkDown(relay: Relay): Promise<number> {
+async function bulkDown(relay: Relay, bytes = BYTES): Promise<number> {
   const c = await open(relay);
   let got = 0;
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
   c.onData((b) => {
     got += b.length;
-    if (got >= BYTES) done();
+    if (got >= bytes) done();
   });
   const t0 = performance.now();
-  await c.send(header('R', BYTES));
+  await c.send(header('R', bytes));
   await all;
   const seconds = (performance.now() - t0) / 1000;
   c.close();
-  return BYTES / seconds / 1e6;
+  return bytes / seconds / 1e6;
+}
+
+/** `streams` bulk runs at once, each moving `BYTES / streams`; aggregate MB/s over the wall time of all. */
+async function parallelBulk(relay: Relay, streams: number, fn: (r: Relay, bytes: number) => Promise<number>): Promise<number> {
+  const each = Math.floor(BYTES / streams / MSG) * MSG;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: streams }, () => fn(relay, each)));
+  return (each * streams) / ((performance.now() - t0) / 1000) / 1e6;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -437,6 +447,25 @@ async function main(): Promise<void> {
       results[`slow_${r.name}`] = m;
       console.log(`  ${r.name.padEnd(18)} relay grew ${fmt(m.growthBytes / 2 ** 20, 1)} MiB   target wrote ${fmt(m.targetWrote / 2 ** 20, 1)} MiB   client read ${fmt(m.clientRead / 2 ** 20, 1)} MiB`);
     }
+  }
+
+  if (ONLY.has('workers')) {
+    // --workers: 4 parallel bulk streams through fresh proxies with one and with two worker processes.
+    const one = await startWsproxy(targetPort, certFile, 1);
+    const two = await startWsproxy(targetPort, certFile, 2);
+    const set = [socat, one.plain, two.plain];
+    const up = await series('parallel4_up_plain', set, (r) => parallelBulk(r, 4, bulkUp));
+    table('4 parallel streams client→target, plain (aggregate)', 'MB/s', up, 'socat', true);
+    const down = await series('parallel4_down_plain', set, (r) => parallelBulk(r, 4, bulkDown));
+    table('4 parallel streams target→client, plain (aggregate)', 'MB/s', down, 'socat', true);
+    for (const [label, rows] of [['client→target', up], ['target→client', down]] as const) {
+      const a = rows.find((r) => r.name === one.plain.name)?.s.median ?? NaN;
+      const b = rows.find((r) => r.name === two.plain.name)?.s.median ?? NaN;
+      console.log(`  --workers 2 / --workers 1, ${label}: ${fmt(b / a, 2)}×`);
+      results[`workers_ratio_${label}`] = b / a;
+    }
+    one.plain.stop();
+    two.plain.stop();
   }
 
   writeFileSync(JSON_OUT, JSON.stringify({ node: process.version, cpus: cpus().length, reps: REPS, bytes: BYTES, results }, null, 2));

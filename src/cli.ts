@@ -75,6 +75,7 @@ const OPTIONS = {
   'text-frames': { type: 'string', default: 'reject', describe: 'text frames from clients: reject (close 1003, as websockify) or binary (relay their bytes)', group: 'WebSocket:' },
   traffic: { type: 'boolean', default: false, describe: 'print a character per frame on stdout ({ target read, < client write, } client read, > target write)', group: 'General:' },
   libserver: { type: 'boolean', default: false, describe: 'accepted for websockify compatibility and ignored (wsproxy has one server)', group: 'General:' },
+  workers: { type: 'string', default: '1', describe: "serve the port with N processes (node:cluster), or 'auto' for one per core", group: 'Listening:' },
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
@@ -184,6 +185,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokenJwtAudience: str(parsed['token-jwt-audience']),
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
+      workers: str(parsed.workers),
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 /**
@@ -102,6 +102,8 @@ export interface Config {
   readonly textFrames?: TextFramePolicy;
   /** `--traffic`: a character per frame on standard output (main.ts supplies the writer). */
   readonly traffic?: boolean;
+  /** Processes serving the listening address (`--workers`); 1 = this process alone. */
+  readonly workers?: number;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -148,6 +150,21 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  /** `--workers N|auto` as typed. */
+  readonly workers?: string | undefined;
+}
+
+/**
+ * `--workers`: a count from 1 to 64, or `auto` for one per core (Node's `availableParallelism`, which honours CPU
+ * affinity and cgroup limits).
+ */
+export function resolveWorkers(value: string | undefined, cores: number): number {
+  if (value === undefined || value === '') return 1;
+  if (value === 'auto') return Math.max(1, cores);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 64) {
+    throw new ConfigError('--workers', `--workers: '${value}' is not a number of processes from 1 to 64 or 'auto'`);
+  }
+  return Number(value);
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -472,9 +489,24 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     throw new ConfigError('--text-frames', `--text-frames: '${args.textFrames}' is not one of reject, binary`);
   }
 
+  const workers = resolveWorkers(args.workers, availableParallelism());
+  if (workers > 1) {
+    const clash =
+      args.inetd ? '--inetd'
+      : args.unixListen !== undefined ? '--unix-listen'
+      : args.runOnce ? '--run-once'
+      : parseSeconds(args.timeout, '--timeout', true) > 0 ? '--timeout'
+      : parseSeconds(args.idleTimeout, '--idle-timeout', true) > 0 ? '--idle-timeout'
+      : undefined;
+    if (clash !== undefined) {
+      throw new ConfigError('--workers', `--workers ${workers} and ${clash} exclude each other (${clash} is about one process); drop one of them`);
+    }
+  }
+
   return {
     listen,
     targets,
+    workers,
     textFrames: args.textFrames,
     traffic: args.traffic,
     auth: resolveAuth(args),

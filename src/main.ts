@@ -3,12 +3,15 @@
  * The process edge: argv → CLI → config → server → listen; signals; one-line fatal errors. The only module that
  * prints directly, exits, or touches process-wide state.
  */
+import cluster from 'node:cluster';
 import { createWriteStream, openSync, readFileSync } from 'node:fs';
 import { parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { errnoCode } from './errors.js';
-import { createLogger } from './log.js';
-import { createServer } from './server.js';
+import { createLogger, type LogFields, type Logger } from './log.js';
+import { startWorkerPool, reportWorkerReady } from './process/workers.js';
+import { createServer, prepareSharedFiles } from './server.js';
+import type { Config } from './config.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
@@ -76,7 +79,13 @@ async function main(): Promise<void> {
     stream.on('error', (err) => process.stderr.write(`wsproxy: log file write failed: ${err.message}\n`));
     sink = { write: (line: string) => (process.stderr.write(line), stream.write(line)) };
   }
-  const log = createLogger({ level: config.log.level, format: config.log.format, sink });
+  const rootLog = createLogger({ level: config.log.level, format: config.log.format, sink });
+  if ((config.workers ?? 1) > 1 && cluster.isPrimary) {
+    await runPrimary(config, rootLog, command.notices);
+    return;
+  }
+  const worker = cluster.isWorker ? cluster.worker : undefined;
+  const log = worker ? rootLog.child({ worker: worker.id }) : rootLog;
   // websockify's process lifetime rules: --run-once, --timeout (stop accepting, exit when idle), --idle-timeout.
   const lifecycle = config.lifecycle ?? { runOnce: false, timeoutMs: 0, idleTimeoutMs: 0 };
   let active = 0;
@@ -126,20 +135,31 @@ async function main(): Promise<void> {
     if (errnoCode(err) === 'ECONFIG') fail((err as Error).message, EXIT_USAGE);
     fail(listenHint(err, where), EXIT_FAILURE);
   }
+  const lines: { msg: string; fields: LogFields }[] = [];
   const cert = server.certificate();
-  if (cert) log.info('certificate', { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo });
-  for (const notice of command.notices) log.warn(notice);
-  if (server.addresses().length === 0) log.info('listening', { address: server.listening() });
+  if (cert) lines.push({ msg: 'certificate', fields: { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo } });
+  if (server.addresses().length === 0) lines.push({ msg: 'listening', fields: { address: server.listening() } });
   for (const a of server.addresses()) {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : host;
-    log.info('listening', {
-      address: `${host}:${a.port}`,
-      ws: `ws://${shown}:${a.port}/websockify`,
-      wss: server.certificate() ? `wss://${shown}:${a.port}/websockify` : 'off (no certificate)',
-      page: `http://${shown}:${a.port}/`,
-      target: config.targets.kind === 'demo' ? 'built-in echo (--demo)' : undefined,
+    lines.push({
+      msg: 'listening',
+      fields: {
+        address: `${host}:${a.port}`,
+        ws: `ws://${shown}:${a.port}/websockify`,
+        wss: server.certificate() ? `wss://${shown}:${a.port}/websockify` : 'off (no certificate)',
+        page: `http://${shown}:${a.port}/`,
+        target: config.targets.kind === 'demo' ? 'built-in echo (--demo)' : undefined,
+      },
     });
+  }
+  if (worker) {
+    // The primary prints the startup lines once for all workers.
+    log.debug('worker ready', { pid: process.pid });
+    reportWorkerReady(lines);
+  } else {
+    for (const notice of command.notices) log.warn(notice);
+    for (const line of lines) log.info(line.msg, line.fields);
   }
 
   armIdle();
@@ -159,8 +179,52 @@ async function main(): Promise<void> {
     log.info('signal', { signal });
     stop(signal);
   };
+  // A worker stops when the primary says so (it forwards SIGTERM); Ctrl-C reaches the whole process group, and a
+  // worker acting on it too would count the primary's SIGTERM as a second signal and exit without draining.
+  process.on('SIGINT', worker ? () => undefined : onSignal);
+  // The primary passes SIGHUP on to every worker; without a listener it would end the worker.
+  if (worker) process.on('SIGHUP', () => log.info('SIGHUP: token files are watched already; nothing else to reload'));
+  process.on('SIGTERM', onSignal);
+}
+
+/** `--workers N`: this process forks and supervises the workers and serves nothing itself. */
+async function runPrimary(config: Config, log: Logger, notices: readonly string[]): Promise<void> {
+  try {
+    await prepareSharedFiles(config, log);
+  } catch (err) {
+    fail(`cannot make the demo certificate: ${(err as Error).message}`, EXIT_FAILURE);
+  }
+  for (const notice of notices) log.warn(notice);
+  const count = config.workers ?? 1;
+  // Workers drain for their own --shutdown-timeout; the primary kills what is left a little after that.
+  const pool = startWorkerPool({ count, log, stopTimeoutMs: config.limits.shutdownTimeoutMs + 5_000 });
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn('second signal: killing the workers', { signal });
+      pool.kill();
+      return;
+    }
+    stopping = true;
+    log.info('signal: stopping the workers', { signal, workers: count });
+    pool.stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', () => {
+    log.info('signal: passing SIGHUP to the workers', { workers: count });
+    pool.forward('SIGHUP');
+  });
+  let lines;
+  try {
+    lines = await pool.ready;
+  } catch (code) {
+    process.exit(typeof code === 'number' ? code : EXIT_FAILURE);
+  }
+  for (const line of lines) log.info(line.msg, { ...line.fields, workers: count });
+  const code = await pool.exited;
+  log.info('stopped');
+  process.exit(code);
 }
 
 // A bug that escapes every handler: one line (no secrets, no stack unless asked) and a non-zero exit.

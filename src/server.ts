@@ -86,6 +86,22 @@ function plainAddress(address: string | undefined): string {
 const CERT_RETRY_MS = 5_000;
 
 /** Builds a server from `config`. Nothing is bound until `listen()`. */
+/**
+ * Makes the files every process serving `config` must share, once, before any of them starts: the generated
+ * self-signed certificate of `--demo`. With `--workers` the primary calls this before forking, so that all workers
+ * load the same certificate instead of racing to make one each.
+ */
+export async function prepareSharedFiles(config: Config, log: Logger): Promise<void> {
+  if (!config.tls.generateIfMissing) return;
+  const file = demoCertificateFile(config);
+  const made = await ensureSelfSignedPem(file);
+  if (made.created) log.info('made a self-signed certificate for the demo', { file });
+}
+
+function demoCertificateFile(config: Config): string {
+  return config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
+}
+
 export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
   const log = deps.logger ?? silentLogger;
   const limits = config.limits;
@@ -123,7 +139,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   let lastCertAttempt = 0;
   let shuttingDown = false;
   let nextId = 0;
-  const certFile = config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
+  const certFile = demoCertificateFile(config);
 
   async function tryLoadCertificate(): Promise<void> {
     lastCertAttempt = Date.now();
@@ -277,10 +293,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   return {
     async listen(): Promise<void> {
-      if (config.tls.generateIfMissing) {
-        const made = await ensureSelfSignedPem(certFile);
-        if (made.created) log.info('made a self-signed certificate for the demo', { file: certFile });
-      }
+      await prepareSharedFiles(config, log);
       await tryLoadCertificate();
       const targets = config.targets;
       try {

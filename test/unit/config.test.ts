@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   ConfigError, DEFAULTS, defaultStateDir, normaliseOrigin, parseListenAddress, parseSeconds, parseSize, parseTargetAddress,
-  resolveConfig, splitHostPort, type CliArgs,
+  resolveConfig, resolveWorkers, splitHostPort, type CliArgs,
 } from '../../src/config.js';
 
 /** A full set of command-line values as cli.ts delivers them (every numeric field a string). */
@@ -491,5 +491,19 @@ describe('edge values found in review', () => {
     assert.throws(() => parseSize('9'.repeat(400), '--max-message-size'), ConfigError);
     assert.throws(() => normaliseOrigin('https://:pw@a.example'), ConfigError);
     assert.equal(defaultStateDir({ XDG_STATE_HOME: 'relative/state', HOME: '/home/u' }), '/home/u/.local/state/wsproxy');
+  });
+});
+
+describe('resolveWorkers', () => {
+  test('a count, auto, or the default of one process', () => {
+    assert.equal(resolveWorkers(undefined, 8), 1);
+    assert.equal(resolveWorkers('3', 8), 3);
+    assert.equal(resolveWorkers('auto', 8), 8);
+    assert.equal(resolveWorkers('auto', 0), 1);
+  });
+  test('zero, negative, fractions, words and huge counts are refused naming the flag', () => {
+    for (const bad of ['0', '-1', '1.5', 'many', '65', ' 2']) {
+      assert.throws(() => resolveWorkers(bad, 2), (err: Error) => err instanceof ConfigError && /--workers/.test(err.message));
+    }
   });
 });
