@@ -4,6 +4,7 @@
  * never exits or prints: `main.ts` does that with what `parseCommandLine` returns.
  */
 import yargs from 'yargs';
+import { configFileFromArgv, optionsFromEnv, optionsFromFile, SourceError, type OptionKinds, type SourceValues } from './cli-sources.js';
 import { DEFAULTS, type CliArgs } from './config.js';
 
 /** A command-line mistake: one line, for stderr, exit code 2. */
@@ -80,12 +81,36 @@ const OPTIONS = {
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
+  config: { type: 'string', describe: 'read options from a YAML or JSON file (keys are flag names; flags > WSPROXY_* environment > file)', group: 'General:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
 } as const;
 
 /** Every long option name the CLI accepts (for the README consistency test). */
 export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
+
+/** The options a config file or `WSPROXY_*` variable may set (all but help, version and config itself). */
+const SOURCE_KINDS: OptionKinds = (() => {
+  const entries = Object.entries(OPTIONS).filter(([name]) => !['help', 'version', 'config'].includes(name));
+  return {
+    all: new Set(entries.map(([name]) => name)),
+    booleans: new Set(entries.filter(([, spec]) => spec.type === 'boolean').map(([name]) => name)),
+    arrays: new Set(entries.filter(([, spec]) => 'array' in spec && spec.array).map(([name]) => name)),
+  };
+})();
+
+/** Reads the config file (`--config` or `WSPROXY_CONFIG`) and the environment; a mistake is a `UsageError`. */
+function optionSources(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): { file: SourceValues; env: SourceValues; notices: string[] } {
+  try {
+    const file = configFileFromArgv(argv) ?? env['WSPROXY_CONFIG'];
+    const fromFile = file === undefined || file === '' ? { options: {}, positionals: undefined } : optionsFromFile(file, SOURCE_KINDS);
+    const fromEnv = optionsFromEnv(env, SOURCE_KINDS);
+    return { file: fromFile, env: fromEnv, notices: fromEnv.notices };
+  } catch (err) {
+    if (err instanceof SourceError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 function buildParser(argv: readonly string[]) {
   return yargs([...argv])
@@ -123,20 +148,26 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
-/** Parses argv (without `node` and the script). Throws `UsageError` for anything yargs rejects. */
-export function parseCommandLine(argv: readonly string[]): CommandLine {
-  const parsed = buildParser(argv).parseSync();
+/**
+ * Parses argv (without `node` and the script), layered over `WSPROXY_*` variables of `env` and the `--config` file.
+ * Throws `UsageError` for anything wrong in any of them.
+ */
+export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CommandLine {
+  const sources = optionSources(argv, env);
+  // yargs gives flags precedence over .config() values, and those over defaults; env is layered over the file here.
+  const parsed = buildParser(argv).config({ ...sources.file.options, ...sources.env.options }).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
-  const notices: string[] = [];
+  const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
     }
   }
-  const positionals = parsed._.map(String);
+  const fromArgv = parsed._.map(String);
+  const positionals = fromArgv.length > 0 ? fromArgv : [...(sources.env.positionals ?? sources.file.positionals ?? [])];
   const extra = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
   if (extra.length > 0) throw new UsageError(`wrapping a program ('-- ${extra[0]}') is not supported yet; start it yourself and give its address as the target`);
   return {

@@ -45,7 +45,7 @@ function listenHint(err: unknown, where: string): string {
 async function main(): Promise<void> {
   let command;
   try {
-    command = parseCommandLine(process.argv.slice(2));
+    command = parseCommandLine(process.argv.slice(2), process.env);
   } catch (err) {
     if (err instanceof UsageError) fail(err.message, EXIT_USAGE);
     throw err;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -107,6 +107,30 @@ describe('the daemon', () => {
       assert.equal(code, 0);
       assert.match(d.stderr(), /shutting down reason=SIGTERM sessions=1/);
       assert.match(d.stderr(), /reason=SERVER_SHUTDOWN/);
+    } finally {
+      await d.stop('SIGKILL');
+      await target.close();
+    }
+  });
+});
+
+describe('--config file and WSPROXY_* environment', () => {
+  test('a daemon configured by a YAML file and the environment alone relays; a flag beats both', async () => {
+    const target = await startEchoTarget();
+    const dir = mkdtempSync(join(tmpdir(), 'wsproxy-cfg-'));
+    const file = join(dir, 'wsproxy.yaml');
+    writeFileSync(file, `listen: "127.0.0.1:0"\ntarget: "127.0.0.1:${target.port}"\ncert: ${join(dir, 'none.pem')}\nlog-format: json\nhandshake-timeout: 3\n`);
+    const d = await spawnDaemon(['--config', file, '--log-format', 'text'], { WSPROXY_LOG_FORMAT: 'json', WSPROXY_VERBOSE: 'true' });
+    try {
+      const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
+      ws.send(Buffer.from('configured'));
+      const [echo] = (await once(ws, 'message')) as [Buffer];
+      assert.equal(echo.toString(), 'configured');
+      ws.close(1000);
+      await closed(ws);
+      // text (the flag) beat json (environment and file); debug lines (environment) are on.
+      assert.match(d.stderr(), /^\S+ INFO {2}listening address=/m);
+      assert.match(d.stderr(), / DEBUG /);
     } finally {
       await d.stop('SIGKILL');
       await target.close();

@@ -1,0 +1,141 @@
+/**
+ * The two option sources besides argv: a config file (`--config FILE`, YAML or JSON) and `WSPROXY_*` environment
+ * variables. Both use the flag names of the yargs spec, so there is one schema: `cert: self.pem` in the file,
+ * `WSPROXY_CERT=self.pem` in the environment, `--cert self.pem` on the command line. Precedence: flags > environment >
+ * file > defaults. Values are never echoed in errors (a file may hold `key-password`).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+
+/** A config-file or environment mistake, phrased for one stderr line. */
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+/** What an option source contributes: flag values by long name, and the positionals if it names them. */
+export interface SourceValues {
+  readonly options: Record<string, string | boolean | string[]>;
+  readonly positionals: readonly string[] | undefined;
+}
+
+/** Option kinds the sources need to know to convert values. */
+export interface OptionKinds {
+  readonly booleans: ReadonlySet<string>;
+  readonly arrays: ReadonlySet<string>;
+  readonly all: ReadonlySet<string>;
+}
+
+/** Environment variables with the prefix that are not options and are read elsewhere. */
+const ENV_NOT_OPTIONS = new Set(['WSPROXY_DEBUG', 'WSPROXY_HEALTH_PORT', 'WSPROXY_CONFIG', 'WSPROXY_LISTEN', 'WSPROXY_TARGET']);
+
+/** `tokenPlugin` or `token_plugin` → `token-plugin`. */
+export function kebab(name: string): string {
+  return name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/** `token-plugin` → `WSPROXY_TOKEN_PLUGIN`. */
+export function envName(option: string): string {
+  return `WSPROXY_${option.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function parseBoolean(raw: string, where: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off|)$/i.test(raw)) return false;
+  throw new SourceError(`${where}: expected true or false`);
+}
+
+/**
+ * Reads `WSPROXY_*` variables for known options. Unknown `WSPROXY_*` names are returned as notices (a typo should
+ * not pass silently, but must not stop a daemon that shares its environment with other tools either).
+ */
+export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>, kinds: OptionKinds): SourceValues & { notices: string[] } {
+  const options: Record<string, string | boolean | string[]> = {};
+  const notices: string[] = [];
+  const byEnv = new Map([...kinds.all].map((o) => [envName(o), o]));
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('WSPROXY_') || raw === undefined || ENV_NOT_OPTIONS.has(name)) continue;
+    const option = byEnv.get(name);
+    if (option === undefined) {
+      notices.push(`environment variable ${name} is not a wsproxy option and is ignored; see 'wsproxy --help'`);
+      continue;
+    }
+    if (kinds.booleans.has(option)) options[option] = parseBoolean(raw.trim(), name);
+    else if (kinds.arrays.has(option)) options[option] = raw.split(/[\s,]+/).filter((s) => s.length > 0);
+    else options[option] = raw;
+  }
+  const listen = env['WSPROXY_LISTEN'];
+  const target = env['WSPROXY_TARGET'];
+  const positionals = listen !== undefined ? [listen, ...(target !== undefined ? [target] : [])] : target !== undefined ? [target] : undefined;
+  return { options, positionals, notices };
+}
+
+/** Parses a config file's text (YAML, of which JSON is a subset) into option values. `file` names it in errors. */
+export function optionsFromText(text: string, file: string, kinds: OptionKinds): SourceValues {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: false });
+  } catch (err) {
+    // The YAML error names a line and column, never a value.
+    const first = ((err as Error).message.split('\n')[0] ?? 'syntax error').slice(0, 200);
+    throw new SourceError(`--config ${file}: not valid YAML or JSON (${first})`);
+  }
+  if (doc === null || doc === undefined) return { options: {}, positionals: undefined };
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new SourceError(`--config ${file}: expected a mapping of option names to values (cert: self.pem)`);
+  }
+  const options: Record<string, string | boolean | string[]> = {};
+  let listen: string | undefined;
+  let target: string | undefined;
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    const option = kebab(key);
+    const where = `--config ${file}: '${key}'`;
+    const scalar = (v: unknown): string => {
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+      if (typeof v === 'boolean') return String(v);
+      throw new SourceError(`${where} must be a string or a number`);
+    };
+    if (option === 'listen') listen = scalar(value);
+    else if (option === 'target') target = scalar(value);
+    else if (option === 'config') throw new SourceError(`${where}: a config file cannot include another`);
+    else if (!kinds.all.has(option)) throw new SourceError(`${where} is not a wsproxy option; see 'wsproxy --help' for the names`);
+    else if (kinds.booleans.has(option)) {
+      if (typeof value === 'boolean') options[option] = value;
+      else options[option] = parseBoolean(scalar(value), where);
+    } else if (kinds.arrays.has(option)) {
+      options[option] = Array.isArray(value) ? value.map(scalar) : scalar(value).split(/[\s,]+/).filter((s) => s.length > 0);
+    } else {
+      if (Array.isArray(value)) throw new SourceError(`${where} takes one value, not a list`);
+      options[option] = scalar(value);
+    }
+  }
+  const positionals = listen !== undefined ? [listen, ...(target !== undefined ? [target] : [])] : target !== undefined ? [target] : undefined;
+  return { options, positionals };
+}
+
+/** Reads and parses a config file. */
+export function optionsFromFile(file: string, kinds: OptionKinds): SourceValues {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new SourceError(`--config ${file}: cannot read it (${code}); check the path`);
+  }
+  return optionsFromText(text, file, kinds);
+}
+
+/** Finds `--config FILE` / `--config=FILE` in argv before the full parse (the file feeds that parse). */
+export function configFileFromArgv(argv: readonly string[]): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--config') found = argv[i + 1];
+    else if (a.startsWith('--config=')) found = a.slice('--config='.length);
+  }
+  return found;
+}
