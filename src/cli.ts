@@ -16,13 +16,18 @@ export class UsageError extends Error {
 }
 
 /** What the command line asks for. */
-export type CommandLine = { kind: 'run'; args: CliArgs; notices: readonly string[] } | { kind: 'help'; text: string } | { kind: 'version' };
+export type CommandLine =
+  | { kind: 'run'; args: CliArgs; notices: readonly string[] }
+  | { kind: 'check'; args: CliArgs; notices: readonly string[] }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' };
 
 const USAGE = `Usage:
   wsproxy [options] [source_addr:]source_port target_addr:target_port
   wsproxy [options] [source_addr:]source_port unix:/path/to/target.sock
   wsproxy [options] --token-plugin TokenFile --token-source FILE [source_addr:]source_port
   wsproxy --demo [options] [source_addr:]source_port
+  wsproxy check [options] ...     validate the same options without serving: certificate, listen address, target
 
 One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
 over http:// and https://, and relays every WebSocket session to the target as binary frames.`;
@@ -153,6 +158,11 @@ function str(v: unknown): string | undefined {
  * Throws `UsageError` for anything wrong in any of them.
  */
 export function parseCommandLine(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): CommandLine {
+  // `wsproxy check ...`: the same options, validated instead of served.
+  if (argv[0] === 'check') {
+    const rest = parseCommandLine(argv.slice(1), env);
+    return rest.kind === 'run' ? { ...rest, kind: 'check' } : rest;
+  }
   const sources = optionSources(argv, env);
   // yargs gives flags precedence over .config() values, and those over defaults; env is layered over the file here.
   const parsed = buildParser(argv).config({ ...sources.file.options, ...sources.env.options }).parseSync();

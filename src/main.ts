@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import { createWriteStream, openSync, readFileSync } from 'node:fs';
 import { parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
+import { exitCodeFor, formatFindings, runChecks } from './check.js';
 import { errnoCode } from './errors.js';
 import { createLogger, type LogFields, type Logger } from './log.js';
 import { startWorkerPool, reportWorkerReady } from './process/workers.js';
@@ -64,6 +65,12 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
     throw err;
+  }
+
+  if (command.kind === 'check') {
+    const findings = await runChecks(config);
+    process.stdout.write(formatFindings(findings) + '\n');
+    process.exit(exitCodeFor(findings));
   }
 
   let sink: { write(line: string): unknown } = process.stderr;
