@@ -10,6 +10,7 @@ import { ConfigError, resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
 import { errnoCode } from './errors.js';
 import { createLogger, type LogFields, type Logger } from './log.js';
+import { notifySystemd } from './process/sd-notify.js';
 import { startWorkerPool, reportWorkerReady } from './process/workers.js';
 import { createServer, prepareSharedFiles } from './server.js';
 import type { Config } from './config.js';
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
+    if (!worker) void notifySystemd('stopping', process.env, log);
     server.close().then(
       () => {
         log.info('stopped');
@@ -167,6 +169,7 @@ async function main(): Promise<void> {
   } else {
     for (const notice of command.notices) log.warn(notice);
     for (const line of lines) log.info(line.msg, line.fields);
+    void notifySystemd('ready', process.env, log);
   }
 
   armIdle();
@@ -214,6 +217,7 @@ async function runPrimary(config: Config, log: Logger, notices: readonly string[
     }
     stopping = true;
     log.info('signal: stopping the workers', { signal, workers: count });
+    void notifySystemd('stopping', process.env, log);
     pool.stop();
   };
   process.on('SIGINT', onSignal);
@@ -229,6 +233,7 @@ async function runPrimary(config: Config, log: Logger, notices: readonly string[
     process.exit(typeof code === 'number' ? code : EXIT_FAILURE);
   }
   for (const line of lines) log.info(line.msg, { ...line.fields, workers: count });
+  void notifySystemd('ready', process.env, log);
   const code = await pool.exited;
   log.info('stopped');
   process.exit(code);
