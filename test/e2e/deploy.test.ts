@@ -83,7 +83,7 @@ describe('Kubernetes manifest', () => {
     for (const doc of docs) {
       const Model = models[doc.kind as keyof typeof models];
       assert.ok(Model, `a model for ${doc.kind}`);
-      assert.doesNotThrow(() => new Model(doc as never).validate(), `${doc.kind} ${doc.metadata.name}`);
+      assert.doesNotThrow(() => new Model(doc).validate(), `${doc.kind} ${doc.metadata.name}`);
     }
   });
 
