@@ -79,6 +79,15 @@ const OPTIONS = {
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
+  'proxy-protocol-in': { type: 'boolean', default: false, describe: 'every connection starts with a PROXY protocol v1/v2 header from a --trusted-proxy balancer', group: 'Operations:' },
+  'trusted-proxy': { type: 'string', array: true, default: [] as string[], describe: 'CIDRs of balancers/reverse proxies allowed to state the client address', group: 'Operations:' },
+  'trust-forwarded': { type: 'boolean', default: false, describe: 'take the client address from Forwarded / X-Forwarded-For sent by a --trusted-proxy', group: 'Operations:' },
+  'proxy-protocol-out': { type: 'string', describe: 'send the real client address to the target first: v1 or v2', group: 'Operations:' },
+  'max-sessions-per-token': { type: 'string', default: '0', describe: 'live sessions per token at most, in this process (0 = no cap)', group: 'Operations:' },
+  'rate-limit': { type: 'string', describe: 'WebSocket handshakes per client address, e.g. 10/s or 600/min (429 beyond)', group: 'Operations:' },
+  'allow-target': { type: 'string', array: true, default: [] as string[], describe: 'only these target ranges, checked after DNS: CIDR[:ports], e.g. 10.0.0.0/8:5900-5999', group: 'Operations:' },
+  'allowed-host': { type: 'string', array: true, default: [] as string[], describe: 'only these Host names (DNS rebinding defence); others get 421', group: 'Operations:' },
+  'revalidate-interval': { type: 'string', default: '0', describe: "re-check every live session's token every N seconds; revoked ones close with 1008 (0 = off)", group: 'Operations:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
 } as const;
@@ -129,7 +138,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (parsed.version) return { kind: 'version' };
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -184,6 +193,15 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokenJwtAudience: str(parsed['token-jwt-audience']),
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
+      proxyProtocolIn: parsed['proxy-protocol-in'],
+      trustedProxy: (parsed['trusted-proxy'] ?? []).map(String),
+      trustForwarded: parsed['trust-forwarded'],
+      proxyProtocolOut: str(parsed['proxy-protocol-out']),
+      maxSessionsPerToken: str(parsed['max-sessions-per-token']) ?? '0',
+      rateLimit: str(parsed['rate-limit']),
+      allowTarget: (parsed['allow-target'] ?? []).map(String),
+      allowedHost: (parsed['allowed-host'] ?? []).map(String),
+      revalidateInterval: str(parsed['revalidate-interval']) ?? '0',
     },
   };
 }
