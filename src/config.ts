@@ -235,8 +235,10 @@ function resolveAuth(args: CliArgs): AuthConfig | undefined {
   return { plugin, source, webAuth: args.webAuth };
 }
 
-function splitList(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(/[\s,]+/)).filter((v) => v.length > 0);
+// List options take one argument (so they cannot swallow the positionals after them); several entries go in it
+// separated by spaces (or commas, where an entry cannot contain one).
+function splitList(values: readonly string[] | undefined, separator: RegExp = /[\s,]+/): string[] {
+  return (values ?? []).flatMap((v) => v.split(separator)).filter((v) => v.length > 0);
 }
 
 function resolveClientAddress(args: CliArgs, listenIsUnix: boolean): ClientAddressConfig {
@@ -268,7 +270,7 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
     rateLimit = parseRate(args.rateLimit);
     if (!rateLimit) throw new ConfigError('--rate-limit', `--rate-limit: '${args.rateLimit}' is not a rate; write e.g. 10/s or 600/min`);
   }
-  const allowTargets = splitList(args.allowTarget).map((t) => {
+  const allowTargets = splitList(args.allowTarget, /\s+/).map((t) => {
     const r = parseAddressRange(t, true);
     if (typeof r === 'string') throw new ConfigError('--allow-target', `--allow-target: ${r}`);
     return r;
