@@ -1,9 +1,22 @@
 /**
- * Per-client handshake rate limit: a token bucket per address (pure state, clock passed in). Each bucket holds up to
+ * Per-client handshake rate limit: a token bucket per address, IPv6 per /64 (pure state, clock passed in). Each bucket holds up to
  * `burst` handshakes and refills at `perSecond`; an empty bucket says how long until the next one is allowed (the
  * `Retry-After` of the 429). Buckets that have refilled completely carry no information and are dropped, so memory
  * follows the number of recently active clients.
  */
+
+import { addressBytes } from './cidr.js';
+
+/**
+ * The bucket a client address falls into: IPv4 addresses one each, IPv6 addresses by their /64 (one subscriber
+ * usually holds a whole /64, so per-address buckets could be dodged by rotating through it).
+ */
+export function rateKey(address: string): string {
+  const a = addressBytes(address);
+  if (!a || a.family === 4) return address;
+  const hex = a.bytes.slice(0, 8).map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.replace(/(.{4})(?!$)/g, '$1:')}::/64`;
+}
 
 /** A rate: `perSecond` refill, `burst` capacity. */
 export interface Rate {

@@ -12,7 +12,7 @@ import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';
 import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
 import { clientFromHeaders } from './forwarded.js';
-import { isHostAllowed, RateLimiter, SessionCounter } from './rate-limit.js';
+import { isHostAllowed, RateLimiter, rateKey, SessionCounter } from './rate-limit.js';
 import { checkTargetAddress } from './target-policy.js';
 
 /** A refusal for `reject()`. */
@@ -66,7 +66,7 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
       const host = checkHost(req);
       if (host) return host;
       if (limiter && conn.remoteAddress !== 'unix') {
-        const taken = limiter.take(conn.remoteAddress, now());
+        const taken = limiter.take(rateKey(conn.remoteAddress), now());
         if (!taken.ok) {
           return { code: 'RATE_LIMITED', headers: { 'Retry-After': String(taken.retryAfterSeconds) }, fields: { retry_after: String(taken.retryAfterSeconds) } };
         }

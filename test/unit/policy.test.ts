@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inRange, parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
 import { clientFromHeaders, forwardedFor } from '../../src/policy/forwarded.js';
-import { isHostAllowed, parseRate, RateLimiter, SessionCounter } from '../../src/policy/rate-limit.js';
+import { isHostAllowed, parseRate, RateLimiter, rateKey, SessionCounter } from '../../src/policy/rate-limit.js';
 import { checkTargetAddress } from '../../src/policy/target-policy.js';
 
 const range = (t: string, ports = true): AddressRange => {
@@ -97,6 +97,13 @@ describe('rate limit, per-token counter, Host allowlist', () => {
     assert.ok(l.take('b', 0).ok, 'another client is not affected');
     assert.ok(l.take('a', 1000).ok, 'refilled after a second');
     assert.equal(l.take('a', 1000).ok, false);
+  });
+
+  test('rate keys: IPv4 per address, IPv6 per /64', () => {
+    assert.equal(rateKey('192.0.2.1'), '192.0.2.1');
+    assert.equal(rateKey('2001:db8:1:2:aaaa::1'), '2001:0db8:0001:0002::/64');
+    assert.equal(rateKey('2001:db8:1:2:bbbb::9'), rateKey('2001:db8:1:2::1'), 'one /64, one bucket');
+    assert.notEqual(rateKey('2001:db8:1:3::1'), rateKey('2001:db8:1:2::1'));
   });
 
   test('session counter reserves and releases once', () => {
