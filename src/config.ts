@@ -22,7 +22,10 @@ export type ListenAddress =
   | { kind: 'inetd' };
 
 /** Where a session is relayed to. */
-export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type Target =
+  // proxyProtocol: a per-target override of --proxy-protocol-out (JSONTokenApi's "proxy_protocol"); 'none' turns it off.
+  | { kind: 'tcp'; host: string; port: number; proxyProtocol?: 'v1' | 'v2' | 'none' }
+  | { kind: 'unix'; path: string; proxyProtocol?: 'v1' | 'v2' | 'none' };
 
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =

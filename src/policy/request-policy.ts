@@ -6,7 +6,7 @@
  * `http/reject.ts`, so each has its status, log line and `X-Wsproxy-Reason`.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ClientAddressConfig, PolicyConfig } from '../config.js';
+import type { ClientAddressConfig, PolicyConfig, Target } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';
@@ -33,8 +33,8 @@ export interface RequestPolicy {
   preflight(req: IncomingMessage, conn: ConnectionContext): Refusal | undefined;
   /** Reserves a live-session slot for a token (by hash); the release function, or a refusal at the cap. */
   tokenSlot(tokenHash: string): { ok: true; release: () => void } | { ok: false; refusal: Refusal };
-  /** How to dial the target for this connection. */
-  dialOptions(conn: ConnectionContext): DialOptions;
+  /** How to dial `target` for this connection (its `proxyProtocol` overrides --proxy-protocol-out). */
+  dialOptions(conn: ConnectionContext, target?: Target): DialOptions;
 }
 
 const NO_CLIENT_ADDRESS: ClientAddressConfig = { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined };
@@ -81,8 +81,9 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
       return { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } } };
     },
 
-    dialOptions(conn) {
-      const out = clientAddress.proxyProtocolOut;
+    dialOptions(conn, target) {
+      const wanted = target?.proxyProtocol ?? clientAddress.proxyProtocolOut;
+      const out = wanted === 'none' ? undefined : wanted;
       const hasIp = conn.remoteAddress !== 'unix';
       const src = hasIp ? { address: conn.remoteAddress, port: conn.remotePort } : undefined;
       const dst = conn.localAddress === undefined ? undefined : { address: conn.localAddress, port: conn.localPort ?? 0 };

@@ -181,7 +181,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         slot.release = taken.release;
       }
       resolved = { token, target: resolution.target, ctx: requestCtx };
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, deps.policy?.dialOptions(conn));
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, deps.policy?.dialOptions(conn, resolution.target));
     } catch (err) {
       if (errnoCode(err) === 'ABORTED' || clientGone) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });

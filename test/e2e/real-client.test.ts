@@ -3,7 +3,8 @@
 // per-IP rate limit keyed by the real address.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
@@ -171,6 +172,44 @@ describe('PROXY protocol in and out', () => {
     } finally {
       await proxy.close();
       await target.close();
+    }
+  });
+});
+
+describe('per-token PROXY protocol (JSONTokenApi "proxy_protocol")', () => {
+  test('a token can ask for v2, or for none, whatever --proxy-protocol-out says', async () => {
+    const got: Buffer[] = [];
+    const target = await startTarget((s) => s.on('data', (d: Buffer) => got.push(d)));
+    const api = createHttpServer((req, res) => {
+      const pp = req.url === '/t/v2' ? 'v2' : req.url === '/t/none' ? 'none' : undefined;
+      res.end(JSON.stringify({ host: '127.0.0.1', port: target.port, ...(pp ? { proxy_protocol: pp } : {}) }));
+    });
+    api.on('error', () => {});
+    api.listen(0, '127.0.0.1');
+    await once(api, 'listening');
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'JSONTokenApi', source: `http://127.0.0.1:${(api.address() as AddressInfo).port}/t/%s`, from: 'query' },
+      clientAddress: clientAddress({ proxyProtocolOut: 'v1' }),
+    });
+    try {
+      const run = async (token: string): Promise<Buffer> => {
+        got.length = 0;
+        const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/?token=${token}`);
+        await once(ws, 'open');
+        ws.send(Buffer.from('END'));
+        await waitFor(() => Buffer.concat(got).includes('END'), 5_000, 'data at the target');
+        ws.terminate();
+        return Buffer.concat(got);
+      };
+      assert.match((await run('default')).toString('latin1'), /^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\nEND$/);
+      const v2 = await run('v2');
+      assert.deepEqual(v2.subarray(0, 12), V2_SIGNATURE);
+      assert.equal(v2.subarray(28).toString(), 'END', 'a 28-byte v2 TCP4 header, then the data');
+      assert.equal((await run('none')).toString('latin1'), 'END');
+    } finally {
+      await proxy.close();
+      await target.close();
+      api.close();
     }
   });
 });
