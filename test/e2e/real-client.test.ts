@@ -140,6 +140,34 @@ describe('PROXY protocol in and out', () => {
     }
   });
 
+  test('a trusted peer that stalls mid-header is closed at the handshake deadline', async () => {
+    const target = await startHeaderTarget(v1Length);
+    const proxy = await startProxy(target.port, { clientAddress: clientAddress({ proxyProtocolIn: true }), limits: { handshakeTimeoutMs: 300 } });
+    try {
+      assert.equal(await exchange(proxy.port, 'PROXY TCP4 192.0.2.1 ', { timeoutMs: 5_000 }), '');
+      assert.ok(proxy.logs.some((l) => l.includes('reason=HANDSHAKE_TIMEOUT') && l.includes('stage="PROXY header"')));
+    } finally {
+      await proxy.close();
+      await target.close();
+    }
+  });
+
+  test('--max-connections-per-ip counts the real client, not the balancer', async () => {
+    const target = await startHeaderTarget(() => 0);
+    const proxy = await startProxy(target.port, { clientAddress: clientAddress({ proxyProtocolIn: true }), limits: { maxConnectionsPerIp: 1 } });
+    try {
+      const first = await wsVia(proxy.port, Buffer.from('PROXY TCP4 192.0.2.1 192.0.2.20 1111 6080\r\n'));
+      const other = await wsVia(proxy.port, Buffer.from('PROXY TCP4 192.0.2.2 192.0.2.20 2222 6080\r\n'));
+      assert.equal(await exchange(proxy.port, 'PROXY TCP4 192.0.2.1 192.0.2.20 3333 6080\r\n' + upgradeRequest()), '', 'same client again: closed');
+      assert.equal(proxy.server.stats().refused.CONNECTION_LIMIT_PER_IP, 1);
+      first.terminate();
+      other.terminate();
+    } finally {
+      await proxy.close();
+      await target.close();
+    }
+  });
+
   test('PROXY header then TLS on the same port: wss works and the target learns the client', async () => {
     const target = await startHeaderTarget(v1Length);
     const proxy = await startProxy(target.port, { clientAddress: clientAddress({ proxyProtocolIn: true, proxyProtocolOut: 'v1' }) });
