@@ -57,6 +57,13 @@ module.exports = {
       to: { path: 'node_modules/yargs' },
     },
     {
+      name: 'policy-stays-below-the-stages',
+      comment: 'policy/ decides (addresses, limits, revocation); the stages that act on it import it, not the reverse.',
+      severity: 'error',
+      from: { path: '^src/policy/' },
+      to: { path: '^src/(server|main|cli)\\.ts$|^src/(http|listener|tls|auth)/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

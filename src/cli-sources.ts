@@ -63,7 +63,8 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
       continue;
     }
     if (kinds.booleans.has(option)) options[option] = parseBoolean(raw.trim(), name);
-    else if (kinds.arrays.has(option)) options[option] = raw.split(/[\s,]+/).filter((s) => s.length > 0);
+    // One element, split later by resolveConfig with the option's own rules (commas are port lists in --allow-target).
+    else if (kinds.arrays.has(option)) options[option] = [raw];
     else options[option] = raw;
   }
   const listen = env['WSPROXY_LISTEN'];
@@ -106,7 +107,7 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
       if (typeof value === 'boolean') options[option] = value;
       else options[option] = parseBoolean(scalar(value), where);
     } else if (kinds.arrays.has(option)) {
-      options[option] = Array.isArray(value) ? value.map(scalar) : scalar(value).split(/[\s,]+/).filter((s) => s.length > 0);
+      options[option] = Array.isArray(value) ? value.map(scalar) : [scalar(value)];
     } else {
       if (Array.isArray(value)) throw new SourceError(`${where} takes one value, not a list`);
       options[option] = scalar(value);

@@ -87,6 +87,15 @@ const OPTIONS = {
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
   config: { type: 'string', describe: 'read options from a YAML or JSON file (keys are flag names; flags > WSPROXY_* environment > file)', group: 'General:' },
+  'proxy-protocol-in': { type: 'boolean', default: false, describe: 'every connection starts with a PROXY protocol v1/v2 header from a --trusted-proxy balancer', group: 'Operations:' },
+  'trusted-proxy': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "CIDRs of balancers/reverse proxies allowed to state the client address (several: '10.0.0.0/8 fd00::/8')", group: 'Operations:' },
+  'trust-forwarded': { type: 'boolean', default: false, describe: 'take the client address from Forwarded / X-Forwarded-For sent by a --trusted-proxy', group: 'Operations:' },
+  'proxy-protocol-out': { type: 'string', describe: 'send the real client address to the target first: v1 or v2', group: 'Operations:' },
+  'max-sessions-per-token': { type: 'string', default: '0', describe: 'live sessions per token at most, in this process (0 = no cap)', group: 'Operations:' },
+  'rate-limit': { type: 'string', describe: 'WebSocket handshakes per client address, e.g. 10/s or 600/min (429 beyond)', group: 'Operations:' },
+  'allow-target': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these target ranges, checked after DNS: CIDR[:ports], several space-separated, e.g. '10.0.0.0/8:5900-5999 192.0.2.7:22'", group: 'Operations:' },
+  'allowed-host': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these Host names, e.g. 'vnc.example.com 192.0.2.1' (DNS rebinding defence); others get 421", group: 'Operations:' },
+  'revalidate-interval': { type: 'string', default: '0', describe: "re-check every live session's token every N seconds; revoked ones close with 1008 (0 = off)", group: 'Operations:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
 } as const;
@@ -170,7 +179,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   if (parsed.version) return { kind: 'version' };
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -227,6 +236,15 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
       workers: str(parsed.workers),
+      proxyProtocolIn: parsed['proxy-protocol-in'],
+      trustedProxy: (parsed['trusted-proxy'] ?? []).map(String),
+      trustForwarded: parsed['trust-forwarded'],
+      proxyProtocolOut: str(parsed['proxy-protocol-out']),
+      maxSessionsPerToken: str(parsed['max-sessions-per-token']) ?? '0',
+      rateLimit: str(parsed['rate-limit']),
+      allowTarget: (parsed['allow-target'] ?? []).map(String),
+      allowedHost: (parsed['allowed-host'] ?? []).map(String),
+      revalidateInterval: str(parsed['revalidate-interval']) ?? '0',
     },
   };
 }

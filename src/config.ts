@@ -8,6 +8,8 @@ import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseAddressRange, type AddressRange } from './policy/cidr.js';
+import { parseRate, type Rate } from './policy/rate-limit.js';
 
 /**
  * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
@@ -20,7 +22,10 @@ export type ListenAddress =
   | { kind: 'inetd' };
 
 /** Where a session is relayed to. */
-export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type Target =
+  // proxyProtocol: a per-target override of --proxy-protocol-out (JSONTokenApi's "proxy_protocol"); 'none' turns it off.
+  | { kind: 'tcp'; host: string; port: number; proxyProtocol?: 'v1' | 'v2' | 'none' }
+  | { kind: 'unix'; path: string; proxyProtocol?: 'v1' | 'v2' | 'none' };
 
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
@@ -104,6 +109,36 @@ export interface Config {
   readonly traffic?: boolean;
   /** Processes serving the listening address (`--workers`); 1 = this process alone. */
   readonly workers?: number;
+  /** Real client addresses behind a balancer, and PROXY protocol towards the target. Absent = all off. */
+  readonly clientAddress?: ClientAddressConfig;
+  /** Limits and policy (per-token cap, rate limit, target and Host allowlists, revalidation). Absent = defaults. */
+  readonly policy?: PolicyConfig;
+}
+
+/** Where the real client address comes from, and whether the target is told it. */
+export interface ClientAddressConfig {
+  /** Every connection starts with a PROXY protocol v1/v2 header (from a peer in `trustedProxies`). */
+  readonly proxyProtocolIn: boolean;
+  /** Peers allowed to send PROXY headers and `Forwarded`/`X-Forwarded-For`. */
+  readonly trustedProxies: readonly AddressRange[];
+  /** Read `Forwarded` / `X-Forwarded-For` from trusted peers (rightmost-untrusted rule). */
+  readonly trustForwarded: boolean;
+  /** Send a PROXY header with the real client address to the target before any relayed byte. */
+  readonly proxyProtocolOut: 'v1' | 'v2' | undefined;
+}
+
+/** Limits and policy (README "Operations"). */
+export interface PolicyConfig {
+  /** Live sessions per token at most (0 = no cap). Counted in this process. */
+  readonly maxSessionsPerToken: number;
+  /** WebSocket handshakes per client address (token bucket), or undefined for no limit. */
+  readonly rateLimit: Rate | undefined;
+  /** Allowed target ranges (after DNS); empty = everything but link-local/metadata. */
+  readonly allowTargets: readonly AddressRange[];
+  /** Allowed `Host` names (lowercase, no port); empty = any. */
+  readonly allowedHosts: readonly string[];
+  /** Re-resolve every live session's token this often, closing revoked ones with 1008 (0 = off). */
+  readonly revalidateIntervalMs: number;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -150,6 +185,16 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  // Real client addresses, limits and policy (optional so older callers keep compiling).
+  readonly proxyProtocolIn?: boolean;
+  readonly trustedProxy?: readonly string[];
+  readonly trustForwarded?: boolean;
+  readonly proxyProtocolOut?: string | undefined;
+  readonly maxSessionsPerToken?: string;
+  readonly rateLimit?: string | undefined;
+  readonly allowTarget?: readonly string[];
+  readonly allowedHost?: readonly string[];
+  readonly revalidateInterval?: string;
   /** `--workers N|auto` as typed. */
   readonly workers?: string | undefined;
 }
@@ -208,6 +253,60 @@ function resolveAuth(args: CliArgs): AuthConfig | undefined {
     throw new ConfigError('--auth-source', "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'");
   }
   return { plugin, source, webAuth: args.webAuth };
+}
+
+// List options take one argument (so they cannot swallow the positionals after them); several entries go in it
+// separated by spaces (or commas, where an entry cannot contain one).
+function splitList(values: readonly string[] | undefined, separator: RegExp = /[\s,]+/): string[] {
+  return (values ?? []).flatMap((v) => v.split(separator)).filter((v) => v.length > 0);
+}
+
+function resolveClientAddress(args: CliArgs, listenIsUnix: boolean): ClientAddressConfig {
+  const trustedProxies = splitList(args.trustedProxy).map((t) => {
+    const r = parseAddressRange(t, false);
+    if (typeof r === 'string') throw new ConfigError('--trusted-proxy', `--trusted-proxy: ${r}`);
+    return r;
+  });
+  const proxyProtocolIn = args.proxyProtocolIn ?? false;
+  const trustForwarded = args.trustForwarded ?? false;
+  if (proxyProtocolIn && trustedProxies.length === 0 && !listenIsUnix) {
+    throw new ConfigError('--proxy-protocol-in', "--proxy-protocol-in needs --trusted-proxy CIDR (the balancer's addresses), e.g. --trusted-proxy 10.0.0.0/8");
+  }
+  if (trustForwarded && trustedProxies.length === 0) {
+    throw new ConfigError('--trust-forwarded', '--trust-forwarded needs --trusted-proxy CIDR (the reverse proxies whose headers are believed)');
+  }
+  const out = args.proxyProtocolOut;
+  if (out !== undefined && out !== 'v1' && out !== 'v2') {
+    throw new ConfigError('--proxy-protocol-out', `--proxy-protocol-out: '${out}' is not one of v1, v2`);
+  }
+  return { proxyProtocolIn, trustedProxies, trustForwarded, proxyProtocolOut: out };
+}
+
+function resolvePolicy(args: CliArgs): PolicyConfig {
+  const capText = args.maxSessionsPerToken ?? '0';
+  if (!/^\s*\d+\s*$/.test(capText)) throw new ConfigError('--max-sessions-per-token', `--max-sessions-per-token: '${capText}' is not a whole number (0 = no cap)`);
+  let rateLimit: Rate | undefined;
+  if (args.rateLimit !== undefined && args.rateLimit !== '' && args.rateLimit !== '0') {
+    rateLimit = parseRate(args.rateLimit);
+    if (!rateLimit) throw new ConfigError('--rate-limit', `--rate-limit: '${args.rateLimit}' is not a rate; write e.g. 10/s or 600/min`);
+  }
+  const allowTargets = splitList(args.allowTarget, /\s+/).map((t) => {
+    const r = parseAddressRange(t, true);
+    if (typeof r === 'string') throw new ConfigError('--allow-target', `--allow-target: ${r}`);
+    return r;
+  });
+  const allowedHosts = splitList(args.allowedHost).map((h) => {
+    const name = h.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+    if (!/^[a-z0-9.:_-]+$/.test(name)) throw new ConfigError('--allowed-host', `--allowed-host: '${h}' is not a host name or address (no port, no scheme)`);
+    return name;
+  });
+  return {
+    maxSessionsPerToken: Number(capText),
+    rateLimit,
+    allowTargets,
+    allowedHosts,
+    revalidateIntervalMs: parseSeconds(args.revalidateInterval ?? '0', '--revalidate-interval', true),
+  };
 }
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
@@ -538,5 +637,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       heartbeatMs: parseSeconds(args.heartbeat, '--heartbeat', true),
     },
     log: { level: args.verbose ? 'debug' : 'info', format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
+    clientAddress: resolveClientAddress(args, listen.kind === 'unix'),
+    policy: resolvePolicy(args),
   };
 }

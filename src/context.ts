@@ -5,9 +5,17 @@ import type { Logger } from './log.js';
 export interface ConnectionContext {
   /** Process-unique connection number, on every log line of this connection. */
   readonly id: number;
-  /** Client address (IPv4-mapped IPv6 shown as plain IPv4). */
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  /**
+   * Client address (IPv4-mapped IPv6 shown as plain IPv4): the real client's once a trusted PROXY protocol header or
+   * (per request) `Forwarded`/`X-Forwarded-For` said so; logs, per-IP limits, auth and token sources all read this.
+   */
+  remoteAddress: string;
+  remotePort: number;
+  /** The direct TCP peer, when it is not the client (a balancer that sent a PROXY header). */
+  proxyPeer?: string | undefined;
+  /** The address the client connected to (from the PROXY header when there is one), for --proxy-protocol-out. */
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
   /** Whether the client speaks TLS on this connection. */
   tls: boolean;
   /** Logger whose lines carry `conn`, `peer` (and `tls` once known). */

@@ -24,6 +24,11 @@ export const REASONS = {
   TARGET_FAILED: { status: 502, text: 'Connecting to the target failed.' },
   TARGET_TIMEOUT: { status: 504, text: 'Connecting to the target timed out.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
+  // Limits and policy (README "Operations").
+  HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },
+  RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
+  TOKEN_SESSION_LIMIT: { status: 429, text: 'This token already has --max-sessions-per-token live sessions.' },
+  TARGET_FORBIDDEN: { status: 403, text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).' },
   // Connections closed without an HTTP answer (nothing sensible can be said on that socket).
   HANDSHAKE_TIMEOUT: { text: 'The client did not finish its handshake (first byte, TLS, request headers) in time.' },
   TLS_HANDSHAKE_FAILED: { text: 'The TLS handshake failed.' },
@@ -32,6 +37,8 @@ export const REASONS = {
   CONNECTION_LIMIT: { text: 'The server is at --max-connections.' },
   CONNECTION_LIMIT_PER_IP: { text: 'This client address is at --max-connections-per-ip.' },
   CLIENT_ERROR: { text: 'The client connection failed before a request was read.' },
+  PROXY_UNTRUSTED: { text: 'A connection arrived from outside --trusted-proxy while --proxy-protocol-in is set.' },
+  PROXY_HEADER_INVALID: { text: 'A trusted peer sent no valid PROXY protocol header.' },
   // How a relayed session ended, with the WebSocket close code sent to the client (if one could be sent).
   TARGET_CLOSED: { closeCode: 1000, text: 'The target closed the connection.' },
   CLIENT_CLOSED: { text: 'The client closed the WebSocket; its own close code is logged.' },
@@ -41,6 +48,8 @@ export const REASONS = {
   PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
   SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
+  TOKEN_REVOKED: { closeCode: 1008, text: 'The token of this session was removed from its source.' },
+  TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 

@@ -16,6 +16,7 @@ import type { ConnectionContext } from './context.js';
 import { errnoCode } from './errors.js';
 import type { BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
+import { reject } from './http/reject.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
 import { silentLogger, type Logger } from './log.js';
@@ -28,6 +29,10 @@ import { createTokenResolver } from './targets/registry.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
+import { readProxyHeader } from './listener/proxy-protocol.js';
+import { inAnyRange, plainIp } from './policy/cidr.js';
+import { createRequestPolicy } from './policy/request-policy.js';
+import { createRevalidator } from './policy/revalidate.js';
 
 /** Options for {@link createServer} besides the config. */
 export interface ServerDeps {
@@ -119,6 +124,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   const authenticator = config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined;
   const recorder = config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log);
+  const policy = createRequestPolicy(config.clientAddress, config.policy);
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -165,6 +171,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     recorder,
     trafficSink: config.traffic ? deps.trafficSink : undefined,
     isShuttingDown: () => shuttingDown,
+    policy,
     onSession: (session) => {
       sessions.set(session.id, session);
       deps.onSessionOpen?.();
@@ -173,6 +180,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         deps.onSessionClosed?.(info);
       });
     },
+  });
+
+  // Token revocation (websockify#229): re-resolve live sessions when the source says it changed, or periodically.
+  const revalidator = createRevalidator({
+    sessions: () => sessions.values(),
+    resolver: () => resolver,
+    intervalMs: config.policy?.revalidateIntervalMs ?? 0,
+    log,
   });
 
   const info = (): BuiltinInfo => ({
@@ -186,8 +201,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   for (const server of [http.plain, http.secure]) {
     server.on('request', (req, res) => {
-      const conn = connOf.get(req.socket);
-      conn?.handshakeDone();
+      const direct = connOf.get(req.socket);
+      direct?.handshakeDone();
+      const conn = direct && policy.requestConn(direct, req);
+      const hostRefusal = policy.checkHost(req);
+      if (hostRefusal) {
+        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: (req.url ?? '').split('?')[0] ?? '', ...hostRefusal.fields } });
+        return;
+      }
       handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
@@ -200,7 +221,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         return;
       }
       conn.handshakeDone();
-      upgrade(req, socket, head, conn).catch((err: unknown) => {
+      upgrade(req, socket, head, policy.requestConn(conn, req)).catch((err: unknown) => {
         conn.log.error('upgrade handler failed', { error: (err as Error).message });
         socket.destroy();
       });
@@ -232,7 +253,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       socket.destroy();
       return;
     }
-    const gateKey = socket.remoteAddress === undefined ? undefined : remoteAddress;
+    const proxyIn = config.clientAddress?.proxyProtocolIn === true;
+    if (proxyIn && socket.remoteAddress !== undefined && !inAnyRange(config.clientAddress?.trustedProxies ?? [], remoteAddress)) {
+      log.info('connection refused: PROXY protocol expected from a --trusted-proxy peer', { reason: 'PROXY_UNTRUSTED', peer: `${remoteAddress}:${remotePort}` });
+      socket.destroy();
+      return;
+    }
+    // Behind a PROXY-protocol balancer the socket's address is the balancer's: the per-IP cap waits for the header.
+    let gateKey = socket.remoteAddress === undefined || proxyIn ? undefined : remoteAddress;
     const admitted = gate.admit(gateKey);
     if (!admitted.ok) {
       log.debug('connection refused', { reason: admitted.reason, peer: `${remoteAddress}:${remotePort}` });
@@ -241,7 +269,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     }
     sockets.add(socket);
     const id = ++nextId;
-    let stage = 'first byte';
+    let stage = proxyIn ? 'PROXY header' : 'first byte';
     const deadline = setTimeout(() => {
       conn.log.debug('handshake deadline passed', { reason: 'HANDSHAKE_TIMEOUT', stage });
       socket.destroy();
@@ -253,13 +281,47 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       tls: false,
       log: log.child({ conn: id, peer: `${remoteAddress}:${remotePort}` }),
       handshakeDone: () => clearTimeout(deadline),
+      localAddress: socket.localAddress === undefined ? undefined : plainAddress(socket.localAddress),
+      localPort: socket.localPort,
     };
     socket.once('close', () => {
       clearTimeout(deadline);
       sockets.delete(socket);
       gate.release(gateKey);
     });
-    socket.resume(); // the listener paused it on connect
+    if (proxyIn) {
+      const header = await readProxyHeader(socket);
+      if (header === undefined) {
+        conn.log.debug('client left before sending a PROXY header', { reason: 'CLIENT_ERROR' });
+        return;
+      }
+      if (header.kind === 'invalid') {
+        conn.log.info('connection closed: no valid PROXY protocol header', { reason: 'PROXY_HEADER_INVALID', problem: header.problem });
+        socket.destroy();
+        return;
+      }
+      if (header.source) {
+        const real = plainIp(header.source.address);
+        conn.remoteAddress = real;
+        conn.remotePort = header.source.port;
+        conn.proxyPeer = `${remoteAddress}:${remotePort}`;
+        conn.localAddress = header.destination ? plainIp(header.destination.address) : conn.localAddress;
+        conn.localPort = header.destination?.port ?? conn.localPort;
+        conn.log = log.child({ conn: id, peer: real.includes(':') ? `[${real}]:${header.source.port}` : `${real}:${header.source.port}`, proxy: conn.proxyPeer });
+      }
+      if (socket.remoteAddress !== undefined) {
+        // Now the client's own address counts against --max-connections-per-ip (LOCAL health checks: the balancer's).
+        const assigned = gate.assign(conn.remoteAddress);
+        if (!assigned.ok) {
+          conn.log.debug('connection refused', { reason: assigned.reason });
+          socket.destroy();
+          return;
+        }
+        gateKey = conn.remoteAddress;
+      }
+      stage = 'first byte';
+    }
+    socket.resume(); // the listener paused it on connect (or the PROXY reader after the header)
 
     const transport = await sniffTransport(socket);
     if (transport === undefined) {
@@ -317,12 +379,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         throw err;
       }
       netServer.on('error', (err) => log.error('listener error', { error: err.message }));
+      revalidator.start();
       if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
 
     async close(): Promise<void> {
       if (shuttingDown) return;
       shuttingDown = true;
+      revalidator.stop();
       const stopped = new Promise<void>((resolve) => {
         if (!netServer?.listening) resolve();
         else netServer.close(() => resolve());

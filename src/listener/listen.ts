@@ -41,6 +41,21 @@ export class ConnectionGate {
     return { ok: true };
   }
 
+  /**
+   * Counts a connection admitted without an address (behind a PROXY-protocol balancer, whose own address says nothing
+   * about the client) against `ip`'s cap once the real address is known. Refused: the caller still `release`s the
+   * slot under `undefined`; admitted: it `release`s under `ip`.
+   */
+  assign(ip: string): { ok: true } | { ok: false; reason: 'CONNECTION_LIMIT_PER_IP' } {
+    const n = this.perIp.get(ip) ?? 0;
+    if (n >= this.maxPerIp) {
+      this.refused.CONNECTION_LIMIT_PER_IP++;
+      return { ok: false, reason: 'CONNECTION_LIMIT_PER_IP' };
+    }
+    this.perIp.set(ip, n + 1);
+    return { ok: true };
+  }
+
   /** Gives back the slot taken by `admit`. */
   release(ip: string | undefined): void {
     this.total--;

@@ -58,16 +58,28 @@ function attempt(options: { host: string; port: number } | { path: string }, tim
   });
 }
 
+/** Policy and preamble for {@link connectTarget}. */
+export interface DialOptions {
+  /**
+   * Decides each resolved address before it is dialled (`--allow-target`, the metadata default): a string says why
+   * it is refused. Checked after DNS, so a name cannot reach an address its literal form could not.
+   */
+  readonly checkAddress?: (address: string, port: number) => string | undefined;
+  /** Bytes written to the target first, before any relayed byte (a PROXY protocol header). */
+  readonly preamble?: Buffer | undefined;
+}
+
 /**
  * Connects to `target` within `timeoutMs`. Resolves a connected, paused socket with TCP_NODELAY and keepalive set.
  * Rejects with a `ProxyError` carrying the reason code (or with an error coded `ABORTED` if `signal` fired).
  */
-export async function connectTarget(target: DialTarget, timeoutMs: number, signal: AbortSignal): Promise<{ socket: Socket; address: string }> {
+export async function connectTarget(target: DialTarget, timeoutMs: number, signal: AbortSignal, options: DialOptions = {}): Promise<{ socket: Socket; address: string }> {
   const deadline = Date.now() + timeoutMs;
   if (target.kind === 'unix') {
     try {
       const socket = await attempt({ path: target.path }, timeoutMs, signal);
       socket.pause();
+      if (options.preamble) socket.write(options.preamble);
       return { socket, address: `unix:${target.path}` };
     } catch (err) {
       if (errnoCode(err) === 'ABORTED') throw err;
@@ -83,6 +95,16 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
     } catch (err) {
       throw new ProxyError('TARGET_DNS', `target host ${target.host} does not resolve (${errnoCode(err) ?? 'error'})`, { cause: err });
     }
+  }
+
+  if (options.checkAddress) {
+    const check = options.checkAddress;
+    const refused = addresses.map((a) => ({ a, why: check(a, target.port) })).filter((r) => r.why !== undefined);
+    if (refused.length === addresses.length) {
+      throw new ProxyError('TARGET_FORBIDDEN', `target ${target.host}:${target.port} refused by policy (${refused.map((r) => `${r.a}: ${r.why}`).join(', ')})`);
+    }
+    // Only the allowed addresses are dialled; the refused ones never see a SYN.
+    addresses = addresses.filter((a) => check(a, target.port) === undefined);
   }
 
   let worst: ReasonCode | undefined;
@@ -101,6 +123,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 60_000);
       socket.pause();
+      if (options.preamble) socket.write(options.preamble);
       const shown = address.includes(':') ? `[${address}]:${target.port}` : `${address}:${target.port}`;
       return { socket, address: shown };
     } catch (err) {

@@ -29,10 +29,13 @@ function fromJson(body: string): Target | string {
     return 'the answer is not JSON';
   }
   if (typeof value !== 'object' || value === null) return 'the answer is not a JSON object';
-  const { host, port } = value as { host?: unknown; port?: unknown };
+  const { host, port, proxy_protocol: pp } = value as { host?: unknown; port?: unknown; proxy_protocol?: unknown };
   if (typeof host !== 'string' || host === '') return "the answer has no 'host'";
   if (typeof port !== 'number' && typeof port !== 'string') return "the answer has no 'port'";
-  return parseTargetValue(host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
+  // Optional per-token override of --proxy-protocol-out.
+  if (pp !== undefined && pp !== 'v1' && pp !== 'v2' && pp !== 'none') return "'proxy_protocol' is not one of v1, v2, none";
+  const target = parseTargetValue(host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
+  return typeof target === 'string' || pp === undefined ? target : { ...target, proxyProtocol: pp };
 }
 
 /** Builds the resolver for `template` (an http(s) URL containing `%s`). */

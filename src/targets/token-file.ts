@@ -73,6 +73,9 @@ export function tokenFileResolver(source: string, options: { watch: boolean; log
   let checkedAt = Date.now();
   log.info('tokens loaded', { source, tokens: state.map.size });
 
+  const listeners = new Set<() => void>();
+  let poll: NodeJS.Timeout | undefined;
+
   const refresh = (): void => {
     if (!options.watch || Date.now() - checkedAt < RECHECK_MS) return;
     checkedAt = Date.now();
@@ -87,6 +90,7 @@ export function tokenFileResolver(source: string, options: { watch: boolean; log
     state = load(source, log);
     sig = signature(state.files);
     log.info('tokens reloaded', { source, tokens: state.map.size });
+    for (const listener of listeners) listener();
   };
 
   return {
@@ -101,5 +105,33 @@ export function tokenFileResolver(source: string, options: { watch: boolean; log
       const target = token === undefined ? undefined : state.map.get(token);
       return Promise.resolve(target ? { kind: 'found', target } : { kind: 'unknown' });
     },
+    ...(options.watch
+      ? {
+          watch(onChange: () => void): () => void {
+            listeners.add(onChange);
+            // Someone cares about removals between requests: look at the files on the same once-a-second schedule.
+            poll ??= setInterval(() => {
+              try {
+                refresh();
+              } catch (err) {
+                log.warn('token source cannot be read; keeping the last tokens', { source, error: (err as Error).message });
+              }
+            }, RECHECK_MS);
+            return () => {
+              listeners.delete(onChange);
+              if (listeners.size === 0 && poll) {
+                clearInterval(poll);
+                poll = undefined;
+              }
+            };
+          },
+          close(): Promise<void> {
+            listeners.clear();
+            if (poll) clearInterval(poll);
+            poll = undefined;
+            return Promise.resolve();
+          },
+        }
+      : {}),
   };
 }

@@ -24,6 +24,11 @@ export interface TargetResolver {
   readonly usesToken?: boolean;
   resolve(token: string | undefined, ctx: RequestContext): Promise<Resolution>;
   close?(): Promise<void>;
+  /**
+   * Optional change notification: calls `onChange` after the source changed (a token file was edited), so the
+   * server can re-check live sessions at once (revocation, websockify#229). Returns the unsubscribe function.
+   */
+  watch?(onChange: () => void): () => void;
 }
 
 /** Formats a target for logs and pages. */

@@ -17,7 +17,8 @@ import { connectTarget } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
 import { extractToken, tokenHash } from '../targets/token.js';
-import { describeTarget, type TargetResolver } from '../targets/types.js';
+import { describeTarget, type RequestContext, type Target, type TargetResolver } from '../targets/types.js';
+import type { RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
 
 /** What the pipeline needs from the server that owns it. */
@@ -36,6 +37,8 @@ export interface UpgradeDeps {
   readonly trafficSink: ((chars: string) => void) | undefined;
   /** Called once a session relays (the server tracks it until `relay.done`). */
   readonly onSession: (session: SessionInfo) => void;
+  /** Limits and policy (Host allowlist, rate limit, per-token cap, target policy, PROXY header out). */
+  readonly policy?: RequestPolicy | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -46,6 +49,14 @@ export interface SessionInfo {
   readonly target: string;
   readonly relay: Relay;
   readonly startedAt: Date;
+  /** How the target was chosen, so the server can re-check it later (revocation). The token is never logged. */
+  readonly resolved?: { readonly token: string | undefined; readonly target: Target; readonly ctx: RequestContext };
+}
+
+/** A per-token session slot held by one handshake; kept by the session if it starts, released otherwise. */
+interface Slot {
+  release?: () => void;
+  kept?: boolean;
 }
 
 function allLines(req: IncomingMessage, name: string): string[] | undefined {
@@ -56,6 +67,15 @@ function allLines(req: IncomingMessage, name: string): string[] | undefined {
 export function createUpgradeHandler(deps: UpgradeDeps) {
   const { config } = deps;
   return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext): Promise<void> {
+    const slot: Slot = {};
+    try {
+      await pipeline(req, socket, head, conn, slot);
+    } finally {
+      if (!slot.kept) slot.release?.();
+    }
+  };
+
+  async function pipeline(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext, slot: Slot): Promise<void> {
     const scheme = conn.tls ? 'wss' : 'ws';
     const log = conn.log.child({ scheme });
     const fields: Record<string, string> = { path: req.url ?? '' };
@@ -74,6 +94,11 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
 
     if (deps.isShuttingDown()) {
       reject(socket, 'SHUTTING_DOWN', { log, fields });
+      return;
+    }
+    const refusal = deps.policy?.preflight(req, conn);
+    if (refusal) {
+      reject(socket, refusal.code, { log, fields: { ...fields, ...refusal.fields }, ...(refusal.message ? { message: refusal.message } : {}), ...(refusal.headers ? { headers: refusal.headers } : {}) });
       return;
     }
     const problem = validateHandshake(req.method, req.headers);
@@ -99,6 +124,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     let targetText: string;
     let dialled: { socket: Socket; address: string };
     let token: string | undefined;
+    let resolved: SessionInfo['resolved'];
     if (deps.resolver.usesToken) {
       token = extractToken(req.url ?? '/', req.headers.host, config.targets.kind === 'token' ? config.targets.from : 'query');
       if (token === undefined) {
@@ -109,12 +135,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       fields.token_hash = tokenHash(token);
     }
     try {
-      const resolution = await deps.resolver.resolve(token, {
+      const requestCtx: RequestContext = {
         remoteAddress: conn.remoteAddress,
         scheme,
         host: req.headers.host,
         path: req.url ?? '/',
-      });
+      };
+      const resolution = await deps.resolver.resolve(token, requestCtx);
       if (resolution.kind !== 'found') {
         if (token === undefined) reject(socket, 'NOT_FOUND', { message: 'No target for this request.', log, fields });
         else reject(socket, 'TOKEN_UNKNOWN', { log, fields });
@@ -145,7 +172,16 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         if (decision.identity !== undefined) fields.identity = decision.identity;
       }
       if (clientGone) return;
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal);
+      if (token !== undefined && deps.policy) {
+        const taken = deps.policy.tokenSlot(tokenHash(token));
+        if (!taken.ok) {
+          reject(socket, taken.refusal.code, { log, fields: { ...fields, ...taken.refusal.fields } });
+          return;
+        }
+        slot.release = taken.release;
+      }
+      resolved = { token, target: resolution.target, ctx: requestCtx };
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, deps.policy?.dialOptions(conn, resolution.target));
     } catch (err) {
       if (errnoCode(err) === 'ABORTED' || clientGone) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
@@ -188,7 +224,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         ...(recording ? { recording: recording.file } : {}),
       });
       sessionLog.debug('session open', { protocol: choice.protocol ?? '' });
-      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date() });
+      slot.kept = true;
+      const release = slot.release;
+      if (release) void relay.done.then(() => release());
+      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), ...(resolved ? { resolved } : {}) });
       void relay.done.then((info: CloseInfo) => {
         sessionLog.info('session closed', {
           reason: info.reason,
@@ -206,5 +245,5 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       dialled.socket.destroy();
       log.debug('client socket closed before the 101 could be sent', { reason: 'CLIENT_GONE' });
     }
-  };
+  }
 }

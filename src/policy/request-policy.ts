@@ -1,0 +1,99 @@
+/**
+ * The limits-and-policy stage as one object built once from the config and consulted by the HTTP and upgrade stages:
+ * the real client address of a request (`--trust-forwarded`), the `Host` allowlist (421) and handshake rate limit
+ * (429) before anything else, the per-token session cap (429), and how the target is dialled (address policy after
+ * DNS, PROXY header towards the target). Refusals are returned as reason codes; the caller answers through
+ * `http/reject.ts`, so each has its status, log line and `X-Wsproxy-Reason`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { ClientAddressConfig, PolicyConfig, Target } from '../config.js';
+import type { ConnectionContext } from '../context.js';
+import type { HttpReasonCode } from '../errors.js';
+import type { DialOptions } from '../relay/connect.js';
+import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
+import { clientFromHeaders } from './forwarded.js';
+import { isHostAllowed, RateLimiter, rateKey, SessionCounter } from './rate-limit.js';
+import { checkTargetAddress } from './target-policy.js';
+
+/** A refusal for `reject()`. */
+export interface Refusal {
+  readonly code: HttpReasonCode;
+  readonly message?: string;
+  readonly headers?: Record<string, string>;
+  readonly fields?: Record<string, string>;
+}
+
+/** What the HTTP and upgrade stages ask. */
+export interface RequestPolicy {
+  /** The connection as this request sees it: with the client from `Forwarded`/`X-Forwarded-For` when trusted. */
+  requestConn(conn: ConnectionContext, req: IncomingMessage): ConnectionContext;
+  /** Host allowlist, for every request (pages and upgrades). */
+  checkHost(req: IncomingMessage): Refusal | undefined;
+  /** Host allowlist and handshake rate limit, first thing in the upgrade pipeline. */
+  preflight(req: IncomingMessage, conn: ConnectionContext): Refusal | undefined;
+  /** Reserves a live-session slot for a token (by hash); the release function, or a refusal at the cap. */
+  tokenSlot(tokenHash: string): { ok: true; release: () => void } | { ok: false; refusal: Refusal };
+  /** How to dial `target` for this connection (its `proxyProtocol` overrides --proxy-protocol-out). */
+  dialOptions(conn: ConnectionContext, target?: Target): DialOptions;
+}
+
+const NO_CLIENT_ADDRESS: ClientAddressConfig = { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined };
+const NO_POLICY: PolicyConfig = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 };
+
+/** Builds the policy; `now` is the clock for the rate limiter (tests pass their own). */
+export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS, policy: PolicyConfig = NO_POLICY, now: () => number = Date.now): RequestPolicy {
+  const limiter = policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
+  const perToken = policy.maxSessionsPerToken > 0 ? new SessionCounter(policy.maxSessionsPerToken) : undefined;
+
+  const checkHost = (req: IncomingMessage): Refusal | undefined =>
+    isHostAllowed(req.headers.host, policy.allowedHosts)
+      ? undefined
+      : { code: 'HOST_NOT_ALLOWED', message: 'This server does not serve that host name.', fields: { host: req.headers.host ?? '' } };
+
+  return {
+    requestConn(conn, req) {
+      if (!clientAddress.trustForwarded) return conn;
+      const peer = { address: conn.remoteAddress, port: conn.remotePort };
+      const client = clientFromHeaders(peer, { forwarded: req.headersDistinct['forwarded'], xForwardedFor: req.headersDistinct['x-forwarded-for'] }, clientAddress.trustedProxies);
+      if (client === peer) return conn;
+      const shown = client.address.includes(':') ? `[${client.address}]:${client.port}` : `${client.address}:${client.port}`;
+      return { ...conn, remoteAddress: client.address, remotePort: client.port, log: conn.log.child({ client: shown, via: 'forwarded' }) };
+    },
+
+    checkHost,
+
+    preflight(req, conn) {
+      const host = checkHost(req);
+      if (host) return host;
+      if (limiter && conn.remoteAddress !== 'unix') {
+        const taken = limiter.take(rateKey(conn.remoteAddress), now());
+        if (!taken.ok) {
+          return { code: 'RATE_LIMITED', headers: { 'Retry-After': String(taken.retryAfterSeconds) }, fields: { retry_after: String(taken.retryAfterSeconds) } };
+        }
+      }
+      return undefined;
+    },
+
+    tokenSlot(tokenHash) {
+      if (!perToken) return { ok: true, release: () => {} };
+      const release = perToken.acquire(tokenHash);
+      if (release) return { ok: true, release };
+      return { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } } };
+    },
+
+    dialOptions(conn, target) {
+      const wanted = target?.proxyProtocol ?? clientAddress.proxyProtocolOut;
+      const out = wanted === 'none' ? undefined : wanted;
+      const hasIp = conn.remoteAddress !== 'unix';
+      const src = hasIp ? { address: conn.remoteAddress, port: conn.remotePort } : undefined;
+      const dst = conn.localAddress === undefined ? undefined : { address: conn.localAddress, port: conn.localPort ?? 0 };
+      return {
+        checkAddress: (address, port) => {
+          const d = checkTargetAddress(address, port, policy.allowTargets);
+          return d.ok ? undefined : d.why;
+        },
+        preamble: out === 'v1' ? proxyHeaderV1(src, dst) : out === 'v2' ? proxyHeaderV2(src, dst) : undefined,
+      };
+    },
+  };
+}

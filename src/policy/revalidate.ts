@@ -1,0 +1,91 @@
+/**
+ * Token revocation (websockify#229): live sessions are re-resolved through the same `TargetResolver` that admitted
+ * them, when the resolver reports a change (`watch`, e.g. a token file was edited) and/or every
+ * `--revalidate-interval`. A token that is now unknown closes its sessions with 1008 `TOKEN_REVOKED`; one that now
+ * points elsewhere, 1008 `TOKEN_TARGET_CHANGED`. A source that cannot be reached revokes nothing: an outage of the
+ * token service must not cut every session.
+ */
+import type { Logger } from '../log.js';
+import { describeTarget, type TargetResolver } from '../targets/types.js';
+import type { SessionInfo } from '../websocket/upgrade.js';
+
+/** What the revalidator needs from the server. */
+export interface RevalidatorDeps {
+  readonly sessions: () => Iterable<SessionInfo>;
+  readonly resolver: () => TargetResolver | undefined;
+  /** Periodic re-check (0 = only on change notifications). */
+  readonly intervalMs: number;
+  readonly log: Logger;
+}
+
+/** Starts and stops revalidation; `run()` re-checks once (the timer and the watch call it). */
+export interface Revalidator {
+  start(): void;
+  stop(): void;
+  run(): Promise<void>;
+}
+
+/** Builds the revalidator. Nothing runs until `start()`. */
+export function createRevalidator(deps: RevalidatorDeps): Revalidator {
+  let timer: NodeJS.Timeout | undefined;
+  let unwatch: (() => void) | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  async function checkAll(resolver: TargetResolver): Promise<void> {
+    for (const s of [...deps.sessions()]) {
+      if (!s.resolved || s.resolved.token === undefined) continue;
+      let answer;
+      try {
+        answer = await resolver.resolve(s.resolved.token, s.resolved.ctx);
+      } catch (err) {
+        s.conn.log.debug('token re-check skipped: source unavailable', { error: (err as Error).message });
+        continue;
+      }
+      if (answer.kind !== 'found') {
+        s.conn.log.info('token revoked; closing its session', { reason: 'TOKEN_REVOKED' });
+        s.relay.close('TOKEN_REVOKED', 1008, 'Token revoked');
+      } else if (describeTarget(answer.target) !== describeTarget(s.resolved.target)) {
+        s.conn.log.info('token now points elsewhere; closing its session', { reason: 'TOKEN_TARGET_CHANGED', target: describeTarget(answer.target) });
+        s.relay.close('TOKEN_TARGET_CHANGED', 1008, 'Token target changed');
+      }
+    }
+  }
+
+  function run(): Promise<void> {
+    const resolver = deps.resolver();
+    if (!resolver?.usesToken) return Promise.resolve();
+    if (running) {
+      // A change arrived during a pass: one more pass after it, never two at once.
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await checkAll(resolver);
+      } while (again);
+    })()
+      .catch((err: unknown) => deps.log.error('token re-check failed', { error: (err as Error).message }))
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  return {
+    start() {
+      const resolver = deps.resolver();
+      if (!resolver?.usesToken) return;
+      unwatch = resolver.watch?.(() => void run());
+      if (deps.intervalMs > 0) timer = setInterval(() => void run(), deps.intervalMs);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      unwatch?.();
+      unwatch = undefined;
+    },
+    run,
+  };
+}
