@@ -4,6 +4,7 @@
  * never exits or prints: `main.ts` does that with what `parseCommandLine` returns.
  */
 import yargs from 'yargs';
+import type { CertArgs } from './cert-command.js';
 import { DEFAULTS, type CliArgs } from './config.js';
 
 /** A command-line mistake: one line, for stderr, exit code 2. */
@@ -15,13 +16,18 @@ export class UsageError extends Error {
 }
 
 /** What the command line asks for. */
-export type CommandLine = { kind: 'run'; args: CliArgs; notices: readonly string[] } | { kind: 'help'; text: string } | { kind: 'version' };
+export type CommandLine =
+  | { kind: 'run'; args: CliArgs; notices: readonly string[] }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'cert'; args: CertArgs };
 
 const USAGE = `Usage:
   wsproxy [options] [source_addr:]source_port target_addr:target_port
   wsproxy [options] [source_addr:]source_port unix:/path/to/target.sock
   wsproxy [options] --token-plugin TokenFile --token-source FILE [source_addr:]source_port
   wsproxy --demo [options] [source_addr:]source_port
+  wsproxy cert init|user NAME|revoke NAME|list [--cert-dir DIR] [--host NAME…] [--days N]
 
 One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
 over http:// and https://, and relays every WebSocket session to the target as binary frames.`;
@@ -81,6 +87,14 @@ const OPTIONS = {
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
+  // `wsproxy cert …`: own CA, server and user certificates (src/cert-command.ts).
+  'generate-certs': { type: 'boolean', default: false, describe: "same as 'wsproxy cert init' (butterfly's spelling)", group: 'Certificates:' },
+  'generate-user-pkcs': { type: 'string', describe: "same as 'wsproxy cert user NAME' (butterfly's spelling)", group: 'Certificates:' },
+  host: { type: 'string', array: true, describe: "cert init: host names and IP addresses for the server certificate [default: this machine's names]", group: 'Certificates:' },
+  days: { type: 'string', describe: 'cert init/user: validity in days (server at most 825) [default: 365]', group: 'Certificates:' },
+  'cert-dir': { type: 'string', describe: 'cert: the CA directory [default: <state dir>/ca]', group: 'Certificates:' },
+  'p12-password-file': { type: 'string', describe: 'cert user: read the .p12 password from the first line of FILE (else $WSPROXY_P12_PASSWORD, else a prompt)', group: 'Certificates:' },
+  'p12-compat': { type: 'boolean', default: false, describe: 'cert user: 3DES/SHA-1 .p12 for macOS Keychain instead of AES-256/SHA-256', group: 'Certificates:' },
 } as const;
 
 /** Every long option name the CLI accepts (for the README consistency test). */
@@ -127,6 +141,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const parsed = buildParser(argv).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
+  const certMode = parsed._[0] === 'cert' || parsed['generate-certs'] || parsed['generate-user-pkcs'] !== undefined;
+  if (certMode) return { kind: 'cert', args: certArgs(parsed) };
+  for (const name of ['host', 'days', 'cert-dir', 'p12-password-file', 'p12-compat'] as const) {
+    const v = parsed[name];
+    if (v !== undefined && v !== false) throw new UsageError(`option --${name} goes with 'wsproxy cert …'; see 'wsproxy --help'`);
+  }
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
   for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
@@ -185,6 +205,32 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
     },
+  };
+}
+
+function certArgs(parsed: ReturnType<ReturnType<typeof buildParser>['parseSync']>): CertArgs {
+  for (const name of ['generate-user-pkcs', 'cert-dir', 'p12-password-file', 'days', 'state-dir', 'web'] as const) {
+    const v = parsed[name];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+      throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
+    }
+  }
+  const positionals = parsed._.map(String);
+  const butterflyUser = str(parsed['generate-user-pkcs']);
+  const [action, ...names] =
+    butterflyUser !== undefined ? ['user', butterflyUser, ...positionals]
+    : parsed['generate-certs'] ? ['init', ...positionals]
+    : positionals.slice(1);
+  return {
+    action,
+    names,
+    hosts: (parsed.host ?? []).map(String),
+    days: str(parsed.days),
+    certDir: str(parsed['cert-dir']),
+    stateDir: str(parsed['state-dir']),
+    web: str(parsed.web),
+    p12PasswordFile: str(parsed['p12-password-file']),
+    p12Compat: parsed['p12-compat'],
   };
 }
 
