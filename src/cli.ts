@@ -95,6 +95,13 @@ const OPTIONS = {
   'cert-dir': { type: 'string', describe: 'cert: the CA directory [default: <state dir>/ca]', group: 'Certificates:' },
   'p12-password-file': { type: 'string', describe: 'cert user: read the .p12 password from the first line of FILE (else $WSPROXY_P12_PASSWORD, else a prompt)', group: 'Certificates:' },
   'p12-compat': { type: 'boolean', default: false, describe: 'cert user: 3DES/SHA-1 .p12 for macOS Keychain instead of AES-256/SHA-256', group: 'Certificates:' },
+  // TLS to the target (relay/connect.ts).
+  'ssl-target': { type: 'boolean', default: false, describe: "connect to the target with TLS, verifying its certificate and host name (system CAs unless --target-ca)", group: 'Target TLS:' },
+  'target-ca': { type: 'string', describe: 'trust these PEM CA certificates for the target instead of the system store', group: 'Target TLS:' },
+  'target-servername': { type: 'string', describe: "SNI and the name the target's certificate must carry [default: the target host]", group: 'Target TLS:' },
+  'target-verify': { type: 'string', default: 'required', describe: "required, or none (no verification: anyone on the path can read the session; warned at start)", group: 'Target TLS:' },
+  'target-cert': { type: 'string', describe: 'PEM client certificate (and key) wsproxy shows to the target', group: 'Target TLS:' },
+  'target-key': { type: 'string', describe: 'PEM key of --target-cert, if not inside it', group: 'Target TLS:' },
 } as const;
 
 /** Every long option name the CLI accepts (for the README consistency test). */
@@ -149,7 +156,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -204,6 +211,12 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokenJwtAudience: str(parsed['token-jwt-audience']),
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
+      sslTarget: parsed['ssl-target'],
+      targetCa: str(parsed['target-ca']),
+      targetServername: str(parsed['target-servername']),
+      targetVerify: parsed['target-verify'] === 'required' ? undefined : str(parsed['target-verify']),
+      targetCert: str(parsed['target-cert']),
+      targetKey: str(parsed['target-key']),
     },
   };
 }

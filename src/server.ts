@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
+import { loadTargetTls } from './tls/target.js';
+import type { TargetTlsOptions } from './relay/connect.js';
 import type { Config } from './config.js';
 import type { ConnectionContext } from './context.js';
 import { errnoCode } from './errors.js';
@@ -123,6 +125,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   let lastCertAttempt = 0;
   let shuttingDown = false;
   let nextId = 0;
+  let targetTls: TargetTlsOptions | undefined;
   const certFile = config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
 
   async function tryLoadCertificate(): Promise<void> {
@@ -149,6 +152,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     recorder,
     trafficSink: config.traffic ? deps.trafficSink : undefined,
     isShuttingDown: () => shuttingDown,
+    get targetTls(): TargetTlsOptions | undefined {
+      return targetTls;
+    },
     onSession: (session) => {
       sessions.set(session.id, session);
       deps.onSessionOpen?.();
@@ -282,6 +288,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         if (made.created) log.info('made a self-signed certificate for the demo', { file: certFile });
       }
       await tryLoadCertificate();
+      if (config.targetTls) {
+        targetTls = await loadTargetTls(config.targetTls);
+        if (!targetTls.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
+      }
       const targets = config.targets;
       try {
         resolver =

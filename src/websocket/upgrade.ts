@@ -13,7 +13,7 @@ import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
 import { ProxyError, REASONS, errnoCode, isHttpReason } from '../errors.js';
 import { reject } from '../http/reject.js';
-import { connectTarget } from '../relay/connect.js';
+import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
 import { extractToken, tokenHash } from '../targets/token.js';
@@ -36,6 +36,8 @@ export interface UpgradeDeps {
   readonly trafficSink: ((chars: string) => void) | undefined;
   /** Called once a session relays (the server tracks it until `relay.done`). */
   readonly onSession: (session: SessionInfo) => void;
+  /** `--ssl-target`: TLS settings for TCP targets (read once at start), else undefined. */
+  readonly targetTls?: TargetTlsOptions | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -145,7 +147,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         if (decision.identity !== undefined) fields.identity = decision.identity;
       }
       if (clientGone) return;
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal);
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, deps.targetTls);
     } catch (err) {
       if (errnoCode(err) === 'ABORTED' || clientGone) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
