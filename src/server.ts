@@ -10,13 +10,14 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { findOwnCa, type OwnCa } from './certs/own-ca.js';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
 import { loadTargetTls } from './tls/target.js';
 import type { TargetTlsOptions } from './relay/connect.js';
 import type { Config } from './config.js';
 import type { ConnectionContext } from './context.js';
 import { errnoCode } from './errors.js';
-import type { BuiltinInfo } from './http/builtin.js';
+import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
@@ -126,6 +127,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   let shuttingDown = false;
   let nextId = 0;
   let targetTls: TargetTlsOptions | undefined;
+  let ownCa: OwnCa | undefined;
   const certFile = config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
 
   async function tryLoadCertificate(): Promise<void> {
@@ -134,6 +136,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       cert = await loadCertificate({ certFile, keyFile: config.tls.keyFile, keyPassword: config.tls.keyPassword });
       http.secure.setSecureContext({ ...tlsProfile, ...cert.options });
       certProblem = undefined;
+      ownCa = await findOwnCa(certFile);
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err;
       certProblem = err;
@@ -172,13 +175,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     certificate: cert
       ? { loaded: true, fingerprint256: cert.fingerprint256, subject: cert.subject, names: cert.names, validTo: cert.validTo }
       : { loaded: false },
+    ...(ownCa ? { ca: { path: CA_PATH, fingerprint256: ownCa.fingerprint256, subject: ownCa.subject, validTo: ownCa.validTo } } : {}),
   });
 
   for (const server of [http.plain, http.secure]) {
     server.on('request', (req, res) => {
       const conn = connOf.get(req.socket);
       conn?.handshakeDone();
-      handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
