@@ -5,6 +5,7 @@
  */
 import yargs from 'yargs';
 import { configFileFromArgv, optionsFromEnv, optionsFromFile, SourceError, type OptionKinds, type SourceValues } from './cli-sources.js';
+import type { CertArgs } from './cert-command.js';
 import { DEFAULTS, type CliArgs } from './config.js';
 
 /** A command-line mistake: one line, for stderr, exit code 2. */
@@ -20,7 +21,8 @@ export type CommandLine =
   | { kind: 'run'; args: CliArgs; notices: readonly string[] }
   | { kind: 'check'; args: CliArgs; notices: readonly string[] }
   | { kind: 'help'; text: string }
-  | { kind: 'version' };
+  | { kind: 'version' }
+  | { kind: 'cert'; args: CertArgs };
 
 const USAGE = `Usage:
   wsproxy [options] [source_addr:]source_port target_addr:target_port
@@ -28,6 +30,7 @@ const USAGE = `Usage:
   wsproxy [options] --token-plugin TokenFile --token-source FILE [source_addr:]source_port
   wsproxy --demo [options] [source_addr:]source_port
   wsproxy check [options] ...     validate the same options without serving: certificate, listen address, target
+  wsproxy cert init|user NAME|revoke NAME|list [--cert-dir DIR] [--host NAME…] [--days N]
 
 One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
 over http:// and https://, and relays every WebSocket session to the target as binary frames.`;
@@ -98,6 +101,21 @@ const OPTIONS = {
   'revalidate-interval': { type: 'string', default: '0', describe: "re-check every live session's token every N seconds; revoked ones close with 1008 (0 = off)", group: 'Operations:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
+  // `wsproxy cert …`: own CA, server and user certificates (src/cert-command.ts).
+  'generate-certs': { type: 'boolean', default: false, describe: "same as 'wsproxy cert init' (butterfly's spelling)", group: 'Certificates:' },
+  'generate-user-pkcs': { type: 'string', describe: "same as 'wsproxy cert user NAME' (butterfly's spelling)", group: 'Certificates:' },
+  host: { type: 'string', array: true, describe: "cert init: host names and IP addresses for the server certificate [default: this machine's names]", group: 'Certificates:' },
+  days: { type: 'string', describe: 'cert init/user: validity in days (server at most 825) [default: 365]', group: 'Certificates:' },
+  'cert-dir': { type: 'string', describe: 'cert: the CA directory [default: <state dir>/ca]', group: 'Certificates:' },
+  'p12-password-file': { type: 'string', describe: 'cert user: read the .p12 password from the first line of FILE (else $WSPROXY_P12_PASSWORD, else a prompt)', group: 'Certificates:' },
+  'p12-compat': { type: 'boolean', default: false, describe: 'cert user: 3DES/SHA-1 .p12 for macOS Keychain instead of AES-256/SHA-256', group: 'Certificates:' },
+  // TLS to the target (relay/connect.ts).
+  'ssl-target': { type: 'boolean', default: false, describe: "connect to the target with TLS, verifying its certificate and host name (system CAs unless --target-ca)", group: 'Target TLS:' },
+  'target-ca': { type: 'string', describe: 'trust these PEM CA certificates for the target instead of the system store', group: 'Target TLS:' },
+  'target-servername': { type: 'string', describe: "SNI and the name the target's certificate must carry [default: the target host]", group: 'Target TLS:' },
+  'target-verify': { type: 'string', default: 'required', describe: "required, or none (no verification: anyone on the path can read the session; warned at start)", group: 'Target TLS:' },
+  'target-cert': { type: 'string', describe: 'PEM client certificate (and key) wsproxy shows to the target', group: 'Target TLS:' },
+  'target-key': { type: 'string', describe: 'PEM key of --target-cert, if not inside it', group: 'Target TLS:' },
 } as const;
 
 /** Every long option name the CLI accepts (for the README consistency test). */
@@ -177,9 +195,15 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const parsed = buildParser(argv).config({ ...sources.file.options, ...sources.env.options }).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
+  const certMode = parsed._[0] === 'cert' || parsed['generate-certs'] || parsed['generate-user-pkcs'] !== undefined;
+  if (certMode) return { kind: 'cert', args: certArgs(parsed) };
+  for (const name of ['host', 'days', 'cert-dir', 'p12-password-file', 'p12-compat'] as const) {
+    const v = parsed[name];
+    if (v !== undefined && v !== false) throw new UsageError(`option --${name} goes with 'wsproxy cert …'; see 'wsproxy --help'`);
+  }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -245,7 +269,39 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       allowTarget: (parsed['allow-target'] ?? []).map(String),
       allowedHost: (parsed['allowed-host'] ?? []).map(String),
       revalidateInterval: str(parsed['revalidate-interval']) ?? '0',
+      sslTarget: parsed['ssl-target'],
+      targetCa: str(parsed['target-ca']),
+      targetServername: str(parsed['target-servername']),
+      targetVerify: parsed['target-verify'] === 'required' ? undefined : str(parsed['target-verify']),
+      targetCert: str(parsed['target-cert']),
+      targetKey: str(parsed['target-key']),
     },
+  };
+}
+
+function certArgs(parsed: ReturnType<ReturnType<typeof buildParser>['parseSync']>): CertArgs {
+  for (const name of ['generate-user-pkcs', 'cert-dir', 'p12-password-file', 'days', 'state-dir', 'web'] as const) {
+    const v = parsed[name];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
+      throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
+    }
+  }
+  const positionals = parsed._.map(String);
+  const butterflyUser = str(parsed['generate-user-pkcs']);
+  const [action, ...names] =
+    butterflyUser !== undefined ? ['user', butterflyUser, ...positionals]
+    : parsed['generate-certs'] ? ['init', ...positionals]
+    : positionals.slice(1);
+  return {
+    action,
+    names,
+    hosts: (parsed.host ?? []).map(String),
+    days: str(parsed.days),
+    certDir: str(parsed['cert-dir']),
+    stateDir: str(parsed['state-dir']),
+    web: str(parsed.web),
+    p12PasswordFile: str(parsed['p12-password-file']),
+    p12Compat: parsed['p12-compat'],
   };
 }
 

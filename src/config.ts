@@ -113,6 +113,8 @@ export interface Config {
   readonly clientAddress?: ClientAddressConfig;
   /** Limits and policy (per-token cap, rate limit, target and Host allowlists, revalidation). Absent = defaults. */
   readonly policy?: PolicyConfig;
+  /** `--ssl-target`: TLS to TCP targets; undefined = plain TCP. */
+  readonly targetTls?: TargetTlsConfig | undefined;
 }
 
 /** Where the real client address comes from, and whether the target is told it. */
@@ -139,6 +141,20 @@ export interface PolicyConfig {
   readonly allowedHosts: readonly string[];
   /** Re-resolve every live session's token this often, closing revoked ones with 1008 (0 = off). */
   readonly revalidateIntervalMs: number;
+}
+
+
+/** TLS to the target (`--ssl-target` and its `--target-*` options). Files are absolute; server.ts reads them at start. */
+export interface TargetTlsConfig {
+  /** `required` (default): certificate and host name verified; `none`: the operator's explicit choice, warned about. */
+  readonly verify: 'required' | 'none';
+  /** CAs to trust instead of the system store (`--target-ca`). */
+  readonly caFile?: string | undefined;
+  /** SNI and the name the certificate must carry (`--target-servername`; default the target host). */
+  readonly servername?: string | undefined;
+  /** Client certificate (and key, unless `keyFile`) for targets that want one. */
+  readonly certFile?: string | undefined;
+  readonly keyFile?: string | undefined;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -185,6 +201,12 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  readonly sslTarget?: boolean;
+  readonly targetCa?: string | undefined;
+  readonly targetServername?: string | undefined;
+  readonly targetVerify?: string | undefined;
+  readonly targetCert?: string | undefined;
+  readonly targetKey?: string | undefined;
   // Real client addresses, limits and policy (optional so older callers keep compiling).
   readonly proxyProtocolIn?: boolean;
   readonly trustedProxy?: readonly string[];
@@ -233,6 +255,48 @@ export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName',
 
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
 export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
+
+function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): TargetTlsConfig | undefined {
+  const extras = [
+    ['--target-ca', args.targetCa],
+    ['--target-servername', args.targetServername],
+    ['--target-verify', args.targetVerify],
+    ['--target-cert', args.targetCert],
+    ['--target-key', args.targetKey],
+  ] as const;
+  if (!args.sslTarget) {
+    const given = extras.find(([, v]) => v !== undefined);
+    if (given) throw new ConfigError(given[0], `${given[0]} goes with --ssl-target (TLS to the target); add --ssl-target`);
+    return undefined;
+  }
+  if (targets.kind === 'fixed' && targets.target.kind === 'unix') {
+    throw new ConfigError('--ssl-target', '--ssl-target needs a host:port target; a unix socket target is relayed as is');
+  }
+  if (targets.kind === 'demo') throw new ConfigError('--ssl-target', '--ssl-target does not go with --demo (its echo target speaks plain TCP)');
+  const verify = args.targetVerify ?? 'required';
+  if (verify !== 'required' && verify !== 'none') {
+    throw new ConfigError('--target-verify', `--target-verify: '${verify}' is not one of required, none`);
+  }
+  const file = (flag: string, value: string | undefined, what: string): string | undefined => {
+    if (value === undefined) return undefined;
+    const path = resolve(cwd, value);
+    if (!isFile(path)) throw new ConfigError(flag, `${flag}: '${path}' is not a readable file; give ${what}`);
+    return path;
+  };
+  if (args.targetKey !== undefined && args.targetCert === undefined) {
+    throw new ConfigError('--target-key', '--target-key goes with --target-cert (the client certificate it belongs to)');
+  }
+  if (args.targetServername !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(args.targetServername)) {
+    throw new ConfigError('--target-servername', `--target-servername: '${args.targetServername}' is not a host name`);
+  }
+  return {
+    verify,
+    caFile: file('--target-ca', args.targetCa, 'the PEM CA certificate(s) that signed the target certificate'),
+    servername: args.targetServername,
+    certFile: file('--target-cert', args.targetCert, 'a PEM client certificate (with its key, or add --target-key)'),
+    keyFile: file('--target-key', args.targetKey, 'the PEM key of --target-cert'),
+  };
+}
 
 function resolveAuth(args: CliArgs): AuthConfig | undefined {
   if (args.authPlugin === undefined) {
@@ -608,6 +672,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     workers,
     textFrames: args.textFrames,
     traffic: args.traffic,
+    targetTls: resolveTargetTls(args, cwd, targets),
     auth: resolveAuth(args),
     recordPrefix,
     lifecycle: {

@@ -23,6 +23,10 @@ export const REASONS = {
   TARGET_DNS: { status: 502, text: 'The target host name does not resolve.' },
   TARGET_FAILED: { status: 502, text: 'Connecting to the target failed.' },
   TARGET_TIMEOUT: { status: 504, text: 'Connecting to the target timed out.' },
+  TARGET_TLS_UNKNOWN_CA: { status: 502, text: "Target TLS failed: the target's certificate is not signed by a trusted CA." },
+  TARGET_TLS_NAME_MISMATCH: { status: 502, text: "Target TLS failed: the target's certificate does not name the target host." },
+  TARGET_TLS_EXPIRED: { status: 502, text: "Target TLS failed: the target's certificate has expired or is not yet valid." },
+  TARGET_TLS_FAILED: { status: 502, text: 'Target TLS failed: the TLS handshake with the target did not complete.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
   // Limits and policy (README "Operations").
   HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },

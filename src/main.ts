@@ -5,6 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { createWriteStream, openSync, readFileSync } from 'node:fs';
+import { runCertCommand } from './cert-command.js';
 import { parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
@@ -44,6 +45,34 @@ function listenHint(err: unknown, where: string): string {
   }
 }
 
+/** Reads one line from the terminal without echoing it (the .p12 password of `wsproxy cert user`). */
+function askSecret(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let text = '';
+    const done = (err?: Error): void => {
+      stdin.off('data', stdinOnData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(text);
+    };
+    const stdinOnData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003' || ch === '\u0004') return done(new ConfigError('--p12-password-file', 'password entry cancelled'));
+        if (ch === '\u007f' || ch === '\b') text = [...text].slice(0, -1).join('');
+        else text += ch;
+      }
+    };
+    stdin.on('data', stdinOnData);
+  });
+}
+
 async function main(): Promise<void> {
   let command;
   try {
@@ -58,6 +87,20 @@ async function main(): Promise<void> {
   }
   if (command.kind === 'version') {
     process.stdout.write(version() + '\n');
+    return;
+  }
+  if (command.kind === 'cert') {
+    try {
+      await runCertCommand(command.args, {
+        cwd: process.cwd(),
+        env: process.env,
+        out: (line) => void process.stdout.write(line + '\n'),
+        askSecret: process.stdin.isTTY && process.stderr.isTTY ? askSecret : undefined,
+      });
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
+      throw err;
+    }
     return;
   }
   let config;

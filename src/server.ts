@@ -10,11 +10,14 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { findOwnCa, type OwnCa } from './certs/own-ca.js';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
+import { loadTargetTls } from './tls/target.js';
+import type { TargetTlsOptions } from './relay/connect.js';
 import type { Config } from './config.js';
 import type { ConnectionContext } from './context.js';
 import { errnoCode } from './errors.js';
-import type { BuiltinInfo } from './http/builtin.js';
+import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { reject } from './http/reject.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
@@ -145,6 +148,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   let lastCertAttempt = 0;
   let shuttingDown = false;
   let nextId = 0;
+  let targetTls: TargetTlsOptions | undefined;
+  let ownCa: OwnCa | undefined;
   const certFile = demoCertificateFile(config);
 
   async function tryLoadCertificate(): Promise<void> {
@@ -153,6 +158,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       cert = await loadCertificate({ certFile, keyFile: config.tls.keyFile, keyPassword: config.tls.keyPassword });
       http.secure.setSecureContext({ ...tlsProfile, ...cert.options });
       certProblem = undefined;
+      ownCa = await findOwnCa(certFile);
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err;
       certProblem = err;
@@ -172,6 +178,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     trafficSink: config.traffic ? deps.trafficSink : undefined,
     isShuttingDown: () => shuttingDown,
     policy,
+    get targetTls(): TargetTlsOptions | undefined {
+      return targetTls;
+    },
     onSession: (session) => {
       sessions.set(session.id, session);
       deps.onSessionOpen?.();
@@ -197,6 +206,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     certificate: cert
       ? { loaded: true, fingerprint256: cert.fingerprint256, subject: cert.subject, names: cert.names, validTo: cert.validTo }
       : { loaded: false },
+    ...(ownCa ? { ca: { path: CA_PATH, fingerprint256: ownCa.fingerprint256, subject: ownCa.subject, validTo: ownCa.validTo } } : {}),
   });
 
   for (const server of [http.plain, http.secure]) {
@@ -209,7 +219,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: (req.url ?? '').split('?')[0] ?? '', ...hostRefusal.fields } });
         return;
       }
-      handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -357,6 +367,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     async listen(): Promise<void> {
       await prepareSharedFiles(config, log);
       await tryLoadCertificate();
+      if (config.targetTls) {
+        targetTls = await loadTargetTls(config.targetTls);
+        if (!targetTls.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
+      }
       const targets = config.targets;
       try {
         resolver =

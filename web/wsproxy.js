@@ -99,6 +99,30 @@ async function main() {
     setText('cert-fingerprint', 'no certificate loaded');
   }
 
+  // What to do next: the exact URL for this host and scheme (from location, never from the query string).
+  setText('next-url', location.protocol === 'https:' || info.certificate.loaded ? wssUrl : wsUrl);
+  if (info.certificate.loaded && location.protocol === 'https:') {
+    const typed = location.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const names = info.certificate.names.map((n) => n.toLowerCase());
+    const matches = names.some((n) => n === typed || (n.startsWith('*.') && typed.endsWith(n.slice(1)) && typed.split('.').length === n.split('.').length));
+    const check = $('name-check');
+    check.hidden = false;
+    if (matches) {
+      check.textContent = `The address you used (${typed}) is one of the certificate's names.`;
+      check.className = 'note ok';
+    } else {
+      check.textContent = `The address you used (${typed}) is not one of the certificate's names (${names.join(', ')}): iOS and other clients will refuse it even with the CA installed. Use one of those names, or re-issue with wsproxy cert init --host ${typed}.`;
+      check.className = 'note warn';
+    }
+  }
+
+  if (info.ca) {
+    $('ca').hidden = false;
+    setText('ca-subject', info.ca.subject);
+    setText('ca-fingerprint', info.ca.fingerprint256);
+    setText('ca-valid', new Date(info.ca.validTo).toUTCString());
+  }
+
   if (info.demo) {
     $('demo').hidden = false;
     const run = async () => {

@@ -41,6 +41,26 @@ export interface BuiltinInfo {
   readonly certificate:
     | { readonly loaded: true; readonly fingerprint256: string; readonly subject: string; readonly names: readonly string[]; readonly validTo: string }
     | { readonly loaded: false };
+  /** wsproxy's own CA behind the certificate, offered at {@link CA_PATH}; absent otherwise. */
+  readonly ca?: { readonly path: string; readonly fingerprint256: string; readonly subject: string; readonly validTo: string } | undefined;
+}
+
+/** Where the built-in pages offer wsproxy's own CA certificate. */
+export const CA_PATH = '/ca.crt';
+
+/**
+ * Sends the CA certificate (PEM; only the certificate, never a key) as a download browsers and phones recognise:
+ * `application/x-x509-ca-cert` makes iOS offer a profile and Android/desktop offer to install or save it.
+ */
+export function sendCaCert(res: ServerResponse, pem: string, method: string): void {
+  res.writeHead(200, {
+    'Content-Type': 'application/x-x509-ca-cert',
+    'Content-Length': String(Buffer.byteLength(pem)),
+    'Content-Disposition': 'attachment; filename="wsproxy-ca.crt"',
+    'Cache-Control': 'no-store',
+    ...SECURITY_HEADERS,
+  });
+  res.end(method === 'HEAD' ? undefined : pem);
 }
 
 /** Sends the info document. */

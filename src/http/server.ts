@@ -11,7 +11,7 @@ import type { Limits } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { BUILTIN_WEB_ROOT, INFO_PATH, NOVNC_ROOT, novncSegments, sendInfo, type BuiltinInfo } from './builtin.js';
+import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
 import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
@@ -57,6 +57,8 @@ export interface RequestDeps {
   /** `--web-auth`: the auth plugin guards pages and files too. */
   readonly webAuth: Authenticator | undefined;
   readonly info: () => BuiltinInfo;
+  /** PEM of wsproxy's own CA when it issued the certificate in use (served at /ca.crt), else undefined. */
+  readonly caCert?: () => string | undefined;
 }
 
 /** Serves one ordinary (non-upgrade) request. */
@@ -101,6 +103,9 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
     status = await serveStatic(res, deps.webRootReal, mapped.segments, method, WEB_ROOT_HEADERS);
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
+    status = 200;
+  } else if (path === CA_PATH && deps.caCert?.() !== undefined) {
+    sendCaCert(res, deps.caCert() ?? '', method);
     status = 200;
   } else if (NOVNC_ROOT !== undefined && novncSegments(mapped.segments) !== undefined) {
     status = await serveStatic(res, NOVNC_ROOT, novncSegments(mapped.segments) ?? [], method);

@@ -5,7 +5,79 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { ProxyError, errnoCode, type ReasonCode } from '../errors.js';
+
+/**
+ * TLS to the target (`--ssl-target`): certificate and host name verified against the system CAs, or `ca` instead;
+ * `verify: false` only when the operator said `--target-verify none`. `cert`/`key` authenticate wsproxy to the target.
+ */
+export interface TargetTlsOptions {
+  readonly verify: boolean;
+  /** PEM of the CAs to trust instead of the system store. */
+  readonly ca?: Buffer | undefined;
+  /** Name to send as SNI and to check the certificate against (default: the target's host, if it is a name). */
+  readonly servername?: string | undefined;
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+}
+
+/** Maps a TLS error from the target handshake to a reason code naming why verification failed. */
+export function tlsFailureReason(err: unknown): ReasonCode {
+  switch (errnoCode(err)) {
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_UNTRUSTED':
+    case 'CERT_SIGNATURE_FAILURE':
+      return 'TARGET_TLS_UNKNOWN_CA';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'HOSTNAME_MISMATCH':
+    case 'IP_ADDRESS_MISMATCH':
+      return 'TARGET_TLS_NAME_MISMATCH';
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return 'TARGET_TLS_EXPIRED';
+    default:
+      return 'TARGET_TLS_FAILED';
+  }
+}
+
+/** Runs the TLS handshake on a connected socket; resolves the TLS socket once it is verified (or verification is off). */
+function secure(socket: Socket, host: string, tls: TargetTlsOptions, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    // SNI must be a host name (RFC 6066 §3); an IP target is checked against the certificate's IP SANs instead.
+    const servername = tls.servername ?? (isIP(host) ? undefined : host);
+    const tlsSocket = tlsConnect({
+      socket,
+      host: servername ?? host, // the name checkServerIdentity compares with the certificate
+      ...(servername === undefined ? {} : { servername }),
+      rejectUnauthorized: tls.verify,
+      minVersion: 'TLSv1.2',
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert, key: tls.key ?? tls.cert }),
+    });
+    const timer = setTimeout(() => finish(Object.assign(new Error('TLS handshake with the target timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+    const signalOnAbort = (): void => finish(Object.assign(new Error('client went away'), { code: 'ABORTED' }));
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', signalOnAbort);
+      tlsSocket.off('secureConnect', tlsOnSecureConnect);
+      if (err) {
+        tlsSocket.destroy();
+        socket.destroy();
+        reject(err);
+      } else resolve(tlsSocket);
+    };
+    const tlsOnSecureConnect = (): void => finish();
+    // Stays for the socket's life, like the plain socket's: later errors are the relay's to report.
+    tlsSocket.on('error', (err: Error) => finish(err));
+    tlsSocket.once('secureConnect', tlsOnSecureConnect);
+    signal.addEventListener('abort', signalOnAbort, { once: true });
+  });
+}
 
 /** Where to dial (the relay's own view of a target). */
 export type DialTarget = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -67,6 +139,8 @@ export interface DialOptions {
   readonly checkAddress?: (address: string, port: number) => string | undefined;
   /** Bytes written to the target first, before any relayed byte (a PROXY protocol header). */
   readonly preamble?: Buffer | undefined;
+  /** `--ssl-target`: TLS to TCP targets after connecting (and after the preamble). */
+  readonly tls?: TargetTlsOptions | undefined;
 }
 
 /**
@@ -74,6 +148,7 @@ export interface DialOptions {
  * Rejects with a `ProxyError` carrying the reason code (or with an error coded `ABORTED` if `signal` fired).
  */
 export async function connectTarget(target: DialTarget, timeoutMs: number, signal: AbortSignal, options: DialOptions = {}): Promise<{ socket: Socket; address: string }> {
+  const tls = options.tls;
   const deadline = Date.now() + timeoutMs;
   if (target.kind === 'unix') {
     try {
@@ -119,15 +194,30 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
     // Fair share of what is left, so one black-holed address cannot eat the budget of the others.
     const budget = Math.max(1, Math.floor(remaining / (addresses.length - i)));
     try {
-      const socket = await attempt({ host: address, port: target.port }, budget, signal);
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true, 60_000);
-      socket.pause();
-      if (options.preamble) socket.write(options.preamble);
+      const plain = await attempt({ host: address, port: target.port }, budget, signal);
+      plain.setNoDelay(true);
+      plain.setKeepAlive(true, 60_000);
+      // The PROXY header goes first on the wire, before a TLS ClientHello (as HAProxy's send-proxy with ssl).
+      if (options.preamble) plain.write(options.preamble);
       const shown = address.includes(':') ? `[${address}]:${target.port}` : `${address}:${target.port}`;
-      return { socket, address: shown };
+      if (tls === undefined) {
+        plain.pause();
+        return { socket: plain, address: shown };
+      }
+      let secured: Socket;
+      try {
+        secured = await secure(plain, target.host, tls, Math.max(1, deadline - Date.now()), signal);
+      } catch (err) {
+        if (errnoCode(err) === 'ABORTED') throw err;
+        if (errnoCode(err) === 'ETIMEDOUT') throw new ProxyError('TARGET_TIMEOUT', `TLS handshake with ${shown} timed out`, { cause: err });
+        // A certificate problem is the same on every address of this host: report it, do not try the next one.
+        const reason = tlsFailureReason(err);
+        throw new ProxyError(reason, `TLS to ${target.host} at ${shown} failed: ${errnoCode(err) ?? 'error'}: ${(err as Error).message}`, { cause: err });
+      }
+      secured.pause();
+      return { socket: secured, address: shown };
     } catch (err) {
-      if (errnoCode(err) === 'ABORTED') throw err;
+      if (errnoCode(err) === 'ABORTED' || err instanceof ProxyError) throw err;
       const reason = connectFailureReason(err);
       failures.push(`${address}: ${errnoCode(err) ?? 'error'}`);
       if (worst === undefined || SEVERITY.indexOf(reason) < SEVERITY.indexOf(worst)) worst = reason;

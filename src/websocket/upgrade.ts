@@ -13,7 +13,7 @@ import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
 import { ProxyError, REASONS, errnoCode, isHttpReason } from '../errors.js';
 import { reject } from '../http/reject.js';
-import { connectTarget } from '../relay/connect.js';
+import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
 import { extractToken, tokenHash } from '../targets/token.js';
@@ -39,6 +39,8 @@ export interface UpgradeDeps {
   readonly onSession: (session: SessionInfo) => void;
   /** Limits and policy (Host allowlist, rate limit, per-token cap, target policy, PROXY header out). */
   readonly policy?: RequestPolicy | undefined;
+  /** `--ssl-target`: TLS settings for TCP targets (read once at start), else undefined. */
+  readonly targetTls?: TargetTlsOptions | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -181,7 +183,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         slot.release = taken.release;
       }
       resolved = { token, target: resolution.target, ctx: requestCtx };
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, deps.policy?.dialOptions(conn, resolution.target));
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...deps.policy?.dialOptions(conn, resolution.target), tls: deps.targetTls });
     } catch (err) {
       if (errnoCode(err) === 'ABORTED' || clientGone) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });

@@ -1,0 +1,42 @@
+/**
+ * Reads the `--ssl-target` files once at start into what relay/connect.ts dials with, and checks them by building a
+ * client context, so a bad CA file or a key that does not match its certificate is a start-up error (one line, exit
+ * 2), not a 502 on every connection.
+ */
+import { readFile } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
+import type { TargetTlsConfig } from '../config.js';
+import type { TargetTlsOptions } from '../relay/connect.js';
+
+/** Loads and checks the target TLS files. Throws an Error coded `ECONFIG` naming the flag. */
+export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsOptions> {
+  const read = async (flag: string, file: string | undefined): Promise<Buffer | undefined> => {
+    if (file === undefined) return undefined;
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw Object.assign(new Error(`${flag}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`), { code: 'ECONFIG' });
+    }
+  };
+  const ca = await read('--target-ca', config.caFile);
+  const cert = await read('--target-cert', config.certFile);
+  const key = (await read('--target-key', config.keyFile)) ?? cert;
+  if (ca !== undefined) {
+    try {
+      createSecureContext({ ca });
+    } catch {
+      throw Object.assign(new Error(`--target-ca: '${config.caFile}' holds no usable PEM certificate`), { code: 'ECONFIG' });
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw Object.assign(new Error(`--target-ca: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`), { code: 'ECONFIG' });
+    }
+  }
+  if (cert !== undefined) {
+    try {
+      createSecureContext({ cert, key });
+    } catch {
+      throw Object.assign(new Error(`--target-cert: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give --target-key)`), { code: 'ECONFIG' });
+    }
+  }
+  return { verify: config.verify === 'required', ca, servername: config.servername, cert, key };
+}
