@@ -4,7 +4,7 @@
  * touches the network; file checks are limited to what a flag promises (a `--web` directory exists, a `--cert` that
  * was given on purpose is a file).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -80,6 +80,15 @@ export interface Lifecycle {
   readonly timeoutMs: number;
   /** Exit after this long without any session (0 = never). */
   readonly idleTimeoutMs: number;
+  /** SIGTERM: how long live sessions may go on after accepting stops, before they are closed with 1001. */
+  readonly drainTimeoutMs?: number;
+}
+
+/** The admin listener (`--admin-listen`): metrics, health and sessions, on an address apart from the public port. */
+export interface AdminConfig {
+  readonly listen: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+  /** Bearer token required on every admin route but `/healthz` and `/readyz` (`--admin-token-file`). Never logged. */
+  readonly token: string | undefined;
 }
 
 /** Everything `createServer` needs. Tests build it directly. */
@@ -102,6 +111,8 @@ export interface Config {
   readonly textFrames?: TextFramePolicy;
   /** `--traffic`: a character per frame on standard output (main.ts supplies the writer). */
   readonly traffic?: boolean;
+  /** The admin listener, if `--admin-listen` is given. */
+  readonly admin?: AdminConfig | undefined;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -148,6 +159,10 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  // Operations (optional so code that builds CliArgs by hand keeps compiling).
+  readonly adminListen?: string | undefined;
+  readonly adminTokenFile?: string | undefined;
+  readonly drainTimeout?: string | undefined;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -161,6 +176,7 @@ export const DEFAULTS = {
   highWaterMark: '64KiB',
   shutdownTimeoutSeconds: 10,
   heartbeatSeconds: 0,
+  drainTimeoutSeconds: 30,
 } as const;
 
 /**
@@ -191,6 +207,44 @@ function resolveAuth(args: CliArgs): AuthConfig | undefined {
     throw new ConfigError('--auth-source', "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'");
   }
   return { plugin, source, webAuth: args.webAuth };
+}
+
+/**
+ * Parses `--admin-listen`: `unix:/path`, `host:port`, `[v6]:port`, or a port alone (then loopback only: the admin
+ * routes show sessions and may close them, so they are never exposed on every interface by default).
+ */
+export function parseAdminListen(text: string, cwd: string): AdminConfig['listen'] {
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length);
+    if (path === '') throw new ConfigError('--admin-listen', "--admin-listen: give a socket path after 'unix:', e.g. unix:/run/wsproxy/admin.sock");
+    return { kind: 'unix', path: resolve(cwd, path) };
+  }
+  const { host, port } = splitHostPort(text);
+  if (host !== undefined && (host === '' || (host.includes(':') && isIP(host) !== 6))) {
+    throw new ConfigError('--admin-listen', `--admin-listen: '${text}' is not host:port, [v6]:port, a port or unix:/path`);
+  }
+  return { kind: 'tcp', host: host ?? '127.0.0.1', port: parsePort(port, '--admin-listen', true) };
+}
+
+function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
+  if (args.adminListen === undefined) {
+    if (args.adminTokenFile !== undefined) throw new ConfigError('--admin-token-file', '--admin-token-file needs --admin-listen (e.g. --admin-listen 127.0.0.1:9090)');
+    return undefined;
+  }
+  const listen = parseAdminListen(args.adminListen, cwd);
+  let token: string | undefined;
+  if (args.adminTokenFile !== undefined) {
+    const file = resolve(cwd, args.adminTokenFile);
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError('--admin-token-file', `--admin-token-file: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the bearer token`);
+    }
+    if (token === '' || /\s/.test(token)) {
+      throw new ConfigError('--admin-token-file', `--admin-token-file: '${file}' must hold one token (no spaces), e.g. from: openssl rand -hex 32`);
+    }
+  }
+  return { listen, token };
 }
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
@@ -483,7 +537,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       runOnce: args.runOnce,
       timeoutMs: parseSeconds(args.timeout, '--timeout', true),
       idleTimeoutMs: parseSeconds(args.idleTimeout, '--idle-timeout', true),
+      drainTimeoutMs: parseSeconds(args.drainTimeout ?? String(DEFAULTS.drainTimeoutSeconds), '--drain-timeout', true),
     },
+    admin: resolveAdmin(args, cwd),
     tls: {
       certFile,
       certGiven,

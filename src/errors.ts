@@ -42,6 +42,8 @@ export const REASONS = {
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
   SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
+  // Operations (admin listener).
+  ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
 /** A stable reason code from {@link REASONS}. */

@@ -104,11 +104,12 @@ async function main(): Promise<void> {
     },
   });
   let stopping = false;
-  const stop = (why: string): void => {
+  // SIGTERM drains (sessions may finish for --drain-timeout, then 1001); every other stop closes sessions at once.
+  const stop = (why: string, drain = false): void => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
-    server.close().then(
+    (drain ? server.drain(lifecycle.drainTimeoutMs ?? 0) : server.close()).then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -124,6 +125,10 @@ async function main(): Promise<void> {
     await server.listen();
   } catch (err) {
     if (errnoCode(err) === 'ECONFIG') fail((err as Error).message, EXIT_USAGE);
+    if ((err as { admin?: boolean }).admin && config.admin) {
+      const a = config.admin.listen;
+      fail(`--admin-listen: ${listenHint(err, a.kind === 'unix' ? `unix:${a.path}` : `${a.host}:${a.port}`)}`, EXIT_FAILURE);
+    }
     fail(listenHint(err, where), EXIT_FAILURE);
   }
   const cert = server.certificate();
@@ -142,6 +147,8 @@ async function main(): Promise<void> {
     });
   }
 
+  const adminAt = server.adminAddress();
+  if (adminAt !== undefined) log.info('admin listener', { admin: adminAt, auth: config.admin?.token === undefined ? 'none' : 'bearer' });
   armIdle();
   if (lifecycle.timeoutMs > 0) {
     setTimeout(() => {
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
       process.exit(EXIT_FAILURE);
     }
     log.info('signal', { signal });
-    stop(signal);
+    stop(signal, signal === 'SIGTERM');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -24,6 +24,18 @@ export interface TargetResolver {
   readonly usesToken?: boolean;
   resolve(token: string | undefined, ctx: RequestContext): Promise<Resolution>;
   close?(): Promise<void>;
+  /**
+   * Optional: whether the source can answer right now, for the admin listener's `/readyz` (e.g. Redis connected).
+   * Must be cheap and must not throw; `detail` is for operators and never holds a secret. Without it, a source is
+   * taken as ready.
+   */
+  health?(): Promise<SourceHealth>;
+}
+
+/** What {@link TargetResolver.health} answers. */
+export interface SourceHealth {
+  readonly ok: boolean;
+  readonly detail?: string;
 }
 
 /** Formats a target for logs and pages. */

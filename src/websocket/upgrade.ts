@@ -11,7 +11,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
-import { ProxyError, REASONS, errnoCode, isHttpReason } from '../errors.js';
+import { ProxyError, REASONS, errnoCode, isHttpReason, type ReasonCode } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
@@ -36,6 +36,8 @@ export interface UpgradeDeps {
   readonly trafficSink: ((chars: string) => void) | undefined;
   /** Called once a session relays (the server tracks it until `relay.done`). */
   readonly onSession: (session: SessionInfo) => void;
+  /** Told how long dialling the target took; `failure` is the refusal reason, undefined when it connected (metrics). */
+  readonly onTargetConnect?: ((ms: number, failure: ReasonCode | undefined) => void) | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -46,6 +48,8 @@ export interface SessionInfo {
   readonly target: string;
   readonly relay: Relay;
   readonly startedAt: Date;
+  /** Hash of the token that chose the target (never the token itself), if one did. */
+  readonly tokenHash?: string | undefined;
 }
 
 function allLines(req: IncomingMessage, name: string): string[] | undefined {
@@ -145,7 +149,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         if (decision.identity !== undefined) fields.identity = decision.identity;
       }
       if (clientGone) return;
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal);
+      const dialStart = performance.now();
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal).then(
+        (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
+        (err: unknown) => {
+          if (err instanceof ProxyError) deps.onTargetConnect?.(performance.now() - dialStart, err.code);
+          throw err;
+        },
+      );
     } catch (err) {
       if (errnoCode(err) === 'ABORTED' || clientGone) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
@@ -188,7 +199,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         ...(recording ? { recording: recording.file } : {}),
       });
       sessionLog.debug('session open', { protocol: choice.protocol ?? '' });
-      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date() });
+      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), tokenHash: fields.token_hash });
       void relay.done.then((info: CloseInfo) => {
         sessionLog.info('session closed', {
           reason: info.reason,
