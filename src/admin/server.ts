@@ -6,7 +6,6 @@
  * `Authorization: Bearer <token>`, compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { once } from 'node:events';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -139,7 +138,8 @@ async function clearStaleSocket(path: string): Promise<void> {
 export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
   const log = deps.log.child({ admin: true });
   const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 });
-  server.on('error', (err) => log.error('admin listener error', { error: err.message }));
+  // Until bound, an error is the bind failure (reported by the caller); afterwards it is logged.
+  const serverOnError = (err: Error): void => log.error('admin listener error', { error: err.message });
   server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
   server.on('clientError', (_err, socket) => socket.destroy());
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -158,12 +158,19 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   } else {
     server.listen(config.listen.port, config.listen.host);
   }
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([err]: unknown[]) => {
-      throw err;
-    }),
-  ]);
+  await new Promise<void>((resolve, reject) => {
+    const bindOnError = (err: Error): void => {
+      server.off('listening', serverOnListening);
+      reject(err);
+    };
+    const serverOnListening = (): void => {
+      server.off('error', bindOnError);
+      resolve();
+    };
+    server.once('error', bindOnError);
+    server.once('listening', serverOnListening);
+  });
+  server.on('error', serverOnError);
   if (config.listen.kind === 'unix') await chmod(config.listen.path, 0o600);
   const a = server.address();
   const address = a && typeof a === 'object' ? a : undefined;
