@@ -78,7 +78,8 @@ const OPTIONS = {
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
-  'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
+  'log-format': { type: 'string', default: 'auto', describe: 'log lines as text or json; auto: text on a terminal, JSON otherwise', group: 'General:' },
+  'log-level': { type: 'string', describe: 'debug, info, warn or error [default: info, or debug with -v]', group: 'General:' },
   'admin-listen': { type: 'string', describe: 'serve /metrics, /healthz, /readyz and /sessions on this address: host:port, a port (loopback) or unix:/path', group: 'Operations:' },
   'admin-token-file': { type: 'string', describe: 'FILE holds a bearer token the admin routes require (not /healthz, /readyz)', group: 'Operations:' },
   'drain-timeout': { type: 'string', default: String(DEFAULTS.drainTimeoutSeconds), describe: 'seconds SIGTERM lets live sessions go on (no new connections) before closing them with 1001', group: 'Operations:' },
@@ -132,7 +133,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (parsed.version) return { kind: 'version' };
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'admin-listen', 'admin-token-file'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'admin-listen', 'admin-token-file', 'log-level'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -190,6 +191,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       adminListen: str(parsed['admin-listen']),
       adminTokenFile: str(parsed['admin-token-file']),
       drainTimeout: str(parsed['drain-timeout']),
+      logLevel: str(parsed['log-level']),
     },
   };
 }

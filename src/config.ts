@@ -163,6 +163,7 @@ export interface CliArgs {
   readonly adminListen?: string | undefined;
   readonly adminTokenFile?: string | undefined;
   readonly drainTimeout?: string | undefined;
+  readonly logLevel?: string | undefined;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -383,7 +384,7 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
  * Validates and normalises command-line values. `cwd` resolves relative paths; `env` supplies the state directory
  * default. Throws `ConfigError` with a one-line message.
  */
-export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
+export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}, stderrIsTty = false): Config {
   // With --unix-listen or --inetd there is no source positional (websockify's rule): the first one is the target.
   const noSource = args.unixListen !== undefined || args.inetd;
   if (args.unixListen !== undefined && args.inetd) throw new ConfigError('--inetd', '--inetd and --unix-listen exclude each other');
@@ -505,9 +506,14 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (!ok) throw new ConfigError('--web', `--web: '${webRoot}' is not a directory; give the folder to serve (e.g. /usr/share/novnc)`);
   }
 
-  const format = args.logFormat;
+  // auto (the CLI default): people at a terminal read text; collectors (journald, Docker, Kubernetes) get JSON.
+  const format = args.logFormat === 'auto' ? (stderrIsTty ? 'text' : 'json') : args.logFormat;
   if (format !== 'text' && format !== 'json') {
-    throw new ConfigError('--log-format', `--log-format: '${format}' is not one of text, json`);
+    throw new ConfigError('--log-format', `--log-format: '${format}' is not one of auto, text, json`);
+  }
+  const level = args.logLevel ?? (args.verbose ? 'debug' : 'info');
+  if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
+    throw new ConfigError('--log-level', `--log-level: '${level}' is not one of debug, info, warn, error`);
   }
 
   let recordPrefix: string | undefined;
@@ -561,6 +567,6 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       shutdownTimeoutMs: parseSeconds(args.shutdownTimeout, '--shutdown-timeout', true),
       heartbeatMs: parseSeconds(args.heartbeat, '--heartbeat', true),
     },
-    log: { level: args.verbose ? 'debug' : 'info', format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
+    log: { level, format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
   };
 }

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   }
   let config;
   try {
-    config = resolveConfig(command.args, process.cwd(), process.env);
+    config = resolveConfig(command.args, process.cwd(), process.env, process.stderr.isTTY === true);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
     throw err;
