@@ -51,7 +51,7 @@ const OPTIONS = {
   'handshake-timeout': { type: 'string', default: String(DEFAULTS.handshakeTimeoutSeconds), describe: 'seconds for first byte + TLS handshake + request headers', group: 'Limits:' },
   'max-connections': { type: 'string', default: String(DEFAULTS.maxConnections), describe: 'open client connections at most; extra ones are closed', group: 'Limits:' },
   'max-connections-per-ip': { type: 'string', default: String(DEFAULTS.maxConnectionsPerIp), describe: 'open connections per client address at most', group: 'Limits:' },
-  'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds SIGTERM/SIGINT waits for sessions to end before cutting them', group: 'Limits:' },
+  'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds sessions sent 1001 at shutdown (SIGINT at once, SIGTERM after --drain-timeout) may take to close before they are cut', group: 'Limits:' },
   'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName, UnixDomainSocketDirectory, BaseTokenAPI, JSONTokenApi, JWTTokenApi', group: 'Tokens:' },
   'token-source': { type: 'string', describe: "the token plugin's source: a file or directory of 'token: host:port' lines, or a directory of files named by token", group: 'Tokens:' },
   'target-config': { type: 'string', describe: 'deprecated: same as --token-plugin TokenFile --token-source FILE', group: 'Tokens:' },
