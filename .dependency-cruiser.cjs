@@ -64,6 +64,27 @@ module.exports = {
       to: { path: '^src/(server|main|cli)\\.ts$|^src/(http|listener|tls|auth)/' },
     },
     {
+      name: 'admin-is-wired-by-the-server',
+      comment: 'admin/ (metrics, admin listener) is created by server.ts only.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(server\\.ts$|admin/)' },
+      to: { path: '^src/admin/' },
+    },
+    {
+      name: 'admin-reads-types-only',
+      comment: 'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log and plugin/relay types.',
+      severity: 'error',
+      from: { path: '^src/admin/' },
+      to: { path: '^src/', pathNot: '^src/(admin/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$)' },
+    },
+    {
+      name: 'prom-client-stays-in-admin',
+      comment: 'The relay and the pipeline report through hooks; only admin/ knows Prometheus.',
+      severity: 'error',
+      from: { pathNot: '^src/admin/' },
+      to: { path: 'node_modules/prom-client' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -60,7 +60,7 @@ const OPTIONS = {
   'handshake-timeout': { type: 'string', default: String(DEFAULTS.handshakeTimeoutSeconds), describe: 'seconds for first byte + TLS handshake + request headers', group: 'Limits:' },
   'max-connections': { type: 'string', default: String(DEFAULTS.maxConnections), describe: 'open client connections at most; extra ones are closed', group: 'Limits:' },
   'max-connections-per-ip': { type: 'string', default: String(DEFAULTS.maxConnectionsPerIp), describe: 'open connections per client address at most', group: 'Limits:' },
-  'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds SIGTERM/SIGINT waits for sessions to end before cutting them', group: 'Limits:' },
+  'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds sessions sent 1001 at shutdown (SIGINT at once, SIGTERM after --drain-timeout) may take to close before they are cut', group: 'Limits:' },
   'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName, UnixDomainSocketDirectory, BaseTokenAPI, JSONTokenApi, JWTTokenApi', group: 'Tokens:' },
   'token-source': { type: 'string', describe: "the token plugin's source: a file or directory of 'token: host:port' lines, or a directory of files named by token", group: 'Tokens:' },
   'target-config': { type: 'string', describe: 'deprecated: same as --token-plugin TokenFile --token-source FILE', group: 'Tokens:' },
@@ -88,7 +88,11 @@ const OPTIONS = {
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
-  'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
+  'log-format': { type: 'string', default: 'auto', describe: 'log lines as text or json; auto: text on a terminal, JSON otherwise', group: 'General:' },
+  'log-level': { type: 'string', describe: 'debug, info, warn or error [default: info, or debug with -v]', group: 'General:' },
+  'admin-listen': { type: 'string', describe: 'serve /metrics, /healthz, /readyz and /sessions on this address: host:port, a port (loopback) or unix:/path', group: 'Operations:' },
+  'admin-token-file': { type: 'string', describe: 'FILE holds a bearer token the admin routes require (not /healthz, /readyz)', group: 'Operations:' },
+  'drain-timeout': { type: 'string', default: String(DEFAULTS.drainTimeoutSeconds), describe: 'seconds SIGTERM lets live sessions go on (no new connections) before closing them with 1001', group: 'Operations:' },
   config: { type: 'string', describe: 'read options from a YAML or JSON file (keys are flag names; flags > WSPROXY_* environment > file)', group: 'General:' },
   'proxy-protocol-in': { type: 'boolean', default: false, describe: 'every connection starts with a PROXY protocol v1/v2 header from a --trusted-proxy balancer', group: 'Operations:' },
   'trusted-proxy': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "CIDRs of balancers/reverse proxies allowed to state the client address (several: '10.0.0.0/8 fd00::/8')", group: 'Operations:' },
@@ -203,7 +207,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -275,6 +279,10 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       targetVerify: parsed['target-verify'] === 'required' ? undefined : str(parsed['target-verify']),
       targetCert: str(parsed['target-cert']),
       targetKey: str(parsed['target-key']),
+      adminListen: str(parsed['admin-listen']),
+      adminTokenFile: str(parsed['admin-token-file']),
+      drainTimeout: str(parsed['drain-timeout']),
+      logLevel: str(parsed['log-level']),
     },
   };
 }

@@ -4,7 +4,7 @@
  * touches the network; file checks are limited to what a flag promises (a `--web` directory exists, a `--cert` that
  * was given on purpose is a file).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -85,6 +85,15 @@ export interface Lifecycle {
   readonly timeoutMs: number;
   /** Exit after this long without any session (0 = never). */
   readonly idleTimeoutMs: number;
+  /** SIGTERM: how long live sessions may go on after accepting stops, before they are closed with 1001. */
+  readonly drainTimeoutMs?: number;
+}
+
+/** The admin listener (`--admin-listen`): metrics, health and sessions, on an address apart from the public port. */
+export interface AdminConfig {
+  readonly listen: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+  /** Bearer token required on every admin route but `/healthz` and `/readyz` (`--admin-token-file`). Never logged. */
+  readonly token: string | undefined;
 }
 
 /** Everything `createServer` needs. Tests build it directly. */
@@ -115,6 +124,8 @@ export interface Config {
   readonly policy?: PolicyConfig;
   /** `--ssl-target`: TLS to TCP targets; undefined = plain TCP. */
   readonly targetTls?: TargetTlsConfig | undefined;
+  /** The admin listener, if `--admin-listen` is given. */
+  readonly admin?: AdminConfig | undefined;
 }
 
 /** Where the real client address comes from, and whether the target is told it. */
@@ -201,6 +212,11 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  // Operations (optional so code that builds CliArgs by hand keeps compiling).
+  readonly adminListen?: string | undefined;
+  readonly adminTokenFile?: string | undefined;
+  readonly drainTimeout?: string | undefined;
+  readonly logLevel?: string | undefined;
   readonly sslTarget?: boolean;
   readonly targetCa?: string | undefined;
   readonly targetServername?: string | undefined;
@@ -245,6 +261,7 @@ export const DEFAULTS = {
   highWaterMark: '64KiB',
   shutdownTimeoutSeconds: 10,
   heartbeatSeconds: 0,
+  drainTimeoutSeconds: 30,
 } as const;
 
 /**
@@ -371,6 +388,44 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
     allowedHosts,
     revalidateIntervalMs: parseSeconds(args.revalidateInterval ?? '0', '--revalidate-interval', true),
   };
+}
+
+/**
+ * Parses `--admin-listen`: `unix:/path`, `host:port`, `[v6]:port`, or a port alone (then loopback only: the admin
+ * routes show sessions and may close them, so they are never exposed on every interface by default).
+ */
+export function parseAdminListen(text: string, cwd: string): AdminConfig['listen'] {
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length);
+    if (path === '') throw new ConfigError('--admin-listen', "--admin-listen: give a socket path after 'unix:', e.g. unix:/run/wsproxy/admin.sock");
+    return { kind: 'unix', path: resolve(cwd, path) };
+  }
+  const { host, port } = splitHostPort(text);
+  if (host !== undefined && (host === '' || (host.includes(':') && isIP(host) !== 6))) {
+    throw new ConfigError('--admin-listen', `--admin-listen: '${text}' is not host:port, [v6]:port, a port or unix:/path`);
+  }
+  return { kind: 'tcp', host: host ?? '127.0.0.1', port: parsePort(port, '--admin-listen', true) };
+}
+
+function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
+  if (args.adminListen === undefined) {
+    if (args.adminTokenFile !== undefined) throw new ConfigError('--admin-token-file', '--admin-token-file needs --admin-listen (e.g. --admin-listen 127.0.0.1:9090)');
+    return undefined;
+  }
+  const listen = parseAdminListen(args.adminListen, cwd);
+  let token: string | undefined;
+  if (args.adminTokenFile !== undefined) {
+    const file = resolve(cwd, args.adminTokenFile);
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError('--admin-token-file', `--admin-token-file: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the bearer token`);
+    }
+    if (token === '' || /\s/.test(token)) {
+      throw new ConfigError('--admin-token-file', `--admin-token-file: '${file}' must hold one token (no spaces), e.g. from: openssl rand -hex 32`);
+    }
+  }
+  return { listen, token };
 }
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
@@ -509,7 +564,7 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
  * Validates and normalises command-line values. `cwd` resolves relative paths; `env` supplies the state directory
  * default. Throws `ConfigError` with a one-line message.
  */
-export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}): Config {
+export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}, stderrIsTty = false): Config {
   // With --unix-listen or --inetd there is no source positional (websockify's rule): the first one is the target.
   const noSource = args.unixListen !== undefined || args.inetd;
   if (args.unixListen !== undefined && args.inetd) throw new ConfigError('--inetd', '--inetd and --unix-listen exclude each other');
@@ -631,9 +686,14 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (!ok) throw new ConfigError('--web', `--web: '${webRoot}' is not a directory; give the folder to serve (e.g. /usr/share/novnc)`);
   }
 
-  const format = args.logFormat;
+  // auto (the CLI default): people at a terminal read text; collectors (journald, Docker, Kubernetes) get JSON.
+  const format = args.logFormat === 'auto' ? (stderrIsTty ? 'text' : 'json') : args.logFormat;
   if (format !== 'text' && format !== 'json') {
-    throw new ConfigError('--log-format', `--log-format: '${format}' is not one of text, json`);
+    throw new ConfigError('--log-format', `--log-format: '${format}' is not one of auto, text, json`);
+  }
+  const level = args.logLevel ?? (args.verbose ? 'debug' : 'info');
+  if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') {
+    throw new ConfigError('--log-level', `--log-level: '${level}' is not one of debug, info, warn, error`);
   }
 
   let recordPrefix: string | undefined;
@@ -660,6 +720,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       : args.runOnce ? '--run-once'
       : parseSeconds(args.timeout, '--timeout', true) > 0 ? '--timeout'
       : parseSeconds(args.idleTimeout, '--idle-timeout', true) > 0 ? '--idle-timeout'
+      // Each worker would bind the admin address too and the cluster would hand scrapes to any one of them.
+      : args.adminListen !== undefined ? '--admin-listen'
       : undefined;
     if (clash !== undefined) {
       throw new ConfigError('--workers', `--workers ${workers} and ${clash} exclude each other (${clash} is about one process); drop one of them`);
@@ -679,7 +741,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       runOnce: args.runOnce,
       timeoutMs: parseSeconds(args.timeout, '--timeout', true),
       idleTimeoutMs: parseSeconds(args.idleTimeout, '--idle-timeout', true),
+      drainTimeoutMs: parseSeconds(args.drainTimeout ?? String(DEFAULTS.drainTimeoutSeconds), '--drain-timeout', true),
     },
+    admin: resolveAdmin(args, cwd),
     tls: {
       certFile,
       certGiven,
@@ -701,7 +765,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       shutdownTimeoutMs: parseSeconds(args.shutdownTimeout, '--shutdown-timeout', true),
       heartbeatMs: parseSeconds(args.heartbeat, '--heartbeat', true),
     },
-    log: { level: args.verbose ? 'debug' : 'info', format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
+    log: { level, format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
     clientAddress: resolveClientAddress(args, listen.kind === 'unix'),
     policy: resolvePolicy(args),
   };

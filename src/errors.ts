@@ -55,6 +55,8 @@ export const REASONS = {
   TOKEN_REVOKED: { closeCode: 1008, text: 'The token of this session was removed from its source.' },
   TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
+  // Operations (admin listener).
+  ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
 /** A stable reason code from {@link REASONS}. */

@@ -92,3 +92,26 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
   enabled: () => false,
 };
+
+/** Told about every call on a {@link tapLogger}, whatever the level, with the bound and the line's fields merged. */
+export type LogTap = (level: LogLevel, msg: string, fields: LogFields) => void;
+
+/**
+ * A logger that forwards to `base` and also tells `tap` about every line (children included). Metrics use it to
+ * count refusals: every refusal and dropped connection is one log line with a stable `reason` (ARCHITECTURE.md §1),
+ * so counting those lines keeps the log and the counters in agreement without a second hook at every call site.
+ */
+export function tapLogger(base: Logger, tap: LogTap, bound: LogFields = {}): Logger {
+  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    tap(level, msg, fields ? { ...bound, ...fields } : bound);
+    base[level](msg, fields);
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (fields) => tapLogger(base.child(fields), tap, { ...bound, ...fields }),
+    enabled: (level) => base.enabled(level),
+  };
+}

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   }
   let config;
   try {
-    config = resolveConfig(command.args, process.cwd(), process.env);
+    config = resolveConfig(command.args, process.cwd(), process.env, process.stderr.isTTY === true);
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, EXIT_USAGE);
     throw err;
@@ -164,12 +164,13 @@ async function main(): Promise<void> {
     },
   });
   let stopping = false;
-  const stop = (why: string): void => {
+  // SIGTERM drains (sessions may finish for --drain-timeout, then 1001); every other stop closes sessions at once.
+  const stop = (why: string, drain = false): void => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
     if (!worker) void notifySystemd('stopping', process.env, log);
-    server.close().then(
+    (drain ? server.drain(lifecycle.drainTimeoutMs ?? 0) : server.close()).then(
       () => {
         log.info('stopped');
         process.exit(0);
@@ -185,6 +186,10 @@ async function main(): Promise<void> {
     await server.listen();
   } catch (err) {
     if (errnoCode(err) === 'ECONFIG') fail((err as Error).message, EXIT_USAGE);
+    if ((err as { admin?: boolean }).admin && config.admin) {
+      const a = config.admin.listen;
+      fail(`--admin-listen: ${listenHint(err, a.kind === 'unix' ? `unix:${a.path}` : `${a.host}:${a.port}`)}`, EXIT_FAILURE);
+    }
     fail(listenHint(err, where), EXIT_FAILURE);
   }
   const lines: { msg: string; fields: LogFields }[] = [];
@@ -215,6 +220,8 @@ async function main(): Promise<void> {
     void notifySystemd('ready', process.env, log);
   }
 
+  const adminAt = server.adminAddress();
+  if (adminAt !== undefined) log.info('admin listener', { admin: adminAt, auth: config.admin?.token === undefined ? 'none' : 'bearer' });
   armIdle();
   if (lifecycle.timeoutMs > 0) {
     setTimeout(() => {
@@ -230,7 +237,7 @@ async function main(): Promise<void> {
       process.exit(EXIT_FAILURE);
     }
     log.info('signal', { signal });
-    stop(signal);
+    stop(signal, signal === 'SIGTERM');
   };
   // A worker stops when the primary says so (it forwards SIGTERM); Ctrl-C reaches the whole process group, and a
   // worker acting on it too would count the primary's SIGTERM as a second signal and exit without draining.
@@ -249,8 +256,10 @@ async function runPrimary(config: Config, log: Logger, notices: readonly string[
   }
   for (const notice of notices) log.warn(notice);
   const count = config.workers ?? 1;
-  // Workers drain for their own --shutdown-timeout; the primary kills what is left a little after that.
-  const pool = startWorkerPool({ count, log, stopTimeoutMs: config.limits.shutdownTimeoutMs + 5_000 });
+  // Workers drain (--drain-timeout), then close sessions (--shutdown-timeout); the primary kills what is left a
+  // little after that.
+  const drainMs = config.lifecycle?.drainTimeoutMs ?? 0;
+  const pool = startWorkerPool({ count, log, stopTimeoutMs: drainMs + config.limits.shutdownTimeoutMs + 5_000 });
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {

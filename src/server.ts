@@ -22,7 +22,9 @@ import { createHttpServers, handleClientError, handleRequest } from './http/serv
 import { reject } from './http/reject.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
-import { silentLogger, type Logger } from './log.js';
+import { silentLogger, tapLogger, type Logger } from './log.js';
+import { ProxyMetrics } from './admin/metrics.js';
+import { startAdmin, type AdminServer, type ReadyReport, type SessionRow } from './admin/server.js';
 import type { CloseInfo, RelayStats } from './relay/relay.js';
 import { Recorder } from './record/recorder.js';
 import { createAuthenticator } from './auth/registry.js';
@@ -82,6 +84,17 @@ export interface WsProxyServer {
   certificate(): LoadedCertificate | undefined;
   sessions(): SessionSnapshot[];
   stats(): ServerStats;
+  /**
+   * SIGTERM's drain: stop accepting (new upgrades on open connections get 503, `/readyz` turns 503 at once), let live
+   * sessions go on for up to `timeoutMs`, then `close()` (1001 to whatever is left).
+   */
+  drain(timeoutMs: number): Promise<void>;
+  /** Closes one live session with 1008 (`ADMIN_CLOSED`); false if there is none with that id. */
+  closeSession(id: number): boolean;
+  /** The readiness checks `/readyz` reports. */
+  ready(): Promise<ReadyReport>;
+  /** Where the admin listener is bound (`127.0.0.1:9090`, `unix:/path`), if there is one. */
+  adminAddress(): string | undefined;
 }
 
 /** Strips the IPv4-mapped prefix so logs and per-IP caps see one address per client. */
@@ -111,11 +124,15 @@ function demoCertificateFile(config: Config): string {
 }
 
 export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
-  const log = deps.logger ?? silentLogger;
+  const sessions = new Map<number, SessionInfo>();
+  // Metrics exist only with an admin listener; they count refusals from the log lines that report them.
+  const metrics = config.admin
+    ? new ProxyMetrics({ version: deps.version ?? '0.0.0', sessions: () => sessions.values(), openConnections: () => gate.open })
+    : undefined;
+  const log = metrics ? tapLogger(deps.logger ?? silentLogger, metrics.onLogLine) : (deps.logger ?? silentLogger);
   const limits = config.limits;
   const gate = new ConnectionGate(limits.maxConnections, limits.maxConnectionsPerIp);
   const sockets = new Set<Socket>();
-  const sessions = new Map<number, SessionInfo>();
   // Which connection a socket belongs to. Plain sockets are mapped at hand-off; a TLS socket is created inside Node's
   // https server, so its connection is carried to 'secureConnection' by AsyncLocalStorage (the TLS wrap is created
   // inside `tlsHandoff.run`, and its callbacks run in that context) and mapped there.
@@ -147,6 +164,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   let certProblem: CertificateError | undefined;
   let lastCertAttempt = 0;
   let shuttingDown = false;
+  let draining = false;
+  let admin: AdminServer | undefined;
   let nextId = 0;
   let targetTls: TargetTlsOptions | undefined;
   let ownCa: OwnCa | undefined;
@@ -176,7 +195,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     authenticator,
     recorder,
     trafficSink: config.traffic ? deps.trafficSink : undefined,
-    isShuttingDown: () => shuttingDown,
+    isShuttingDown: () => shuttingDown || draining,
+    onTargetConnect: metrics ? (ms, failure) => metrics.targetConnect(ms, failure) : undefined,
     policy,
     get targetTls(): TargetTlsOptions | undefined {
       return targetTls;
@@ -186,6 +206,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       deps.onSessionOpen?.();
       void session.relay.done.then((info) => {
         sessions.delete(session.id);
+        metrics?.sessionClosed(info);
         deps.onSessionClosed?.(info);
       });
     },
@@ -259,7 +280,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
     const remoteAddress = plainAddress(socket.remoteAddress);
     const remotePort = socket.remotePort ?? 0;
-    if (shuttingDown) {
+    if (shuttingDown || draining) {
       socket.destroy();
       return;
     }
@@ -363,6 +384,42 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     process.nextTick(() => socket.resume());
   }
 
+  function closeSession(id: number): boolean {
+    const session = sessions.get(id);
+    if (!session) return false;
+    session.conn.log.info('session closed by operator', { reason: 'ADMIN_CLOSED' });
+    session.relay.close('ADMIN_CLOSED', 1008, 'Closed by operator');
+    return true;
+  }
+
+  async function ready(): Promise<ReadyReport> {
+    // A certificate counts only where one was asked for; a plain-only proxy without one is ready.
+    const certNeeded = config.tls.certGiven || config.tls.sslOnly || config.tls.generateIfMissing;
+    const health = resolver === undefined ? { ok: false } : ((await resolver.health?.()) ?? { ok: true });
+    return {
+      listening: netServer?.listening === true,
+      draining: draining || shuttingDown,
+      certificate: !certNeeded || cert !== undefined,
+      tokenSource: health.ok,
+    };
+  }
+
+  function sessionRows(): SessionRow[] {
+    return [...sessions.values()].map((s) => {
+      const st = s.relay.stats();
+      return {
+        id: s.id,
+        client: s.conn.remoteAddress.includes(':') ? `[${s.conn.remoteAddress}]:${s.conn.remotePort}` : `${s.conn.remoteAddress}:${s.conn.remotePort}`,
+        scheme: s.scheme,
+        token_hash: s.tokenHash ?? null,
+        target: s.target,
+        started: s.startedAt.toISOString(),
+        bytes_from_client: st.bytesFromClient,
+        bytes_to_client: st.bytesToClient,
+      };
+    });
+  }
+
   return {
     async listen(): Promise<void> {
       await prepareSharedFiles(config, log);
@@ -377,6 +434,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
           targets.kind === 'demo' ? await startDemoEcho()
           : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
           : fixedTarget(targets.target);
+        if (metrics) resolver = metrics.observeResolver(resolver);
       } catch (err) {
         // A token source that cannot be used at start is a configuration problem, not a listen failure.
         throw Object.assign(new Error(`--token-source: ${(err as Error).message.split('\n')[0] ?? 'unusable'}`), { code: 'ECONFIG' });
@@ -394,6 +452,15 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
       netServer.on('error', (err) => log.error('listener error', { error: err.message }));
       revalidator.start();
+      if (config.admin && metrics) {
+        try {
+          admin = await startAdmin(config.admin, { metrics, log, sessions: sessionRows, closeSession, ready });
+        } catch (err) {
+          await this.close();
+          // main.ts words this like a listen failure, naming the admin address.
+          throw Object.assign(err as Error, { admin: true });
+        }
+      }
       if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
 
@@ -421,7 +488,31 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       http.secure.closeAllConnections();
       await resolver?.close?.();
       await stopped;
+      await admin?.close();
     },
+
+    async drain(timeoutMs: number): Promise<void> {
+      if (shuttingDown || draining) return;
+      draining = true;
+      // The admin listener stays up: load balancers must see /readyz turn 503 while the sessions finish.
+      netServer?.close();
+      http.plain.closeIdleConnections();
+      http.secure.closeIdleConnections();
+      if (sessions.size > 0 && timeoutMs > 0) {
+        log.info('draining: no new connections; live sessions may go on', { sessions: sessions.size, drain_timeout_s: timeoutMs / 1000 });
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.all([...sessions.values()].map((s) => s.relay.done)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        ]);
+        clearTimeout(timer);
+      }
+      await this.close();
+    },
+
+    closeSession,
+    ready,
+    adminAddress: () => admin?.where,
 
     stopAccepting(): void {
       netServer?.close();

@@ -143,6 +143,10 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
       }
       return { kind: 'found', target };
     },
+    health() {
+      // 'ready' is ioredis' connected-and-authenticated state; anything else means lookups answer 503 now.
+      return Promise.resolve(client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` });
+    },
     async close(): Promise<void> {
       client.disconnect();
       await Promise.resolve();

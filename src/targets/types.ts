@@ -29,6 +29,18 @@ export interface TargetResolver {
    * server can re-check live sessions at once (revocation, websockify#229). Returns the unsubscribe function.
    */
   watch?(onChange: () => void): () => void;
+  /**
+   * Optional: whether the source can answer right now, for the admin listener's `/readyz` (e.g. Redis connected).
+   * Must be cheap and must not throw; `detail` is for operators and never holds a secret. Without it, a source is
+   * taken as ready.
+   */
+  health?(): Promise<SourceHealth>;
+}
+
+/** What {@link TargetResolver.health} answers. */
+export interface SourceHealth {
+  readonly ok: boolean;
+  readonly detail?: string;
 }
 
 /** Formats a target for logs and pages. */

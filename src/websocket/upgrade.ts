@@ -11,7 +11,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
-import { ProxyError, REASONS, errnoCode, isHttpReason } from '../errors.js';
+import { ProxyError, REASONS, errnoCode, isHttpReason, type ReasonCode } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
@@ -41,6 +41,8 @@ export interface UpgradeDeps {
   readonly policy?: RequestPolicy | undefined;
   /** `--ssl-target`: TLS settings for TCP targets (read once at start), else undefined. */
   readonly targetTls?: TargetTlsOptions | undefined;
+  /** Told how long dialling the target took; `failure` is the refusal reason, undefined when it connected (metrics). */
+  readonly onTargetConnect?: ((ms: number, failure: ReasonCode | undefined) => void) | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -53,6 +55,8 @@ export interface SessionInfo {
   readonly startedAt: Date;
   /** How the target was chosen, so the server can re-check it later (revocation). The token is never logged. */
   readonly resolved?: { readonly token: string | undefined; readonly target: Target; readonly ctx: RequestContext };
+  /** Hash of the token that chose the target (never the token itself), if one did. */
+  readonly tokenHash?: string | undefined;
 }
 
 /** A per-token session slot held by one handshake; kept by the session if it starts, released otherwise. */
@@ -183,7 +187,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         slot.release = taken.release;
       }
       resolved = { token, target: resolution.target, ctx: requestCtx };
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...deps.policy?.dialOptions(conn, resolution.target), tls: deps.targetTls });
+      const dialStart = performance.now();
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...deps.policy?.dialOptions(conn, resolution.target), tls: deps.targetTls }).then(
+        (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
+        (err: unknown) => {
+          if (err instanceof ProxyError) deps.onTargetConnect?.(performance.now() - dialStart, err.code);
+          throw err;
+        },
+      );
     } catch (err) {
       if (errnoCode(err) === 'ABORTED' || clientGone) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
@@ -229,7 +240,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       slot.kept = true;
       const release = slot.release;
       if (release) void relay.done.then(() => release());
-      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), ...(resolved ? { resolved } : {}) });
+      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), tokenHash: fields.token_hash, ...(resolved ? { resolved } : {}) });
       void relay.done.then((info: CloseInfo) => {
         sessionLog.info('session closed', {
           reason: info.reason,

@@ -96,9 +96,9 @@ describe('the daemon', () => {
     }
   });
 
-  test('SIGTERM closes live sessions with 1001 and exits 0', async () => {
+  test('SIGTERM with --drain-timeout 0 closes live sessions with 1001 at once and exits 0', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--cert', '/nonexistent/none.pem']);
+    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--cert', '/nonexistent/none.pem', '--drain-timeout', '0']);
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
       const closing = closed(ws);

@@ -29,7 +29,7 @@ describe('unix sockets', () => {
     // A stale socket file, as a crashed earlier run leaves it (bound, never unlinked).
     execFileSync('python3', ['-c', `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(listenPath)})`]);
     assert.ok(statSync(listenPath).isSocket());
-    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', listenPath, '--unix-listen-mode', '660', '--unix-target', targetPath, '--cert', '/nonexistent.pem'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', listenPath, '--unix-listen-mode', '660', '--unix-target', targetPath, '--cert', '/nonexistent.pem', '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     try {
@@ -123,7 +123,7 @@ describe('frames and traces', () => {
     const target = await startEchoTarget();
     const dir = tmp();
     const logFile = join(dir, 'wsproxy.log');
-    const proc = spawn(process.execPath, [MAIN_JS, '--traffic', '--log-file', logFile, '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN_JS, '--traffic', '--log-file', logFile, '--log-format', 'text', '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

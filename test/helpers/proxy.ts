@@ -207,19 +207,26 @@ export interface Daemon {
 
 /** Spawns `node dist/src/main.js ...args` and waits for its "listening" line. */
 export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-  const proc = spawn(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Text lines unless the test asks otherwise (stderr is a pipe here, so the default would be JSON).
+  const withFormat = args.includes('--log-format') ? args : [...args, '--log-format', 'text'];
+  const proc = spawn(process.execPath, [MAIN_JS, ...withFormat], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s: string) => (err += s));
   proc.stdout.resume();
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${err}`)), 10_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // a daemon that never said it listens must not outlive the test
+      reject(new Error(`daemon did not start: ${err}`));
+    }, 10_000);
     const check = (): void => {
-      const m = /listening address=\S*:(\d+)/.exec(err);
-      if (m?.[1]) {
+      // Text or JSON (--log-format json) listening line.
+      const m = /listening address=\S*:(\d+)|"msg":"listening","address":"[^"]*:(\d+)"/.exec(err);
+      const port = m?.[1] ?? m?.[2];
+      if (port) {
         clearTimeout(timer);
         proc.stderr.off('data', check);
-        resolve(Number(m[1]));
+        resolve(Number(port));
       }
     };
     proc.stderr.on('data', check);

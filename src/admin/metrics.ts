@@ -1,0 +1,201 @@
+/**
+ * Prometheus metrics for one server (prom-client, on a Registry of its own so several servers in one process do not
+ * collide). The server tells a {@link ProxyMetrics} what happens through a few calls; refusals are counted from the
+ * log lines that already carry their reason code (see `tapLogger`), and gauges and byte counters are read from the
+ * live sessions at scrape time, so nothing is added to the relay's hot path.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { REASONS, type ReasonCode } from '../errors.js';
+import type { LogFields, LogLevel } from '../log.js';
+import type { CloseInfo, RelayStats } from '../relay/relay.js';
+import type { Resolution, TargetResolver } from '../targets/types.js';
+
+/** A live session as the metrics see it. */
+export interface MeteredSession {
+  readonly scheme: 'ws' | 'wss';
+  readonly relay: { stats(): RelayStats };
+}
+
+/** What the metrics read from the server at scrape time. */
+export interface MetricsSources {
+  readonly version: string;
+  readonly sessions: () => Iterable<MeteredSession>;
+  readonly openConnections: () => number;
+}
+
+// Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, or
+// one that closed its own session).
+const NOT_FAILURES: ReadonlySet<string> = new Set(['CLIENT_ERROR', 'CLIENT_CLOSED']);
+
+/**
+ * Whether a log line reports a refusal before a session: an HTTP refusal (every `reject()` logs `reason` and `status`)
+ * or a connection dropped without an answer (a catalogue code with neither status nor close code).
+ */
+export function refusalReason(fields: LogFields): ReasonCode | undefined {
+  const reason = fields['reason'];
+  if (typeof reason !== 'string' || !Object.hasOwn(REASONS, reason)) return undefined;
+  const entry = REASONS[reason as ReasonCode];
+  if ('status' in entry) return typeof fields['status'] === 'number' ? (reason as ReasonCode) : undefined;
+  if ('closeCode' in entry || NOT_FAILURES.has(reason)) return undefined;
+  return reason as ReasonCode;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const DURATION_BUCKETS = [1, 5, 15, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600];
+
+/** The metric families of one server. Names are listed in the README's Operations chapter. */
+export class ProxyMetrics {
+  /** The registry `/metrics` serves. */
+  readonly registry = new Registry();
+  private readonly closedBytes = { from_client: 0, to_client: 0 };
+  private readonly sessionsTotal: Counter<'reason'>;
+  private readonly handshakeFailures: Counter<'reason'>;
+  private readonly tlsFailures: Counter;
+  private readonly connectSeconds: Histogram<'outcome'>;
+  private readonly durationSeconds: Histogram<'reason'>;
+  private readonly tokenLookups: Counter<'plugin' | 'result'>;
+  private readonly tokenErrors: Counter<'plugin'>;
+  private readonly tokenSeconds: Histogram<'plugin'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'wsproxy_info',
+      help: 'Always 1; the version label says which wsproxy this is.',
+      labelNames: ['version'],
+      registers,
+      collect() {
+        this.set({ version: sources.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'wsproxy_connections_open',
+      help: 'Client connections currently open (handshaking, serving pages or relaying).',
+      registers,
+      collect() {
+        this.set(sources.openConnections());
+      },
+    });
+    new Gauge({
+      name: 'wsproxy_sessions_active',
+      help: 'WebSocket sessions currently relaying, by scheme.',
+      labelNames: ['scheme'],
+      registers,
+      collect() {
+        const n = { ws: 0, wss: 0 };
+        for (const s of sources.sessions()) n[s.scheme]++;
+        this.set({ scheme: 'ws' }, n.ws);
+        this.set({ scheme: 'wss' }, n.wss);
+      },
+    });
+    const closedBytes = this.closedBytes;
+    new Counter({
+      name: 'wsproxy_bytes_total',
+      help: 'Payload bytes relayed, by direction (from_client: client to target; to_client: target to client); live sessions included.',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        let from = closedBytes.from_client;
+        let to = closedBytes.to_client;
+        for (const s of sources.sessions()) {
+          const st = s.relay.stats();
+          from += st.bytesFromClient;
+          to += st.bytesToClient;
+        }
+        this.reset();
+        this.inc({ direction: 'from_client' }, from);
+        this.inc({ direction: 'to_client' }, to);
+      },
+    });
+    this.sessionsTotal = new Counter({ name: 'wsproxy_sessions_total', help: 'WebSocket sessions that have ended, by close reason code.', labelNames: ['reason'], registers });
+    this.handshakeFailures = new Counter({
+      name: 'wsproxy_handshake_failures_total',
+      help: 'Connections and requests refused before a session started, by reason code (HTTP refusals and dropped connections).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.tlsFailures = new Counter({ name: 'wsproxy_tls_handshake_failures_total', help: 'TLS handshakes with clients that failed.', registers });
+    this.connectSeconds = new Histogram({
+      name: 'wsproxy_target_connect_seconds',
+      help: 'Time to connect the target (all resolved addresses), by outcome (ok or the refusal reason code).',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.durationSeconds = new Histogram({
+      name: 'wsproxy_session_duration_seconds',
+      help: 'Duration of ended sessions, by close reason code.',
+      labelNames: ['reason'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.tokenLookups = new Counter({
+      name: 'wsproxy_token_lookups_total',
+      help: 'Token lookups in the token source, by plugin and result (found, unknown, error).',
+      labelNames: ['plugin', 'result'],
+      registers,
+    });
+    this.tokenErrors = new Counter({ name: 'wsproxy_token_lookup_errors_total', help: 'Token lookups that failed because the source could not answer.', labelNames: ['plugin'], registers });
+    this.tokenSeconds = new Histogram({
+      name: 'wsproxy_token_lookup_seconds',
+      help: 'Time of token lookups, by plugin.',
+      labelNames: ['plugin'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+  }
+
+  /** A log tap (see `tapLogger`): counts refusals and TLS failures from the lines that report them. */
+  readonly onLogLine = (_level: LogLevel, _msg: string, fields: LogFields): void => {
+    const reason = refusalReason(fields);
+    if (reason === undefined) return;
+    this.handshakeFailures.inc({ reason });
+    if (reason === 'TLS_HANDSHAKE_FAILED') this.tlsFailures.inc();
+  };
+
+  /** A session has ended (its bytes move from the live sum to the closed total in the same tick). */
+  sessionClosed(info: CloseInfo): void {
+    this.closedBytes.from_client += info.bytesFromClient;
+    this.closedBytes.to_client += info.bytesToClient;
+    this.sessionsTotal.inc({ reason: info.reason });
+    this.durationSeconds.observe({ reason: info.reason }, info.durationMs / 1000);
+  }
+
+  /** The target was dialled: `failure` is the refusal reason, undefined when it connected. */
+  targetConnect(ms: number, failure: ReasonCode | undefined): void {
+    this.connectSeconds.observe({ outcome: failure ?? 'ok' }, ms / 1000);
+  }
+
+  /** Wraps a token resolver so its lookups are counted and timed. Resolvers without tokens are returned as they are. */
+  observeResolver(resolver: TargetResolver): TargetResolver {
+    if (!resolver.usesToken) return resolver;
+    const plugin = resolver.name;
+    const metered: TargetResolver = {
+      name: resolver.name,
+      usesToken: true,
+      resolve: async (token, ctx): Promise<Resolution> => {
+        const end = this.tokenSeconds.startTimer({ plugin });
+        try {
+          const r = await resolver.resolve(token, ctx);
+          this.tokenLookups.inc({ plugin, result: r.kind });
+          return r;
+        } catch (err) {
+          this.tokenLookups.inc({ plugin, result: 'error' });
+          this.tokenErrors.inc({ plugin });
+          throw err;
+        } finally {
+          end();
+        }
+      },
+      ...(resolver.close ? { close: () => resolver.close?.() ?? Promise.resolve() } : {}),
+      ...(resolver.health ? { health: () => resolver.health?.() ?? Promise.resolve({ ok: true }) } : {}),
+    };
+    return metered;
+  }
+
+  /** The exposition text and its content type. */
+  async exposition(): Promise<{ contentType: string; text: string }> {
+    return { contentType: this.registry.contentType, text: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The admin listener: a small HTTP server on its own address (TCP, loopback by default, or a unix socket), apart from
+ * the public port. `GET /metrics` (Prometheus), `GET /healthz` (the process answers), `GET /readyz` (listening,
+ * certificate loaded, token source reachable; 503 while draining), `GET /sessions` (live sessions, no secrets) and
+ * `DELETE /sessions/{id}` (close one with 1008). With a token, every route but the two probes needs
+ * `Authorization: Bearer <token>`, compared in constant time.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AdminConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { ProxyMetrics } from './metrics.js';
+
+/** One row of `GET /sessions`. Holds no secret: the token appears only as its hash. */
+export interface SessionRow {
+  readonly id: number;
+  readonly client: string;
+  readonly scheme: 'ws' | 'wss';
+  readonly token_hash: string | null;
+  readonly target: string;
+  readonly started: string;
+  readonly bytes_from_client: number;
+  readonly bytes_to_client: number;
+}
+
+/** What `/readyz` reports; ready when every check is true. */
+export interface ReadyReport {
+  readonly listening: boolean;
+  readonly draining: boolean;
+  readonly certificate: boolean;
+  readonly tokenSource: boolean;
+}
+
+/** What the admin routes read from and do to the proxy. */
+export interface AdminDeps {
+  readonly metrics: ProxyMetrics;
+  readonly sessions: () => SessionRow[];
+  /** Closes a live session with 1008; false if there is none with that id. */
+  readonly closeSession: (id: number) => boolean;
+  readonly ready: () => Promise<ReadyReport>;
+  readonly log: Logger;
+}
+
+/** A running admin listener. */
+export interface AdminServer {
+  /** `127.0.0.1:9090` or `unix:/path`. */
+  readonly where: string;
+  readonly address: AddressInfo | undefined;
+  close(): Promise<void>;
+}
+
+/** Whether `header` carries the bearer `token`. Constant time in the token's content (both sides are hashed first). */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const wanted = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, wanted) && m !== null;
+}
+
+const OPEN_ROUTES = new Set(['/healthz', '/readyz']);
+
+function send(res: ServerResponse, status: number, body: string, contentType = 'application/json', headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(body);
+}
+
+const json = (value: unknown): string => JSON.stringify(value) + '\n';
+
+async function route(req: IncomingMessage, res: ServerResponse, token: string | undefined, deps: AdminDeps): Promise<number> {
+  const method = req.method ?? '';
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (token !== undefined && !OPEN_ROUTES.has(path) && !bearerMatches(req.headers.authorization, token)) {
+    send(res, 401, json({ error: 'a bearer token is required (Authorization: Bearer <token from --admin-token-file>)' }), 'application/json', {
+      'WWW-Authenticate': 'Bearer realm="wsproxy-admin"',
+    });
+    return 401;
+  }
+  const sessionMatch = /^\/sessions\/([^/]+)$/.exec(path);
+  const allowed = path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions' ? 'GET, HEAD' : sessionMatch ? 'DELETE' : undefined;
+  if (allowed === undefined) {
+    send(res, 404, json({ error: 'no such admin route; try /metrics, /healthz, /readyz, /sessions' }));
+    return 404;
+  }
+  if (!allowed.split(', ').includes(method)) {
+    send(res, 405, json({ error: `use ${allowed}` }), 'application/json', { Allow: allowed });
+    return 405;
+  }
+  if (path === '/metrics') {
+    const { contentType, text } = await deps.metrics.exposition();
+    send(res, 200, text, contentType);
+    return 200;
+  }
+  if (path === '/healthz') {
+    send(res, 200, json({ status: 'ok' }));
+    return 200;
+  }
+  if (path === '/readyz') {
+    const report = await deps.ready();
+    const ok = report.listening && !report.draining && report.certificate && report.tokenSource;
+    send(res, ok ? 200 : 503, json({ ready: ok, ...report }));
+    return ok ? 200 : 503;
+  }
+  if (path === '/sessions') {
+    send(res, 200, json(deps.sessions()));
+    return 200;
+  }
+  const idText = sessionMatch?.[1] ?? '';
+  const id = /^\d{1,15}$/.test(idText) ? Number(idText) : NaN;
+  if (!Number.isSafeInteger(id) || !deps.closeSession(id)) {
+    send(res, 404, json({ error: `no live session ${idText}` }));
+    return 404;
+  }
+  send(res, 200, json({ closed: id, close_code: 1008, reason: 'ADMIN_CLOSED' }));
+  return 200;
+}
+
+/** Removes a stale unix socket left by an earlier run; refuses to delete anything that is not a socket. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch {
+    return;
+  }
+  if (!info.isSocket()) throw Object.assign(new Error(`${path} exists and is not a socket; choose another --admin-listen path`), { code: 'EEXIST' });
+  await unlink(path);
+}
+
+/** Binds the admin listener; rejects with the bind error. */
+export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
+  const log = deps.log.child({ admin: true });
+  const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 });
+  // Until bound, an error is the bind failure (reported by the caller); afterwards it is logged.
+  const serverOnError = (err: Error): void => log.error('admin listener error', { error: err.message });
+  server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res, config.token, deps).then(
+      (status) => log.debug('admin request', { method: req.method, path: req.url, status }),
+      (err: unknown) => {
+        log.error('admin request failed', { path: req.url, error: (err as Error).message });
+        if (!res.headersSent) send(res, 500, json({ error: 'internal error' }));
+        else res.destroy();
+      },
+    );
+  });
+  if (config.listen.kind === 'unix') {
+    await clearStaleSocket(config.listen.path);
+    server.listen(config.listen.path);
+  } else {
+    server.listen(config.listen.port, config.listen.host);
+  }
+  await new Promise<void>((resolve, reject) => {
+    const bindOnError = (err: Error): void => {
+      server.off('listening', serverOnListening);
+      reject(err);
+    };
+    const serverOnListening = (): void => {
+      server.off('error', bindOnError);
+      resolve();
+    };
+    server.once('error', bindOnError);
+    server.once('listening', serverOnListening);
+  });
+  server.on('error', serverOnError);
+  if (config.listen.kind === 'unix') await chmod(config.listen.path, 0o600);
+  const a = server.address();
+  const address = a && typeof a === 'object' ? a : undefined;
+  const where = config.listen.kind === 'unix' ? `unix:${config.listen.path}` : address?.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address?.address}:${address?.port}`;
+  return {
+    where,
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
