@@ -75,6 +75,7 @@ const OPTIONS = {
   'text-frames': { type: 'string', default: 'reject', describe: 'text frames from clients: reject (close 1003, as websockify) or binary (relay their bytes)', group: 'WebSocket:' },
   traffic: { type: 'boolean', default: false, describe: 'print a character per frame on stdout ({ target read, < client write, } client read, > target write)', group: 'General:' },
   libserver: { type: 'boolean', default: false, describe: 'accepted for websockify compatibility and ignored (wsproxy has one server)', group: 'General:' },
+  'http-upstream': { type: 'string', describe: 'reverse-proxy ordinary HTTP requests that wsproxy does not answer itself to this http(s) URL (one port for an app and its tunnel)', group: 'HTTP:' },
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
@@ -129,7 +130,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (parsed.version) return { kind: 'version' };
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'http-upstream'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -184,6 +185,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokenJwtAudience: str(parsed['token-jwt-audience']),
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
+      httpUpstream: str(parsed['http-upstream']),
     },
   };
 }

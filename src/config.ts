@@ -102,6 +102,8 @@ export interface Config {
   readonly textFrames?: TextFramePolicy;
   /** `--traffic`: a character per frame on standard output (main.ts supplies the writer). */
   readonly traffic?: boolean;
+  /** `--http-upstream`: normalised http(s) URL that ordinary requests wsproxy does not answer itself go to. */
+  readonly httpUpstream?: string | undefined;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -148,6 +150,7 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  readonly httpUpstream?: string | undefined;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -191,6 +194,26 @@ function resolveAuth(args: CliArgs): AuthConfig | undefined {
     throw new ConfigError('--auth-source', "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'");
   }
   return { plugin, source, webAuth: args.webAuth };
+}
+
+/** Validates `--http-upstream`: an http(s) URL, optional path prefix, no credentials, query or fragment. */
+export function parseHttpUpstream(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError('--http-upstream', `--http-upstream: '${text}' is not an http:// or https:// URL; write e.g. http://127.0.0.1:8080`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('--http-upstream', '--http-upstream: the URL must not carry a user or password (they would be sent for every client); let the application authenticate');
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new ConfigError('--http-upstream', `--http-upstream: '${url.origin}${url.pathname}' must not have a query or #fragment; give scheme://host[:port][/prefix]`);
+  }
+  return url.href;
 }
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
@@ -477,6 +500,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     targets,
     textFrames: args.textFrames,
     traffic: args.traffic,
+    ...(args.httpUpstream === undefined ? {} : { httpUpstream: parseHttpUpstream(args.httpUpstream) }),
     auth: resolveAuth(args),
     recordPrefix,
     lifecycle: {

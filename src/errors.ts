@@ -24,6 +24,7 @@ export const REASONS = {
   TARGET_FAILED: { status: 502, text: 'Connecting to the target failed.' },
   TARGET_TIMEOUT: { status: 504, text: 'Connecting to the target timed out.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
+  UPSTREAM_FAILED: { status: 502, text: 'The application behind this proxy (--http-upstream) did not answer.' },
   // Connections closed without an HTTP answer (nothing sensible can be said on that socket).
   HANDSHAKE_TIMEOUT: { text: 'The client did not finish its handshake (first byte, TLS, request headers) in time.' },
   TLS_HANDSHAKE_FAILED: { text: 'The TLS handshake failed.' },

@@ -16,6 +16,7 @@ import type { ConnectionContext } from './context.js';
 import { errnoCode } from './errors.js';
 import type { BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
+import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
 import { silentLogger, type Logger } from './log.js';
@@ -103,6 +104,19 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   const authenticator = config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined;
   const recorder = config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log);
+  const upstream =
+    config.httpUpstream === undefined ? undefined : (
+      createHttpUpstream(
+        {
+          url: config.httpUpstream,
+          connectTimeoutMs: limits.connectTimeoutMs,
+          responseTimeoutMs: 120_000,
+          // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it.
+          stripAuthorization: config.auth?.webAuth === true && config.auth.plugin === 'BasicHTTPAuth',
+        },
+        log,
+      )
+    );
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -172,7 +186,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     server.on('request', (req, res) => {
       const conn = connOf.get(req.socket);
       conn?.handshakeDone();
-      handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined, upstream }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -328,6 +342,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       for (const socket of sockets) socket.destroy();
       http.plain.closeAllConnections();
       http.secure.closeAllConnections();
+      upstream?.close();
       await resolver?.close?.();
       await stopped;
     },
