@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isModulePath } from './plugin-loader.js';
 
 /**
  * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
@@ -25,7 +26,7 @@ export type Target = { kind: 'tcp'; host: string; port: number } | { kind: 'unix
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
   | { kind: 'fixed'; target: Target }
-  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string }
+  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string; custom?: boolean }
   | { kind: 'demo' };
 
 /** TLS termination settings. */
@@ -71,6 +72,8 @@ export interface AuthConfig {
   readonly source: string;
   /** Also require it for ordinary page requests (`--web-auth`). */
   readonly webAuth: boolean;
+  /** `plugin` is the absolute path of the operator's own module (`--auth-plugin ./x.js`). */
+  readonly custom?: boolean;
 }
 
 /** Process lifetime rules (websockify's --run-once, --timeout, --idle-timeout); enforced by main.ts. */
@@ -175,11 +178,16 @@ export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName',
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
 export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
 
-function resolveAuth(args: CliArgs): AuthConfig | undefined {
+function resolveAuth(args: CliArgs, cwd: string): AuthConfig | undefined {
   if (args.authPlugin === undefined) {
     if (args.authSource !== undefined) throw new ConfigError('--auth-source', '--auth-source needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
     if (args.webAuth) throw new ConfigError('--web-auth', '--web-auth needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
     return undefined;
+  }
+  if (isModulePath(args.authPlugin)) {
+    const file = resolve(cwd, args.authPlugin);
+    if (!isFile(file)) throw new ConfigError('--auth-plugin', `--auth-plugin: '${file}' is not a file; give the path of an ES module whose default export checks requests (see README)`);
+    return { plugin: file, source: args.authSource ?? '', webAuth: args.webAuth, custom: true };
   }
   const wanted = args.authPlugin.replace(/^websockify\.auth_plugins\./, '').toLowerCase();
   const plugin = AUTH_PLUGINS.find((n) => n.toLowerCase() === wanted);
@@ -214,6 +222,22 @@ export function parseHttpUpstream(text: string): string {
     throw new ConfigError('--http-upstream', `--http-upstream: '${url.origin}${url.pathname}' must not have a query or #fragment; give scheme://host[:port][/prefix]`);
   }
   return url.href;
+}
+
+/** `--token-plugin ./file.js`: the operator's own resolver module (loaded at start by targets/custom.ts). */
+function resolveCustomTokenPlugin(args: CliArgs, tokenPlugin: string, target: string | undefined, cwd: string): TargetSource {
+  const file = resolve(cwd, tokenPlugin);
+  if (!isFile(file)) {
+    throw new ConfigError('--token-plugin', `--token-plugin: '${file}' is not a file; give the path of an ES module whose default export resolves tokens (see README)`);
+  }
+  if (target !== undefined) throw new ConfigError('target', `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`);
+  if (args.hostToken && args.tokenFromPath) {
+    throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
+  }
+  if (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined) {
+    throw new ConfigError('--token-jwt-audience', '--token-jwt-audience and --token-jwt-issuer go with --token-plugin JWTTokenApi');
+  }
+  return { kind: 'token', plugin: file, custom: true, source: args.tokenSource ?? '', from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
 }
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
@@ -393,6 +417,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
     if (tokenPlugin !== undefined) throw new ConfigError('--demo', '--demo runs its own echo target; drop --token-plugin or drop --demo');
     targets = { kind: 'demo' };
+  } else if (tokenPlugin !== undefined && isModulePath(tokenPlugin)) {
+    targets = resolveCustomTokenPlugin(args, tokenPlugin, target, cwd);
   } else if (tokenPlugin !== undefined) {
     const plugin = TOKEN_PLUGINS.find((n) => n.toLowerCase() === tokenPlugin.replace(/^websockify\.token_plugins\./, '').toLowerCase());
     if (plugin === undefined) {
@@ -501,7 +527,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     textFrames: args.textFrames,
     traffic: args.traffic,
     ...(args.httpUpstream === undefined ? {} : { httpUpstream: parseHttpUpstream(args.httpUpstream) }),
-    auth: resolveAuth(args),
+    auth: resolveAuth(args, cwd),
     recordPrefix,
     lifecycle: {
       runOnce: args.runOnce,

@@ -22,10 +22,11 @@ import { sniffTransport } from './listener/sniff.js';
 import { silentLogger, type Logger } from './log.js';
 import type { CloseInfo, RelayStats } from './relay/relay.js';
 import { Recorder } from './record/recorder.js';
-import { createAuthenticator } from './auth/registry.js';
+import { createAuthenticator, customAuthenticator } from './auth/registry.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
-import { createTokenResolver } from './targets/registry.js';
+import { createTokenResolver, customResolver } from './targets/registry.js';
+import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
@@ -102,7 +103,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const http = createHttpServers(limits, tlsProfile);
   const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
-  const authenticator = config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined;
+  // A plugin module (--auth-plugin ./x.js) is imported in listen(); its wrapper exists from the start.
+  const customAuth = config.auth?.custom === true ? customAuthenticator(config.auth.plugin, config.auth.source, log) : undefined;
+  const authenticator = customAuth?.authenticator ?? (config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined);
   const recorder = config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log);
   const upstream =
     config.httpUpstream === undefined ? undefined : (
@@ -298,13 +301,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       await tryLoadCertificate();
       const targets = config.targets;
       try {
+        await customAuth?.load();
+      } catch (err) {
+        throw Object.assign(new Error((err as Error).message.split('\n')[0] ?? '--auth-plugin: unusable'), { code: 'ECONFIG' });
+      }
+      try {
         resolver =
           targets.kind === 'demo' ? await startDemoEcho()
+          : targets.kind === 'token' && targets.custom === true ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
           : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
           : fixedTarget(targets.target);
       } catch (err) {
         // A token source that cannot be used at start is a configuration problem, not a listen failure.
-        throw Object.assign(new Error(`--token-source: ${(err as Error).message.split('\n')[0] ?? 'unusable'}`), { code: 'ECONFIG' });
+        const first = (err as Error).message.split('\n')[0] ?? 'unusable';
+        throw Object.assign(new Error(err instanceof PluginModuleError ? first : `--token-source: ${first}`), { code: 'ECONFIG' });
       }
       try {
         netServer = await listenOn(config.listen, (socket) => {
