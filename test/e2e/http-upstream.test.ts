@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAIN_JS, closed, freePort, openWs, startEchoTarget, startProxy, waitFor } from '../helpers/proxy.js';
+import { MAIN_JS, closed, freePort, openWs, spawnDaemon, startEchoTarget, startProxy, testCertificate, waitFor } from '../helpers/proxy.js';
 
 /** What the upstream saw of one request. */
 interface Seen {
@@ -241,6 +241,57 @@ describe('--http-upstream', () => {
     } finally {
       await proxy.close();
       await app.close();
+      await echo.close();
+    }
+  });
+
+  test('--web-auth guards the application too, and the Basic credential it checked is not passed on', async () => {
+    const app = await startApp();
+    const echo = await startEchoTarget();
+    const proxy = await startProxy(echo.port, { httpUpstream: `http://127.0.0.1:${app.port}`, auth: { plugin: 'BasicHTTPAuth', source: 'ann:pw', webAuth: true } });
+    try {
+      const none = await fetchRaw(proxy.port, '/app');
+      assert.equal(none.status, 401);
+      assert.equal(app.seen.length, 0);
+      const ok = await fetchRaw(proxy.port, '/app', { headers: { Authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` } });
+      assert.equal(ok.status, 200);
+      assert.equal(app.seen.at(-1)?.headers.authorization, undefined);
+    } finally {
+      await proxy.close();
+      await app.close();
+      await echo.close();
+    }
+  });
+
+  test('an https upstream is verified against trusted CAs and its own host name, whatever Host the client sends', async () => {
+    const cert = await testCertificate();
+    // Only the certificate block: the CA file trusted through NODE_EXTRA_CA_CERTS.
+    const caFile = join(mkdtempSync(join(tmpdir(), 'wsproxy-ca-')), 'ca.pem');
+    writeFileSync(caFile, /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(cert.pem)?.[0] ?? '');
+    const app = createHttpsServer({ cert: cert.pem, key: cert.pem }, (req, res) => {
+      res.writeHead(200, { 'X-App': 'tls' });
+      res.end(`${req.url ?? ''} host=${req.headers.host ?? ''}`);
+    });
+    app.on('tlsClientError', () => {});
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    const appPort = (app.address() as AddressInfo).port;
+    const echo = await startEchoTarget();
+    const trusted = await spawnDaemon(['--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: caFile });
+    const untrusted = await spawnDaemon(['--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: '' });
+    try {
+      const r = await fetchRaw(trusted.port, '/x', { headers: { Host: 'portal.example' } });
+      assert.equal(r.status, 200, r.body.toString());
+      assert.equal(r.body.toString(), '/base/x host=portal.example');
+      const u = await fetchRaw(untrusted.port, '/x');
+      assert.equal(u.status, 502);
+      assert.equal(u.headers['x-wsproxy-reason'], 'UPSTREAM_FAILED');
+      await waitFor(() => /UPSTREAM_FAILED.*detail=(?:SELF_SIGNED|DEPTH_ZERO|UNABLE_TO)/.test(untrusted.stderr()), 3000, 'the TLS failure in the log');
+    } finally {
+      await trusted.stop();
+      await untrusted.stop();
+      app.closeAllConnections();
+      app.close();
       await echo.close();
     }
   });
