@@ -244,6 +244,8 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       };
       pending.set(req, p);
       res.once('close', () => clearTimeout(p.connectTimer));
+      // proxyRes.pipe(res) rethrows a response error that has no other listener; a vanished client is not a crash.
+      res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'CLIENT_GONE', error: errnoCode(err) ?? err.message }));
       req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort }, options.stripAuthorization);
       proxy.web(req, res, (err: Error) => {
         clearTimeout(p.connectTimer);
