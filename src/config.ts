@@ -213,7 +213,9 @@ export function parseHttpUpstream(text: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError('--http-upstream', `--http-upstream: '${text}' is not an http:// or https:// URL; write e.g. http://127.0.0.1:8080`);
+    // The value is not echoed: a mistyped URL may still carry a password.
+    const got = url ? `the scheme '${url.protocol}'` : 'a value that is not a URL';
+    throw new ConfigError('--http-upstream', `--http-upstream: got ${got}; give an http:// or https:// URL such as http://127.0.0.1:8080`);
   }
   if (url.username !== '' || url.password !== '') {
     throw new ConfigError('--http-upstream', '--http-upstream: the URL must not carry a user or password (they would be sent for every client); let the application authenticate');

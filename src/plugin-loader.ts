@@ -34,6 +34,11 @@ function isClass(fn: unknown): boolean {
   return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
+/** `text` with every occurrence of `secret` replaced by `***` (first 300 characters). Pure. */
+export function hideSecret(text: string, secret: string | undefined): string {
+  return (secret !== undefined && secret.length > 0 ? text.split(secret).join('***') : text).slice(0, 300);
+}
+
 /**
  * Loads `file` (absolute) and instantiates what it exports; `method` is the one it must have (`resolve`, `check`).
  * Throws PluginModuleError with a one-line message.
@@ -53,7 +58,8 @@ export async function loadPluginModule(flag: string, file: string, options: Plug
     if (isClass(exported)) instance = new (exported as new (o: PluginOptions) => unknown)(options);
     else if (typeof exported === 'function') instance = await (exported as (o: PluginOptions) => unknown)(options);
   } catch (err) {
-    const first = ((err as Error).message || String(err)).split('\n')[0] ?? '';
+    // The source may be a secret (an --auth-source password) that the plugin put into its message.
+    const first = hideSecret(((err as Error).message || String(err)).split('\n')[0] ?? '', options.source);
     throw new PluginModuleError(`${flag}: ${basename(file)} failed to start (${first})`);
   }
   if (typeof instance !== 'object' || instance === null || typeof (instance as Record<string, unknown>)[method] !== 'function') {

@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { Logger } from '../log.js';
-import { loadPluginModule } from '../plugin-loader.js';
+import { hideSecret, loadPluginModule } from '../plugin-loader.js';
 import type { AuthContext, AuthDecision, Authenticator } from './types.js';
 
 /** A custom authenticator and the step that loads it. */
@@ -53,7 +53,7 @@ export function customAuthenticator(file: string, source: string, log: Logger): 
           plog.warn('auth plugin gave an invalid answer; denied', { reason: 'AUTH_FORBIDDEN' });
         } catch (err) {
           const first = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0] ?? '';
-          plog.warn('auth plugin failed; denied', { reason: 'AUTH_FORBIDDEN', error: first.slice(0, 300) });
+          plog.warn('auth plugin failed; denied', { reason: 'AUTH_FORBIDDEN', error: hideSecret(first, source) });
         }
         return { kind: 'deny', status: 403, reason: 'the auth plugin failed' };
       },

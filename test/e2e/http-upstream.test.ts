@@ -373,7 +373,9 @@ describe('--http-upstream', () => {
   });
 
   for (const [value, expected] of [
-    ['ftp://127.0.0.1/', /--http-upstream: 'ftp:\/\/127\.0\.0\.1\/' is not an http:\/\/ or https:\/\/ URL/],
+    ['ftp://127.0.0.1/', /--http-upstream: got the scheme 'ftp:'; give an http:\/\/ or https:\/\/ URL/],
+    ['htp://user:s3cret@127.0.0.1/', /--http-upstream: got the scheme 'htp:'/],
+    ['not a url s3cret', /--http-upstream: got a value that is not a URL/],
     ['http://user:s3cret@127.0.0.1/', /--http-upstream: the URL must not carry a user or password/],
     ['http://127.0.0.1/?q=1', /--http-upstream: .* must not have a query/],
   ] as const) {

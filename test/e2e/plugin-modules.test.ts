@@ -109,6 +109,7 @@ describe('--auth-plugin PATH', () => {
       assert.equal(statusOf(await exchange(d.port, upgradeRequest('/', { Authorization: 'Bearer wrong' }))), 403);
       assert.equal(statusOf(await exchange(d.port, upgradeRequest('/', { Authorization: 'Bearer boom' }))), 403);
       await waitFor(() => /auth plugin failed; denied/.test(d.stderr()), 3000, 'log line');
+      assert.match(d.stderr(), /auth backend down \(tried secret \*\*\*\)/);
       assert.doesNotMatch(d.stderr(), /let-me-in/);
     } finally {
       await d.stop();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validDecision } from '../../src/auth/custom.js';
-import { isModulePath } from '../../src/plugin-loader.js';
+import { hideSecret, isModulePath } from '../../src/plugin-loader.js';
 import { safeErrorText, validTarget } from '../../src/targets/custom.js';
 
 describe('plugin modules', () => {
@@ -23,6 +23,12 @@ describe('plugin modules', () => {
   test('safeErrorText keeps the first line and hides the token', () => {
     assert.equal(safeErrorText(new TypeError('no row for abc123\nstack-ish detail abc123'), 'abc123'), 'TypeError: no row for ***');
     assert.equal(safeErrorText('plain abc', 'abc'), 'plain ***');
+  });
+
+  test('hideSecret replaces every occurrence and leaves text alone without a secret', () => {
+    assert.equal(hideSecret('bad source pw:pw', 'pw'), 'bad source ***:***');
+    assert.equal(hideSecret('nothing here', undefined), 'nothing here');
+    assert.equal(hideSecret('nothing here', ''), 'nothing here');
   });
 
   test('validDecision keeps well-formed decisions and drops header injection', () => {
