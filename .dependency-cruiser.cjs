@@ -51,6 +51,13 @@ module.exports = {
       to: { path: '^src/' },
     },
     {
+      name: 'plugin-loader-is-a-leaf',
+      comment: 'Shared by targets/ and auth/ (which may not import each other), so it imports nothing above log.ts.',
+      severity: 'error',
+      from: { path: '^src/plugin-loader\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/log\\.ts$' },
+    },
+    {
       name: 'only-main-touches-yargs',
       severity: 'error',
       from: { pathNot: '^src/(main|cli)\\.ts$' },

@@ -61,14 +61,14 @@ const OPTIONS = {
   'max-connections': { type: 'string', default: String(DEFAULTS.maxConnections), describe: 'open client connections at most; extra ones are closed', group: 'Limits:' },
   'max-connections-per-ip': { type: 'string', default: String(DEFAULTS.maxConnectionsPerIp), describe: 'open connections per client address at most', group: 'Limits:' },
   'shutdown-timeout': { type: 'string', default: String(DEFAULTS.shutdownTimeoutSeconds), describe: 'seconds sessions sent 1001 at shutdown (SIGINT at once, SIGTERM after --drain-timeout) may take to close before they are cut', group: 'Limits:' },
-  'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName, UnixDomainSocketDirectory, BaseTokenAPI, JSONTokenApi, JWTTokenApi', group: 'Tokens:' },
+  'token-plugin': { type: 'string', describe: 'choose the target per connection by token: TokenFile, ReadOnlyTokenFile, TokenFileName, UnixDomainSocketDirectory, BaseTokenAPI, JSONTokenApi, JWTTokenApi, or ./your-resolver.js', group: 'Tokens:' },
   'token-source': { type: 'string', describe: "the token plugin's source: a file or directory of 'token: host:port' lines, or a directory of files named by token", group: 'Tokens:' },
   'target-config': { type: 'string', describe: 'deprecated: same as --token-plugin TokenFile --token-source FILE', group: 'Tokens:' },
   'token-jwt-audience': { type: 'string', describe: "JWTTokenApi: the token's aud claim must include this", group: 'Tokens:' },
   'token-jwt-issuer': { type: 'string', describe: "JWTTokenApi: the token's iss claim must be this", group: 'Tokens:' },
   'host-token': { type: 'boolean', default: false, describe: 'take the token from the Host header (without port) instead of ?token=', group: 'Tokens:' },
   'token-from-path': { type: 'boolean', default: false, describe: 'take the token from the last path segment instead of ?token=', group: 'Tokens:' },
-  'auth-plugin': { type: 'string', describe: 'authorise each WebSocket: BasicHTTPAuth, ExpectOrigin', group: 'Auth:' },
+  'auth-plugin': { type: 'string', describe: 'authorise each WebSocket: BasicHTTPAuth, ExpectOrigin, or ./your-auth.js', group: 'Auth:' },
   'auth-source': { type: 'string', describe: "the auth plugin's argument: user:password (BasicHTTPAuth) or allowed origins (ExpectOrigin)", group: 'Auth:' },
   'web-auth': { type: 'boolean', default: false, describe: 'require the auth plugin for pages and files too', group: 'Auth:' },
   record: { type: 'string', describe: "record each session to FILE.<n> in noVNC's playback format", group: 'General:' },
@@ -85,6 +85,7 @@ const OPTIONS = {
   traffic: { type: 'boolean', default: false, describe: 'print a character per frame on stdout ({ target read, < client write, } client read, > target write)', group: 'General:' },
   libserver: { type: 'boolean', default: false, describe: 'accepted for websockify compatibility and ignored (wsproxy has one server)', group: 'General:' },
   workers: { type: 'string', default: '1', describe: "serve the port with N processes (node:cluster), or 'auto' for one per core", group: 'Listening:' },
+  'http-upstream': { type: 'string', describe: 'reverse-proxy ordinary HTTP requests that wsproxy does not answer itself to this http(s) URL (one port for an app and its tunnel)', group: 'HTTP:' },
   demo: { type: 'boolean', default: false, describe: 'relay to a built-in echo service and make a self-signed certificate if none exists', group: 'General:' },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'debug logging (handshake failures with their reason codes)', group: 'General:' },
   'log-file': { type: 'string', describe: 'also append log lines to FILE (created 0600)', group: 'General:' },
@@ -207,7 +208,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -283,6 +284,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       adminTokenFile: str(parsed['admin-token-file']),
       drainTimeout: str(parsed['drain-timeout']),
       logLevel: str(parsed['log-level']),
+      httpUpstream: str(parsed['http-upstream']),
     },
   };
 }

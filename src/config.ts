@@ -10,6 +10,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseAddressRange, type AddressRange } from './policy/cidr.js';
 import { parseRate, type Rate } from './policy/rate-limit.js';
+import { isModulePath } from './plugin-loader.js';
 
 /**
  * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
@@ -30,7 +31,7 @@ export type Target =
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
   | { kind: 'fixed'; target: Target }
-  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string }
+  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string; custom?: boolean }
   | { kind: 'demo' };
 
 /** TLS termination settings. */
@@ -76,6 +77,8 @@ export interface AuthConfig {
   readonly source: string;
   /** Also require it for ordinary page requests (`--web-auth`). */
   readonly webAuth: boolean;
+  /** `plugin` is the absolute path of the operator's own module (`--auth-plugin ./x.js`). */
+  readonly custom?: boolean;
 }
 
 /** Process lifetime rules (websockify's --run-once, --timeout, --idle-timeout); enforced by main.ts. */
@@ -126,6 +129,8 @@ export interface Config {
   readonly targetTls?: TargetTlsConfig | undefined;
   /** The admin listener, if `--admin-listen` is given. */
   readonly admin?: AdminConfig | undefined;
+  /** `--http-upstream`: normalised http(s) URL that ordinary requests wsproxy does not answer itself go to. */
+  readonly httpUpstream?: string | undefined;
 }
 
 /** Where the real client address comes from, and whether the target is told it. */
@@ -212,6 +217,7 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  readonly httpUpstream?: string | undefined;
   // Operations (optional so code that builds CliArgs by hand keeps compiling).
   readonly adminListen?: string | undefined;
   readonly adminTokenFile?: string | undefined;
@@ -315,11 +321,16 @@ function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): Ta
   };
 }
 
-function resolveAuth(args: CliArgs): AuthConfig | undefined {
+function resolveAuth(args: CliArgs, cwd: string): AuthConfig | undefined {
   if (args.authPlugin === undefined) {
     if (args.authSource !== undefined) throw new ConfigError('--auth-source', '--auth-source needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
     if (args.webAuth) throw new ConfigError('--web-auth', '--web-auth needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
     return undefined;
+  }
+  if (isModulePath(args.authPlugin)) {
+    const file = resolve(cwd, args.authPlugin);
+    if (!isFile(file)) throw new ConfigError('--auth-plugin', `--auth-plugin: '${file}' is not a file; give the path of an ES module whose default export checks requests (see README)`);
+    return { plugin: file, source: args.authSource ?? '', webAuth: args.webAuth, custom: true };
   }
   const wanted = args.authPlugin.replace(/^websockify\.auth_plugins\./, '').toLowerCase();
   const plugin = AUTH_PLUGINS.find((n) => n.toLowerCase() === wanted);
@@ -426,6 +437,44 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
     }
   }
   return { listen, token };
+}
+
+/** Validates `--http-upstream`: an http(s) URL, optional path prefix, no credentials, query or fragment. */
+export function parseHttpUpstream(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    // The value is not echoed: a mistyped URL may still carry a password.
+    const got = url ? `the scheme '${url.protocol}'` : 'a value that is not a URL';
+    throw new ConfigError('--http-upstream', `--http-upstream: got ${got}; give an http:// or https:// URL such as http://127.0.0.1:8080`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('--http-upstream', '--http-upstream: the URL must not carry a user or password (they would be sent for every client); let the application authenticate');
+  }
+  if (url.search !== '' || url.hash !== '') {
+    throw new ConfigError('--http-upstream', `--http-upstream: '${url.origin}${url.pathname}' must not have a query or #fragment; give scheme://host[:port][/prefix]`);
+  }
+  return url.href;
+}
+
+/** `--token-plugin ./file.js`: the operator's own resolver module (loaded at start by targets/custom.ts). */
+function resolveCustomTokenPlugin(args: CliArgs, tokenPlugin: string, target: string | undefined, cwd: string): TargetSource {
+  const file = resolve(cwd, tokenPlugin);
+  if (!isFile(file)) {
+    throw new ConfigError('--token-plugin', `--token-plugin: '${file}' is not a file; give the path of an ES module whose default export resolves tokens (see README)`);
+  }
+  if (target !== undefined) throw new ConfigError('target', `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`);
+  if (args.hostToken && args.tokenFromPath) {
+    throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
+  }
+  if (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined) {
+    throw new ConfigError('--token-jwt-audience', '--token-jwt-audience and --token-jwt-issuer go with --token-plugin JWTTokenApi');
+  }
+  return { kind: 'token', plugin: file, custom: true, source: args.tokenSource ?? '', from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
 }
 
 /** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
@@ -605,6 +654,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
     if (tokenPlugin !== undefined) throw new ConfigError('--demo', '--demo runs its own echo target; drop --token-plugin or drop --demo');
     targets = { kind: 'demo' };
+  } else if (tokenPlugin !== undefined && isModulePath(tokenPlugin)) {
+    targets = resolveCustomTokenPlugin(args, tokenPlugin, target, cwd);
   } else if (tokenPlugin !== undefined) {
     const plugin = TOKEN_PLUGINS.find((n) => n.toLowerCase() === tokenPlugin.replace(/^websockify\.token_plugins\./, '').toLowerCase());
     if (plugin === undefined) {
@@ -735,7 +786,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     textFrames: args.textFrames,
     traffic: args.traffic,
     targetTls: resolveTargetTls(args, cwd, targets),
-    auth: resolveAuth(args),
+    ...(args.httpUpstream === undefined ? {} : { httpUpstream: parseHttpUpstream(args.httpUpstream) }),
+    auth: resolveAuth(args, cwd),
     recordPrefix,
     lifecycle: {
       runOnce: args.runOnce,

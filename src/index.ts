@@ -11,4 +11,6 @@ export type { ReasonCode } from './errors.js';
 export { createLogger, silentLogger } from './log.js';
 export type { LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
 export type { RequestContext, Resolution, TargetResolver } from './targets/types.js';
+export type { AuthContext, AuthDecision, Authenticator } from './auth/types.js';
+export type { PluginOptions } from './plugin-loader.js';
 export type { CloseInfo, RelayTap } from './relay/relay.js';

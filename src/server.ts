@@ -20,6 +20,7 @@ import { errnoCode } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { reject } from './http/reject.js';
+import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
 import { silentLogger, tapLogger, type Logger } from './log.js';
@@ -27,10 +28,11 @@ import { ProxyMetrics } from './admin/metrics.js';
 import { startAdmin, type AdminServer, type ReadyReport, type SessionRow } from './admin/server.js';
 import type { CloseInfo, RelayStats } from './relay/relay.js';
 import { Recorder } from './record/recorder.js';
-import { createAuthenticator } from './auth/registry.js';
+import { createAuthenticator, customAuthenticator } from './auth/registry.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
-import { createTokenResolver } from './targets/registry.js';
+import { createTokenResolver, customResolver } from './targets/registry.js';
+import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
@@ -142,9 +144,24 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const http = createHttpServers(limits, tlsProfile);
   const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
-  const authenticator = config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined;
+  // A plugin module (--auth-plugin ./x.js) is imported in listen(); its wrapper exists from the start.
+  const customAuth = config.auth?.custom === true ? customAuthenticator(config.auth.plugin, config.auth.source, log) : undefined;
+  const authenticator = customAuth?.authenticator ?? (config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined);
   const recorder = config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log);
   const policy = createRequestPolicy(config.clientAddress, config.policy);
+  const upstream =
+    config.httpUpstream === undefined ? undefined : (
+      createHttpUpstream(
+        {
+          url: config.httpUpstream,
+          connectTimeoutMs: limits.connectTimeoutMs,
+          responseTimeoutMs: 120_000,
+          // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it.
+          stripAuthorization: config.auth?.webAuth === true && config.auth.plugin === 'BasicHTTPAuth',
+        },
+        log,
+      )
+    );
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -240,7 +257,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: (req.url ?? '').split('?')[0] ?? '', ...hostRefusal.fields } });
         return;
       }
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: config.auth?.webAuth ? authenticator : undefined, upstream }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -430,14 +447,21 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
       const targets = config.targets;
       try {
+        await customAuth?.load();
+      } catch (err) {
+        throw Object.assign(new Error((err as Error).message.split('\n')[0] ?? '--auth-plugin: unusable'), { code: 'ECONFIG' });
+      }
+      try {
         resolver =
           targets.kind === 'demo' ? await startDemoEcho()
+          : targets.kind === 'token' && targets.custom === true ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
           : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
           : fixedTarget(targets.target);
         if (metrics) resolver = metrics.observeResolver(resolver);
       } catch (err) {
         // A token source that cannot be used at start is a configuration problem, not a listen failure.
-        throw Object.assign(new Error(`--token-source: ${(err as Error).message.split('\n')[0] ?? 'unusable'}`), { code: 'ECONFIG' });
+        const first = (err as Error).message.split('\n')[0] ?? 'unusable';
+        throw Object.assign(new Error(err instanceof PluginModuleError ? first : `--token-source: ${first}`), { code: 'ECONFIG' });
       }
       try {
         netServer = await listenOn(config.listen, (socket) => {
@@ -486,6 +510,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       for (const socket of sockets) socket.destroy();
       http.plain.closeAllConnections();
       http.secure.closeAllConnections();
+      upstream?.close();
       await resolver?.close?.();
       await stopped;
       await admin?.close();

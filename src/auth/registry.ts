@@ -6,6 +6,8 @@ import { basicAuth } from './basic.js';
 import { expectOrigin } from './expect-origin.js';
 import type { Authenticator } from './types.js';
 
+export { customAuthenticator, type CustomAuthenticator } from './custom.js';
+
 const PLUGINS: Record<string, (source: string) => Authenticator> = {
   BasicHTTPAuth: basicAuth,
   ExpectOrigin: expectOrigin,

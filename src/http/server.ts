@@ -15,6 +15,7 @@ import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCa
 import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
+import { ownsPath, type HttpUpstream } from './upstream.js';
 import type { SecureContextOptions } from 'node:tls';
 
 /** The two servers of the HTTP stage. */
@@ -59,6 +60,8 @@ export interface RequestDeps {
   readonly info: () => BuiltinInfo;
   /** PEM of wsproxy's own CA when it issued the certificate in use (served at /ca.crt), else undefined. */
   readonly caCert?: () => string | undefined;
+  /** `--http-upstream`: requests wsproxy does not answer itself go here. */
+  readonly upstream?: HttpUpstream | undefined;
 }
 
 /** Serves one ordinary (non-upgrade) request. */
@@ -68,7 +71,9 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   const path = rawUrl.split('?')[0] ?? '/';
   const fields = { method, path };
   const rlog = conn?.log ?? log;
-  if (method !== 'GET' && method !== 'HEAD') {
+  // With --http-upstream, wsproxy answers only its own routes; every other method and path belongs to the app.
+  const toUpstream = deps.upstream !== undefined && !(await ownsPath(path, deps.webRootReal));
+  if (!toUpstream && method !== 'GET' && method !== 'HEAD') {
     reject(res, 'METHOD_NOT_ALLOWED', { headers: { Allow: 'GET, HEAD' }, log: rlog, fields });
     return;
   }
@@ -91,6 +96,10 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
       });
       return;
     }
+  }
+  if (toUpstream && deps.upstream) {
+    deps.upstream.forward(req, res, { remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '', tls: conn?.tls ?? false, log: rlog });
+    return;
   }
   const mapped = resolveStaticPath(path);
   if (!mapped.ok) {

@@ -12,6 +12,7 @@
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { closeCodeOf, type ReasonCode } from '../errors.js';
+import { decodeBase64Message } from './base64.js';
 
 /** How a session ended. */
 export interface CloseInfo {
@@ -40,6 +41,11 @@ export interface RelayOptions {
   readonly heartbeatMs: number;
   /** Text frames: close 1003 (websockify) or relay their bytes. */
   readonly textFrames?: 'reject' | 'binary';
+  /**
+   * The legacy `base64` subprotocol was chosen: bytes go to the client as text frames of base64, and text frames from
+   * the client are decoded (binary frames are taken as they are). Taps and counters still see the raw bytes.
+   */
+  readonly base64?: boolean;
 }
 
 /** Several taps as one. */
@@ -76,6 +82,7 @@ const WS_ERROR_REASONS: Record<string, ReasonCode> = {
 };
 
 const TEXT_FRAME_CLOSE = 'Text frames are not supported';
+const BAD_BASE64_CLOSE = 'Invalid base64 data';
 // After the client is gone and the target got EOF, how long the target may take to close its side.
 const TARGET_LINGER_MS = 10_000;
 
@@ -115,12 +122,13 @@ export class Relay {
       this.heartbeatTimer = setInterval(this.heartbeat, options.heartbeatMs);
       this.heartbeatTimer.unref();
     }
-    target.on('data', this.targetOnData);
+    // Separate handlers for base64 sessions, so binary sessions pay nothing for them.
+    target.on('data', options.base64 ? this.targetOnDataBase64 : this.targetOnData);
     target.on('end', this.targetOnEnd);
     target.on('error', this.targetOnError);
     target.on('close', this.targetOnClose);
     target.on('drain', this.targetOnDrain);
-    ws.on('message', this.wsOnMessage);
+    ws.on('message', options.base64 ? this.wsOnMessageBase64 : this.wsOnMessage);
     ws.on('error', this.wsOnError);
     ws.on('close', this.wsOnClose);
     target.resume();
@@ -179,6 +187,44 @@ export class Relay {
     if (this.inFlightToClient >= this.highWaterMark && !this.targetPaused) {
       this.targetPaused = true;
       this.target.pause();
+    }
+  };
+
+  private readonly targetOnDataBase64 = (chunk: Buffer): void => {
+    if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return;
+    this.bytesToClient += chunk.length;
+    this.tap?.onTargetData?.(chunk, performance.now() - this.started);
+    const text = chunk.toString('base64');
+    // Backpressure counts what is queued on the socket: the encoded length.
+    const n = text.length;
+    this.inFlightToClient += n;
+    this.ws.send(text, { binary: false }, () => {
+      this.inFlightToClient -= n;
+      if (this.targetPaused && this.inFlightToClient < this.highWaterMark) {
+        this.targetPaused = false;
+        this.target.resume();
+      }
+    });
+    if (this.inFlightToClient >= this.highWaterMark && !this.targetPaused) {
+      this.targetPaused = true;
+      this.target.pause();
+    }
+  };
+
+  private readonly wsOnMessageBase64 = (data: RawData, isBinary: boolean): void => {
+    if (this.reason !== undefined) return;
+    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const chunk = isBinary ? raw : decodeBase64Message(raw);
+    if (chunk === undefined) {
+      // RFC 6455 §7.4.1: 1007, data inconsistent with the type of the message.
+      this.finish('BAD_BASE64', 1007, BAD_BASE64_CLOSE);
+      return;
+    }
+    this.bytesFromClient += chunk.length;
+    this.tap?.onClientData?.(chunk, performance.now() - this.started);
+    if (!this.target.write(chunk) && !this.clientPaused) {
+      this.clientPaused = true;
+      this.ws.pause();
     }
   };
 

@@ -11,6 +11,8 @@ import { tokenFileNameResolver } from './token-file-name.js';
 import { unixSocketDirResolver } from './unix-socket-dir.js';
 import type { TargetResolver } from './types.js';
 
+export { customResolver } from './custom.js';
+
 /** Plugin settings besides the source. */
 export interface TokenPluginOptions {
   readonly jwtAudience?: string | undefined;

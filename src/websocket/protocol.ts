@@ -38,12 +38,12 @@ export function validateHandshake(method: string | undefined, headers: IncomingH
 }
 
 /** Outcome of subprotocol negotiation: the protocol to answer (none if undefined), or a problem. */
-export type SubprotocolChoice = { ok: true; protocol: 'binary' | undefined } | { ok: false; problem: HandshakeProblem };
+export type SubprotocolChoice = { ok: true; protocol: 'binary' | 'base64' | undefined } | { ok: false; problem: HandshakeProblem };
 
 /**
  * Chooses the subprotocol from every `Sec-WebSocket-Protocol` line, items trimmed (browsers join with ", "):
  * nothing offered → none (modern noVNC); `binary` anywhere → `binary` (websockify answers 400 to "base64, binary");
- * only others → 400.
+ * else `base64` anywhere → the legacy `base64` protocol (websockify before 0.9, websockify-other/c); only others → 400.
  */
 export function chooseSubprotocol(lines: readonly string[] | undefined): SubprotocolChoice {
   const offered: string[] = [];
@@ -62,11 +62,12 @@ export function chooseSubprotocol(lines: readonly string[] | undefined): Subprot
   }
   if (offered.length === 0) return { ok: true, protocol: undefined };
   if (offered.includes('binary')) return { ok: true, protocol: 'binary' };
+  if (offered.includes('base64')) return { ok: true, protocol: 'base64' };
   return {
     ok: false,
     problem: {
       code: 'SUBPROTOCOL_UNSUPPORTED',
-      message: `None of the offered subprotocols (${offered.slice(0, 5).join(', ')}) is supported; offer 'binary' or none.`,
+      message: `None of the offered subprotocols (${offered.slice(0, 5).join(', ')}) is supported; offer 'binary', 'base64' or none.`,
     },
   };
 }

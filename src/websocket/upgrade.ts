@@ -226,7 +226,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       const relay = new Relay(
         ws,
         dialled.socket,
-        { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs, textFrames: config.textFrames ?? 'reject' },
+        { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs, textFrames: config.textFrames ?? 'reject', base64: choice.protocol === 'base64' },
         taps.length <= 1 ? taps[0] : combineTaps(taps),
       );
       const sessionLog = log.child({

@@ -49,6 +49,13 @@ describe('chooseSubprotocol', () => {
     assert.equal(protocolOf(['base64', 'binary']), 'binary');
     assert.equal(protocolOf(['chat', 'base64, binary']), 'binary');
   });
+  test("'base64' without 'binary' → the legacy base64 protocol; 'binary' wins when both are offered", () => {
+    assert.equal(protocolOf(['base64']), 'base64');
+    assert.equal(protocolOf(['chat, base64']), 'base64');
+    assert.equal(protocolOf(['chat', ' base64 ']), 'base64');
+    assert.equal(protocolOf(['binary, base64']), 'binary');
+    assert.equal(problemOf(['Base64']), 'SUBPROTOCOL_UNSUPPORTED'); // case-sensitive, like 'binary'
+  });
   test('items are trimmed', () => {
     assert.equal(protocolOf(['  binary  ,chat']), 'binary');
     assert.equal(protocolOf(['chat ,\tbinary']), 'binary');
@@ -59,8 +66,6 @@ describe('chooseSubprotocol', () => {
     assert.equal(c.problem.code, 'SUBPROTOCOL_UNSUPPORTED');
     assert.equal(httpStatusOf(c.problem.code), 400);
     assert.match(c.problem.message, /chat/);
-    assert.equal(problemOf(['base64']), 'SUBPROTOCOL_UNSUPPORTED');
-    assert.equal(problemOf(['chat', 'base64']), 'SUBPROTOCOL_UNSUPPORTED');
     assert.equal(problemOf(['Binary']), 'SUBPROTOCOL_UNSUPPORTED'); // subprotocol names are case-sensitive
   });
   test('values that are not tokens → BAD_HANDSHAKE', () => {

@@ -1,0 +1,71 @@
+/**
+ * Loads an operator's plugin module (`--token-plugin ./x.js`, `--auth-plugin ./y.js`) once at start: a dynamic
+ * import from a file URL, then the default export instantiated (object as is; class with `new`; factory called and
+ * awaited) with `{ source, log }`, then checked for the method the interface needs. Every failure is one line naming
+ * the flag (PluginModuleError → exit 2). Shared by targets/ and auth/, which may not import each other.
+ */
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from './log.js';
+
+/** What a class or factory default export is called with. */
+export interface PluginOptions {
+  /** `--token-source`/`--auth-source`, as given (undefined when not given; may be a secret: never log it). */
+  readonly source: string | undefined;
+  /** A logger for the plugin (lines carry `plugin=<file name>`; do not log tokens). */
+  readonly log: Logger;
+}
+
+/** A problem with the module itself: reported as one line naming the flag, exit 2. */
+export class PluginModuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PluginModuleError';
+  }
+}
+
+/** Whether a `--token-plugin`/`--auth-plugin` value names a module file rather than a built-in plugin. Pure. */
+export function isModulePath(value: string): boolean {
+  return value.includes('/') || /\.m?js$/i.test(value);
+}
+
+function isClass(fn: unknown): boolean {
+  return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
+}
+
+/** `text` with every occurrence of `secret` replaced by `***` (first 300 characters). Pure. */
+export function hideSecret(text: string, secret: string | undefined): string {
+  return (secret !== undefined && secret.length > 0 ? text.split(secret).join('***') : text).slice(0, 300);
+}
+
+/**
+ * Loads `file` (absolute) and instantiates what it exports; `method` is the one it must have (`resolve`, `check`).
+ * Throws PluginModuleError with a one-line message.
+ */
+export async function loadPluginModule(flag: string, file: string, options: PluginOptions, method: string): Promise<unknown> {
+  let exported: unknown;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    exported = mod.default;
+  } catch (err) {
+    const first = ((err as Error).message || String(err)).split('\n')[0] ?? '';
+    throw new PluginModuleError(`${flag}: cannot load ${file} (${first}); give an ES module file with a default export`);
+  }
+  let instance: unknown = exported;
+  try {
+    if (isClass(exported)) instance = new (exported as new (o: PluginOptions) => unknown)(options);
+    else if (typeof exported === 'function') instance = await (exported as (o: PluginOptions) => unknown)(options);
+  } catch (err) {
+    // The source may be a secret (an --auth-source password) that the plugin put into its message.
+    const first = hideSecret(((err as Error).message || String(err)).split('\n')[0] ?? '', options.source);
+    throw new PluginModuleError(`${flag}: ${basename(file)} failed to start (${first})`);
+  }
+  if (typeof instance !== 'object' || instance === null || typeof (instance as Record<string, unknown>)[method] !== 'function') {
+    throw new PluginModuleError(
+      `${flag}: the default export of ${basename(file)} must be an object with a ${method}() method, or a class or factory returning one`,
+    );
+  }
+  return instance;
+}
