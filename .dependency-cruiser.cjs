@@ -50,6 +50,20 @@ module.exports = {
       to: { path: 'node_modules/yargs' },
     },
     {
+      name: 'only-main-runs-processes',
+      comment: 'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (ARCHITECTURE §3).',
+      severity: 'error',
+      from: { pathNot: '^src/(main\\.ts$|process/)' },
+      to: { path: '^src/process/' },
+    },
+    {
+      name: 'process-imports-only-types-below',
+      comment: 'process/ sees config types, log and errors; never the server stages.',
+      severity: 'error',
+      from: { path: '^src/process/' },
+      to: { path: '^src/', pathNot: '^src/(process/|config\\.ts$|log\\.ts$|errors\\.ts$)' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -22,6 +22,7 @@ const USAGE = `Usage:
   wsproxy [options] [source_addr:]source_port unix:/path/to/target.sock
   wsproxy [options] --token-plugin TokenFile --token-source FILE [source_addr:]source_port
   wsproxy --demo [options] [source_addr:]source_port
+  wsproxy [options] --wrap-target host:port [source_addr:]source_port -- COMMAND [ARGS...]
 
 One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
 over http:// and https://, and relays every WebSocket session to the target as binary frames.`;
@@ -81,6 +82,12 @@ const OPTIONS = {
   'log-format': { type: 'string', default: 'text', describe: 'log lines as text or json', group: 'General:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
+  'wrap-mode': { type: 'string', default: 'exit', describe: 'when the program after -- exits: exit (wsproxy too, with its code), ignore, or respawn (at most 3 starts per 10 s)', group: 'Process:' },
+  'wrap-target': { type: 'string', describe: 'where the program after -- listens (host:port); every session is relayed there', group: 'Process:' },
+  daemon: { alias: 'D', type: 'boolean', default: false, describe: 'detach into the background once listening (output to /dev/null; use --log-file or --syslog)', group: 'Process:' },
+  'pid-file': { type: 'string', describe: 'write the process id to FILE (atomically); refuse to start if it names a running process', group: 'Process:' },
+  syslog: { type: 'string', describe: 'also send log lines to syslog: host:port (UDP) or a unix socket path such as /dev/log (RFC 5424)', group: 'Process:' },
+  'legacy-syslog': { type: 'boolean', default: false, describe: 'use the old BSD syslog format (RFC 3164) for --syslog', group: 'Process:' },
 } as const;
 
 /** Every long option name the CLI accepts (for the README consistency test). */
@@ -129,7 +136,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (parsed.version) return { kind: 'version' };
   const notices: string[] = [];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer'] as const) {
+  for (const name of ['cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'wrap-target', 'pid-file', 'syslog'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -137,7 +144,6 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   const positionals = parsed._.map(String);
   const extra = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
-  if (extra.length > 0) throw new UsageError(`wrapping a program ('-- ${extra[0]}') is not supported yet; start it yourself and give its address as the target`);
   return {
     kind: 'run',
     notices,
@@ -184,6 +190,13 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       tokenJwtAudience: str(parsed['token-jwt-audience']),
       tokenJwtIssuer: str(parsed['token-jwt-issuer']),
       logFormat: str(parsed['log-format']) ?? '',
+      wrapCommand: extra,
+      wrapMode: str(parsed['wrap-mode']) ?? '',
+      wrapTarget: str(parsed['wrap-target']),
+      daemon: parsed.daemon,
+      pidFile: str(parsed['pid-file']),
+      syslog: str(parsed.syslog),
+      legacySyslog: parsed['legacy-syslog'],
     },
   };
 }

@@ -82,6 +82,38 @@ export interface Lifecycle {
   readonly idleTimeoutMs: number;
 }
 
+/** What wrap mode does when the wrapped program exits (websockify's --wrap-mode). */
+export type WrapMode = 'exit' | 'ignore' | 'respawn';
+
+/** A program wsproxy starts and supervises (`-- COMMAND ARGS...`); sessions go to `targets` (its --wrap-target). */
+export interface WrapConfig {
+  /** Program and arguments, passed to the OS as they are (never through a shell). */
+  readonly command: readonly [string, ...string[]];
+  readonly mode: WrapMode;
+}
+
+/** Where `--syslog` sends log lines: UDP to host:port, or a local unix (datagram) socket such as /dev/log. */
+export type SyslogDestination = { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** Syslog output (`--syslog`, `--legacy-syslog`); enforced by main.ts. */
+export interface SyslogConfig {
+  readonly destination: SyslogDestination;
+  /** RFC 3164 (BSD) lines instead of RFC 5424. */
+  readonly legacy: boolean;
+  /** `daemon` with -D, else `user` (websockify's choice). */
+  readonly facility: 'user' | 'daemon';
+}
+
+/** Process-level behaviour that only main.ts acts on: wrap mode, daemonising, pid file, syslog. */
+export interface ProcessConfig {
+  readonly wrap?: WrapConfig | undefined;
+  /** `-D`: detach once listening. */
+  readonly daemon: boolean;
+  /** Absolute `--pid-file` path. */
+  readonly pidFile?: string | undefined;
+  readonly syslog?: SyslogConfig | undefined;
+}
+
 /** Everything `createServer` needs. Tests build it directly. */
 export interface Config {
   readonly listen: ListenAddress;
@@ -102,6 +134,8 @@ export interface Config {
   readonly textFrames?: TextFramePolicy;
   /** `--traffic`: a character per frame on standard output (main.ts supplies the writer). */
   readonly traffic?: boolean;
+  /** Wrap mode, daemon, pid file and syslog (main.ts only; createServer ignores it). */
+  readonly process?: ProcessConfig;
 }
 
 /** Values as the command line delivers them; `cli.ts` produces this, `resolveConfig` checks it. */
@@ -148,6 +182,14 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  /** Everything after `--`: the program to wrap. */
+  readonly wrapCommand: readonly string[];
+  readonly wrapMode: string;
+  readonly wrapTarget: string | undefined;
+  readonly daemon: boolean;
+  readonly pidFile: string | undefined;
+  readonly syslog: string | undefined;
+  readonly legacySyslog: boolean;
 }
 
 /** Defaults shared by the CLI spec and code that builds `Config` directly. */
@@ -354,7 +396,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
   if (args.unixTarget !== undefined && positionalTarget !== undefined) {
     throw new ConfigError('--unix-target', `--unix-target and a target ('${positionalTarget}') exclude each other; give one`);
   }
-  const target = args.unixTarget !== undefined ? `unix:${resolve(cwd, args.unixTarget)}` : positionalTarget;
+  const wrap = resolveWrap(args, positionalTarget);
+  const target = wrap !== undefined ? args.wrapTarget : args.unixTarget !== undefined ? `unix:${resolve(cwd, args.unixTarget)}` : positionalTarget;
   let targets: TargetSource;
   const tokenPlugin = args.tokenPlugin ?? (args.targetConfig !== undefined ? 'TokenFile' : undefined);
   const tokenSource = args.tokenSource ?? args.targetConfig;
@@ -365,6 +408,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (args.tokenSource !== undefined) throw new ConfigError('--token-source', '--token-source needs --token-plugin (e.g. --token-plugin TokenFile)');
     if (args.hostToken) throw new ConfigError('--host-token', '--host-token needs --token-plugin (e.g. --token-plugin TokenFile)');
     if (args.tokenFromPath) throw new ConfigError('--token-from-path', '--token-from-path needs --token-plugin (e.g. --token-plugin TokenFile)');
+  }
+  if (wrap !== undefined && (args.demo || tokenPlugin !== undefined)) {
+    throw new ConfigError('--wrap-target', 'wrapping a program (-- COMMAND) relays to --wrap-target; drop --demo/--token-plugin');
   }
   if (args.demo) {
     if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
@@ -506,5 +552,47 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       heartbeatMs: parseSeconds(args.heartbeat, '--heartbeat', true),
     },
     log: { level: args.verbose ? 'debug' : 'info', format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
+    process: {
+      wrap,
+      daemon: args.daemon,
+      pidFile: args.pidFile === undefined ? undefined : resolve(cwd, args.pidFile),
+      syslog: resolveSyslog(args, cwd),
+    },
   };
+}
+
+/** Wrap mode: a command after `--` needs --wrap-target (no LD_PRELOAD port rebinding as in websockify). */
+function resolveWrap(args: CliArgs, positionalTarget: string | undefined): WrapConfig | undefined {
+  if (args.wrapMode !== 'exit' && args.wrapMode !== 'ignore' && args.wrapMode !== 'respawn') {
+    throw new ConfigError('--wrap-mode', `--wrap-mode: '${args.wrapMode}' is not one of exit, ignore, respawn`);
+  }
+  const [program, ...rest] = args.wrapCommand;
+  if (program === undefined || program === '') {
+    if (args.wrapTarget !== undefined) throw new ConfigError('--wrap-target', '--wrap-target goes with a program to wrap: wsproxy [options] PORT -- COMMAND [ARGS...]');
+    return undefined;
+  }
+  if (args.wrapTarget === undefined) {
+    throw new ConfigError('--wrap-target', `wrapping '${program}' needs --wrap-target host:port (where it listens), e.g. --wrap-target 127.0.0.1:5901`);
+  }
+  if (positionalTarget !== undefined || args.unixTarget !== undefined) {
+    throw new ConfigError('--wrap-target', `a target ('${positionalTarget ?? args.unixTarget ?? ''}') and a wrapped program exclude each other; the program's address is --wrap-target`);
+  }
+  return { command: [program, ...rest], mode: args.wrapMode };
+}
+
+/** `--syslog host:port` (UDP, websockify's rule: a colon means host:port) or a unix socket path. */
+function resolveSyslog(args: CliArgs, cwd: string): SyslogConfig | undefined {
+  if (args.syslog === undefined) {
+    if (args.legacySyslog) throw new ConfigError('--legacy-syslog', '--legacy-syslog needs --syslog (e.g. --syslog /dev/log)');
+    return undefined;
+  }
+  let destination: SyslogDestination;
+  if (args.syslog.includes(':')) {
+    const { host, port } = splitHostPort(args.syslog);
+    if (host === undefined || host === '') throw new ConfigError('--syslog', `--syslog: '${args.syslog}' needs a host, e.g. 127.0.0.1:514 or /dev/log`);
+    destination = { kind: 'udp', host, port: parsePort(port, '--syslog', false) };
+  } else {
+    destination = { kind: 'unix', path: resolve(cwd, args.syslog) };
+  }
+  return { destination, legacy: args.legacySyslog, facility: args.daemon ? 'daemon' : 'user' };
 }

@@ -7,8 +7,11 @@ import { createWriteStream, openSync, readFileSync } from 'node:fs';
 import { parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { errnoCode } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger, type LogSink } from './log.js';
 import { createServer } from './server.js';
+import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
+import { createSyslogSink, type SyslogSink } from './process/syslog.js';
+import { startWrapped, type Wrapped } from './process/wrap.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
@@ -19,6 +22,8 @@ function version(): string {
 }
 
 function fail(message: string, code: number): never {
+  // Under -D stderr is /dev/null: the waiting parent prints the line instead (no-op when not a daemon child).
+  reportFailure(code, `wsproxy: ${message}`);
   process.stderr.write(`wsproxy: ${message}\n`);
   process.exit(code);
 }
@@ -63,8 +68,30 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  let sink: { write(line: string): unknown } = process.stderr;
-  if (config.log.file !== undefined) {
+  const proc = config.process ?? { daemon: false };
+  if (proc.pidFile !== undefined) {
+    const running = livePidIn(proc.pidFile);
+    if (running !== undefined) fail(`--pid-file: ${proc.pidFile} names process ${running}, which is running; stop it first, or remove the file if it is not wsproxy`, EXIT_USAGE);
+  }
+  if (proc.daemon && !isDaemonChild()) {
+    // -D: start this same command line again, detached, and wait until it listens (or report why it could not).
+    let result;
+    try {
+      result = await detach([...process.execArgv, ...process.argv.slice(1)], config.log.file);
+    } catch (err) {
+      fail(`-D: cannot start the daemon (${errnoCode(err) ?? (err as Error).message})`, EXIT_FAILURE);
+    }
+    if (!result.ok) {
+      process.stderr.write(`${result.message.startsWith('wsproxy: ') ? result.message : `wsproxy: ${result.message}`}\n`);
+      process.exit(result.status === 0 ? EXIT_FAILURE : result.status);
+    }
+    process.exit(0);
+  }
+
+  // Under -D with --log-file, stderr already is the log file (the parent opened it): no second copy.
+  const stderrIsLogFile = process.env['WSPROXY_DAEMON_CHILD'] === 'log';
+  let sink: LogSink = process.stderr;
+  if (config.log.file !== undefined && !stderrIsLogFile) {
     const file = config.log.file;
     let fd: number;
     try {
@@ -75,6 +102,13 @@ async function main(): Promise<void> {
     const stream = createWriteStream(file, { fd });
     stream.on('error', (err) => process.stderr.write(`wsproxy: log file write failed: ${err.message}\n`));
     sink = { write: (line: string) => (process.stderr.write(line), stream.write(line)) };
+  }
+  let syslog: SyslogSink | undefined;
+  if (proc.syslog !== undefined) {
+    const plain = sink;
+    syslog = createSyslogSink(proc.syslog, { warn: (m) => void plain.write(`${new Date().toISOString()} WARN  ${m}\n`) });
+    const both = syslog;
+    sink = { write: (line: string) => plain.write(line), writeAt: (level, line) => (plain.write(line), both.write(line, level)) };
   }
   const log = createLogger({ level: config.log.level, format: config.log.format, sink });
   // websockify's process lifetime rules: --run-once, --timeout (stop accepting, exit when idle), --idle-timeout.
@@ -104,17 +138,24 @@ async function main(): Promise<void> {
     },
   });
   let stopping = false;
-  const stop = (why: string): void => {
+  let wrapped: Wrapped | undefined;
+  let pidWritten = false;
+  const stop = (why: string, status = 0): void => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
-    server.close().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
-    );
+    server
+      .close()
+      .then(() => wrapped?.stop())
+      .then(
+        () => {
+          if (pidWritten && proc.pidFile !== undefined) removePidFile(proc.pidFile);
+          log.info('stopped', status === 0 ? {} : { status });
+          syslog?.close();
+          process.exit(status);
+        },
+        (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
+      );
   };
   const where =
     config.listen.kind === 'unix' ? `unix:${config.listen.path}`
@@ -142,6 +183,20 @@ async function main(): Promise<void> {
     });
   }
 
+  if (proc.pidFile !== undefined) {
+    try {
+      writePidFile(proc.pidFile);
+      pidWritten = true;
+    } catch (err) {
+      fail(`--pid-file: cannot write ${proc.pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
+    }
+  }
+  if (proc.wrap !== undefined) {
+    // websockify starts the wrapped program once it listens; sessions before the program listens get a 502.
+    wrapped = startWrapped({ command: proc.wrap.command, mode: proc.wrap.mode, log, onExit: (status) => stop('wrapped program ended', status) });
+  }
+  reportReady();
+
   armIdle();
   if (lifecycle.timeoutMs > 0) {
     setTimeout(() => {
@@ -165,6 +220,7 @@ async function main(): Promise<void> {
 
 // A bug that escapes every handler: one line (no secrets, no stack unless asked) and a non-zero exit.
 process.on('uncaughtException', (err) => {
+  reportFailure(70, `wsproxy: internal error: ${err.message}`);
   process.stderr.write(`wsproxy: internal error: ${err.message}${process.env['WSPROXY_DEBUG'] ? `\n${err.stack ?? ''}` : ''}\n`);
   process.exit(70);
 });
