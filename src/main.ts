@@ -21,7 +21,11 @@ function version(): string {
   return pkg.version;
 }
 
+// Undone by fail(): a pid file written before a later start step failed.
+const cleanups: (() => void)[] = [];
+
 function fail(message: string, code: number): never {
+  for (const cleanup of cleanups.splice(0)) cleanup();
   // Under -D stderr is /dev/null: the waiting parent prints the line instead (no-op when not a daemon child).
   reportFailure(code, `wsproxy: ${message}`);
   process.stderr.write(`wsproxy: ${message}\n`);
@@ -88,6 +92,17 @@ async function main(): Promise<void> {
     process.exit(0);
   }
 
+  // Written before listening (a bad path is a plain CLI error), removed again if the start fails.
+  const pidFile = proc.pidFile;
+  if (pidFile !== undefined) {
+    try {
+      writePidFile(pidFile);
+    } catch (err) {
+      fail(`--pid-file: cannot write ${pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
+    }
+    cleanups.push(() => removePidFile(pidFile));
+  }
+
   // Under -D with --log-file, stderr already is the log file (the parent opened it): no second copy.
   const stderrIsLogFile = process.env['WSPROXY_DAEMON_CHILD'] === 'log';
   let sink: LogSink = process.stderr;
@@ -139,7 +154,6 @@ async function main(): Promise<void> {
   });
   let stopping = false;
   let wrapped: Wrapped | undefined;
-  let pidWritten = false;
   const stop = (why: string, status = 0): void => {
     if (stopping) return;
     stopping = true;
@@ -149,7 +163,7 @@ async function main(): Promise<void> {
       .then(() => wrapped?.stop())
       .then(
         () => {
-          if (pidWritten && proc.pidFile !== undefined) removePidFile(proc.pidFile);
+          if (pidFile !== undefined) removePidFile(pidFile);
           log.info('stopped', status === 0 ? {} : { status });
           syslog?.close();
           process.exit(status);
@@ -183,14 +197,6 @@ async function main(): Promise<void> {
     });
   }
 
-  if (proc.pidFile !== undefined) {
-    try {
-      writePidFile(proc.pidFile);
-      pidWritten = true;
-    } catch (err) {
-      fail(`--pid-file: cannot write ${proc.pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
-    }
-  }
   if (proc.wrap !== undefined) {
     // websockify starts the wrapped program once it listens; sessions before the program listens get a 502.
     wrapped = startWrapped({ command: proc.wrap.command, mode: proc.wrap.mode, log, onExit: (status) => stop('wrapped program ended', status) });
@@ -221,6 +227,7 @@ async function main(): Promise<void> {
 // A bug that escapes every handler: one line (no secrets, no stack unless asked) and a non-zero exit.
 process.on('uncaughtException', (err) => {
   reportFailure(70, `wsproxy: internal error: ${err.message}`);
+  for (const cleanup of cleanups.splice(0)) cleanup();
   process.stderr.write(`wsproxy: internal error: ${err.message}${process.env['WSPROXY_DEBUG'] ? `\n${err.stack ?? ''}` : ''}\n`);
   process.exit(70);
 });
