@@ -63,7 +63,7 @@ describe('-D/--daemon and --pid-file', () => {
       process.kill(pid, 'SIGTERM');
       // The daemon is not our child (init reaps it), so watch its traces: the file goes, the port closes.
       await waitFor(() => !existsSync(pidFile), 10_000, 'the pid file to be removed');
-      await waitFor(() => /INFO  stopped/.test(readFileSync(logFile, 'utf8')), 10_000, 'the stopped line');
+      await waitFor(() => /INFO {2}stopped/.test(readFileSync(logFile, 'utf8')), 10_000, 'the stopped line');
       assert.equal(await refused(port), true);
       pid = undefined;
     } finally {
