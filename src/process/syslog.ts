@@ -136,7 +136,8 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
   let child: ChildProcess | undefined = spawn(
     'logger',
     ['-u', path, '--socket-errors=off', '--prio-prefix', config.legacy ? '--rfc3164' : '--rfc5424=notq', '-t', APP_NAME, `--id=${process.pid}`],
-    { stdio: ['pipe', 'ignore', 'ignore'] },
+    // Own process group: a terminal's Ctrl-C must not kill it before wsproxy's last lines; it ends at stdin EOF.
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
   );
   const down = (why: string): void => {
     if (child === undefined) return;

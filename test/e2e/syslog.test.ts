@@ -1,9 +1,14 @@
 // --syslog with a real UDP listener: every log line arrives as one well-formed RFC 5424 (or, with --legacy-syslog,
 // RFC 3164) datagram, secrets stay redacted, and an unusable destination is one warning, never a crash.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { formatRfc3164, formatRfc5424, syslogMessage, syslogPri } from '../../src/process/syslog.js';
 import { freePort, openWs, spawnDaemon, startEchoTarget, statusFor, upgradeRequest, waitFor } from '../helpers/proxy.js';
@@ -89,6 +94,52 @@ describe('--syslog over UDP', () => {
         assert.equal(d.stderr().match(/WARN {2}--syslog/g)?.length, 1, d.stderr());
       } finally {
         assert.equal(await d.stop(), 0, d.stderr());
+      }
+    }
+    await target.close();
+  });
+});
+
+// Node cannot open a unix datagram socket, so the stand-in syslog daemon on it is a few lines of python3 (installed by
+// .ci/run): it prints every datagram it receives as one JSON string per line.
+const DGRAM_LISTENER = `
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print('ready', flush=True)
+while True:
+    print(json.dumps(s.recv(65536).decode('utf-8', 'replace')), flush=True)
+`;
+
+describe('--syslog to a unix datagram socket (like /dev/log)', () => {
+  test('lines arrive through logger as RFC 5424 with our app-name and pid; RFC 3164 with --legacy-syslog', async () => {
+    const target = await startEchoTarget();
+    for (const legacy of [false, true]) {
+      const path = join(mkdtempSync(join(tmpdir(), 'wsproxy-syslog-')), 'log.sock');
+      const listener = spawn('python3', ['-c', DGRAM_LISTENER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+      listener.on('error', () => {});
+      const received: string[] = [];
+      let out = '';
+      (listener.stdout as Readable).setEncoding('utf8');
+      (listener.stdout as Readable).on('data', (chunk: string) => {
+        out += chunk;
+        for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+          const line = out.slice(0, nl);
+          out = out.slice(nl + 1);
+          received.push(line === 'ready' ? line : (JSON.parse(line) as string));
+        }
+      });
+      await waitFor(() => received.includes('ready'), 10_000, 'the python3 datagram listener');
+      const d = await spawnDaemon(['--syslog', path, ...(legacy ? ['--legacy-syslog'] : []), '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      try {
+        await waitFor(() => received.some((m) => m.includes('listening address=')), 10_000, 'the listening line over /dev/log-style syslog');
+        const line = received.find((m) => m.includes('listening address=')) ?? '';
+        if (legacy) assert.match(line, new RegExp(`^<14>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ wsproxy\\[${d.proc.pid}\\]: listening address=`));
+        else assert.match(line, new RegExp(`^<14>1 \\d{4}-\\d\\d-\\d\\dT\\S+ \\S+ wsproxy ${d.proc.pid} - - listening address=`));
+        assert.doesNotMatch(d.stderr(), /--syslog/, 'no warning when the socket works');
+      } finally {
+        assert.equal(await d.stop(), 0);
+        listener.kill();
       }
     }
     await target.close();
