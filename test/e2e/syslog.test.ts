@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
-import type { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { formatRfc3164, formatRfc5424, syslogMessage, syslogPri } from '../../src/process/syslog.js';
 import { freePort, openWs, spawnDaemon, startEchoTarget, statusFor, upgradeRequest, waitFor } from '../helpers/proxy.js';
@@ -120,8 +119,8 @@ describe('--syslog to a unix datagram socket (like /dev/log)', () => {
       listener.on('error', () => {});
       const received: string[] = [];
       let out = '';
-      (listener.stdout as Readable).setEncoding('utf8');
-      (listener.stdout as Readable).on('data', (chunk: string) => {
+      listener.stdout.setEncoding('utf8');
+      listener.stdout.on('data', (chunk: string) => {
         out += chunk;
         for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
           const line = out.slice(0, nl);
