@@ -514,6 +514,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (!dirOk) throw new ConfigError('--record', `--record: the folder of '${recordPrefix}' does not exist; sessions are written to ${recordPrefix}.<n>`);
   }
 
+  if (args.daemon && args.inetd) {
+    throw new ConfigError('--daemon', '-D and --inetd exclude each other: under inetd the listening socket is standard input; drop -D');
+  }
   if (args.textFrames !== 'reject' && args.textFrames !== 'binary') {
     throw new ConfigError('--text-frames', `--text-frames: '${args.textFrames}' is not one of reject, binary`);
   }
@@ -576,6 +579,12 @@ function resolveWrap(args: CliArgs, positionalTarget: string | undefined): WrapC
   }
   if (positionalTarget !== undefined || args.unixTarget !== undefined) {
     throw new ConfigError('--wrap-target', `a target ('${positionalTarget ?? args.unixTarget ?? ''}') and a wrapped program exclude each other; the program's address is --wrap-target`);
+  }
+  try {
+    parseTargetAddress(args.wrapTarget);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError('--wrap-target', `--wrap-target: ${err.message}`);
+    throw err;
   }
   return { command: [program, ...rest], mode: args.wrapMode };
 }

@@ -121,7 +121,9 @@ async function main(): Promise<void> {
   let syslog: SyslogSink | undefined;
   if (proc.syslog !== undefined) {
     const plain = sink;
-    syslog = createSyslogSink(proc.syslog, { warn: (m) => void plain.write(`${new Date().toISOString()} WARN  ${m}\n`) });
+    // Warnings about syslog itself go to stderr/--log-file only, never back into syslog.
+    const plainLog = createLogger({ level: config.log.level, format: config.log.format, sink: plain });
+    syslog = createSyslogSink(proc.syslog, { warn: (m) => plainLog.warn(m) });
     const both = syslog;
     sink = { write: (line: string) => plain.write(line), writeAt: (level, line) => (plain.write(line), both.write(line, level)) };
   }

@@ -521,6 +521,10 @@ describe('wrap mode, daemon, pid file and syslog options', () => {
     assert.throws(() => resolveConfig(args({ legacySyslog: true }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--legacy-syslog');
     assert.throws(() => resolveConfig(args({ syslog: 'host:99999' }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--syslog');
   });
+  test('-D with --inetd and a malformed --wrap-target are refused naming the flag', () => {
+    assert.throws(() => resolveConfig(args({ positionals: ['h:1'], inetd: true, daemon: true }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--daemon');
+    assert.throws(() => resolveConfig(args({ positionals: ['6080'], wrapCommand: ['prog'], wrapTarget: 'nohost' }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-target' && /^--wrap-target: /.test(e.message));
+  });
   test('--pid-file is made absolute', () => {
     assert.equal(resolveConfig(args({ pidFile: 'run/ws.pid' }), '/srv', {}).process?.pidFile, '/srv/run/ws.pid');
   });
