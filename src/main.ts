@@ -163,13 +163,14 @@ async function main(): Promise<void> {
     server
       .close()
       .then(() => wrapped?.stop())
+      .then(() => {
+        if (pidFile !== undefined) removePidFile(pidFile);
+        log.info('stopped', status === 0 ? {} : { status });
+        // Let the last lines reach syslog before the process ends (bounded by FLUSH_MS).
+        return syslog?.close();
+      })
       .then(
-        () => {
-          if (pidFile !== undefined) removePidFile(pidFile);
-          log.info('stopped', status === 0 ? {} : { status });
-          syslog?.close();
-          process.exit(status);
-        },
+        () => process.exit(status),
         (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
       );
   };

@@ -77,7 +77,17 @@ export function syslogMessage(line: string): string {
 /** A log sink that forwards each line to syslog. */
 export interface SyslogSink {
   write(line: string, level: LogLevel): void;
-  close(): void;
+  /** Flushes what was written (so the last lines before exit arrive), at most `FLUSH_MS`, then closes. */
+  close(): Promise<void>;
+}
+
+/** The longest `close()` waits for queued lines before giving up on them. */
+export const FLUSH_MS = 1_000;
+
+function withinFlushTime(done: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_MS)));
+  return Promise.race([done.then(() => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 /** Options for {@link createSyslogSink}. */
@@ -104,17 +114,23 @@ export function createSyslogSink(config: SyslogConfig, options: SyslogSinkOption
     socket.on('error', (err) => warnOnce(`--syslog ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`));
     socket.unref();
     let open = true;
+    let pending = 0;
+    let drained: (() => void) | undefined;
     return {
       write: (line, level) => {
         if (!open) return;
         const fields = { pri: syslogPri(config.facility, level), time: now(), hostname: host, pid: process.pid, msg: syslogMessage(line) };
         const msg = Buffer.from(config.legacy ? formatRfc3164(fields) : formatRfc5424(fields));
+        pending++;
         socket.send(msg, dest.port, dest.host, (err) => {
           if (err) warnOnce(`--syslog ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`);
+          if (--pending === 0) drained?.();
         });
       },
-      close: () => {
+      close: async () => {
+        if (!open) return;
         open = false;
+        if (pending > 0) await withinFlushTime(new Promise<void>((resolve) => (drained = resolve)));
         socket.close();
       },
     };
@@ -131,7 +147,7 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
   }
   if (!isSocket) {
     warnOnce(`--syslog: ${path} is not a socket (is a syslog daemon running?); syslog output is off`);
-    return { write: () => {}, close: () => {} };
+    return { write: () => {}, close: () => Promise.resolve() };
   }
   let child: ChildProcess | undefined = spawn(
     'logger',
@@ -157,8 +173,14 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
       if (stdin.writableLength > 1024 * 1024) return;
       stdin.write(`<${syslogPri(config.facility, level)}>${syslogMessage(line)}\n`);
     },
-    close: () => {
-      child?.stdin?.end();
+    close: async () => {
+      const proc = child;
+      if (proc === undefined) return;
+      child = undefined; // its exit is expected now, not a warning
+      // logger sends what it has read and exits at end of input.
+      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.stdin?.end();
+      await withinFlushTime(gone);
     },
   };
 }

@@ -50,8 +50,10 @@ describe('--syslog over UDP', () => {
         assert.doesNotMatch(msg, /hunter2|tok-secret-1/);
         assert.equal(msg.includes('\n'), false, 'one line per datagram');
       }
-    } finally {
       assert.equal(await d.stop(), 0);
+      await waitFor(() => sink.messages.some((x) => / stopped$/.test(x)), 5_000, 'the last line (stopped) before exit');
+    } finally {
+      await d.stop('SIGKILL');
       sink.socket.close();
     }
   });
@@ -136,8 +138,11 @@ describe('--syslog to a unix datagram socket (like /dev/log)', () => {
         if (legacy) assert.match(line, new RegExp(`^<14>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ wsproxy\\[${d.proc.pid}\\]: listening address=`));
         else assert.match(line, new RegExp(`^<14>1 \\d{4}-\\d\\d-\\d\\dT\\S+ \\S+ wsproxy ${d.proc.pid} - - listening address=`));
         assert.doesNotMatch(d.stderr(), /--syslog/, 'no warning when the socket works');
-      } finally {
         assert.equal(await d.stop(), 0);
+        await waitFor(() => received.some((m) => / stopped$/.test(m)), 5_000, 'the last line (stopped) through logger');
+        assert.doesNotMatch(d.stderr(), /--syslog/, 'no warning at shutdown either');
+      } finally {
+        await d.stop('SIGKILL');
         listener.kill();
       }
     }
