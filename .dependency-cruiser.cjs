@@ -38,13 +38,6 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(relay/|errors\\.ts$|log\\.ts$)' },
     },
     {
-      name: 'process-is-for-main',
-      comment: 'process/ (worker pool, supervisors) is process-level machinery that only main.ts drives.',
-      severity: 'error',
-      from: { pathNot: '^src/(main\\.ts$|process/)' },
-      to: { path: '^src/process/' },
-    },
-    {
       name: 'errors-and-log-are-leaves',
       severity: 'error',
       from: { path: '^src/(errors|log)\\.ts$' },
@@ -90,6 +83,20 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/admin/' },
       to: { path: 'node_modules/prom-client' },
+    },
+    {
+      name: 'only-main-runs-processes',
+      comment: 'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (ARCHITECTURE §3).',
+      severity: 'error',
+      from: { pathNot: '^src/(main\\.ts$|process/)' },
+      to: { path: '^src/process/' },
+    },
+    {
+      name: 'process-imports-only-types-below',
+      comment: 'process/ sees config types, log and errors; never the server stages.',
+      severity: 'error',
+      from: { path: '^src/process/' },
+      to: { path: '^src/', pathNot: '^src/(process/|config\\.ts$|log\\.ts$|errors\\.ts$)' },
     },
     {
       name: 'no-circular',

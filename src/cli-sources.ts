@@ -29,7 +29,15 @@ export interface OptionKinds {
 }
 
 /** Environment variables with the prefix that are not options and are read elsewhere. */
-const ENV_NOT_OPTIONS = new Set(['WSPROXY_DEBUG', 'WSPROXY_HEALTH_PORT', 'WSPROXY_CONFIG', 'WSPROXY_LISTEN', 'WSPROXY_TARGET']);
+const ENV_NOT_OPTIONS = new Set([
+  'WSPROXY_DEBUG', // stack traces for internal errors
+  'WSPROXY_HEALTH_PORT', // the Docker image's health check
+  'WSPROXY_CONFIG',
+  'WSPROXY_LISTEN',
+  'WSPROXY_TARGET',
+  'WSPROXY_DAEMON_CHILD', // set by -D for the detached child
+  'WSPROXY_P12_PASSWORD', // wsproxy cert user: the .p12 password
+]);
 
 /** `tokenPlugin` or `token_plugin` → `token-plugin`. */
 export function kebab(name: string): string {

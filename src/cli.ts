@@ -31,6 +31,7 @@ const USAGE = `Usage:
   wsproxy --demo [options] [source_addr:]source_port
   wsproxy check [options] ...     validate the same options without serving: certificate, listen address, target
   wsproxy cert init|user NAME|revoke NAME|list [--cert-dir DIR] [--host NAME…] [--days N]
+  wsproxy [options] --wrap-target host:port [source_addr:]source_port -- COMMAND [ARGS...]
 
 One port serves ws:// and wss:// (the first byte of each connection decides), the built-in pages (or --web DIR)
 over http:// and https://, and relays every WebSocket session to the target as binary frames.`;
@@ -121,6 +122,12 @@ const OPTIONS = {
   'target-verify': { type: 'string', default: 'required', describe: "required, or none (no verification: anyone on the path can read the session; warned at start)", group: 'Target TLS:' },
   'target-cert': { type: 'string', describe: 'PEM client certificate (and key) wsproxy shows to the target', group: 'Target TLS:' },
   'target-key': { type: 'string', describe: 'PEM key of --target-cert, if not inside it', group: 'Target TLS:' },
+  'wrap-mode': { type: 'string', default: 'exit', describe: 'when the program after -- exits: exit (wsproxy too, with its code), ignore, or respawn (at most 3 starts per 10 s)', group: 'Process:' },
+  'wrap-target': { type: 'string', describe: 'where the program after -- listens (host:port); every session is relayed there', group: 'Process:' },
+  daemon: { alias: 'D', type: 'boolean', default: false, describe: 'detach into the background once listening (output to /dev/null; use --log-file or --syslog)', group: 'Process:' },
+  'pid-file': { type: 'string', describe: 'write the process id to FILE (atomically); refuse to start if it names a running process', group: 'Process:' },
+  syslog: { type: 'string', describe: 'also send log lines to syslog: host:port (UDP) or a unix socket path such as /dev/log (RFC 5424)', group: 'Process:' },
+  'legacy-syslog': { type: 'boolean', default: false, describe: 'use the old BSD syslog format (RFC 3164) for --syslog', group: 'Process:' },
 } as const;
 
 /** Every long option name the CLI accepts (for the README consistency test). */
@@ -208,7 +215,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -217,7 +224,6 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   const fromArgv = parsed._.map(String);
   const positionals = fromArgv.length > 0 ? fromArgv : [...(sources.env.positionals ?? sources.file.positionals ?? [])];
   const extra = (parsed['--'] as unknown[] | undefined)?.map(String) ?? [];
-  if (extra.length > 0) throw new UsageError(`wrapping a program ('-- ${extra[0]}') is not supported yet; start it yourself and give its address as the target`);
   return {
     kind: 'run',
     notices,
@@ -285,6 +291,13 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       drainTimeout: str(parsed['drain-timeout']),
       logLevel: str(parsed['log-level']),
       httpUpstream: str(parsed['http-upstream']),
+      wrapCommand: extra,
+      wrapMode: str(parsed['wrap-mode']) ?? '',
+      wrapTarget: str(parsed['wrap-target']),
+      daemon: parsed.daemon,
+      pidFile: str(parsed['pid-file']),
+      syslog: str(parsed.syslog),
+      legacySyslog: parsed['legacy-syslog'],
     },
   };
 }

@@ -99,6 +99,38 @@ export interface AdminConfig {
   readonly token: string | undefined;
 }
 
+/** What wrap mode does when the wrapped program exits (websockify's --wrap-mode). */
+export type WrapMode = 'exit' | 'ignore' | 'respawn';
+
+/** A program wsproxy starts and supervises (`-- COMMAND ARGS...`); sessions go to `targets` (its --wrap-target). */
+export interface WrapConfig {
+  /** Program and arguments, passed to the OS as they are (never through a shell). */
+  readonly command: readonly [string, ...string[]];
+  readonly mode: WrapMode;
+}
+
+/** Where `--syslog` sends log lines: UDP to host:port, or a local unix (datagram) socket such as /dev/log. */
+export type SyslogDestination = { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** Syslog output (`--syslog`, `--legacy-syslog`); enforced by main.ts. */
+export interface SyslogConfig {
+  readonly destination: SyslogDestination;
+  /** RFC 3164 (BSD) lines instead of RFC 5424. */
+  readonly legacy: boolean;
+  /** `daemon` with -D, else `user` (websockify's choice). */
+  readonly facility: 'user' | 'daemon';
+}
+
+/** Process-level behaviour that only main.ts acts on: wrap mode, daemonising, pid file, syslog. */
+export interface ProcessConfig {
+  readonly wrap?: WrapConfig | undefined;
+  /** `-D`: detach once listening. */
+  readonly daemon: boolean;
+  /** Absolute `--pid-file` path. */
+  readonly pidFile?: string | undefined;
+  readonly syslog?: SyslogConfig | undefined;
+}
+
 /** Everything `createServer` needs. Tests build it directly. */
 export interface Config {
   readonly listen: ListenAddress;
@@ -131,6 +163,8 @@ export interface Config {
   readonly admin?: AdminConfig | undefined;
   /** `--http-upstream`: normalised http(s) URL that ordinary requests wsproxy does not answer itself go to. */
   readonly httpUpstream?: string | undefined;
+  /** Wrap mode, daemon, pid file and syslog (main.ts only; createServer ignores it). */
+  readonly process?: ProcessConfig;
 }
 
 /** Where the real client address comes from, and whether the target is told it. */
@@ -217,6 +251,14 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  /** Everything after `--`: the program to wrap. */
+  readonly wrapCommand?: readonly string[];
+  readonly wrapMode?: string;
+  readonly wrapTarget?: string | undefined;
+  readonly daemon?: boolean;
+  readonly pidFile?: string | undefined;
+  readonly syslog?: string | undefined;
+  readonly legacySyslog?: boolean;
   readonly httpUpstream?: string | undefined;
   // Operations (optional so code that builds CliArgs by hand keeps compiling).
   readonly adminListen?: string | undefined;
@@ -638,7 +680,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
   if (args.unixTarget !== undefined && positionalTarget !== undefined) {
     throw new ConfigError('--unix-target', `--unix-target and a target ('${positionalTarget}') exclude each other; give one`);
   }
-  const target = args.unixTarget !== undefined ? `unix:${resolve(cwd, args.unixTarget)}` : positionalTarget;
+  const wrap = resolveWrap(args, positionalTarget);
+  const target = wrap !== undefined ? args.wrapTarget : args.unixTarget !== undefined ? `unix:${resolve(cwd, args.unixTarget)}` : positionalTarget;
   let targets: TargetSource;
   const tokenPlugin = args.tokenPlugin ?? (args.targetConfig !== undefined ? 'TokenFile' : undefined);
   const tokenSource = args.tokenSource ?? args.targetConfig;
@@ -649,6 +692,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (args.tokenSource !== undefined) throw new ConfigError('--token-source', '--token-source needs --token-plugin (e.g. --token-plugin TokenFile)');
     if (args.hostToken) throw new ConfigError('--host-token', '--host-token needs --token-plugin (e.g. --token-plugin TokenFile)');
     if (args.tokenFromPath) throw new ConfigError('--token-from-path', '--token-from-path needs --token-plugin (e.g. --token-plugin TokenFile)');
+  }
+  if (wrap !== undefined && (args.demo || tokenPlugin !== undefined)) {
+    throw new ConfigError('--wrap-target', 'wrapping a program (-- COMMAND) relays to --wrap-target; drop --demo/--token-plugin');
   }
   if (args.demo) {
     if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
@@ -759,6 +805,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     if (!dirOk) throw new ConfigError('--record', `--record: the folder of '${recordPrefix}' does not exist; sessions are written to ${recordPrefix}.<n>`);
   }
 
+  if (args.daemon && args.inetd) {
+    throw new ConfigError('--daemon', '-D and --inetd exclude each other: under inetd the listening socket is standard input; drop -D');
+  }
   if (args.textFrames !== 'reject' && args.textFrames !== 'binary') {
     throw new ConfigError('--text-frames', `--text-frames: '${args.textFrames}' is not one of reject, binary`);
   }
@@ -773,6 +822,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       : parseSeconds(args.idleTimeout, '--idle-timeout', true) > 0 ? '--idle-timeout'
       // Each worker would bind the admin address too and the cluster would hand scrapes to any one of them.
       : args.adminListen !== undefined ? '--admin-listen'
+      : (args.wrapCommand ?? []).length > 0 ? "'-- COMMAND' (wrap mode)"
       : undefined;
     if (clash !== undefined) {
       throw new ConfigError('--workers', `--workers ${workers} and ${clash} exclude each other (${clash} is about one process); drop one of them`);
@@ -820,5 +870,54 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     log: { level, format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
     clientAddress: resolveClientAddress(args, listen.kind === 'unix'),
     policy: resolvePolicy(args),
+    process: {
+      wrap,
+      daemon: args.daemon ?? false,
+      pidFile: args.pidFile === undefined ? undefined : resolve(cwd, args.pidFile),
+      syslog: resolveSyslog(args, cwd),
+    },
   };
+}
+
+/** Wrap mode: a command after `--` needs --wrap-target (no LD_PRELOAD port rebinding as in websockify). */
+function resolveWrap(args: CliArgs, positionalTarget: string | undefined): WrapConfig | undefined {
+  const mode = args.wrapMode ?? 'exit';
+  if (mode !== 'exit' && mode !== 'ignore' && mode !== 'respawn') {
+    throw new ConfigError('--wrap-mode', `--wrap-mode: '${mode}' is not one of exit, ignore, respawn`);
+  }
+  const [program, ...rest] = args.wrapCommand ?? [];
+  if (program === undefined || program === '') {
+    if (args.wrapTarget !== undefined) throw new ConfigError('--wrap-target', '--wrap-target goes with a program to wrap: wsproxy [options] PORT -- COMMAND [ARGS...]');
+    return undefined;
+  }
+  if (args.wrapTarget === undefined) {
+    throw new ConfigError('--wrap-target', `wrapping '${program}' needs --wrap-target host:port (where it listens), e.g. --wrap-target 127.0.0.1:5901`);
+  }
+  if (positionalTarget !== undefined || args.unixTarget !== undefined) {
+    throw new ConfigError('--wrap-target', `a target ('${positionalTarget ?? args.unixTarget ?? ''}') and a wrapped program exclude each other; the program's address is --wrap-target`);
+  }
+  try {
+    parseTargetAddress(args.wrapTarget);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError('--wrap-target', `--wrap-target: ${err.message}`);
+    throw err;
+  }
+  return { command: [program, ...rest], mode };
+}
+
+/** `--syslog host:port` (UDP, websockify's rule: a colon means host:port) or a unix socket path. */
+function resolveSyslog(args: CliArgs, cwd: string): SyslogConfig | undefined {
+  if (args.syslog === undefined) {
+    if (args.legacySyslog) throw new ConfigError('--legacy-syslog', '--legacy-syslog needs --syslog (e.g. --syslog /dev/log)');
+    return undefined;
+  }
+  let destination: SyslogDestination;
+  if (args.syslog.includes(':')) {
+    const { host, port } = splitHostPort(args.syslog);
+    if (host === undefined || host === '') throw new ConfigError('--syslog', `--syslog: '${args.syslog}' needs a host, e.g. 127.0.0.1:514 or /dev/log`);
+    destination = { kind: 'udp', host, port: parsePort(port, '--syslog', false) };
+  } else {
+    destination = { kind: 'unix', path: resolve(cwd, args.syslog) };
+  }
+  return { destination, legacy: args.legacySyslog ?? false, facility: args.daemon ? 'daemon' : 'user' };
 }

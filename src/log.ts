@@ -43,6 +43,8 @@ function formatText(value: unknown): string {
 /** Where log lines go: anything with a `write(string)`. */
 export interface LogSink {
   write(line: string): unknown;
+  /** Used instead of `write` when present, for sinks that map the level to a severity (syslog). */
+  writeAt?(level: LogLevel, line: string): unknown;
 }
 
 /** Options for {@link createLogger}. */
@@ -66,12 +68,15 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
       if (r !== undefined) all[k] = r;
     }
     const time = now().toISOString();
+    let line: string;
     if (options.format === 'json') {
-      options.sink.write(JSON.stringify({ time, level, msg: redactUrl(msg), ...all }) + '\n');
+      line = JSON.stringify({ time, level, msg: redactUrl(msg), ...all }) + '\n';
     } else {
       const kv = Object.entries(all).map(([k, v]) => `${k}=${formatText(v)}`);
-      options.sink.write([time, level.toUpperCase().padEnd(5), redactUrl(msg), ...kv].join(' ') + '\n');
+      line = [time, level.toUpperCase().padEnd(5), redactUrl(msg), ...kv].join(' ') + '\n';
     }
+    if (options.sink.writeAt) options.sink.writeAt(level, line);
+    else options.sink.write(line);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -10,8 +10,11 @@ import { parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
 import { errnoCode } from './errors.js';
-import { createLogger, type LogFields, type Logger } from './log.js';
+import { createLogger, type LogFields, type Logger, type LogSink } from './log.js';
+import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
 import { notifySystemd } from './process/sd-notify.js';
+import { createSyslogSink, type SyslogSink } from './process/syslog.js';
+import { startWrapped, type Wrapped } from './process/wrap.js';
 import { startWorkerPool, reportWorkerReady } from './process/workers.js';
 import { createServer, prepareSharedFiles } from './server.js';
 import type { Config } from './config.js';
@@ -24,7 +27,13 @@ function version(): string {
   return pkg.version;
 }
 
+// Undone by fail(): a pid file written before a later start step failed.
+const cleanups: (() => void)[] = [];
+
 function fail(message: string, code: number): never {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  // Under -D stderr is /dev/null: the waiting parent prints the line instead (no-op when not a daemon child).
+  reportFailure(code, `wsproxy: ${message}`);
   process.stderr.write(`wsproxy: ${message}\n`);
   process.exit(code);
 }
@@ -117,8 +126,42 @@ async function main(): Promise<void> {
     process.exit(exitCodeFor(findings));
   }
 
-  let sink: { write(line: string): unknown } = process.stderr;
-  if (config.log.file !== undefined) {
+  // Process-wide steps (daemon, pid file) belong to the primary; cluster workers skip them.
+  const proc = cluster.isWorker ? { daemon: false, pidFile: undefined, syslog: config.process?.syslog, wrap: undefined } : (config.process ?? { daemon: false });
+  if (proc.pidFile !== undefined) {
+    const running = livePidIn(proc.pidFile);
+    if (running !== undefined) fail(`--pid-file: ${proc.pidFile} names process ${running}, which is running; stop it first, or remove the file if it is not wsproxy`, EXIT_USAGE);
+  }
+  if (proc.daemon && !isDaemonChild()) {
+    // -D: start this same command line again, detached, and wait until it listens (or report why it could not).
+    let result;
+    try {
+      result = await detach([...process.execArgv, ...process.argv.slice(1)], config.log.file);
+    } catch (err) {
+      fail(`-D: cannot start the daemon (${errnoCode(err) ?? (err as Error).message})`, EXIT_FAILURE);
+    }
+    if (!result.ok) {
+      process.stderr.write(`${result.message.startsWith('wsproxy: ') ? result.message : `wsproxy: ${result.message}`}\n`);
+      process.exit(result.status === 0 ? EXIT_FAILURE : result.status);
+    }
+    process.exit(0);
+  }
+
+  // Written before listening (a bad path is a plain CLI error), removed again if the start fails.
+  const pidFile = proc.pidFile;
+  if (pidFile !== undefined) {
+    try {
+      writePidFile(pidFile);
+    } catch (err) {
+      fail(`--pid-file: cannot write ${pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
+    }
+    cleanups.push(() => removePidFile(pidFile));
+  }
+
+  // Under -D with --log-file, stderr already is the log file (the parent opened it): no second copy.
+  const stderrIsLogFile = process.env['WSPROXY_DAEMON_CHILD'] === 'log';
+  let sink: LogSink = process.stderr;
+  if (config.log.file !== undefined && !stderrIsLogFile) {
     const file = config.log.file;
     let fd: number;
     try {
@@ -130,9 +173,18 @@ async function main(): Promise<void> {
     stream.on('error', (err) => process.stderr.write(`wsproxy: log file write failed: ${err.message}\n`));
     sink = { write: (line: string) => (process.stderr.write(line), stream.write(line)) };
   }
+  let syslog: SyslogSink | undefined;
+  if (proc.syslog !== undefined) {
+    const plain = sink;
+    // Warnings about syslog itself go to stderr/--log-file only, never back into syslog.
+    const plainLog = createLogger({ level: config.log.level, format: config.log.format, sink: plain });
+    syslog = createSyslogSink(proc.syslog, { warn: (m) => plainLog.warn(m) });
+    const both = syslog;
+    sink = { write: (line: string) => plain.write(line), writeAt: (level, line) => (plain.write(line), both.write(line, level)) };
+  }
   const rootLog = createLogger({ level: config.log.level, format: config.log.format, sink });
   if ((config.workers ?? 1) > 1 && cluster.isPrimary) {
-    await runPrimary(config, rootLog, command.notices);
+    await runPrimary(config, rootLog, command.notices, { pidFile, syslog });
     return;
   }
   const worker = cluster.isWorker ? cluster.worker : undefined;
@@ -164,19 +216,25 @@ async function main(): Promise<void> {
     },
   });
   let stopping = false;
+  let wrapped: Wrapped | undefined;
   // SIGTERM drains (sessions may finish for --drain-timeout, then 1001); every other stop closes sessions at once.
-  const stop = (why: string, drain = false): void => {
+  const stop = (why: string, drain = false, status = 0): void => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
     if (!worker) void notifySystemd('stopping', process.env, log);
-    (drain ? server.drain(lifecycle.drainTimeoutMs ?? 0) : server.close()).then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
-    );
+    (drain ? server.drain(lifecycle.drainTimeoutMs ?? 0) : server.close())
+      .then(() => wrapped?.stop())
+      .then(() => {
+        if (pidFile !== undefined) removePidFile(pidFile);
+        log.info('stopped', status === 0 ? {} : { status });
+        // Let the last lines reach syslog before the process ends (bounded by FLUSH_MS).
+        return syslog?.close();
+      })
+      .then(
+        () => process.exit(status),
+        (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
+      );
   };
   const where =
     config.listen.kind === 'unix' ? `unix:${config.listen.path}`
@@ -222,6 +280,12 @@ async function main(): Promise<void> {
 
   const adminAt = server.adminAddress();
   if (adminAt !== undefined) log.info('admin listener', { admin: adminAt, auth: config.admin?.token === undefined ? 'none' : 'bearer' });
+  if (proc.wrap !== undefined) {
+    // websockify starts the wrapped program once it listens; sessions before the program listens get a 502.
+    const wrap = proc.wrap;
+    wrapped = startWrapped({ command: wrap.command, mode: wrap.mode, log, onExit: (status) => stop('wrapped program ended', false, status) });
+  }
+  if (!worker) reportReady();
   armIdle();
   if (lifecycle.timeoutMs > 0) {
     setTimeout(() => {
@@ -248,7 +312,7 @@ async function main(): Promise<void> {
 }
 
 /** `--workers N`: this process forks and supervises the workers and serves nothing itself. */
-async function runPrimary(config: Config, log: Logger, notices: readonly string[]): Promise<void> {
+async function runPrimary(config: Config, log: Logger, notices: readonly string[], own: { pidFile: string | undefined; syslog: SyslogSink | undefined }): Promise<void> {
   try {
     await prepareSharedFiles(config, log);
   } catch (err) {
@@ -282,17 +346,23 @@ async function runPrimary(config: Config, log: Logger, notices: readonly string[
   try {
     lines = await pool.ready;
   } catch (code) {
-    process.exit(typeof code === 'number' ? code : EXIT_FAILURE);
+    // The worker printed its one-line reason (to stderr, or the log file under -D).
+    fail(`a worker could not start (exit ${String(code)})${isDaemonChild() ? '; see --log-file, or run without -D' : ''}`, typeof code === 'number' ? code : EXIT_FAILURE);
   }
   for (const line of lines) log.info(line.msg, { ...line.fields, workers: count });
   void notifySystemd('ready', process.env, log);
+  reportReady();
   const code = await pool.exited;
+  if (own.pidFile !== undefined) removePidFile(own.pidFile);
   log.info('stopped');
+  await own.syslog?.close();
   process.exit(code);
 }
 
 // A bug that escapes every handler: one line (no secrets, no stack unless asked) and a non-zero exit.
 process.on('uncaughtException', (err) => {
+  reportFailure(70, `wsproxy: internal error: ${err.message}`);
+  for (const cleanup of cleanups.splice(0)) cleanup();
   process.stderr.write(`wsproxy: internal error: ${err.message}${process.env['WSPROXY_DEBUG'] ? `\n${err.stack ?? ''}` : ''}\n`);
   process.exit(70);
 });

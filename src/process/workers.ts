@@ -11,6 +11,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { LogFields, Logger } from '../log.js';
+import { DAEMON_ENV } from './daemon.js';
 
 /** What a worker sends the primary once its listeners are open: the log lines the primary prints once for all. */
 export interface WorkerReadyMessage {
@@ -83,7 +84,8 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
   let firstLines: WorkerReadyMessage['lines'] | undefined;
 
   const fork = (): void => {
-    const worker = cluster.fork();
+    // Only the primary talks to a waiting `-D` parent; a worker must not take itself for the daemon child.
+    const worker = cluster.fork({ [DAEMON_ENV]: '' });
     live.set(worker.id, worker);
     // A worker whose IPC channel breaks emits 'error'; the 'exit' below does the bookkeeping.
     worker.on('error', (err: Error) => log.warn('worker channel error', { worker: worker.id, error: err.message }));

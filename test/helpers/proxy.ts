@@ -208,7 +208,8 @@ export interface Daemon {
 /** Spawns `node dist/src/main.js ...args` and waits for its "listening" line. */
 export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
   // Text lines unless the test asks otherwise (stderr is a pipe here, so the default would be JSON).
-  const withFormat = args.includes('--log-format') ? args : [...args, '--log-format', 'text'];
+  // First, so that it never lands after a '--' (wrap mode's program arguments).
+  const withFormat = args.includes('--log-format') ? args : ['--log-format', 'text', ...args];
   const proc = spawn(process.execPath, [MAIN_JS, ...withFormat], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr.setEncoding('utf8');
