@@ -27,6 +27,9 @@ import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver } from './targets/registry.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
+import { peerLogFields, readPeerIdentity } from './tls/peer.js';
+import { rotateTicketKeys, startTicketRotation, watchFiles } from './tls/reload.js';
+import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
 
 /** Options for {@link createServer} besides the config. */
@@ -72,6 +75,11 @@ export interface WsProxyServer {
   listening(): string;
   /** The certificate in use, if one is loaded. */
   certificate(): LoadedCertificate | undefined;
+  /**
+   * Rebuilds the TLS context from the files (SIGHUP, file watch): new handshakes use it, open sessions go on. A file
+   * that cannot be used keeps the old context; the answer says whether the new one is in use.
+   */
+  reloadTls(why?: string): Promise<boolean>;
   sessions(): SessionSnapshot[];
   stats(): ServerStats;
 }
@@ -97,8 +105,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // inside `tlsHandoff.run`, and its callbacks run in that context) and mapped there.
   const connOf = new WeakMap<Duplex, ConnectionContext>();
   const tlsHandoff = new AsyncLocalStorage<ConnectionContext>();
-  const tlsProfile = profileOptions();
-  const http = createHttpServers(limits, tlsProfile);
+  const tlsProfile = profileOptions(config.tls.options);
+  const clientCert = config.tls.clientCert;
+  // Client certificates are asked for, but Node never rejects them itself (rejectUnauthorized false): the
+  // secureConnection hook below refuses required-mode failures with a log line that says why, which Node's own
+  // rejection would not (it destroys the socket silently).
+  const http = createHttpServers(limits, { ...tlsProfile, requestCert: clientCert !== undefined && clientCert.mode !== 'off', rejectUnauthorized: false });
+  const hsts = config.tls.options?.hstsSeconds ?? 0;
+  const stopTls: (() => void)[] = [];
   const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   const authenticator = config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined;
@@ -128,13 +142,27 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   async function tryLoadCertificate(): Promise<void> {
     lastCertAttempt = Date.now();
     try {
-      cert = await loadCertificate({ certFile, keyFile: config.tls.keyFile, keyPassword: config.tls.keyPassword });
-      http.secure.setSecureContext({ ...tlsProfile, ...cert.options });
+      const loaded = await loadCertificate({ ...config.tls, certFile });
+      http.secure.setSecureContext({ ...tlsProfile, ...loaded.options });
+      cert = loaded;
       certProblem = undefined;
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err;
       certProblem = err;
     }
+  }
+
+  async function reloadTls(why = 'reload'): Promise<boolean> {
+    const before = cert;
+    await tryLoadCertificate();
+    if (certProblem !== undefined) {
+      log.error(before ? 'TLS reload failed; the previous certificate stays in use' : 'TLS reload failed; TLS stays off', { why, problem: certProblem.message });
+      return false;
+    }
+    // Tickets issued under the old context would resume sessions verified against the old CA/CRL: start afresh.
+    rotateTicketKeys(http.secure);
+    log.info('TLS reloaded', { why, sha256: cert?.fingerprint256 ?? '', changed: before?.fingerprint256 !== cert?.fingerprint256 ? 'yes' : 'no' });
+    return true;
   }
 
   const upgrade = createUpgradeHandler({
@@ -172,6 +200,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     server.on('request', (req, res) => {
       const conn = connOf.get(req.socket);
       conn?.handshakeDone();
+      // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
+      if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
       handleRequest(req, res, conn, { webRootReal, info, webAuth: config.auth?.webAuth ? authenticator : undefined }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
@@ -194,10 +224,26 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
-  http.secure.prependListener('secureConnection', (tlsSocket: Duplex) => {
+  http.secure.prependListener('secureConnection', (tlsSocket: TLSSocket) => {
     const conn = tlsHandoff.getStore();
-    if (conn) connOf.set(tlsSocket, conn);
-    else tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
+    if (!conn) {
+      tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
+      return;
+    }
+    if (clientCert !== undefined && clientCert.mode !== 'off') {
+      // Read once: everything later (upgrade gate, auth plugins, logs) uses this value, never the socket or a header.
+      conn.peer = readPeerIdentity(tlsSocket, clientCert.verifyDepth);
+      if (clientCert.mode === 'required' && !conn.peer.authorized) {
+        conn.log.info('TLS client refused: no valid client certificate', {
+          reason: 'TLS_CLIENT_CERT_REJECTED',
+          verify_error: conn.peer.verifyError ?? '',
+          ...peerLogFields(conn.peer),
+        });
+        tlsSocket.destroy();
+        return;
+      }
+    }
+    connOf.set(tlsSocket, conn);
   });
   http.secure.on('tlsClientError', (err: Error, tlsSocket: Duplex) => {
     const conn = tlsHandoff.getStore();
@@ -277,11 +323,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   return {
     async listen(): Promise<void> {
-      if (config.tls.generateIfMissing) {
-        const made = await ensureSelfSignedPem(certFile);
-        if (made.created) log.info('made a self-signed certificate for the demo', { file: certFile });
-      }
+      // Made before binding (TLS must work from the first client) but announced after, so a bind error stays one line.
+      const made = config.tls.generateIfMissing ? await ensureSelfSignedPem(certFile) : { created: false };
       await tryLoadCertificate();
+      if (config.tls.options?.minVersion === 'TLSv1.1') {
+        log.warn('--ssl-version tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in --ssl-ciphers');
+      }
+      if (clientCert !== undefined && clientCert.caFile === undefined) {
+        log.warn('client certificates are checked against the system CAs (websockify default); give --cafile to trust only your CA');
+      }
+      if (config.tls.options?.sessionTickets !== false) stopTls.push(startTicketRotation(http.secure, config.tls.options?.ticketRotateMs ?? 86_400_000));
+      if (config.tls.options?.watchFiles !== false) {
+        const files = [certFile, config.tls.keyFile, config.tls.options?.chainFile, clientCert?.caFile, clientCert?.crlFile, config.tls.options?.dhparamFile].filter((f) => f !== undefined);
+        stopTls.push(watchFiles(files, (file) => void reloadTls(`file changed: ${file}`), log));
+      }
       const targets = config.targets;
       try {
         resolver =
@@ -304,12 +359,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         throw err;
       }
       netServer.on('error', (err) => log.error('listener error', { error: err.message }));
+      if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: certFile });
       if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
 
     async close(): Promise<void> {
       if (shuttingDown) return;
       shuttingDown = true;
+      for (const stop of stopTls) stop();
       const stopped = new Promise<void>((resolve) => {
         if (!netServer?.listening) resolve();
         else netServer.close(() => resolve());
@@ -349,6 +406,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     },
 
     certificate: () => cert,
+
+    reloadTls,
 
     sessions(): SessionSnapshot[] {
       return [...sessions.values()].map((s) => ({

@@ -11,7 +11,9 @@ import { REASONS } from '../../src/errors.js';
 import { MAIN_JS, REPO_ROOT, openWs, spawnDaemon, startEchoTarget, closed } from '../helpers/proxy.js';
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000 });
+  // Without --cert the daemon makes a certificate in its state dir: keep that out of the real home directory.
+  const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
+  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +26,18 @@ describe('command-line errors', () => {
     ['target without port', ['6080', 'localhost'], /needs a host and a port/],
     ['bad size', ['--max-message-size', '12XB', '6080', 'localhost:5900'], /--max-message-size: '12XB' is not a size/],
     ['bad timeout', ['--connect-timeout', 'soon', '6080', 'localhost:5900'], /--connect-timeout/],
-    ['--ssl-only without a certificate', ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'], /--ssl-only: certificate '\/nonexistent\/x.pem' not found/],
+    ['a --cert that does not exist', ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'], /--cert: '\/nonexistent\/x.pem' not found; .*make-self-signed\.sh/],
+    ['a bad --verify-client mode', ['--verify-client=sometimes', '6080', 'localhost:5900'], /--verify-client: 'sometimes' is not one of off, optional, required/],
+    ['--cafile without --verify-client', ['--cafile', '/etc/hosts', '6080', 'localhost:5900'], /--cafile checks client certificates; add --verify-client/],
+    ['a missing --cafile', ['--verify-client', '--cafile', '/nonexistent/ca.pem', '6080', 'localhost:5900'], /--cafile: '\/nonexistent\/ca.pem' is not a readable file/],
+    ['a bad --tls-profile', ['--tls-profile', 'old', '6080', 'localhost:5900'], /--tls-profile: 'old' is not one of intermediate, modern/],
+    ['a bad --ssl-version', ['--ssl-version', 'sslv3', '6080', 'localhost:5900'], /--ssl-version: 'sslv3' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3/],
+    ['an unknown cipher', ['--ssl-ciphers', 'NOPE-CIPHER', '6080', 'localhost:5900'], /--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher/],
+    ['TLS 1.2 ciphers with the modern profile', ['--tls-profile', 'modern', '--ssl-ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', '6080', 'h:1'], /--tls13-ciphers/],
+    ['an unknown curve', ['--ecdh-curve', 'curve9000', '6080', 'localhost:5900'], /--ecdh-curve: OpenSSL supports none of 'curve9000'/],
+    ['a bad --hsts', ['--hsts', 'forever', '6080', 'localhost:5900'], /--hsts: 'forever' is not a whole number of seconds/],
+    ['a bad --client-cert-allow', ['--verify-client', 'optional', '--client-cert-allow', 'a*b', '6080', 'h:1'], /--client-cert-allow: 'a\*b'/],
+    ['ClientCertCNAuth without client certificates', ['--auth-plugin', 'ClientCertCNAuth', '--auth-source', 'alice', '6080', 'h:1'], /needs client certificates: add --verify-client/],
     ['--web not a directory', ['--web', '/nonexistent-dir', '6080', 'localhost:5900'], /--web: '\/nonexistent-dir' is not a directory/],
     ['--demo with a target', ['--demo', '6080', 'localhost:5900'], /--demo runs its own echo target/],
     ['option without value', ['6080', 'localhost:5900', '--cert'], /--cert needs a value/],
@@ -98,7 +111,7 @@ describe('the daemon', () => {
 
   test('SIGTERM closes live sessions with 1001 and exits 0', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--cert', '/nonexistent/none.pem']);
+    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`]);
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
       const closing = closed(ws);
