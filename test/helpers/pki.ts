@@ -24,6 +24,14 @@ export interface TestPki {
   readonly crlFile: string;
   /** Server certificate + key in one PEM (the `--cert` shape), issued by the test CA. */
   readonly serverPem: string;
+  /** The same with an RSA-2048 key (static-RSA key exchange is only possible with an RSA certificate). */
+  readonly rsaServerPem: string;
+  /** A second server certificate (ECDSA) for reload tests, and one more; each is a `--cert` PEM. */
+  readonly altServerPems: readonly [string, string];
+  /** ffdhe2048 DH parameters (PEM). */
+  readonly dhparamFile: string;
+  /** The CA's config, to issue or revoke more. */
+  readonly caConfig: string;
   readonly clients: {
     readonly good: ClientPair; // CN=alice
     readonly otherCa: ClientPair; // CN=alice, issued by another CA
@@ -91,12 +99,13 @@ export function issue(
   cnf: string,
   dir: string,
   name: string,
-  options: { cn: string; san?: string; ext?: 'client_ext' | 'server_ext'; dates?: [start: string, end: string] },
+  options: { cn: string; san?: string; ext?: 'client_ext' | 'server_ext'; dates?: [start: string, end: string]; rsa?: boolean },
 ): ClientPair {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const crt = join(dir, `${name}.crt`);
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${options.cn}`]);
+  const keyArgs = options.rsa ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+  openssl(['req', '-new', ...keyArgs, '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${options.cn}`]);
   openssl(
     [
       'ca', '-batch', '-notext', '-config', cnf, '-in', csr, '-out', crt, '-extensions', options.ext ?? 'client_ext',
@@ -126,6 +135,17 @@ export function testPki(): TestPki {
   const server = issue(cnf, caDir, 'server', { cn: 'localhost', ext: 'server_ext' });
   const serverPem = join(dir, 'server.pem');
   writeFileSync(serverPem, server.cert + server.key, { mode: 0o600 });
+  const rsa = issue(cnf, caDir, 'server-rsa', { cn: 'localhost', ext: 'server_ext', rsa: true });
+  const rsaServerPem = join(dir, 'server-rsa.pem');
+  writeFileSync(rsaServerPem, rsa.cert + rsa.key, { mode: 0o600 });
+  const altServerPems = [1, 2].map((n) => {
+    const alt = issue(cnf, caDir, `server-alt${n}`, { cn: 'localhost', ext: 'server_ext' });
+    const file = join(dir, `server-alt${n}.pem`);
+    writeFileSync(file, alt.cert + alt.key, { mode: 0o600 });
+    return file;
+  }) as [string, string];
+  const dhparamFile = join(dir, 'dh.pem');
+  openssl(['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', dhparamFile]);
   const clients = {
     good: issue(cnf, caDir, 'alice', { cn: 'alice' }),
     otherCa: issue(otherCnf, otherDir, 'alice', { cn: 'alice' }),
@@ -137,6 +157,6 @@ export function testPki(): TestPki {
   const crlFile = join(dir, 'ca.crl');
   revoke(cnf, clients.revoked.certFile, crlFile);
   const caFile = join(caDir, 'ca.crt');
-  cache = { dir, caFile, ca: readFileSync(caFile, 'utf8'), crlFile, serverPem, clients };
+  cache = { dir, caFile, ca: readFileSync(caFile, 'utf8'), crlFile, serverPem, rsaServerPem, altServerPems, dhparamFile, caConfig: cnf, clients };
   return cache;
 }
