@@ -335,7 +335,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       if (config.tls.options?.sessionTickets !== false) stopTls.push(startTicketRotation(http.secure, config.tls.options?.ticketRotateMs ?? 86_400_000));
       if (config.tls.options?.watchFiles !== false) {
         const files = [certFile, config.tls.keyFile, config.tls.options?.chainFile, clientCert?.caFile, clientCert?.crlFile, config.tls.options?.dhparamFile].filter((f) => f !== undefined);
-        stopTls.push(watchFiles(files, (file) => void reloadTls(`file changed: ${file}`), log));
+        stopTls.push(watchFiles(files, (file) => {
+          reloadTls(`file changed: ${file}`).catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
+        }, log));
       }
       const targets = config.targets;
       try {
