@@ -41,7 +41,7 @@ const OPTIONS = {
   key: { type: 'string', describe: 'TLS private key in PEM, if not inside --cert', group: 'TLS:' },
   'key-password': { type: 'string', describe: 'passphrase of an encrypted --key (never logged)', group: 'TLS:' },
   'ssl-only': { type: 'boolean', default: false, describe: 'refuse plain ws:// and http:// clients', group: 'TLS:' },
-  'state-dir': { type: 'string', describe: 'where the --demo certificate is kept [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
+  'state-dir': { type: 'string', describe: 'where the generated certificate is kept (no --cert and no self.pem) [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
   web: { type: 'string', describe: 'serve files from DIR on the same port (GET/HEAD; no listings, no dotfiles)', group: 'HTTP:' },
   'file-only': { type: 'boolean', default: false, describe: 'accepted for websockify compatibility; listings are always off', group: 'HTTP:' },
   'allow-origin': { type: 'string', array: true, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*'; same-host pages are always allowed", group: 'WebSocket:' },

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTION_NAMES } from '../../src/cli.js';
@@ -144,5 +145,56 @@ describe('README stays true', () => {
   test('every reason code is in the README error-code catalogue', () => {
     const missing = Object.keys(REASONS).filter((code) => !readme.includes(`| \`${code}\``));
     assert.deepEqual(missing, []);
+  });
+});
+
+describe('the embedded default certificate', () => {
+  test('no --cert and no self.pem: one is made once in the state dir, its fingerprint printed; a restart reuses it', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsproxy-cwd-'));
+    const xdg = mkdtempSync(join(tmpdir(), 'wsproxy-xdg-'));
+    const target = await startEchoTarget();
+    const pemFile = join(xdg, 'wsproxy', 'self-signed.pem');
+    let fingerprint: string;
+    try {
+      const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg }, cwd);
+      try {
+        assert.match(d.stderr(), /made a self-signed certificate .*file=\S*self-signed\.pem/);
+        assert.equal(statSync(pemFile).mode & 0o777, 0o600);
+        const pem = readFileSync(pemFile, 'utf8');
+        const cert = new X509Certificate(pem);
+        fingerprint = cert.fingerprint256;
+        assert.ok(d.stderr().includes(`certificate sha256=${fingerprint}`), d.stderr());
+        assert.ok(cert.checkHost('localhost') && cert.checkIP('127.0.0.1'), cert.subjectAltName);
+        if (/^[a-z0-9.-]+$/i.test(hostname())) assert.ok(cert.checkHost(hostname().toLowerCase()), cert.subjectAltName);
+        const ws = await openWs(`wss://127.0.0.1:${d.port}/websockify`, { ca: pem });
+        ws.send(Buffer.from('default'));
+        const [data] = (await once(ws, 'message')) as [Buffer];
+        assert.equal(data.toString(), 'default');
+        ws.close();
+        await closed(ws);
+      } finally {
+        assert.equal(await d.stop(), 0);
+      }
+      const again = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg }, cwd);
+      try {
+        assert.doesNotMatch(again.stderr(), /made a self-signed certificate/);
+        assert.ok(again.stderr().includes(`certificate sha256=${fingerprint}`));
+      } finally {
+        await again.stop();
+      }
+      // A self.pem in the working directory wins (websockify's default file); nothing is generated.
+      const mine = join(mkdtempSync(join(tmpdir(), 'wsproxy-cwd-')), 'self.pem');
+      writeFileSync(mine, readFileSync(pemFile));
+      const xdg2 = mkdtempSync(join(tmpdir(), 'wsproxy-xdg-'));
+      const withSelf = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg2 }, join(mine, '..'));
+      try {
+        assert.doesNotMatch(withSelf.stderr(), /made a self-signed certificate/);
+        assert.ok(withSelf.stderr().includes(`certificate sha256=${fingerprint}`));
+      } finally {
+        await withSelf.stop();
+      }
+    } finally {
+      await target.close();
+    }
   });
 });

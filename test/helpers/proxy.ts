@@ -206,10 +206,10 @@ export interface Daemon {
 }
 
 /** Spawns `node dist/src/main.js ...args` and waits for its "listening" line. */
-export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Daemon> {
   // Without --cert the daemon makes a certificate in its state dir: keep that out of the real home directory.
   const stateHome = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
-  const proc = spawn(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...stateHome, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...stateHome, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s: string) => (err += s));
