@@ -4,6 +4,7 @@
  * only ever comes from the socket: no header can stand in for it (websockify's case-sensitive `SSL_` strip lets a
  * client forge the CN, websockify.md §b.10.2).
  */
+import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { ClientCertConfig } from '../config.js';
 import type { HttpReasonCode } from '../errors.js';
@@ -89,11 +90,16 @@ function intermediates(leaf: PeerCertificate): number {
 
 /** Reads the peer identity once, right after the handshake. `verifyDepth` limits intermediate CAs. */
 export function readPeerIdentity(socket: TLSSocket, verifyDepth?: number): PeerIdentity {
-  const x509 = socket.getPeerX509Certificate();
-  if (x509 === undefined) return NO_PEER;
+  // One call for the whole chain: on Node 20, calling getPeerX509Certificate() first leaves getPeerCertificate(true)
+  // without the issuer chain (measured), which would make --verify-depth see no intermediates.
+  const chain = socket.getPeerCertificate(true);
+  // Without a certificate Node returns an empty object.
+  const raw: Buffer | undefined = (chain as Partial<PeerCertificate>).raw;
+  if (raw === undefined) return NO_PEER;
+  const x509 = new X509Certificate(raw);
   let authorized = socket.authorized;
   let verifyError = authorized ? undefined : String(socket.authorizationError ?? 'UNVERIFIED');
-  if (authorized && verifyDepth !== undefined && intermediates(socket.getPeerCertificate(true)) > verifyDepth) {
+  if (authorized && verifyDepth !== undefined && intermediates(chain) > verifyDepth) {
     authorized = false;
     verifyError = 'CERT_CHAIN_TOO_LONG';
   }

@@ -186,3 +186,19 @@ describe('ClientCertCNAuth', () => {
     }
   });
 });
+
+describe('--verify-depth', () => {
+  test('limits intermediate CAs above the client certificate', async () => {
+    // No CRL here: with --crl, OpenSSL wants a CRL from the intermediate as well.
+    for (const [depth, expected] of [[0, '403 CLIENT_CERT_REQUIRED'], [1, 'relays'], [undefined, 'relays']] as const) {
+      const proxy = await proxyWith(policy('optional', { crlFile: undefined, allow: [], verifyDepth: depth }));
+      try {
+        assert.equal(await attempt(proxy.port, pki.ca, pki.clients.viaIntermediate), expected, `depth ${String(depth)}`);
+        assert.equal(await attempt(proxy.port, pki.ca, pki.clients.good), 'relays', 'a directly issued client is within any depth');
+        if (depth === 0) assert.ok(proxy.logs.some((l) => l.includes('CERT_CHAIN_TOO_LONG')), 'reason logged');
+      } finally {
+        await proxy.close();
+      }
+    }
+  });
+});

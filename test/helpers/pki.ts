@@ -5,9 +5,9 @@
  * temp dir once per test process.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** A client certificate and its key (PEM). */
 export interface ClientPair {
@@ -39,6 +39,7 @@ export interface TestPki {
     readonly revoked: ClientPair; // CN=bob, listed in the CRL
     readonly notAllowed: ClientPair; // CN=carol, valid, not on the allowlist
     readonly wildcard: ClientPair; // CN=dave, SAN DNS:dave.ops.test
+    readonly viaIntermediate: ClientPair; // CN=frank, issued by an intermediate CA; cert holds leaf + intermediate
   };
 }
 
@@ -70,6 +71,9 @@ basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
 subjectAltName = \${ENV::SAN}
+[ ca_ext ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
 [ server_ext ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -78,14 +82,23 @@ subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1
 `;
 }
 
-/** Makes a CA in `dir` (key, self-signed certificate, `openssl ca` database). Returns its config file. */
-export function makeCa(dir: string, name: string): string {
+/**
+ * Makes a CA in `dir` (key, certificate, `openssl ca` database). Self-signed, or an intermediate issued by the CA
+ * whose config is `parent` (then `parentDir` holds that CA). Returns its config file.
+ */
+export function makeCa(dir: string, name: string, parent?: { cnf: string; dir: string }): string {
   mkdirSync(join(dir, 'newcerts'), { recursive: true });
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial'), '1000\n');
   writeFileSync(join(dir, 'crlnumber'), '1000\n');
   const cnf = join(dir, 'ca.cnf');
   writeFileSync(cnf, caConfig(dir));
+  if (parent) {
+    const sub = issue(parent.cnf, parent.dir, `sub-${basename(dir)}`, { cn: name, ext: 'ca_ext', san: `DNS:${basename(dir)}.ca.test` });
+    writeFileSync(join(dir, 'ca.crt'), sub.cert);
+    copyFileSync(join(parent.dir, `sub-${basename(dir)}.key`), join(dir, 'ca.key'));
+    return cnf;
+  }
   openssl([
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'),
     '-out', join(dir, 'ca.crt'), '-days', '30', '-subj', `/CN=${name}`,
@@ -99,7 +112,7 @@ export function issue(
   cnf: string,
   dir: string,
   name: string,
-  options: { cn: string; san?: string; ext?: 'client_ext' | 'server_ext'; dates?: [start: string, end: string]; rsa?: boolean },
+  options: { cn: string; san?: string; ext?: 'client_ext' | 'server_ext' | 'ca_ext'; dates?: [start: string, end: string]; rsa?: boolean },
 ): ClientPair {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
@@ -153,6 +166,13 @@ export function testPki(): TestPki {
     revoked: issue(cnf, caDir, 'bob', { cn: 'bob' }),
     notAllowed: issue(cnf, caDir, 'carol', { cn: 'carol' }),
     wildcard: issue(cnf, caDir, 'dave', { cn: 'dave', san: 'DNS:dave.ops.test' }),
+    viaIntermediate: ((): ClientPair => {
+      const subDir = join(dir, 'sub');
+      const subCnf = makeCa(subDir, 'wsproxy test intermediate', { cnf, dir: caDir });
+      const frank = issue(subCnf, subDir, 'frank', { cn: 'frank' });
+      // The client sends its chain: leaf, then the intermediate.
+      return { ...frank, cert: frank.cert + readFileSync(join(subDir, 'ca.crt'), 'utf8') };
+    })(),
   };
   const crlFile = join(dir, 'ca.crl');
   revoke(cnf, clients.revoked.certFile, crlFile);
