@@ -51,7 +51,7 @@ const OPTIONS = {
   key: { type: 'string', describe: 'TLS private key in PEM, if not inside --cert', group: 'TLS:' },
   'key-password': { type: 'string', describe: 'passphrase of an encrypted --key (never logged)', group: 'TLS:' },
   'ssl-only': { type: 'boolean', default: false, describe: 'refuse plain ws:// and http:// clients', group: 'TLS:' },
-  'state-dir': { type: 'string', describe: 'where the --demo certificate is kept [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
+  'state-dir': { type: 'string', describe: 'where the generated certificate is kept (no --cert and no self.pem) [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
   web: { type: 'string', describe: 'serve files from DIR on the same port (GET/HEAD; no listings, no dotfiles)', group: 'HTTP:' },
   'file-only': { type: 'boolean', default: false, describe: 'accepted for websockify compatibility; listings are always off', group: 'HTTP:' },
   'allow-origin': { type: 'string', array: true, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*'; same-host pages are always allowed", group: 'WebSocket:' },
@@ -69,7 +69,7 @@ const OPTIONS = {
   'token-jwt-issuer': { type: 'string', describe: "JWTTokenApi: the token's iss claim must be this", group: 'Tokens:' },
   'host-token': { type: 'boolean', default: false, describe: 'take the token from the Host header (without port) instead of ?token=', group: 'Tokens:' },
   'token-from-path': { type: 'boolean', default: false, describe: 'take the token from the last path segment instead of ?token=', group: 'Tokens:' },
-  'auth-plugin': { type: 'string', describe: 'authorise each WebSocket: BasicHTTPAuth, ExpectOrigin, or ./your-auth.js', group: 'Auth:' },
+  'auth-plugin': { type: 'string', describe: 'authorise each WebSocket: BasicHTTPAuth, ExpectOrigin, ClientCertCNAuth, or ./your-auth.js', group: 'Auth:' },
   'auth-source': { type: 'string', describe: "the auth plugin's argument: user:password (BasicHTTPAuth) or allowed origins (ExpectOrigin)", group: 'Auth:' },
   'web-auth': { type: 'boolean', default: false, describe: 'require the auth plugin for pages and files too', group: 'Auth:' },
   record: { type: 'string', describe: "record each session to FILE.<n> in noVNC's playback format", group: 'General:' },
@@ -105,6 +105,24 @@ const OPTIONS = {
   'allow-target': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these target ranges, checked after DNS: CIDR[:ports], several space-separated, e.g. '10.0.0.0/8:5900-5999 192.0.2.7:22'", group: 'Operations:' },
   'allowed-host': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these Host names, e.g. 'vnc.example.com 192.0.2.1' (DNS rebinding defence); others get 421", group: 'Operations:' },
   'revalidate-interval': { type: 'string', default: '0', describe: "re-check every live session's token every N seconds; revoked ones close with 1008 (0 = off)", group: 'Operations:' },
+  // TLS: client certificates and protocol settings.
+  'verify-client': { type: 'string', describe: 'client certificates: off, optional (403 at the upgrade without a verified one) or required (refused at the handshake); bare = required', group: 'TLS:' },
+  cafile: { alias: 'client-ca', type: 'string', describe: 'PEM CA certificate(s) client certificates must chain to [default: system CAs]', group: 'TLS:' },
+  crl: { type: 'string', describe: 'PEM certificate revocation list for client certificates (reloaded on change)', group: 'TLS:' },
+  'verify-depth': { type: 'string', describe: 'most intermediate CAs allowed above a client certificate', group: 'TLS:' },
+  'allow-plain-with-verify-client': { type: 'boolean', default: false, describe: 'let plain ws:// upgrades through although --verify-client is on', group: 'TLS:' },
+  'client-cert-allow': { type: 'string', describe: "only client certificates whose CN or a SAN matches may upgrade: 'alice *.ops.example' (space/comma list, *. = one label)", group: 'TLS:' },
+  'tls-profile': { type: 'string', default: 'intermediate', describe: 'Mozilla profile: intermediate (TLS 1.2 ECDHE+AEAD and TLS 1.3) or modern (TLS 1.3 only)', group: 'TLS:' },
+  'ssl-version': { type: 'string', default: 'default', describe: 'lowest TLS version: default, tlsv1_1, tlsv1_2, tlsv1_3 (below 1.2 warns)', group: 'TLS:' },
+  'ssl-ciphers': { type: 'string', describe: "OpenSSL cipher list for TLS 1.2 [default: the profile's ECDHE+AEAD suites]", group: 'TLS:' },
+  'tls13-ciphers': { type: 'string', describe: 'TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256', group: 'TLS:' },
+  'ecdh-curve': { type: 'string', describe: 'key-exchange groups, filtered to what OpenSSL supports [default: X25519MLKEM768 (if available):X25519:P-256:P-384]', group: 'TLS:' },
+  dhparam: { type: 'string', describe: 'PEM DH parameters; enables DHE suites (none without it)', group: 'TLS:' },
+  chain: { type: 'string', describe: 'PEM intermediate certificates sent after --cert', group: 'TLS:' },
+  hsts: { type: 'string', default: '0', describe: 'send Strict-Transport-Security with this max-age on https responses (0 = off; only with a CA-trusted certificate)', group: 'TLS:' },
+  'session-tickets': { type: 'boolean', default: true, describe: 'TLS session tickets (keys rotated every --session-ticket-rotate); --no-session-tickets turns them off', group: 'TLS:' },
+  'session-ticket-rotate': { type: 'string', default: String(DEFAULTS.sessionTicketRotateSeconds), describe: 'seconds between session ticket key rotations', group: 'TLS:' },
+  'watch-certs': { type: 'boolean', default: true, describe: 'reload certificate, key, chain, CA and CRL files when they change (SIGHUP always reloads); --no-watch-certs turns the watch off', group: 'TLS:' },
   help: { alias: 'h', type: 'boolean', default: false, describe: 'show this help and exit', group: 'General:' },
   version: { type: 'boolean', default: false, describe: 'print the version and exit', group: 'General:' },
   // `wsproxy cert …`: own CA, server and user certificates (src/cert-command.ts).
@@ -192,6 +210,26 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
+const VERIFY_MODES = new Set(['off', 'optional', 'required']);
+
+/**
+ * websockify's `--verify-client` is a switch, so `--verify-client 6080 host:5900` must not eat the port: a bare flag
+ * (next word absent, an option, or not a mode) becomes `--verify-client=required` before yargs sees it.
+ */
+function bareVerifyClient(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] ?? '';
+    if (word === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (word === '--verify-client' && !VERIFY_MODES.has(argv[i + 1] ?? '')) out.push('--verify-client=required');
+    else out.push(word);
+  }
+  return out;
+}
+
 /**
  * Parses argv (without `node` and the script), layered over `WSPROXY_*` variables of `env` and the `--config` file.
  * Throws `UsageError` for anything wrong in any of them.
@@ -204,7 +242,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const sources = optionSources(argv, env);
   // yargs gives flags precedence over .config() values, and those over defaults; env is layered over the file here.
-  const parsed = buildParser(argv).config({ ...sources.file.options, ...sources.env.options }).parseSync();
+  const parsed = buildParser(bareVerifyClient(argv)).config({ ...sources.file.options, ...sources.env.options }).parseSync();
   if (parsed.help) return { kind: 'help', text: helpText() };
   if (parsed.version) return { kind: 'version' };
   const certMode = parsed._[0] === 'cert' || parsed['generate-certs'] || parsed['generate-user-pkcs'] !== undefined;
@@ -215,7 +253,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog', 'cafile', 'crl', 'verify-depth', 'ssl-ciphers', 'tls13-ciphers', 'ecdh-curve', 'dhparam', 'chain', 'client-cert-allow'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -298,6 +336,23 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       pidFile: str(parsed['pid-file']),
       syslog: str(parsed.syslog),
       legacySyslog: parsed['legacy-syslog'],
+      verifyClient: str(parsed['verify-client']),
+      cafile: str(parsed.cafile),
+      crl: str(parsed.crl),
+      verifyDepth: str(parsed['verify-depth']),
+      allowPlainWithVerifyClient: parsed['allow-plain-with-verify-client'],
+      clientCertAllow: str(parsed['client-cert-allow']) === undefined ? [] : [str(parsed['client-cert-allow']) ?? ''],
+      tlsProfile: str(parsed['tls-profile']),
+      sslVersion: str(parsed['ssl-version']),
+      sslCiphers: str(parsed['ssl-ciphers']),
+      tls13Ciphers: str(parsed['tls13-ciphers']),
+      ecdhCurve: str(parsed['ecdh-curve']),
+      dhparam: str(parsed.dhparam),
+      chain: str(parsed.chain),
+      hsts: str(parsed.hsts),
+      sessionTickets: parsed['session-tickets'],
+      sessionTicketRotate: str(parsed['session-ticket-rotate']),
+      watchCerts: parsed['watch-certs'],
     },
   };
 }

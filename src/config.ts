@@ -11,6 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseAddressRange, type AddressRange } from './policy/cidr.js';
 import { parseRate, type Rate } from './policy/rate-limit.js';
 import { isModulePath } from './plugin-loader.js';
+import { createSecureContext } from 'node:tls';
 
 /**
  * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
@@ -49,6 +50,52 @@ export interface TlsConfig {
   readonly generateIfMissing: boolean;
   /** Where generated state (the demo certificate) lives. */
   readonly stateDir: string;
+  /** Client certificates (`--verify-client` and friends); absent = off. */
+  readonly clientCert?: ClientCertConfig | undefined;
+  /** Protocol versions, suites, groups, chain, HSTS, tickets, reload; absent = the intermediate profile's defaults. */
+  readonly options?: TlsOptionsConfig | undefined;
+}
+
+/** `--verify-client` modes (nginx's names): off, optional (403 at the upgrade without a verified cert), required. */
+export type VerifyClientMode = 'off' | 'optional' | 'required';
+
+/** Client-certificate settings. */
+export interface ClientCertConfig {
+  readonly mode: VerifyClientMode;
+  /** CA certificates (PEM) client certificates must chain to; undefined = the system roots (websockify's default). */
+  readonly caFile: string | undefined;
+  /** CRL file (PEM) checked for the client certificate. */
+  readonly crlFile: string | undefined;
+  /** Most intermediate CA certificates allowed between the client certificate and the trusted CA. */
+  readonly verifyDepth: number | undefined;
+  /** Let plain ws:// upgrades through although client certificates are on. */
+  readonly allowPlain: boolean;
+  /** CN/SAN patterns (`*.` wildcards) a verified certificate must match; empty = any verified certificate. */
+  readonly allow: readonly string[];
+}
+
+/** TLS protocol settings beyond the certificate. */
+export interface TlsOptionsConfig {
+  readonly profile: 'intermediate' | 'modern';
+  /** Lowest protocol version; undefined = the profile's (TLS 1.2, modern: TLS 1.3). */
+  readonly minVersion: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' | undefined;
+  /** OpenSSL cipher list for TLS 1.2 and below; undefined = the profile's. */
+  readonly ciphers: string | undefined;
+  /** TLS 1.3 suites (`TLS_AES_128_GCM_SHA256:…`); undefined = OpenSSL's three AEADs. */
+  readonly tls13Ciphers: string | undefined;
+  /** Key-exchange groups, already filtered to what OpenSSL supports; undefined = the profile's. */
+  readonly ecdhCurve: string | undefined;
+  /** DH parameters file: enables DHE suites. */
+  readonly dhparamFile: string | undefined;
+  /** Extra intermediate certificates (PEM) sent after the certificate. */
+  readonly chainFile: string | undefined;
+  /** `Strict-Transport-Security` max-age on https responses; 0 = no header. */
+  readonly hstsSeconds: number;
+  readonly sessionTickets: boolean;
+  /** How often the session ticket keys are replaced (ms). */
+  readonly ticketRotateMs: number;
+  /** Reload the certificate, key, chain, CA and CRL files when they change. */
+  readonly watchFiles: boolean;
 }
 
 /** Resource limits and deadlines. Times in milliseconds, sizes in bytes. */
@@ -251,6 +298,24 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  // TLS: client certificates and protocol settings (optional so callers that predate them still type-check).
+  readonly verifyClient?: string | undefined;
+  readonly cafile?: string | undefined;
+  readonly crl?: string | undefined;
+  readonly verifyDepth?: string | undefined;
+  readonly allowPlainWithVerifyClient?: boolean;
+  readonly clientCertAllow?: readonly string[];
+  readonly tlsProfile?: string | undefined;
+  readonly sslVersion?: string | undefined;
+  readonly sslCiphers?: string | undefined;
+  readonly tls13Ciphers?: string | undefined;
+  readonly ecdhCurve?: string | undefined;
+  readonly dhparam?: string | undefined;
+  readonly chain?: string | undefined;
+  readonly hsts?: string | undefined;
+  readonly sessionTickets?: boolean;
+  readonly sessionTicketRotate?: string | undefined;
+  readonly watchCerts?: boolean;
   /** Everything after `--`: the program to wrap. */
   readonly wrapCommand?: readonly string[];
   readonly wrapMode?: string;
@@ -310,6 +375,7 @@ export const DEFAULTS = {
   shutdownTimeoutSeconds: 10,
   heartbeatSeconds: 0,
   drainTimeoutSeconds: 30,
+  sessionTicketRotateSeconds: 86_400,
 } as const;
 
 /**
@@ -319,7 +385,7 @@ export const DEFAULTS = {
 export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi', 'JWTTokenApi', 'TokenRedis'] as const;
 
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
-export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin'] as const;
+export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin', 'ClientCertCNAuth'] as const;
 
 function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): TargetTlsConfig | undefined {
   const extras = [
@@ -385,6 +451,12 @@ function resolveAuth(args: CliArgs, cwd: string): AuthConfig | undefined {
   }
   if (plugin === 'ExpectOrigin' && source.trim() === '') {
     throw new ConfigError('--auth-source', "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'");
+  }
+  if (plugin === 'ClientCertCNAuth' && source.trim() === '') {
+    throw new ConfigError('--auth-source', "--auth-plugin ClientCertCNAuth needs --auth-source 'alice bob' (the allowed certificate CNs)");
+  }
+  if (plugin === 'ClientCertCNAuth' && (args.verifyClient ?? 'off') === 'off') {
+    throw new ConfigError('--auth-plugin', '--auth-plugin ClientCertCNAuth needs client certificates: add --verify-client [optional|required] --cafile CA.pem');
   }
   return { plugin, source, webAuth: args.webAuth };
 }
@@ -767,9 +839,12 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
   if (keyFile !== undefined && !isFile(keyFile)) {
     throw new ConfigError('--key', `--key: '${keyFile}' is not a readable file; give the PEM private key that matches --cert`);
   }
-  if (args.sslOnly && !args.demo && !isFile(certFile)) {
-    throw new ConfigError('--ssl-only', `--ssl-only: certificate '${certFile}' not found; make one with scripts/make-self-signed.sh or pass --cert FILE`);
+  // A certificate given on purpose must exist; without --cert, self.pem is used if present, else one is generated.
+  if (certGiven && !isFile(certFile)) {
+    throw new ConfigError('--cert', `--cert: '${certFile}' not found; give an existing PEM file, make one with scripts/make-self-signed.sh, or drop --cert to use a generated one`);
   }
+  const generateIfMissing = !certGiven && !isFile(certFile);
+  const tlsExtra = resolveTlsExtras(args, cwd);
 
   let webRoot: string | undefined;
   if (args.web !== undefined) {
@@ -852,8 +927,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       keyFile,
       keyPassword: args.keyPassword,
       sslOnly: args.sslOnly,
-      generateIfMissing: args.demo && !certGiven,
+      generateIfMissing,
       stateDir: resolve(cwd, args.stateDir ?? defaultStateDir(env)),
+      ...tlsExtra,
     },
     webRoot,
     allowOrigins: args.allowOrigin.flatMap((o) => o.split(/[\s,]+/)).filter((o) => o.length > 0).map(normaliseOrigin),
@@ -920,4 +996,132 @@ function resolveSyslog(args: CliArgs, cwd: string): SyslogConfig | undefined {
     destination = { kind: 'unix', path: resolve(cwd, args.syslog) };
   }
   return { destination, legacy: args.legacySyslog ?? false, facility: args.daemon ? 'daemon' : 'user' };
+}
+
+// ---- TLS: client certificates and protocol settings (issue 5) ----
+
+const SSL_VERSIONS: Record<string, 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' | undefined> = {
+  default: undefined,
+  tlsv1_1: 'TLSv1.1',
+  tlsv1_2: 'TLSv1.2',
+  tlsv1_3: 'TLSv1.3',
+};
+
+function existingFile(cwd: string, path: string, flag: string, what: string): string {
+  const abs = resolve(cwd, path);
+  if (!isFile(abs)) throw new ConfigError(flag, `${flag}: '${abs}' is not a readable file; give ${what}`);
+  return abs;
+}
+
+/** Whether OpenSSL accepts a cipher string (`TLS_` names are TLS 1.3 suites, the rest the TLS 1.2 list). */
+function ciphersAccepted(list: string): boolean {
+  try {
+    createSecureContext({ ciphers: list });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `--client-cert-allow` pattern: a name, or `*.` followed by a name (one leftmost label, as RFC 6125 §6.4.3 allows
+ * for server names). Checked here so a typo fails at start, not at the first client.
+ */
+function checkAllowPattern(pattern: string): string {
+  const body = pattern.startsWith('*.') ? pattern.slice(2) : pattern;
+  if (body.length === 0 || body.includes('*') || /\s/.test(body)) {
+    throw new ConfigError('--client-cert-allow', `--client-cert-allow: '${pattern}' is not a name or '*.domain' pattern`);
+  }
+  return pattern.toLowerCase();
+}
+
+function resolveTlsExtras(args: CliArgs, cwd: string): { clientCert?: ClientCertConfig; options: TlsOptionsConfig } {
+  const rawMode = args.verifyClient ?? 'off';
+  if (rawMode !== 'off' && rawMode !== 'optional' && rawMode !== 'required') {
+    throw new ConfigError('--verify-client', `--verify-client: '${rawMode}' is not one of off, optional, required`);
+  }
+  const mode: VerifyClientMode = rawMode;
+  const allow = (args.clientCertAllow ?? []).flatMap((p) => p.split(/[\s,]+/)).filter((p) => p.length > 0).map(checkAllowPattern);
+  if (mode === 'off') {
+    for (const [flag, given] of [['--cafile', args.cafile], ['--crl', args.crl], ['--verify-depth', args.verifyDepth]] as const) {
+      if (given !== undefined) throw new ConfigError(flag, `${flag} checks client certificates; add --verify-client [optional|required]`);
+    }
+    if (allow.length > 0) throw new ConfigError('--client-cert-allow', '--client-cert-allow needs --verify-client [optional|required]');
+    if (args.allowPlainWithVerifyClient) throw new ConfigError('--allow-plain-with-verify-client', '--allow-plain-with-verify-client only matters with --verify-client');
+  }
+  let verifyDepth: number | undefined;
+  if (args.verifyDepth !== undefined) {
+    if (!/^\s*\d{1,3}\s*$/.test(args.verifyDepth)) {
+      throw new ConfigError('--verify-depth', `--verify-depth: '${args.verifyDepth}' is not a whole number from 0 to 999 (intermediate CAs allowed)`);
+    }
+    verifyDepth = Number(args.verifyDepth);
+  }
+  const clientCert: ClientCertConfig | undefined =
+    mode === 'off'
+      ? undefined
+      : {
+          mode,
+          caFile: args.cafile === undefined ? undefined : existingFile(cwd, args.cafile, '--cafile', 'the PEM CA certificate(s) that issue client certificates'),
+          crlFile: args.crl === undefined ? undefined : existingFile(cwd, args.crl, '--crl', 'a PEM certificate revocation list from the client CA'),
+          verifyDepth,
+          allowPlain: args.allowPlainWithVerifyClient ?? false,
+          allow,
+        };
+
+  const profile = args.tlsProfile ?? 'intermediate';
+  if (profile !== 'intermediate' && profile !== 'modern') {
+    throw new ConfigError('--tls-profile', `--tls-profile: '${profile}' is not one of intermediate, modern`);
+  }
+  const versionName = (args.sslVersion ?? 'default').toLowerCase();
+  if (!(versionName in SSL_VERSIONS)) {
+    throw new ConfigError('--ssl-version', `--ssl-version: '${args.sslVersion ?? ''}' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3`);
+  }
+  const minVersion = SSL_VERSIONS[versionName];
+  if (profile === 'modern' && minVersion !== undefined && minVersion !== 'TLSv1.3') {
+    throw new ConfigError('--ssl-version', `--ssl-version ${versionName} contradicts --tls-profile modern (TLS 1.3 only); drop one of them`);
+  }
+  if (args.sslCiphers !== undefined) {
+    if (profile === 'modern') throw new ConfigError('--ssl-ciphers', '--ssl-ciphers sets TLS 1.2 suites, but --tls-profile modern allows TLS 1.3 only; use --tls13-ciphers');
+    if (args.sslCiphers.split(':').some((c) => c.startsWith('TLS_')) || !ciphersAccepted(args.sslCiphers)) {
+      throw new ConfigError('--ssl-ciphers', `--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher in '${args.sslCiphers}'; write e.g. ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256 (TLS 1.3 suites go in --tls13-ciphers)`);
+    }
+  }
+  if (args.tls13Ciphers !== undefined) {
+    const suites = args.tls13Ciphers.split(':');
+    if (suites.some((c) => !c.startsWith('TLS_')) || !ciphersAccepted(args.tls13Ciphers)) {
+      throw new ConfigError('--tls13-ciphers', `--tls13-ciphers: '${args.tls13Ciphers}' is not a list of TLS 1.3 suites; write e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256`);
+    }
+  }
+  let ecdhCurve: string | undefined;
+  if (args.ecdhCurve !== undefined) {
+    const wanted = args.ecdhCurve.split(/[:,\s]+/).filter((g) => g.length > 0);
+    const supported = wanted.filter((group) => {
+      try {
+        createSecureContext({ ecdhCurve: group });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (supported.length === 0) {
+      throw new ConfigError('--ecdh-curve', `--ecdh-curve: OpenSSL supports none of '${args.ecdhCurve}'; write e.g. X25519:P-256:P-384`);
+    }
+    ecdhCurve = supported.join(':');
+  }
+  const hsts = args.hsts ?? '0';
+  if (!/^\s*\d{1,10}\s*$/.test(hsts)) throw new ConfigError('--hsts', `--hsts: '${hsts}' is not a whole number of seconds (0 = off; 63072000 = two years)`);
+  const options: TlsOptionsConfig = {
+    profile,
+    minVersion,
+    ciphers: args.sslCiphers,
+    tls13Ciphers: args.tls13Ciphers,
+    ecdhCurve,
+    dhparamFile: args.dhparam === undefined ? undefined : existingFile(cwd, args.dhparam, '--dhparam', 'a PEM DH parameters file (openssl dhparam -out dh.pem 2048)'),
+    chainFile: args.chain === undefined ? undefined : existingFile(cwd, args.chain, '--chain', 'the PEM intermediate certificate(s)'),
+    hstsSeconds: Number(hsts),
+    sessionTickets: args.sessionTickets ?? true,
+    ticketRotateMs: parseSeconds(args.sessionTicketRotate ?? String(DEFAULTS.sessionTicketRotateSeconds), '--session-ticket-rotate'),
+    watchFiles: args.watchCerts ?? true,
+  };
+  return clientCert === undefined ? { options } : { clientCert, options };
 }

@@ -1,5 +1,6 @@
 /** The per-connection facts every stage after accept reads: one object, made by server.ts, passed down. */
 import type { Logger } from './log.js';
+import type { PeerIdentity } from './tls/peer.js';
 
 /** One client connection (which may carry several HTTP requests, or one WebSocket session). */
 export interface ConnectionContext {
@@ -20,6 +21,8 @@ export interface ConnectionContext {
   tls: boolean;
   /** Logger whose lines carry `conn`, `peer` (and `tls` once known). */
   log: Logger;
+  /** The client certificate's identity, read once after the TLS handshake (only when client certificates are on). */
+  peer?: PeerIdentity;
   /** Stops the handshake deadline: the request headers are in. */
   handshakeDone(): void;
 }

@@ -306,17 +306,23 @@ async function main(): Promise<void> {
   // A worker stops when the primary says so (it forwards SIGTERM); Ctrl-C reaches the whole process group, and a
   // worker acting on it too would count the primary's SIGTERM as a second signal and exit without draining.
   process.on('SIGINT', worker ? () => undefined : onSignal);
-  // The primary passes SIGHUP on to every worker; without a listener it would end the worker.
-  if (worker) process.on('SIGHUP', () => log.info('SIGHUP: token files are watched already; nothing else to reload'));
   process.on('SIGTERM', onSignal);
+  // SIGHUP: reload the TLS files (renewed certificate, new CRL); new handshakes use them, sessions go on. With
+  // --workers the primary passes SIGHUP on to every worker, which reloads its own context here.
+  process.on('SIGHUP', () => {
+    log.info('signal', { signal: 'SIGHUP' });
+    server.reloadTls('SIGHUP').catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
+  });
 }
 
 /** `--workers N`: this process forks and supervises the workers and serves nothing itself. */
 async function runPrimary(config: Config, log: Logger, notices: readonly string[], own: { pidFile: string | undefined; syslog: SyslogSink | undefined }): Promise<void> {
   try {
-    await prepareSharedFiles(config, log);
+    // Made once here, so that every worker loads the same certificate instead of racing to make one each.
+    const made = await prepareSharedFiles(config);
+    if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: made.file });
   } catch (err) {
-    fail(`cannot make the demo certificate: ${(err as Error).message}`, EXIT_FAILURE);
+    fail(`cannot make the self-signed certificate: ${(err as Error).message}`, EXIT_FAILURE);
   }
   for (const notice of notices) log.warn(notice);
   const count = config.workers ?? 1;

@@ -35,6 +35,9 @@ import { createTokenResolver, customResolver } from './targets/registry.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
+import { peerLogFields, readPeerIdentity } from './tls/peer.js';
+import { rotateTicketKeys, startTicketRotation, watchFiles } from './tls/reload.js';
+import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
 import { inAnyRange, plainIp } from './policy/cidr.js';
@@ -84,6 +87,11 @@ export interface WsProxyServer {
   listening(): string;
   /** The certificate in use, if one is loaded. */
   certificate(): LoadedCertificate | undefined;
+  /**
+   * Rebuilds the TLS context from the files (SIGHUP, file watch): new handshakes use it, open sessions go on. A file
+   * that cannot be used keeps the old context; the answer says whether the new one is in use.
+   */
+  reloadTls(why?: string): Promise<boolean>;
   sessions(): SessionSnapshot[];
   stats(): ServerStats;
   /**
@@ -108,23 +116,23 @@ function plainAddress(address: string | undefined): string {
 // How often a TLS client may trigger another attempt to load a missing certificate.
 const CERT_RETRY_MS = 5_000;
 
-/** Builds a server from `config`. Nothing is bound until `listen()`. */
 /**
- * Makes the files every process serving `config` must share, once, before any of them starts: the generated
- * self-signed certificate of `--demo`. With `--workers` the primary calls this before forking, so that all workers
- * load the same certificate instead of racing to make one each.
+ * Makes the files every process serving `config` must share, once, before any of them starts: the self-signed
+ * certificate generated when no `--cert` was given and there is no `self.pem`. With `--workers` the primary calls this
+ * before forking, so that all workers load the same certificate instead of racing to make one each.
  */
-export async function prepareSharedFiles(config: Config, log: Logger): Promise<void> {
-  if (!config.tls.generateIfMissing) return;
+export async function prepareSharedFiles(config: Config): Promise<{ created: boolean; file: string }> {
   const file = demoCertificateFile(config);
+  if (!config.tls.generateIfMissing) return { created: false, file };
   const made = await ensureSelfSignedPem(file);
-  if (made.created) log.info('made a self-signed certificate for the demo', { file });
+  return { created: made.created, file };
 }
 
 function demoCertificateFile(config: Config): string {
   return config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
 }
 
+/** Builds a server from `config`. Nothing is bound until `listen()`. */
 export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
   const sessions = new Map<number, SessionInfo>();
   // Metrics exist only with an admin listener; they count refusals from the log lines that report them.
@@ -140,8 +148,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // inside `tlsHandoff.run`, and its callbacks run in that context) and mapped there.
   const connOf = new WeakMap<Duplex, ConnectionContext>();
   const tlsHandoff = new AsyncLocalStorage<ConnectionContext>();
-  const tlsProfile = profileOptions();
-  const http = createHttpServers(limits, tlsProfile);
+  const tlsProfile = profileOptions(config.tls.options);
+  const clientCert = config.tls.clientCert;
+  // Client certificates are asked for, but Node never rejects them itself (rejectUnauthorized false): the
+  // secureConnection hook below refuses required-mode failures with a log line that says why, which Node's own
+  // rejection would not (it destroys the socket silently).
+  const http = createHttpServers(limits, { ...tlsProfile, requestCert: clientCert !== undefined && clientCert.mode !== 'off', rejectUnauthorized: false });
+  const hsts = config.tls.options?.hstsSeconds ?? 0;
+  const stopTls: (() => void)[] = [];
   const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   // A plugin module (--auth-plugin ./x.js) is imported in listen(); its wrapper exists from the start.
@@ -191,14 +205,28 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   async function tryLoadCertificate(): Promise<void> {
     lastCertAttempt = Date.now();
     try {
-      cert = await loadCertificate({ certFile, keyFile: config.tls.keyFile, keyPassword: config.tls.keyPassword });
-      http.secure.setSecureContext({ ...tlsProfile, ...cert.options });
+      const loaded = await loadCertificate({ ...config.tls, certFile });
+      http.secure.setSecureContext({ ...tlsProfile, ...loaded.options });
+      cert = loaded;
       certProblem = undefined;
       ownCa = await findOwnCa(certFile);
     } catch (err) {
       if (!(err instanceof CertificateError)) throw err;
       certProblem = err;
     }
+  }
+
+  async function reloadTls(why = 'reload'): Promise<boolean> {
+    const before = cert;
+    await tryLoadCertificate();
+    if (certProblem !== undefined) {
+      log.error(before ? 'TLS reload failed; the previous certificate stays in use' : 'TLS reload failed; TLS stays off', { why, problem: certProblem.message });
+      return false;
+    }
+    // Tickets issued under the old context would resume sessions verified against the old CA/CRL: start afresh.
+    rotateTicketKeys(http.secure);
+    log.info('TLS reloaded', { why, sha256: cert?.fingerprint256 ?? '', changed: before?.fingerprint256 !== cert?.fingerprint256 ? 'yes' : 'no' });
+    return true;
   }
 
   const upgrade = createUpgradeHandler({
@@ -257,6 +285,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: (req.url ?? '').split('?')[0] ?? '', ...hostRefusal.fields } });
         return;
       }
+      // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
+      if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
       handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: config.auth?.webAuth ? authenticator : undefined, upstream }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
@@ -279,10 +309,26 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
-  http.secure.prependListener('secureConnection', (tlsSocket: Duplex) => {
+  http.secure.prependListener('secureConnection', (tlsSocket: TLSSocket) => {
     const conn = tlsHandoff.getStore();
-    if (conn) connOf.set(tlsSocket, conn);
-    else tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
+    if (!conn) {
+      tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
+      return;
+    }
+    if (clientCert !== undefined && clientCert.mode !== 'off') {
+      // Read once: everything later (upgrade gate, auth plugins, logs) uses this value, never the socket or a header.
+      conn.peer = readPeerIdentity(tlsSocket, clientCert.verifyDepth);
+      if (clientCert.mode === 'required' && !conn.peer.authorized) {
+        conn.log.info('TLS client refused: no valid client certificate', {
+          reason: 'TLS_CLIENT_CERT_REJECTED',
+          verify_error: conn.peer.verifyError ?? '',
+          ...peerLogFields(conn.peer),
+        });
+        tlsSocket.destroy();
+        return;
+      }
+    }
+    connOf.set(tlsSocket, conn);
   });
   http.secure.on('tlsClientError', (err: Error, tlsSocket: Duplex) => {
     const conn = tlsHandoff.getStore();
@@ -439,8 +485,22 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   return {
     async listen(): Promise<void> {
-      await prepareSharedFiles(config, log);
+      // Made before binding (TLS must work from the first client) but announced after, so a bind error stays one line.
+      const made = await prepareSharedFiles(config);
       await tryLoadCertificate();
+      if (config.tls.options?.minVersion === 'TLSv1.1') {
+        log.warn('--ssl-version tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in --ssl-ciphers');
+      }
+      if (clientCert !== undefined && clientCert.caFile === undefined) {
+        log.warn('client certificates are checked against the system CAs (websockify default); give --cafile to trust only your CA');
+      }
+      if (config.tls.options?.sessionTickets !== false) stopTls.push(startTicketRotation(http.secure, config.tls.options?.ticketRotateMs ?? 86_400_000));
+      if (config.tls.options?.watchFiles !== false) {
+        const files = [certFile, config.tls.keyFile, config.tls.options?.chainFile, clientCert?.caFile, clientCert?.crlFile, config.tls.options?.dhparamFile].filter((f) => f !== undefined);
+        stopTls.push(watchFiles(files, (file) => {
+          reloadTls(`file changed: ${file}`).catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
+        }, log));
+      }
       if (config.targetTls) {
         targetTls = await loadTargetTls(config.targetTls);
         if (!targetTls.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
@@ -485,6 +545,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
           throw Object.assign(err as Error, { admin: true });
         }
       }
+      if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: certFile });
       if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
 
@@ -492,6 +553,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       if (shuttingDown) return;
       shuttingDown = true;
       revalidator.stop();
+      for (const stop of stopTls) stop();
       const stopped = new Promise<void>((resolve) => {
         if (!netServer?.listening) resolve();
         else netServer.close(() => resolve());
@@ -556,6 +618,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     },
 
     certificate: () => cert,
+
+    reloadTls,
 
     sessions(): SessionSnapshot[] {
       return [...sessions.values()].map((s) => ({

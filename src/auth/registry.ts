@@ -3,6 +3,7 @@
  * file in this folder plus one entry here.
  */
 import { basicAuth } from './basic.js';
+import { clientCertCnAuth } from './client-cert-cn.js';
 import { expectOrigin } from './expect-origin.js';
 import type { Authenticator } from './types.js';
 
@@ -11,6 +12,7 @@ export { customAuthenticator, type CustomAuthenticator } from './custom.js';
 const PLUGINS: Record<string, (source: string) => Authenticator> = {
   BasicHTTPAuth: basicAuth,
   ExpectOrigin: expectOrigin,
+  ClientCertCNAuth: clientCertCnAuth,
 };
 
 /** Plugin names wsproxy knows. */

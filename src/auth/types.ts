@@ -1,5 +1,6 @@
 /** The plugin interface for authorising a WebSocket upgrade (ARCHITECTURE.md §4). */
 import type { Target } from '../config.js';
+import type { PeerIdentity } from '../tls/peer.js';
 
 /** Typed facts an authenticator may use: never a header standing in for an identity the TLS layer owns. */
 export interface AuthContext {
@@ -12,6 +13,8 @@ export interface AuthContext {
   readonly path: string;
   /** The resolved target (undefined for page requests under --web-auth). */
   readonly target: Target | undefined;
+  /** The TLS client certificate as verified at the handshake (undefined on plain connections or with client certs off). */
+  readonly peer?: PeerIdentity | undefined;
 }
 
 /** What an authenticator answers. */

@@ -40,7 +40,10 @@ function httpOptions(limits: Limits) {
 }
 
 /** Creates both servers with the same limits. `tls` holds the TLS profile (and certificate, once loaded). */
-export function createHttpServers(limits: Limits, tls: SecureContextOptions & { honorCipherOrder: boolean }): HttpServers {
+export function createHttpServers(
+  limits: Limits,
+  tls: SecureContextOptions & { honorCipherOrder: boolean; requestCert?: boolean; rejectUnauthorized?: boolean },
+): HttpServers {
   const plain = createHttpServer(httpOptions(limits));
   const secure = createHttpsServer({
     ...httpOptions(limits),
@@ -86,6 +89,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
       authorization: req.headers.authorization,
       path,
       target: undefined,
+      peer: conn?.peer,
     });
     if (decision.kind === 'deny') {
       reject(res, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {

@@ -4,9 +4,9 @@
  * one file, or `--key` separately, optionally encrypted).
  */
 import { readFile } from 'node:fs/promises';
-import { X509Certificate } from 'node:crypto';
+import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import type { TlsConfig } from '../config.js';
+import type { TlsConfig, TlsOptionsConfig } from '../config.js';
 
 /**
  * Mozilla Server Side TLS 6.0, Intermediate: TLS 1.2 suites are ECDHE with AEAD only. TLS 1.3 suites are OpenSSL's
@@ -38,14 +38,35 @@ export function ecdhCurves(): string {
   return supportedGroups;
 }
 
-/** Options shared by every TLS context wsproxy builds for its listener. */
-export function profileOptions(): SecureContextOptions & { honorCipherOrder: boolean } {
+/** DHE suites of Mozilla 5.7 Intermediate, added only when `--dhparam` gives parameters (6.0 dropped DHE). */
+export const DHE_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305'].join(':');
+
+/** OpenSSL's TLS 1.3 suites, named explicitly where a list must contain only TLS 1.3 (the modern profile). */
+export const TLS13_CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'].join(':');
+
+/**
+ * Options shared by every TLS context wsproxy builds for its listener: the profile (intermediate: TLS 1.2 ECDHE+AEAD
+ * and TLS 1.3; modern: TLS 1.3 only), adjusted by `--ssl-version`, `--ssl-ciphers`, `--tls13-ciphers`,
+ * `--ecdh-curve`, `--dhparam` (adds DHE) and `--no-session-tickets`.
+ */
+export function profileOptions(opts?: TlsOptionsConfig): SecureContextOptions & { honorCipherOrder: boolean } {
+  const modern = opts?.profile === 'modern';
+  const tls13 = opts?.tls13Ciphers;
+  let ciphers: string;
+  if (modern) ciphers = tls13 ?? TLS13_CIPHERS;
+  else {
+    const tls12 = opts?.ciphers ?? (opts?.dhparamFile === undefined ? INTERMEDIATE_CIPHERS : `${INTERMEDIATE_CIPHERS}:${DHE_CIPHERS}`);
+    // Node splits the list: TLS_* names set the TLS 1.3 suites, the rest the TLS 1.2 list.
+    ciphers = tls13 === undefined ? tls12 : `${tls12}:${tls13}`;
+  }
   return {
-    minVersion: 'TLSv1.2',
+    minVersion: opts?.minVersion ?? (modern ? 'TLSv1.3' : 'TLSv1.2'),
     maxVersion: 'TLSv1.3',
-    ciphers: INTERMEDIATE_CIPHERS,
-    ecdhCurve: ecdhCurves(),
+    ciphers,
+    ecdhCurve: opts?.ecdhCurve ?? ecdhCurves(),
     honorCipherOrder: false,
+    // Without tickets every new connection is a full handshake (Crossbar's choice); with them, keys rotate (reload.ts).
+    ...(opts?.sessionTickets === false ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
   };
 }
 
@@ -80,7 +101,9 @@ function subjectAltNames(cert: X509Certificate): string[] {
  * Reads the certificate (and key) files and checks they form a usable pair by building a context once. Throws
  * `CertificateError`.
  */
-export async function loadCertificate(tls: Pick<TlsConfig, 'certFile' | 'keyFile' | 'keyPassword'>): Promise<LoadedCertificate> {
+export async function loadCertificate(
+  tls: Pick<TlsConfig, 'certFile' | 'keyFile' | 'keyPassword'> & Partial<Pick<TlsConfig, 'clientCert' | 'options'>>,
+): Promise<LoadedCertificate> {
   let certPem: Buffer;
   let keyPem: Buffer;
   try {
@@ -99,8 +122,13 @@ export async function loadCertificate(tls: Pick<TlsConfig, 'certFile' | 'keyFile
   } catch (err) {
     throw new CertificateError(`cannot read key file ${tls.keyFile}: ${(err as Error).message}`, false);
   }
-  const options: SecureContextOptions = { cert: certPem, key: keyPem };
+  const extra = await readExtraFiles(tls);
+  // The chain follows the leaf in one PEM: Node sends the certificates in file order.
+  const options: SecureContextOptions = { cert: extra.chain === undefined ? certPem : Buffer.concat([certPem, Buffer.from('\n'), extra.chain]), key: keyPem };
   if (tls.keyPassword !== undefined) options.passphrase = tls.keyPassword;
+  if (extra.ca !== undefined) options.ca = extra.ca;
+  if (extra.crl !== undefined) options.crl = extra.crl;
+  if (extra.dhparam !== undefined) options.dhparam = extra.dhparam;
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(certPem);
@@ -108,8 +136,10 @@ export async function loadCertificate(tls: Pick<TlsConfig, 'certFile' | 'keyFile
     throw new CertificateError(`${tls.certFile} holds no PEM certificate; it must start with -----BEGIN CERTIFICATE-----`, false);
   }
   try {
-    createSecureContext({ ...profileOptions(), ...options });
+    createSecureContext({ ...profileOptions(tls.options), ...options });
   } catch (err) {
+    const extraProblem = extraFileProblem(err as Error, tls);
+    if (extraProblem !== undefined) throw new CertificateError(extraProblem, false);
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const where = tls.keyFile ?? tls.certFile;
     const hint = /BAD_DECRYPT|bad decrypt|PASSWORD|passphrase/i.test(`${code} ${(err as Error).message}`)
@@ -128,4 +158,47 @@ export async function loadCertificate(tls: Pick<TlsConfig, 'certFile' | 'keyFile
     names: subjectAltNames(leaf),
     validTo: new Date(leaf.validTo).toISOString(),
   };
+}
+
+/** The optional PEM files next to the certificate: chain, client CA, CRL, DH parameters. */
+async function readExtraFiles(
+  tls: Partial<Pick<TlsConfig, 'clientCert' | 'options'>>,
+): Promise<{ chain?: Buffer; ca?: Buffer; crl?: Buffer; dhparam?: Buffer }> {
+  const files: [key: 'chain' | 'ca' | 'crl' | 'dhparam', flag: string, path: string | undefined, marker: string][] = [
+    ['chain', '--chain', tls.options?.chainFile, 'CERTIFICATE'],
+    ['ca', '--cafile', tls.clientCert?.caFile, 'CERTIFICATE'],
+    ['crl', '--crl', tls.clientCert?.crlFile, 'X509 CRL'],
+    ['dhparam', '--dhparam', tls.options?.dhparamFile, 'DH PARAMETERS'],
+  ];
+  const out: { chain?: Buffer; ca?: Buffer; crl?: Buffer; dhparam?: Buffer } = {};
+  for (const [key, flag, path, marker] of files) {
+    if (path === undefined) continue;
+    let data: Buffer;
+    try {
+      data = await readFile(path);
+    } catch (err) {
+      throw new CertificateError(`cannot read ${flag} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, false);
+    }
+    // OpenSSL skips what it cannot parse in some of these; a file without the expected block is a mistake to report.
+    if (!data.includes(`-----BEGIN ${marker}-----`)) {
+      throw new CertificateError(`${flag} file ${path} holds no PEM '${marker}' block`, false);
+    }
+    if (key === 'ca' || key === 'chain') {
+      try {
+        new X509Certificate(data);
+      } catch {
+        throw new CertificateError(`${flag} file ${path}: the first certificate cannot be parsed`, false);
+      }
+    }
+    out[key] = data;
+  }
+  return out;
+}
+
+/** A context error caused by the CRL, CA or DH file, named by its flag; undefined when it is about the key pair. */
+function extraFileProblem(err: Error, tls: Partial<Pick<TlsConfig, 'clientCert' | 'options'>>): string | undefined {
+  const text = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`;
+  if (tls.clientCert?.crlFile !== undefined && /CRL/i.test(text)) return `--crl file ${tls.clientCert.crlFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
+  if (tls.options?.dhparamFile !== undefined && /\bDH\b|dh key|dhparam/i.test(text)) return `--dhparam file ${tls.options.dhparamFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
+  return undefined;
 }

@@ -20,6 +20,7 @@ import { extractToken, tokenHash } from '../targets/token.js';
 import { describeTarget, type RequestContext, type Target, type TargetResolver } from '../targets/types.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
+import { clientCertVerdict, peerLogFields } from '../tls/peer.js';
 
 /** What the pipeline needs from the server that owns it. */
 export interface UpgradeDeps {
@@ -127,6 +128,13 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return;
     }
 
+    // Client certificates: before the token and the target, so a client without one learns nothing about them.
+    const certVerdict = clientCertVerdict(config.tls.clientCert, conn.tls, conn.peer);
+    if (!certVerdict.ok) {
+      reject(socket, certVerdict.code, { message: certVerdict.message, log, fields: { ...fields, ...peerLogFields(conn.peer) } });
+      return;
+    }
+
     let targetText: string;
     let dialled: { socket: Socket; address: string };
     let token: string | undefined;
@@ -164,6 +172,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
           authorization: req.headers.authorization,
           path: req.url ?? '/',
           target: resolution.target,
+          peer: conn.peer,
         });
         if (decision.kind === 'deny') {
           if (clientGone) return;
@@ -234,6 +243,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         address: dialled.address,
         ...(fields.token_hash ? { token_hash: fields.token_hash } : {}),
         ...(fields.identity ? { identity: fields.identity } : {}),
+        ...peerLogFields(conn.peer),
         ...(recording ? { recording: recording.file } : {}),
       });
       sessionLog.debug('session open', { protocol: choice.protocol ?? '' });

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTION_NAMES } from '../../src/cli.js';
@@ -11,7 +12,9 @@ import { REASONS } from '../../src/errors.js';
 import { MAIN_JS, REPO_ROOT, openWs, spawnDaemon, startEchoTarget, closed } from '../helpers/proxy.js';
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000 });
+  // Without --cert the daemon makes a certificate in its state dir: keep that out of the real home directory.
+  const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
+  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +27,18 @@ describe('command-line errors', () => {
     ['target without port', ['6080', 'localhost'], /needs a host and a port/],
     ['bad size', ['--max-message-size', '12XB', '6080', 'localhost:5900'], /--max-message-size: '12XB' is not a size/],
     ['bad timeout', ['--connect-timeout', 'soon', '6080', 'localhost:5900'], /--connect-timeout/],
-    ['--ssl-only without a certificate', ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'], /--ssl-only: certificate '\/nonexistent\/x.pem' not found/],
+    ['a --cert that does not exist', ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'], /--cert: '\/nonexistent\/x.pem' not found; .*make-self-signed\.sh/],
+    ['a bad --verify-client mode', ['--verify-client=sometimes', '6080', 'localhost:5900'], /--verify-client: 'sometimes' is not one of off, optional, required/],
+    ['--cafile without --verify-client', ['--cafile', '/etc/hosts', '6080', 'localhost:5900'], /--cafile checks client certificates; add --verify-client/],
+    ['a missing --cafile', ['--verify-client', '--cafile', '/nonexistent/ca.pem', '6080', 'localhost:5900'], /--cafile: '\/nonexistent\/ca.pem' is not a readable file/],
+    ['a bad --tls-profile', ['--tls-profile', 'old', '6080', 'localhost:5900'], /--tls-profile: 'old' is not one of intermediate, modern/],
+    ['a bad --ssl-version', ['--ssl-version', 'sslv3', '6080', 'localhost:5900'], /--ssl-version: 'sslv3' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3/],
+    ['an unknown cipher', ['--ssl-ciphers', 'NOPE-CIPHER', '6080', 'localhost:5900'], /--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher/],
+    ['TLS 1.2 ciphers with the modern profile', ['--tls-profile', 'modern', '--ssl-ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', '6080', 'h:1'], /--tls13-ciphers/],
+    ['an unknown curve', ['--ecdh-curve', 'curve9000', '6080', 'localhost:5900'], /--ecdh-curve: OpenSSL supports none of 'curve9000'/],
+    ['a bad --hsts', ['--hsts', 'forever', '6080', 'localhost:5900'], /--hsts: 'forever' is not a whole number of seconds/],
+    ['a bad --client-cert-allow', ['--verify-client', 'optional', '--client-cert-allow', 'a*b', '6080', 'h:1'], /--client-cert-allow: 'a\*b'/],
+    ['ClientCertCNAuth without client certificates', ['--auth-plugin', 'ClientCertCNAuth', '--auth-source', 'alice', '6080', 'h:1'], /needs client certificates: add --verify-client/],
     ['--web not a directory', ['--web', '/nonexistent-dir', '6080', 'localhost:5900'], /--web: '\/nonexistent-dir' is not a directory/],
     ['--demo with a target', ['--demo', '6080', 'localhost:5900'], /--demo runs its own echo target/],
     ['option without value', ['6080', 'localhost:5900', '--cert'], /--cert needs a value/],
@@ -98,7 +112,7 @@ describe('the daemon', () => {
 
   test('SIGTERM with --drain-timeout 0 closes live sessions with 1001 at once and exits 0', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--cert', '/nonexistent/none.pem', '--drain-timeout', '0']);
+    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--drain-timeout', '0']);
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
       const closing = closed(ws);
@@ -119,7 +133,7 @@ describe('--config file and WSPROXY_* environment', () => {
     const target = await startEchoTarget();
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-cfg-'));
     const file = join(dir, 'wsproxy.yaml');
-    writeFileSync(file, `listen: "127.0.0.1:0"\ntarget: "127.0.0.1:${target.port}"\ncert: ${join(dir, 'none.pem')}\nlog-format: json\nhandshake-timeout: 3\n`);
+    writeFileSync(file, `listen: "127.0.0.1:0"\ntarget: "127.0.0.1:${target.port}"\nlog-format: json\nhandshake-timeout: 3\n`);
     const d = await spawnDaemon(['--config', file, '--log-format', 'text'], { WSPROXY_LOG_FORMAT: 'json', WSPROXY_VERBOSE: 'true' });
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
@@ -155,5 +169,56 @@ describe('README stays true', () => {
   test('every reason code is in the README error-code catalogue', () => {
     const missing = Object.keys(REASONS).filter((code) => !readme.includes(`| \`${code}\``));
     assert.deepEqual(missing, []);
+  });
+});
+
+describe('the embedded default certificate', () => {
+  test('no --cert and no self.pem: one is made once in the state dir, its fingerprint printed; a restart reuses it', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'wsproxy-cwd-'));
+    const xdg = mkdtempSync(join(tmpdir(), 'wsproxy-xdg-'));
+    const target = await startEchoTarget();
+    const pemFile = join(xdg, 'wsproxy', 'self-signed.pem');
+    let fingerprint: string;
+    try {
+      const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg }, cwd);
+      try {
+        assert.match(d.stderr(), /made a self-signed certificate .*file=\S*self-signed\.pem/);
+        assert.equal(statSync(pemFile).mode & 0o777, 0o600);
+        const pem = readFileSync(pemFile, 'utf8');
+        const cert = new X509Certificate(pem);
+        fingerprint = cert.fingerprint256;
+        assert.ok(d.stderr().includes(`certificate sha256=${fingerprint}`), d.stderr());
+        assert.ok(cert.checkHost('localhost') && cert.checkIP('127.0.0.1'), cert.subjectAltName);
+        if (/^[a-z0-9.-]+$/i.test(hostname())) assert.ok(cert.checkHost(hostname().toLowerCase()), cert.subjectAltName);
+        const ws = await openWs(`wss://127.0.0.1:${d.port}/websockify`, { ca: pem });
+        ws.send(Buffer.from('default'));
+        const [data] = (await once(ws, 'message')) as [Buffer];
+        assert.equal(data.toString(), 'default');
+        ws.close();
+        await closed(ws);
+      } finally {
+        assert.equal(await d.stop(), 0);
+      }
+      const again = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg }, cwd);
+      try {
+        assert.doesNotMatch(again.stderr(), /made a self-signed certificate/);
+        assert.ok(again.stderr().includes(`certificate sha256=${fingerprint}`));
+      } finally {
+        await again.stop();
+      }
+      // A self.pem in the working directory wins (websockify's default file); nothing is generated.
+      const mine = join(mkdtempSync(join(tmpdir(), 'wsproxy-cwd-')), 'self.pem');
+      writeFileSync(mine, readFileSync(pemFile));
+      const xdg2 = mkdtempSync(join(tmpdir(), 'wsproxy-xdg-'));
+      const withSelf = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg2 }, join(mine, '..'));
+      try {
+        assert.doesNotMatch(withSelf.stderr(), /made a self-signed certificate/);
+        assert.ok(withSelf.stderr().includes(`certificate sha256=${fingerprint}`));
+      } finally {
+        await withSelf.stop();
+      }
+    } finally {
+      await target.close();
+    }
   });
 });

@@ -12,7 +12,9 @@ import { MAIN_JS, openWs, spawnDaemon, startEchoTarget, waitFor } from '../helpe
 
 function runCli(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [MAIN_JS, '--log-format', 'text', ...args], { encoding: 'utf8', timeout: 15_000 }, (_err, stdout, stderr) =>
+    // Without --cert a certificate is made in the state dir: a temporary one, never the real home.
+    const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
+    const child = execFile(process.execPath, [MAIN_JS, '--log-format', 'text', ...args], { encoding: 'utf8', timeout: 15_000, env }, (_err, stdout, stderr) =>
       resolve({ code: child.exitCode, stderr, stdout }),
     );
   });
@@ -36,7 +38,7 @@ describe('-D/--daemon and --pid-file', () => {
     const logFile = join(dir, 'wsproxy.log');
     let pid: number | undefined;
     try {
-      const r = await runCli(['-D', '--pid-file', pidFile, '--log-file', logFile, '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const r = await runCli(['-D', '--pid-file', pidFile, '--log-file', logFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr, '', 'the parent prints nothing when all went well');
       // Ready means listening: the pid file and the listening line exist as soon as the parent has returned.
@@ -55,7 +57,7 @@ describe('-D/--daemon and --pid-file', () => {
       ws.close();
       await once(ws, 'close');
 
-      const again = await runCli(['-D', '--pid-file', pidFile, '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const again = await runCli(['-D', '--pid-file', pidFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
       assert.equal(again.code, 2);
       assert.equal(again.stderr.trimEnd().split('\n').length, 1, again.stderr);
       assert.match(again.stderr, new RegExp(`^wsproxy: --pid-file: .* names process ${pid}, which is running`));
@@ -75,7 +77,7 @@ describe('-D/--daemon and --pid-file', () => {
   test('a daemon that cannot start: the parent exits non-zero with the child\'s one-line error', async () => {
     const busy = await startEchoTarget(); // its port is taken
     try {
-      const r = await runCli(['-D', '--cert', '/nonexistent.pem', `127.0.0.1:${busy.port}`, '127.0.0.1:9']);
+      const r = await runCli(['-D', `127.0.0.1:${busy.port}`, '127.0.0.1:9']);
       assert.equal(r.code, 1);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^wsproxy: cannot listen on .*address is in use/);
@@ -90,7 +92,7 @@ describe('-D/--daemon and --pid-file', () => {
     const pidFile = join(dir, 'run.pid');
     // A pid that cannot be running: beyond the kernel's pid_max.
     writeFileSync(pidFile, '99999999\n');
-    const d = await spawnDaemon(['--pid-file', pidFile, '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon(['--pid-file', pidFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
     try {
       assert.equal(readFileSync(pidFile, 'utf8'), `${d.proc.pid}\n`);
       assert.equal(await d.stop('SIGTERM'), 0);
@@ -102,7 +104,7 @@ describe('-D/--daemon and --pid-file', () => {
   });
 
   test('a pid file in a missing folder is a one-line error naming --pid-file', () => {
-    const r = spawnSync(process.execPath, [MAIN_JS, '--pid-file', '/nonexistent/dir/ws.pid', '--cert', '/nonexistent.pem', '127.0.0.1:0', '127.0.0.1:9'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [MAIN_JS, '--pid-file', '/nonexistent/dir/ws.pid', '127.0.0.1:0', '127.0.0.1:9'], { env: { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) }, encoding: 'utf8', timeout: 10_000 });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^wsproxy: --pid-file: cannot write \/nonexistent\/dir\/ws.pid \(ENOENT\)/);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);

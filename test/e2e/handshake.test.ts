@@ -295,7 +295,9 @@ describe('TLS settings and limits', () => {
     }
   });
 
-  test('a missing certificate: plain still works, a TLS client is closed with a log line naming the file', async () => {
+  // From the command line a missing --cert is a usage error (cli.test.ts); a library caller's config, or a file that
+  // vanished, still leaves plain clients served.
+  test('a certificate that cannot be loaded: plain still works, a TLS client is closed with a log line naming the file', async () => {
     const target = await startEchoTarget();
     const missing = join(tmpdir(), `wsproxy-missing-${process.pid}.pem`);
     const proxy = await startProxy(target.port, { tls: { certFile: missing } });

@@ -11,6 +11,8 @@ import type WebSocket from 'ws';
 import { MAIN_JS, closed, openWs, startEchoTarget, startProxy } from '../helpers/proxy.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'wsproxy-listen-'));
+// Without --cert the daemon makes a certificate in its state dir: keep that in a temp dir.
+const daemonEnv = (): NodeJS.ProcessEnv => ({ ...process.env, XDG_STATE_HOME: tmp() });
 
 async function echo(ws: WebSocket, text: string): Promise<string> {
   ws.send(Buffer.from(text));
@@ -29,7 +31,7 @@ describe('unix sockets', () => {
     // A stale socket file, as a crashed earlier run leaves it (bound, never unlinked).
     execFileSync('python3', ['-c', `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(listenPath)})`]);
     assert.ok(statSync(listenPath).isSocket());
-    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', listenPath, '--unix-listen-mode', '660', '--unix-target', targetPath, '--cert', '/nonexistent.pem', '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', listenPath, '--unix-listen-mode', '660', '--unix-target', targetPath, '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnv() });
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     try {
@@ -77,9 +79,9 @@ describe('--inetd', () => {
       's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)',
       'print(s.getsockname()[1], flush=True)',
       'os.dup2(s.fileno(), 0)',
-      `os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], "--inetd", "--cert", "/nonexistent.pem", "127.0.0.1:${target.port}"])`,
+      `os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], "--inetd", "127.0.0.1:${target.port}"])`,
     ].join('\n');
-    const proc = spawn('python3', ['-c', py, process.execPath, MAIN_JS], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('python3', ['-c', py, process.execPath, MAIN_JS], { stdio: ['ignore', 'pipe', 'pipe'], env: daemonEnv() });
     proc.stderr.resume();
     try {
       const [line] = (await once(proc.stdout, 'data')) as [Buffer];
@@ -123,7 +125,7 @@ describe('frames and traces', () => {
     const target = await startEchoTarget();
     const dir = tmp();
     const logFile = join(dir, 'wsproxy.log');
-    const proc = spawn(process.execPath, [MAIN_JS, '--traffic', '--log-file', logFile, '--log-format', 'text', '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN_JS, '--traffic', '--log-file', logFile, '--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`], { stdio: ['ignore', 'pipe', 'pipe'], env: daemonEnv() });
     let out = '';
     let err = '';
     proc.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

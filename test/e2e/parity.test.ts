@@ -132,7 +132,7 @@ describe('auth plugins', () => {
 describe('process lifetime (real daemon)', () => {
   test('--run-once exits 0 after the first session', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['--run-once', '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon(['--run-once', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
     try {
       const exited = once(d.proc, 'exit');
       const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
@@ -149,7 +149,7 @@ describe('process lifetime (real daemon)', () => {
   test('--idle-timeout exits when nobody connects; --timeout stops accepting and exits', async () => {
     const target = await startEchoTarget();
     for (const flag of ['--idle-timeout', '--timeout']) {
-      const d = await spawnDaemon([flag, '0.3', '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const d = await spawnDaemon([flag, '0.3', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
       const [code] = (await once(d.proc, 'exit')) as [number];
       assert.equal(code, 0, flag);
       assert.match(d.stderr(), flag === '--timeout' ? /reason=timeout/ : /reason=idle-timeout/);

@@ -29,7 +29,7 @@ describe('--syslog over UDP', () => {
   test('RFC 5424: PRI (facility user), version, timestamp, hostname, app-name, procid, message; secrets redacted', async () => {
     const sink = await udpListener();
     const deadPort = await freePort();
-    const d = await spawnDaemon(['--syslog', `127.0.0.1:${sink.port}`, '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${deadPort}`]);
+    const d = await spawnDaemon(['--syslog', `127.0.0.1:${sink.port}`, '127.0.0.1:0', `127.0.0.1:${deadPort}`]);
     try {
       // A refused session logs its path: the password in the query must reach syslog as *** only.
       assert.equal(await statusFor(d.port, upgradeRequest('/websockify?token=tok-secret-1&password=hunter2')), 502);
@@ -61,7 +61,7 @@ describe('--syslog over UDP', () => {
   test('--legacy-syslog: RFC 3164 lines; facility daemon under -D is covered by config, user here', async () => {
     const sink = await udpListener();
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['--syslog', `127.0.0.1:${sink.port}`, '--legacy-syslog', '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon(['--syslog', `127.0.0.1:${sink.port}`, '--legacy-syslog', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/websockify`);
       ws.close();
@@ -83,7 +83,7 @@ describe('--syslog over UDP', () => {
   test('an unusable destination is one warning and the daemon keeps serving', async () => {
     const target = await startEchoTarget();
     for (const dest of ['no-such-host.invalid:514', '/nonexistent/dev/log']) {
-      const d = await spawnDaemon(['--syslog', dest, '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const d = await spawnDaemon(['--syslog', dest, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
       try {
         await waitFor(() => /WARN {2}--syslog/.test(d.stderr()), 10_000, `the ${dest} warning`);
         const ws = await openWs(`ws://127.0.0.1:${d.port}/websockify`);
@@ -131,7 +131,7 @@ describe('--syslog to a unix datagram socket (like /dev/log)', () => {
         }
       });
       await waitFor(() => received.includes('ready'), 10_000, 'the python3 datagram listener');
-      const d = await spawnDaemon(['--syslog', path, ...(legacy ? ['--legacy-syslog'] : []), '--cert', '/nonexistent.pem', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const d = await spawnDaemon(['--syslog', path, ...(legacy ? ['--legacy-syslog'] : []), '127.0.0.1:0', `127.0.0.1:${target.port}`]);
       try {
         await waitFor(() => received.some((m) => m.includes('listening address=')), 10_000, 'the listening line over /dev/log-style syslog');
         const line = received.find((m) => m.includes('listening address=')) ?? '';

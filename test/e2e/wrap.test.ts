@@ -61,7 +61,7 @@ describe('wrap mode', () => {
     const port = await freePort();
     const marker = join(dir, 'pwned');
     const tricky = [`a;touch ${marker}`, `$(touch ${marker})`, '`id`', '&&', "'quoted' \"double\"", '*'];
-    const d = await spawnDaemon(['--cert', '/nonexistent.pem', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile, ...tricky]);
+    const d = await spawnDaemon(['--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile, ...tricky]);
     try {
       await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       assert.deepEqual(JSON.parse(readFileSync(argsFile, 'utf8')), tricky);
@@ -81,7 +81,7 @@ describe('wrap mode', () => {
   test('respawn: a killed program is started again and new sessions work; SIGTERM ends wsproxy and the program', async () => {
     const { script, argsFile } = fixture();
     const port = await freePort();
-    const d = await spawnDaemon(['--cert', '/nonexistent.pem', '--wrap-mode', 'respawn', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile]);
+    const d = await spawnDaemon(['--wrap-mode', 'respawn', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile]);
     try {
       await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       const [first] = readyPids(d) as [number];
@@ -105,7 +105,7 @@ describe('wrap mode', () => {
   test('ignore: wsproxy keeps serving (502 while the program is gone)', async () => {
     const { script, argsFile } = fixture();
     const port = await freePort();
-    const d = await spawnDaemon(['--cert', '/nonexistent.pem', '--wrap-mode', 'ignore', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile]);
+    const d = await spawnDaemon(['--wrap-mode', 'ignore', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile]);
     try {
       await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       process.kill(readyPids(d)[0] as number, 'SIGTERM');
@@ -120,7 +120,7 @@ describe('wrap mode', () => {
 
   test('a program that cannot be started ends wsproxy with status 127 and one log line', async () => {
     const port = await freePort();
-    const r = spawnSync(process.execPath, [MAIN_JS, '--log-format', 'text', '--cert', '/nonexistent.pem', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', '/nonexistent/program', 'x'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [MAIN_JS, '--log-format', 'text', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', '/nonexistent/program', 'x'], { env: { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) }, encoding: 'utf8', timeout: 10_000 });
     assert.equal(r.status, 127, r.stderr);
     assert.match(r.stderr, /wrapped program could not be started .*error=ENOENT/);
   });

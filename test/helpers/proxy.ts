@@ -206,11 +206,13 @@ export interface Daemon {
 }
 
 /** Spawns `node dist/src/main.js ...args` and waits for its "listening" line. */
-export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-  // Text lines unless the test asks otherwise (stderr is a pipe here, so the default would be JSON).
-  // First, so that it never lands after a '--' (wrap mode's program arguments).
+export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Daemon> {
+  // Without --cert the daemon makes a certificate in its state dir: keep that out of the real home directory.
+  const stateHome = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
+  // Text lines unless the test asks otherwise (stderr is a pipe here, so the default would be JSON). First, so that
+  // it never lands after a '--' (wrap mode's program arguments).
   const withFormat = args.includes('--log-format') ? args : ['--log-format', 'text', ...args];
-  const proc = spawn(process.execPath, [MAIN_JS, ...withFormat], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [MAIN_JS, ...withFormat], { env: { ...process.env, ...stateHome, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s: string) => (err += s));

@@ -320,7 +320,8 @@ describe('resolveConfig', () => {
     assert.equal(c.tls.certGiven, false);
     assert.equal(c.tls.keyFile, undefined);
     assert.equal(c.tls.sslOnly, false);
-    assert.equal(c.tls.generateIfMissing, false);
+    // No --cert and no /srv/self.pem: a certificate is generated in the state dir at start.
+    assert.equal(c.tls.generateIfMissing, true);
     assert.deepEqual(c.allowOrigins, ['https://a.example', 'https://b.example', 'http://c.example:8080']);
     assert.deepEqual(c.limits, {
       handshakeTimeoutMs: 2500,
@@ -370,9 +371,12 @@ describe('resolveConfig', () => {
     assert.equal(c.tls.keyFile, EXISTING_FILE);
     assert.equal(c.tls.keyPassword, 'pw');
     assert.equal(c.tls.sslOnly, true);
-    const rel = resolveConfig(args({ cert: 'certs/mine.pem', stateDir: 'state' }), '/srv', {});
-    assert.equal(rel.tls.certFile, '/srv/certs/mine.pem');
-    assert.equal(rel.tls.stateDir, '/srv/state');
+    const rel = resolveConfig(args({ cert: basename(EXISTING_FILE), stateDir: 'state' }), dirname(EXISTING_FILE), {});
+    assert.equal(rel.tls.certFile, EXISTING_FILE);
+    assert.equal(rel.tls.generateIfMissing, false);
+    assert.equal(rel.tls.stateDir, join(dirname(EXISTING_FILE), 'state'));
+    // A --cert given on purpose that does not exist is a mistake, not a reason to run without TLS.
+    configError(() => resolveConfig(args({ cert: 'certs/mine.pem' }), '/srv', {}), '--cert', /--cert: '\/srv\/certs\/mine.pem' not found; .*drop --cert/);
   });
 
   test('state directory: --state-dir, else XDG_STATE_HOME, else HOME', () => {
@@ -398,7 +402,7 @@ describe('resolveConfig', () => {
     assert.deepEqual(c.targets, { kind: 'demo' });
     assert.equal(c.tls.generateIfMissing, true);
     assert.equal(c.tls.stateDir, '/home/u/.local/state/wsproxy');
-    const given = resolveConfig(args({ positionals: ['6080'], demo: true, cert: 'mine.pem' }), '/srv', {});
+    const given = resolveConfig(args({ positionals: ['6080'], demo: true, cert: EXISTING_FILE }), '/srv', {});
     assert.equal(given.tls.generateIfMissing, false);
     // --demo makes its own certificate, so --ssl-only does not need one to exist yet.
     const sslOnly = resolveConfig(args({ positionals: ['6080'], demo: true, sslOnly: true }), '/nonexistent-wsproxy', {});
@@ -481,8 +485,9 @@ describe('resolveConfig', () => {
     test('files and directories', () => {
       configError(() => resolveConfig(args({ web: '/nonexistent-wsproxy-dir' }), '/', {}), '--web', /not a directory/);
       configError(() => resolveConfig(args({ web: EXISTING_FILE }), '/', {}), '--web', /not a directory/);
-      configError(() => resolveConfig(args({ sslOnly: true, cert: '/nonexistent.pem' }), '/', {}), '--ssl-only', /make-self-signed\.sh/);
-      configError(() => resolveConfig(args({ sslOnly: true }), '/nonexistent-wsproxy-dir', {}), '--ssl-only', /not found/);
+      configError(() => resolveConfig(args({ sslOnly: true, cert: '/nonexistent.pem' }), '/', {}), '--cert', /make-self-signed\.sh/);
+      // Without --cert, --ssl-only is fine: a certificate is generated.
+      assert.equal(resolveConfig(args({ sslOnly: true }), '/nonexistent-wsproxy-dir', {}).tls.generateIfMissing, true);
       configError(() => resolveConfig(args({ key: '/nonexistent.key' }), '/', {}), '--key', /not a readable file/);
     });
     test('formats and origins', () => {
