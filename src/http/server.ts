@@ -102,7 +102,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
     }
   }
   if (toUpstream && deps.upstream) {
-    deps.upstream.forward(req, res, { remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '', tls: conn?.tls ?? false, log: rlog });
+    deps.upstream.forward(req, res, { remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '', tls: conn?.tls ?? false, log: rlog, peer: conn?.peer });
     return;
   }
   const mapped = resolveStaticPath(path);

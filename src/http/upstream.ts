@@ -22,6 +22,7 @@ import { createProxyServer } from 'http-proxy-3';
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errnoCode } from '../errors.js';
+import type { PeerIdentity } from '../tls/peer.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, INFO_PATH, novncSegments } from './builtin.js';
 import { reject } from './reject.js';
@@ -47,6 +48,8 @@ export interface ForwardFacts {
   readonly remoteAddress: string;
   readonly tls: boolean;
   readonly log: Logger;
+  /** The TLS client certificate, read once from the socket (never from a header). */
+  readonly peer?: PeerIdentity | undefined;
 }
 
 /** A reverse proxy to one upstream. */
@@ -120,7 +123,7 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
  */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
-  facts: { remoteAddress: string; tls: boolean; localPort: number | undefined },
+  facts: { remoteAddress: string; tls: boolean; localPort: number | undefined; peer?: PeerIdentity | undefined },
   stripAuthorization: boolean,
 ): IncomingHttpHeaders {
   const named = connectionTokens(incoming.connection);
@@ -137,8 +140,36 @@ export function upstreamRequestHeaders(
   if (facts.localPort !== undefined) out['x-forwarded-port'] = String(facts.localPort);
   const forAddr = isIP(facts.remoteAddress) === 6 ? `"[${facts.remoteAddress}]"` : facts.remoteAddress;
   out.forwarded = `for=${forAddr};proto=${proto}${incoming.host === undefined ? '' : `;host="${incoming.host.replace(/["\\]/g, '')}"`}`;
-  // Hook: the client-certificate helper sets X-SSL-Client-* here, from the verified TLS peer only (tls/peer.ts),
-  // after the client's copies were dropped above.
+  // The client's own copies were dropped above; these come from the TLS socket only.
+  if (facts.tls) Object.assign(out, clientCertHeaders(facts.peer));
+  return out;
+}
+
+/** A header value from certificate text: printable ASCII kept, anything else (CR, LF, UTF-8) percent-encoded. */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
+}
+
+/**
+ * The client certificate as `X-SSL-Client-*` headers (mod_ssl's SSL_CLIENT_* facts, nginx's naming). `Verify` is
+ * always sent over TLS (`SUCCESS`, `FAILED:<reason>` or `NONE`); the identity only for a verified certificate, so an
+ * application can never mistake an untrusted certificate's CN for a user. Pure.
+ */
+export function clientCertHeaders(peer: PeerIdentity | undefined): Record<string, string> {
+  if (peer === undefined || !peer.presented) return { 'x-ssl-client-verify': 'NONE' };
+  if (!peer.authorized) return { 'x-ssl-client-verify': `FAILED:${headerSafe(peer.verifyError ?? 'UNKNOWN')}` };
+  const out: Record<string, string> = { 'x-ssl-client-verify': 'SUCCESS' };
+  const set = (name: string, value: string | undefined): void => {
+    if (value !== undefined && value !== '') out[name] = headerSafe(value);
+  };
+  set('x-ssl-client-s-dn', peer.subject);
+  set('x-ssl-client-s-dn-cn', peer.cn);
+  set('x-ssl-client-san', peer.sans.join(', '));
+  set('x-ssl-client-i-dn', peer.issuer);
+  set('x-ssl-client-serial', peer.serial);
+  set('x-ssl-client-fingerprint', peer.fingerprint256);
+  set('x-ssl-client-v-start', peer.validFrom);
+  set('x-ssl-client-v-end', peer.validTo);
   return out;
 }
 
@@ -246,7 +277,7 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       res.once('close', () => clearTimeout(p.connectTimer));
       // proxyRes.pipe(res) rethrows a response error that has no other listener; a vanished client is not a crash.
       res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'CLIENT_GONE', error: errnoCode(err) ?? err.message }));
-      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort }, options.stripAuthorization);
+      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, options.stripAuthorization);
       proxy.web(req, res, (err: Error) => {
         clearTimeout(p.connectTimer);
         fail(res, err, p.log, p.fields);
