@@ -2,7 +2,7 @@
 // headers never do, and an unverified certificate yields only X-SSL-Client-Verify: FAILED:<reason>.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { startEchoTarget, startProxy, type TestProxy, type TestTarget } from '../helpers/proxy.js';
@@ -48,7 +48,7 @@ async function appHeaders(client: ClientPair | undefined, headers: Record<string
     ...(client ? { cert: client.cert, key: client.key } : {}),
   });
   req.end();
-  const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
   res.resume();
   await once(res, 'end');
   assert.equal(res.statusCode, 200);
