@@ -10,7 +10,7 @@
  * Bytes are escaped as Python's `bytes.decode('latin1').encode('unicode_escape')` does, then `'` becomes `\'`.
  * An existing recording is never overwritten: `<n>` moves on to the next free number.
  */
-import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, writeFileSync, type WriteStream } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { CloseInfo, RelayTap } from '../relay/relay.js';
 
@@ -44,8 +44,12 @@ export class Recorder {
     private readonly log: Logger,
   ) {}
 
-  /** Opens the next free `prefix.<n>` and returns a tap writing to it, or undefined if no file could be opened. */
-  open(): { tap: RelayTap; file: string } | undefined {
+  /**
+   * Opens the next free `prefix.<n>` and returns a tap writing to it, or undefined if no file could be opened. With
+   * `meta`, the session's facts (client, target, identity, client certificate) go to `prefix.<n>.json` beside it: the
+   * playback file itself stays exactly noVNC's format, which has no place for them.
+   */
+  open(meta?: Readonly<Record<string, unknown>>): { tap: RelayTap; file: string } | undefined {
     for (let tries = 0; tries < 10_000; tries++) {
       const file = `${this.prefix}.${this.next++}`;
       let fd: number;
@@ -59,6 +63,7 @@ export class Recorder {
       const stream: WriteStream = createWriteStream(file, { fd });
       stream.on('error', (err) => this.log.warn('recording write failed', { file, error: err.message }));
       stream.write('var VNC_frame_data = [\n');
+      if (meta !== undefined) this.writeMeta(`${file}.json`, meta);
       const tap: RelayTap = {
         onTargetData: (chunk, ms) => void stream.write(frameLine('to-client', ms, chunk)),
         onClientData: (chunk, ms) => void stream.write(frameLine('from-client', ms, chunk)),
@@ -68,5 +73,13 @@ export class Recorder {
     }
     this.log.warn('no free recording file name; session not recorded', { prefix: this.prefix });
     return undefined;
+  }
+
+  private writeMeta(file: string, meta: Readonly<Record<string, unknown>>): void {
+    try {
+      writeFileSync(file, JSON.stringify(meta, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      this.log.warn('cannot write the recording facts file', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    }
   }
 }

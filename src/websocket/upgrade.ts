@@ -230,7 +230,16 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       accepted = true;
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
-      const recording = deps.recorder?.open();
+      const peer = conn.peer?.presented ? conn.peer : undefined;
+      const recording = deps.recorder?.open({
+        started: new Date().toISOString(),
+        client: conn.remoteAddress,
+        scheme,
+        target: targetText,
+        ...(fields.token_hash ? { token_hash: fields.token_hash } : {}),
+        ...(fields.identity ? { identity: fields.identity } : {}),
+        ...(peer ? { client_certificate: { verified: peer.authorized, subject: peer.subject, cn: peer.cn, sans: peer.sans, issuer: peer.issuer, serial: peer.serial, sha256: peer.fingerprint256, valid_to: peer.validTo } } : {}),
+      });
       const taps = [recording?.tap, deps.trafficSink ? trafficTap(deps.trafficSink) : undefined].filter((t) => t !== undefined);
       const relay = new Relay(
         ws,

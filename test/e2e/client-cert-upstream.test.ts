@@ -1,11 +1,15 @@
 // The verified client certificate reaches --http-upstream as X-SSL-Client-* headers; a client's own copies of those
-// headers never do, and an unverified certificate yields only X-SSL-Client-Verify: FAILED:<reason>.
+// headers never do, and an unverified certificate yields only X-SSL-Client-Verify: FAILED:<reason>. Recordings get the
+// same facts in a file beside the playback file.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { startEchoTarget, startProxy, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import { closed, openWs, startEchoTarget, startProxy, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
 import { testPki, type ClientPair, type TestPki } from '../helpers/pki.js';
 
 let pki: TestPki;
@@ -85,5 +89,33 @@ describe('client certificate facts to --http-upstream', () => {
     const other = await appHeaders(pki.clients.otherCa);
     assert.match(String(other['x-ssl-client-verify']), /^FAILED:/);
     assert.equal(other['x-ssl-client-s-dn'], undefined);
+  });
+});
+
+describe('client certificate facts in recordings', () => {
+  test('--record writes the playback file unchanged and the session facts, certificate included, beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsproxy-rec-'));
+    const prefix = join(dir, 'session');
+    const recProxy = await startProxy(target.port, {
+      recordPrefix: prefix,
+      tls: { certFile: pki.serverPem, clientCert: { mode: 'required', caFile: pki.caFile, crlFile: pki.crlFile, verifyDepth: undefined, allowPlain: false, allow: [] } },
+    });
+    try {
+      const ws = await openWs(`wss://127.0.0.1:${recProxy.port}/websockify`, { ca: pki.ca, cert: pki.clients.good.cert, key: pki.clients.good.key });
+      ws.send(Buffer.from('hi'));
+      await once(ws, 'message');
+      ws.close(1000);
+      await closed(ws);
+      await waitFor(() => existsSync(`${prefix}.1`) && readFileSync(`${prefix}.1`, 'utf8').endsWith("'EOF'];\n"), 5_000, 'recording closed');
+      assert.match(readFileSync(`${prefix}.1`, 'utf8'), /^var VNC_frame_data = \[\n/);
+      const facts = JSON.parse(readFileSync(`${prefix}.1.json`, 'utf8')) as { scheme: string; target: string; client_certificate?: { verified: boolean; cn: string; sha256: string } };
+      assert.equal(facts.scheme, 'wss');
+      assert.equal(facts.client_certificate?.verified, true);
+      assert.equal(facts.client_certificate?.cn, 'alice');
+      assert.match(facts.client_certificate?.sha256 ?? '', /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+      assert.equal(statSync(`${prefix}.1.json`).mode & 0o777, 0o600);
+    } finally {
+      await recProxy.close();
+    }
   });
 });
