@@ -236,6 +236,25 @@ async function main(): Promise<void> {
         (err: unknown) => fail(`shutdown failed: ${(err as Error).message}`, EXIT_FAILURE),
       );
   };
+  // Handlers first: a SIGTERM that arrives while we start (or right after the listening line) must drain, not kill.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn('second signal: exiting now', { signal });
+      process.exit(EXIT_FAILURE);
+    }
+    log.info('signal', { signal });
+    stop(signal, signal === 'SIGTERM');
+  };
+  // A worker stops when the primary says so (it forwards SIGTERM); Ctrl-C reaches the whole process group, and a
+  // worker acting on it too would count the primary's SIGTERM as a second signal and exit without draining.
+  process.on('SIGINT', worker ? () => undefined : onSignal);
+  process.on('SIGTERM', onSignal);
+  // SIGHUP: reload the TLS files (renewed certificate, new CRL); new handshakes use them, sessions go on. With
+  // --workers the primary passes SIGHUP on to every worker, which reloads its own context here.
+  process.on('SIGHUP', () => {
+    log.info('signal', { signal: 'SIGHUP' });
+    server.reloadTls('SIGHUP').catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
+  });
   const where =
     config.listen.kind === 'unix' ? `unix:${config.listen.path}`
     : config.listen.kind === 'inetd' ? 'inetd socket (fd 0)'
@@ -295,24 +314,6 @@ async function main(): Promise<void> {
       else log.info('--timeout reached: no new connections; exiting when the sessions end', { sessions: active });
     }, lifecycle.timeoutMs);
   }
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log.warn('second signal: exiting now', { signal });
-      process.exit(EXIT_FAILURE);
-    }
-    log.info('signal', { signal });
-    stop(signal, signal === 'SIGTERM');
-  };
-  // A worker stops when the primary says so (it forwards SIGTERM); Ctrl-C reaches the whole process group, and a
-  // worker acting on it too would count the primary's SIGTERM as a second signal and exit without draining.
-  process.on('SIGINT', worker ? () => undefined : onSignal);
-  process.on('SIGTERM', onSignal);
-  // SIGHUP: reload the TLS files (renewed certificate, new CRL); new handshakes use them, sessions go on. With
-  // --workers the primary passes SIGHUP on to every worker, which reloads its own context here.
-  process.on('SIGHUP', () => {
-    log.info('signal', { signal: 'SIGHUP' });
-    server.reloadTls('SIGHUP').catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
-  });
 }
 
 /** `--workers N`: this process forks and supervises the workers and serves nothing itself. */

@@ -243,7 +243,8 @@ export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEn
     port,
     stderr: () => err,
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (proc.exitCode !== null) return proc.exitCode;
+      // Already gone (by exit or by a signal): 'exit' will not fire again.
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);
       const [code] = (await once(proc, 'exit')) as [number | null];
       return code;
