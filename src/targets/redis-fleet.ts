@@ -26,8 +26,10 @@ export const SESSION_KEY_PREFIX = 'wsproxy:sessions:';
 /** The `notify-keyspace-events` classes revocation needs: keyspace channel, generic (del, rename), string (set), expired. */
 export const NEEDED_KEYSPACE_FLAGS = 'Kg$x';
 
-// KEYS[1] the set; ARGV: limit, member, ttl ms. Uses the Redis clock, so processes with skewed clocks agree.
+// KEYS[1] the set; ARGV: limit, member, ttl ms. Uses the Redis clock, so processes with skewed clocks agree
+// (replicate_commands: Redis < 5 refuses writes after TIME otherwise; a no-op from Redis 7).
 const ACQUIRE_LUA = `
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -38,6 +40,7 @@ return 1`;
 
 // KEYS[1] the set; ARGV: member, ttl ms. Re-adds a member lost to a Redis restart, so the cap holds again after it.
 const REFRESH_LUA = `
+if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
@@ -164,7 +167,10 @@ export function watchKeyspace(
   subscriber.on('ready', subscriberOnReady);
   configure.on('ready', configureOnReady);
   if (configure.status === 'ready') configureOnReady();
-  subscriber.psubscribe(pattern).catch((err: unknown) => log.debug('Redis keyspace subscription pending', { error: firstLine(err) }));
+  // It waits in the offline queue while Redis is down, so a failure here is a refusal (e.g. an ACL without `&*`).
+  subscriber.psubscribe(pattern).catch((err: unknown) => {
+    if (!stopped) log.warn('Redis keyspace subscription refused; revoked tokens are only noticed by --revalidate-interval', { redis: opts.where, error: firstLine(err) });
+  });
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);

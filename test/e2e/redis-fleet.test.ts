@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { missingKeyspaceFlags } from '../../src/targets/redis-fleet.js';
-import { closed, exchange, openWs, redisCli, spawnDaemon, startEchoTarget, startRedis, statusOf, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import { closed, exchange, openWs, redisCli, spawnDaemon, startEchoTarget, startProxy, startRedis, statusOf, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
 
 /** Status of an upgrade for `token` on `port`, and the reason header. */
 async function tryUpgrade(port: number, token: string): Promise<{ status: number; reason: string | undefined }> {
@@ -121,6 +121,45 @@ describe('a fleet of two daemons on one Redis', () => {
       for (const d of daemons) assert.ok(!/fleet:t\d/.test(d.stderr()), 'no token in the logs');
     } finally {
       for (const d of daemons) await d.stop();
+      await redis.stop();
+      await target.close();
+    }
+  });
+});
+
+describe('keyspace notifications when CONFIG is refused', () => {
+  test('one warning naming the flags; notifications the operator enabled still revoke', async () => {
+    const redis = await startRedis();
+    const target = await startEchoTarget();
+    const password = 'acl-user-secret';
+    // A user like a managed Redis gives: everything but CONFIG.
+    redisCli(redis.port, undefined, 'ACL', 'SETUSER', 'wsproxy', 'on', `>${password}`, '~*', '&*', '+@all', '-config');
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'TokenRedis', source: `redis://wsproxy:${password}@127.0.0.1:${redis.port}/0?namespace=ns`, from: 'query' },
+    });
+    try {
+      const warning = (l: string): boolean => l.includes('keyspace notifications could not be enabled');
+      await waitFor(() => proxy.logs.some(warning), 10_000, 'the CONFIG warning');
+      assert.ok(proxy.logs.find(warning)?.includes('Kg$x'), 'the warning names the flags to set');
+      assert.equal(redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').split('\n')[1]?.trim(), '', 'nothing was changed');
+      // The operator sets the flags on the server.
+      redisCli(redis.port, undefined, 'CONFIG', 'SET', 'notify-keyspace-events', 'Kg$x');
+      await waitFor(() => subscribers(redis.port) === 1, 10_000, 'subscribed');
+      redisCli(redis.port, undefined, 'SET', 'ns:tok', `127.0.0.1:${target.port}`);
+      let ws: WebSocket | undefined;
+      for (let i = 0; i < 50 && !ws; i++) {
+        ws = await openWs(`ws://127.0.0.1:${proxy.port}/?token=tok`).catch(() => undefined);
+        if (!ws) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(ws, 'the token works');
+      await echoes(ws, 'hello');
+      const c = closed(ws);
+      redisCli(redis.port, undefined, 'DEL', 'ns:tok');
+      assert.deepEqual(await c, { code: 1008, reason: 'Token revoked' });
+      assert.equal(proxy.logs.filter(warning).length, 1, 'warned once');
+      assert.ok(!proxy.logs.join('\n').includes(password), 'the password is never logged');
+    } finally {
+      await proxy.close();
       await redis.stop();
       await target.close();
     }
