@@ -134,9 +134,11 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     sessionCounter,
     watch(onChange) {
       // Subscriber mode needs its own connection; it waits for Redis (offline queue) instead of failing fast.
-      subscriber ??= new Redis({ ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
-      // Its errors are the lookup connection's too (same server); that one logs the transitions.
-      subscriber.on('error', () => {});
+      if (!subscriber) {
+        subscriber = new Redis({ ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+        // Its errors are the lookup connection's too (same server); that one logs the transitions.
+        subscriber.on('error', () => {});
+      }
       return watchKeyspace(subscriber, client, { db: s.db, namespace: s.namespace, where }, log, onChange);
     },
     async resolve(token: string | undefined): Promise<Resolution> {
