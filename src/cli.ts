@@ -100,7 +100,7 @@ const OPTIONS = {
   'trusted-proxy': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "CIDRs of balancers/reverse proxies allowed to state the client address (several: '10.0.0.0/8 fd00::/8')", group: 'Operations:' },
   'trust-forwarded': { type: 'boolean', default: false, describe: 'take the client address from Forwarded / X-Forwarded-For sent by a --trusted-proxy', group: 'Operations:' },
   'proxy-protocol-out': { type: 'string', describe: 'send the real client address to the target first: v1 or v2', group: 'Operations:' },
-  'max-sessions-per-token': { type: 'string', default: '0', describe: 'live sessions per token at most, in this process (0 = no cap)', group: 'Operations:' },
+  'max-sessions-per-token': { type: 'string', default: '0', describe: 'live sessions per token at most, in this process (across the fleet with TokenRedis; 0 = no cap)', group: 'Operations:' },
   'rate-limit': { type: 'string', describe: 'WebSocket handshakes per client address, e.g. 10/s or 600/min (429 beyond)', group: 'Operations:' },
   'allow-target': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these target ranges, checked after DNS: CIDR[:ports], several space-separated, e.g. '10.0.0.0/8:5900-5999 192.0.2.7:22'", group: 'Operations:' },
   'allowed-host': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these Host names, e.g. 'vnc.example.com 192.0.2.1' (DNS rebinding defence); others get 421", group: 'Operations:' },

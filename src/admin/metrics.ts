@@ -190,6 +190,9 @@ export class ProxyMetrics {
       },
       ...(resolver.close ? { close: () => resolver.close?.() ?? Promise.resolve() } : {}),
       ...(resolver.health ? { health: () => resolver.health?.() ?? Promise.resolve({ ok: true }) } : {}),
+      // Capabilities pass through unchanged (revocation on change, the fleet-wide session count).
+      ...(resolver.watch ? { watch: (onChange: (tokens?: readonly string[]) => void) => resolver.watch?.(onChange) ?? (() => {}) } : {}),
+      ...(resolver.sessionCounter ? { sessionCounter: resolver.sessionCounter } : {}),
     };
     return metered;
   }

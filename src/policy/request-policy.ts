@@ -14,6 +14,7 @@ import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
 import { clientFromHeaders } from './forwarded.js';
 import { isHostAllowed, RateLimiter, rateKey, SessionCounter } from './rate-limit.js';
 import { checkTargetAddress } from './target-policy.js';
+import type { SharedSessionCounter } from '../targets/types.js';
 
 /** A refusal for `reject()`. */
 export interface Refusal {
@@ -31,8 +32,12 @@ export interface RequestPolicy {
   checkHost(req: IncomingMessage): Refusal | undefined;
   /** Host allowlist and handshake rate limit, first thing in the upgrade pipeline. */
   preflight(req: IncomingMessage, conn: ConnectionContext): Refusal | undefined;
-  /** Reserves a live-session slot for a token (by hash); the release function, or a refusal at the cap. */
-  tokenSlot(tokenHash: string): { ok: true; release: () => void } | { ok: false; refusal: Refusal };
+  /**
+   * Reserves a live-session slot for a token (by hash); the release function, or a refusal at the cap. With `shared`
+   * (the resolver's fleet-wide count, e.g. TokenRedis) the count is the fleet's; if that count cannot be reached, the
+   * refusal is 503 `TOKEN_SOURCE_DOWN`, as for the lookup itself.
+   */
+  tokenSlot(tokenHash: string, shared?: SharedSessionCounter): Promise<{ ok: true; release: () => void } | { ok: false; refusal: Refusal }>;
   /** How to dial `target` for this connection (its `proxyProtocol` overrides --proxy-protocol-out). */
   dialOptions(conn: ConnectionContext, target?: Target): DialOptions;
 }
@@ -74,11 +79,20 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
       return undefined;
     },
 
-    tokenSlot(tokenHash) {
+    async tokenSlot(tokenHash, shared) {
       if (!perToken) return { ok: true, release: () => {} };
+      const atCap = { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } } } as const;
+      if (shared) {
+        try {
+          const release = await shared.acquire(tokenHash, policy.maxSessionsPerToken);
+          return release ? { ok: true, release } : atCap;
+        } catch (err) {
+          // Fail closed: without the fleet's count the cap would not hold (OSSN-0008); the lookup answers 503 too.
+          return { ok: false, refusal: { code: 'TOKEN_SOURCE_DOWN', fields: { detail: (err as Error).message } } };
+        }
+      }
       const release = perToken.acquire(tokenHash);
-      if (release) return { ok: true, release };
-      return { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } } };
+      return release ? { ok: true, release } : atCap;
     },
 
     dialOptions(conn, target) {

@@ -22,7 +22,8 @@ export interface RevalidatorDeps {
 export interface Revalidator {
   start(): void;
   stop(): void;
-  run(): Promise<void>;
+  /** Re-checks the sessions of `tokens` (all sessions without it). */
+  run(tokens?: readonly string[]): Promise<void>;
 }
 
 /** Builds the revalidator. Nothing runs until `start()`. */
@@ -30,11 +31,13 @@ export function createRevalidator(deps: RevalidatorDeps): Revalidator {
   let timer: NodeJS.Timeout | undefined;
   let unwatch: (() => void) | undefined;
   let running: Promise<void> | undefined;
-  let again = false;
+  // What the next pass re-checks: every session ('all') or only those of some tokens; undefined = nothing pending.
+  let pending: Set<string> | 'all' | undefined;
 
-  async function checkAll(resolver: TargetResolver): Promise<void> {
+  async function checkAll(resolver: TargetResolver, only: Set<string> | 'all'): Promise<void> {
     for (const s of [...deps.sessions()]) {
       if (!s.resolved || s.resolved.token === undefined) continue;
+      if (only !== 'all' && !only.has(s.resolved.token)) continue;
       let answer;
       try {
         answer = await resolver.resolve(s.resolved.token, s.resolved.ctx);
@@ -52,19 +55,23 @@ export function createRevalidator(deps: RevalidatorDeps): Revalidator {
     }
   }
 
-  function run(): Promise<void> {
+  function run(tokens?: readonly string[]): Promise<void> {
     const resolver = deps.resolver();
     if (!resolver?.usesToken) return Promise.resolve();
-    if (running) {
-      // A change arrived during a pass: one more pass after it, never two at once.
-      again = true;
-      return running;
+    if (tokens === undefined) pending = 'all';
+    else if (pending !== 'all') {
+      const set: Set<string> = pending ?? new Set();
+      for (const t of tokens) set.add(t);
+      pending = set;
     }
+    // A change arriving during a pass is taken by one more pass after it, never two at once.
+    if (running) return running;
     running = (async () => {
-      do {
-        again = false;
-        await checkAll(resolver);
-      } while (again);
+      while (pending !== undefined) {
+        const only = pending;
+        pending = undefined;
+        await checkAll(resolver, only);
+      }
     })()
       .catch((err: unknown) => deps.log.error('token re-check failed', { error: (err as Error).message }))
       .finally(() => {
@@ -77,7 +84,7 @@ export function createRevalidator(deps: RevalidatorDeps): Revalidator {
     start() {
       const resolver = deps.resolver();
       if (!resolver?.usesToken) return;
-      unwatch = resolver.watch?.(() => void run());
+      unwatch = resolver.watch?.((tokens) => void run(tokens));
       if (deps.intervalMs > 0) timer = setInterval(() => void run(), deps.intervalMs);
     },
     stop() {

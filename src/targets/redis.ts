@@ -8,6 +8,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { redisSessionCounter, watchKeyspace } from './redis-fleet.js';
 import { parseTargetValue } from './token-line.js';
 import type { Resolution, TargetResolver } from './types.js';
 
@@ -123,10 +124,23 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     if (down) log.info('Redis reachable again', { redis: where });
     down = false;
   });
+  // Fleet support (redis-fleet.ts): the shared session count, and a subscriber connection made on the first watch().
+  const sessionCounter = redisSessionCounter(client, log);
+  let subscriber: Redis | undefined;
   const keyOf = (token: string): string => (s.namespace === undefined ? token : `${s.namespace}:${token}`);
   return {
     name: 'TokenRedis',
     usesToken: true,
+    sessionCounter,
+    watch(onChange) {
+      // Subscriber mode needs its own connection; it waits for Redis (offline queue) instead of failing fast.
+      if (!subscriber) {
+        subscriber = new Redis({ ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+        // Its errors are the lookup connection's too (same server); that one logs the transitions.
+        subscriber.on('error', () => {});
+      }
+      return watchKeyspace(subscriber, client, { db: s.db, namespace: s.namespace, where }, log, onChange);
+    },
     async resolve(token: string | undefined): Promise<Resolution> {
       if (token === undefined) return { kind: 'unknown' };
       let value: string | null;
@@ -148,6 +162,8 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
       return Promise.resolve(client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` });
     },
     async close(): Promise<void> {
+      sessionCounter.close();
+      subscriber?.disconnect();
       client.disconnect();
       await Promise.resolve();
     },

@@ -26,15 +26,31 @@ export interface TargetResolver {
   close?(): Promise<void>;
   /**
    * Optional change notification: calls `onChange` after the source changed (a token file was edited), so the
-   * server can re-check live sessions at once (revocation, websockify#229). Returns the unsubscribe function.
+   * server can re-check live sessions at once (revocation, websockify#229). `tokens`, when given, are the only tokens
+   * that changed (e.g. Redis keyspace notifications); without it, every live session is re-checked. Returns the
+   * unsubscribe function.
    */
-  watch?(onChange: () => void): () => void;
+  watch?(onChange: (tokens?: readonly string[]) => void): () => void;
+  /**
+   * Optional: a session count shared with other processes using the same source (a fleet on one Redis), used for
+   * `--max-sessions-per-token` instead of the in-process count.
+   */
+  readonly sessionCounter?: SharedSessionCounter;
   /**
    * Optional: whether the source can answer right now, for the admin listener's `/readyz` (e.g. Redis connected).
    * Must be cheap and must not throw; `detail` is for operators and never holds a secret. Without it, a source is
    * taken as ready.
    */
   health?(): Promise<SourceHealth>;
+}
+
+/** A per-token live-session count shared by a fleet (see {@link TargetResolver.sessionCounter}). */
+export interface SharedSessionCounter {
+  /**
+   * Takes a slot for the token (by hash) if fewer than `limit` are taken: the release function (call it once when the
+   * session ends), or undefined at the cap. Throws a `ProxyError` `TOKEN_SOURCE_DOWN` when the count is unreachable.
+   */
+  acquire(tokenHash: string, limit: number): Promise<(() => void) | undefined>;
 }
 
 /** What {@link TargetResolver.health} answers. */

@@ -188,7 +188,11 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       }
       if (clientGone) return;
       if (token !== undefined && deps.policy) {
-        const taken = deps.policy.tokenSlot(tokenHash(token));
+        const taken = await deps.policy.tokenSlot(tokenHash(token), deps.resolver.sessionCounter);
+        if (clientGone) {
+          if (taken.ok) taken.release();
+          return;
+        }
         if (!taken.ok) {
           reject(socket, taken.refusal.code, { log, fields: { ...fields, ...taken.refusal.fields } });
           return;
