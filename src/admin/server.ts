@@ -6,10 +6,11 @@
  * `Authorization: Bearer <token>`, compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdminConfig } from '../config.js';
+import { clearStaleSocket } from '../listener/listen.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from './metrics.js';
 
@@ -122,17 +123,6 @@ async function route(req: IncomingMessage, res: ServerResponse, token: string | 
   return 200;
 }
 
-/** Removes a stale unix socket left by an earlier run; refuses to delete anything that is not a socket. */
-async function clearStaleSocket(path: string): Promise<void> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch {
-    return;
-  }
-  if (!info.isSocket()) throw Object.assign(new Error(`${path} exists and is not a socket; choose another --admin-listen path`), { code: 'EEXIST' });
-  await unlink(path);
-}
 
 /** Binds the admin listener; rejects with the bind error. */
 export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
@@ -153,7 +143,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
     );
   });
   if (config.listen.kind === 'unix') {
-    await clearStaleSocket(config.listen.path);
+    await clearStaleSocket(config.listen.path, '--admin-listen');
     server.listen(config.listen.path);
   } else {
     server.listen(config.listen.port, config.listen.host);

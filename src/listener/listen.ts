@@ -79,8 +79,11 @@ async function bindHost(host: string | undefined, preferIpv6: boolean): Promise<
   return (all.find((a) => a.family === family) ?? all[0])?.address ?? host;
 }
 
-/** Removes a stale unix socket left by an earlier run; refuses to delete anything that is not a socket. */
-async function clearStaleSocket(path: string): Promise<void> {
+/**
+ * Removes a stale unix socket left by an earlier run; refuses to delete anything that is not a socket (the error names
+ * `flag`, the option that chose the path).
+ */
+export async function clearStaleSocket(path: string, flag = '--unix-listen'): Promise<void> {
   let info;
   try {
     info = await lstat(path);
@@ -88,7 +91,7 @@ async function clearStaleSocket(path: string): Promise<void> {
     return;
   }
   if (!info.isSocket()) {
-    throw Object.assign(new Error(`${path} exists and is not a socket; remove it or choose another --unix-listen path`), { code: 'EEXIST' });
+    throw Object.assign(new Error(`${path} exists and is not a socket; remove it or choose another ${flag} path`), { code: 'EEXIST' });
   }
   await unlink(path);
 }

@@ -176,9 +176,14 @@ export class Relay {
     const n = chunk.length;
     this.bytesToClient += n;
     this.tap?.onTargetData?.(chunk, performance.now() - this.started);
-    this.inFlightToClient += n;
-    this.ws.send(chunk, { binary: true }, () => {
-      this.inFlightToClient -= n;
+    this.sendToClient(chunk, n, true);
+  };
+
+  /** Queues one message to the client; the target is paused while `highWaterMark` or more bytes are in flight. */
+  private sendToClient(payload: Buffer | string, queued: number, binary: boolean): void {
+    this.inFlightToClient += queued;
+    this.ws.send(payload, { binary }, () => {
+      this.inFlightToClient -= queued;
       if (this.targetPaused && this.inFlightToClient < this.highWaterMark) {
         this.targetPaused = false;
         this.target.resume();
@@ -188,7 +193,7 @@ export class Relay {
       this.targetPaused = true;
       this.target.pause();
     }
-  };
+  }
 
   private readonly targetOnDataBase64 = (chunk: Buffer): void => {
     if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return;
@@ -196,19 +201,7 @@ export class Relay {
     this.tap?.onTargetData?.(chunk, performance.now() - this.started);
     const text = chunk.toString('base64');
     // Backpressure counts what is queued on the socket: the encoded length.
-    const n = text.length;
-    this.inFlightToClient += n;
-    this.ws.send(text, { binary: false }, () => {
-      this.inFlightToClient -= n;
-      if (this.targetPaused && this.inFlightToClient < this.highWaterMark) {
-        this.targetPaused = false;
-        this.target.resume();
-      }
-    });
-    if (this.inFlightToClient >= this.highWaterMark && !this.targetPaused) {
-      this.targetPaused = true;
-      this.target.pause();
-    }
+    this.sendToClient(text, text.length, false);
   };
 
   private readonly wsOnMessageBase64 = (data: RawData, isBinary: boolean): void => {

@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, startEchoTarget, startProxy, startTarget, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import { closed, openWs, startEchoTarget, startFloodTarget, startProxy, startTarget, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -185,21 +184,7 @@ describe('integrity and close semantics', () => {
 
 describe('backpressure', () => {
   test('slow client while the target floods: the proxy buffers a bounded amount and pauses the target', async () => {
-    let written = 0;
-    let flooding = true;
-    const chunk = Buffer.alloc(64 * 1024, 7);
-    const target = await startTarget((socket: Socket) => {
-      const pump = (): void => {
-        while (flooding && socket.writable) {
-          written += chunk.length;
-          if (!socket.write(chunk)) {
-            socket.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
+    const target = await startFloodTarget();
     const highWaterMark = 64 * 1024;
     const proxy = await startProxy(target.port, { limits: { highWaterMark } });
     try {
@@ -209,8 +194,8 @@ describe('backpressure', () => {
       // Let the target write until the kernel buffers are full too, then check what the proxy itself holds.
       let last = -1;
       await waitFor(() => {
-        const stable = written === last;
-        last = written;
+        const stable = target.written() === last;
+        last = target.written();
         return stable;
       }, 10_000, 'target writes to stop');
       const s = proxy.server.sessions()[0];
@@ -218,8 +203,8 @@ describe('backpressure', () => {
       // Bound: the high-water mark plus one read from the target (64 KiB) plus what the paused socket pre-read.
       const held = s.bufferedToClient + s.unreadFromTarget;
       assert.ok(held <= highWaterMark + 2 * 64 * 1024, `proxy holds ${held} bytes`);
-      assert.ok(written < 64 * 1024 * 1024, `target wrote ${written} bytes before being stopped`);
-      flooding = false;
+      assert.ok(target.written() < 64 * 1024 * 1024, `target wrote ${target.written()} bytes before being stopped`);
+      target.stop();
       ws.terminate();
     } finally {
       await proxy.close();

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, spawnDaemon, startEchoTarget, startTarget, testCertificate, waitFor, type Daemon, type TestTarget } from '../helpers/proxy.js';
+import { closed, openWs, spawnDaemon, startEchoTarget, startFloodTarget, startTarget, testCertificate, waitFor, type Daemon, type TestTarget } from '../helpers/proxy.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -138,21 +138,7 @@ describe('--workers 2 close semantics and backpressure', () => {
   });
 
   test('a slow client stops a flooding target: the target can write only a bounded amount', async () => {
-    let written = 0;
-    let flooding = true;
-    const chunk = Buffer.alloc(64 * 1024, 7);
-    const target = await startTarget((socket: Socket) => {
-      const pump = (): void => {
-        while (flooding && socket.writable) {
-          written += chunk.length;
-          if (!socket.write(chunk)) {
-            socket.once('drain', pump);
-            return;
-          }
-        }
-      };
-      pump();
-    });
+    const target = await startFloodTarget();
     const cert = await testCertificate();
     const daemon = await spawnDaemon(['--workers', '2', '--cert', cert.file, '--high-water-mark', '64KiB', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
     try {
@@ -160,13 +146,13 @@ describe('--workers 2 close semantics and backpressure', () => {
       ws.pause();
       let last = -1;
       await waitFor(() => {
-        const stable = written === last && written > 0;
-        last = written;
+        const stable = target.written() === last && target.written() > 0;
+        last = target.written();
         return stable;
       }, 15_000, 'target writes to stop');
       // Kernel socket buffers on both hops (a few MiB on loopback) plus the proxy's marks; far below a flood.
-      assert.ok(written < 32 * 1024 * 1024, `target wrote ${written} bytes before being stopped`);
-      flooding = false;
+      assert.ok(target.written() < 32 * 1024 * 1024, `target wrote ${target.written()} bytes before being stopped`);
+      target.stop();
       ws.terminate();
     } finally {
       await daemon.stop();

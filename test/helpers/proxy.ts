@@ -129,6 +129,26 @@ export async function startTarget(onConnection: (socket: Socket) => void): Promi
   };
 }
 
+/** A target that writes 64 KiB chunks as fast as each socket takes them until `stop()`; `written()` counts bytes. */
+export async function startFloodTarget(): Promise<TestTarget & { written(): number; stop(): void }> {
+  let written = 0;
+  let flooding = true;
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const target = await startTarget((socket: Socket) => {
+    const pump = (): void => {
+      while (flooding && socket.writable) {
+        written += chunk.length;
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+    };
+    pump();
+  });
+  return { ...target, written: () => written, stop: () => void (flooding = false) };
+}
+
 /** An echo target. */
 export function startEchoTarget(): Promise<TestTarget> {
   return startTarget((socket) => socket.pipe(socket));
