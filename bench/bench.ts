@@ -90,7 +90,7 @@ async function startNodeRelay(targetPort: number, certFile: string | undefined):
 
 async function startWsproxy(targetPort: number, certFile: string, workers = 0): Promise<{ plain: Relay; tls: Relay }> {
   const extra = workers > 0 ? ['--workers', String(workers)] : [];
-  const child = spawn(process.execPath, [join(DIST, 'src', 'main.js'), ...extra, '--cert', certFile, '--max-connections-per-ip', '100000', '--max-connections', '100000', '127.0.0.1:0', `127.0.0.1:${targetPort}`], {
+  const child = spawn(process.execPath, [join(DIST, 'src', 'main.js'), ...extra, '--log-format', 'text', '--cert', certFile, '--max-connections-per-ip', '100000', '--max-connections', '100000', '127.0.0.1:0', `127.0.0.1:${targetPort}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
