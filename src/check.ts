@@ -53,7 +53,7 @@ export function formatFindings(findings: readonly Finding[]): string {
 async function checkCertificate(config: Config, now: Date): Promise<Finding[]> {
   const { tls } = config;
   if (!tls.certGiven && !existsSync(tls.certFile)) {
-    return [{ status: tls.generateIfMissing ? 'ok' : 'warn', check: 'certificate', detail: tls.generateIfMissing ? 'a self-signed certificate is made at start (--demo)' : `${tls.certFile} does not exist: wss:// and https:// are off until it does` }];
+    return [{ status: tls.generateIfMissing ? 'ok' : 'warn', check: 'certificate', detail: tls.generateIfMissing ? 'no --cert and no self.pem: a self-signed certificate is made (once, in the state directory) at start' : `${tls.certFile} does not exist: wss:// and https:// are off until it does` }];
   }
   let loaded: LoadedCertificate;
   try {

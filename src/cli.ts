@@ -54,7 +54,7 @@ const OPTIONS = {
   'state-dir': { type: 'string', describe: 'where the generated certificate is kept (no --cert and no self.pem) [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
   web: { type: 'string', describe: 'serve files from DIR on the same port (GET/HEAD; no listings, no dotfiles)', group: 'HTTP:' },
   'file-only': { type: 'boolean', default: false, describe: 'accepted for websockify compatibility; listings are always off', group: 'HTTP:' },
-  'allow-origin': { type: 'string', array: true, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*'; same-host pages are always allowed", group: 'WebSocket:' },
+  'allow-origin': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*', several space-separated in one value; same-host pages are always allowed", group: 'WebSocket:' },
   'max-message-size': { type: 'string', default: DEFAULTS.maxMessageSize, describe: 'largest client message; bigger ones close the session with 1009', group: 'WebSocket:' },
   'high-water-mark': { type: 'string', default: DEFAULTS.highWaterMark, describe: 'bytes buffered towards one side before the other side is paused', group: 'WebSocket:' },
   'connect-timeout': { type: 'string', default: String(DEFAULTS.connectTimeoutSeconds), describe: 'seconds to connect to the target (all resolved addresses) before answering 504', group: 'Limits:' },

@@ -97,3 +97,12 @@ describe('precedence through parseCommandLine', () => {
     assert.throws(() => parseCommandLine(['--config', join(dir, 'nope.yaml')]), (err: Error) => err instanceof UsageError && /cannot read it \(ENOENT\)/.test(err.message));
   });
 });
+
+describe('list options', () => {
+  test('--allow-origin takes one value, so the positionals after it stay positionals', () => {
+    const c = parseCommandLine(['--allow-origin', 'https://a.example https://b.example', '6080', 'localhost:5900']);
+    assert.equal(c.kind, 'run');
+    assert.deepEqual(c.args.positionals, ['6080', 'localhost:5900']);
+    assert.deepEqual(c.args.allowOrigin, ['https://a.example https://b.example']);
+  });
+});
