@@ -2,15 +2,18 @@
  * wsproxy bench: throughput, latency, connection rate, idle memory and the slow-reader bound, for wsproxy and two
  * reference relays (socat with a 256 KiB buffer = the raw TCP limit; a minimal Node pipe relay) in front of the same
  * target, plus a "direct" row (no relay) that shows whether the load generator is the bottleneck. Everything in one
- * run, repetitions in rotating order; prints medians with min–max and ratios to socat, and writes JSON.
+ * run, repetitions in rotating order; prints medians with min–max and ratios to socat, and writes JSON. Bulk, round
+ * trips and connection rate are driven by a small C client (bench/loadgen.c, built on first use) so the client's
+ * own cost does not eat the CPU the relays need; idle connections and the slow reader use Node's ws client.
  *
- *   npm run bench -- [--reps 3] [--bytes 268435456] [--idle 1000,5000] [--only bulk,rtt,rate,idle,slow] [--json FILE]
+ *   npm run bench -- [--reps 3] [--bytes 1073741824] [--idle 1000,5000,9000] [--slow-seconds 10]
+ *                    [--conns 600] [--only bulk,rtt,rate,idle,slow,workers] [--json FILE]
  *
  * Figures are for comparing within one run on one machine; they never go into tests.
  */
-import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +31,13 @@ function option(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 const REPS = Number(option('reps', '3'));
-const BYTES = Number(option('bytes', String(256 * 1024 * 1024)));
-const IDLE = option('idle', '1000,5000').split(',').map(Number).filter((n) => n > 0);
+const BYTES = Number(option('bytes', String(1024 * 1024 * 1024)));
+const IDLE = option('idle', '1000,5000,9000').split(',').map(Number).filter((n) => n > 0);
 const ONLY = new Set(option('only', 'bulk,rtt,rate,idle,slow,workers').split(','));
 const JSON_OUT = option('json', join(tmpdir(), `wsproxy-bench-${Date.now()}.json`));
 const MSG = 64 * 1024;
+const SLOW_SECONDS = Number(option('slow-seconds', '10'));
+const CONNS = Number(option('conns', '600'));
 
 // ---------- processes under test ----------
 interface Relay {
@@ -71,6 +76,14 @@ async function forkWithPort(script: string, args: string[]): Promise<{ child: Ch
   const [msg] = (await once(child, 'message')) as [{ port?: number; error?: string }];
   if (!msg.port) throw new Error(`${script}: ${msg.error ?? 'no port'}`);
   return { child, port: msg.port };
+}
+
+/** The target (loadgen.c's epoll server): C, in its own process, so it never limits a relay. */
+async function startTarget(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(LOADGEN, ['target'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(child.stdout.setEncoding('utf8'), 'data')) as [string];
+  const port = (JSON.parse(line) as { port: number }).port;
+  return { child, port };
 }
 
 async function startSocat(targetPort: number, certFile: string | undefined): Promise<Relay> {
@@ -165,118 +178,53 @@ async function open(relay: Relay): Promise<Conn> {
   };
 }
 
-function header(mode: string, n = 0): Buffer {
-  const b = Buffer.alloc(9);
-  b.write(mode, 0, 'latin1');
-  b.writeBigUInt64BE(BigInt(n), 1);
-  return b;
-}
+// ---------- measurements through the C load generator (bulk, round trips, connection rate) ----------
+let LOADGEN = '';
+let CA_FILE = '';
 
-// ---------- measurements ----------
-async function bulkUp(relay: Relay, bytes = BYTES): Promise<number> {
-  const c = await open(relay);
-  let acked!: () => void;
-  const ack = new Promise<void>((r) => (acked = r));
-  let got = 0;
-  c.onData((b) => {
-    got += b.length;
-    if (got >= 8) acked();
-  });
-  const chunk = Buffer.alloc(MSG, 0xa5);
-  const t0 = performance.now();
-  await c.send(header('S', bytes));
-  // Pipeline sends: up to 64 outstanding messages, so the client never idles waiting on one.
-  const inflight = new Set<Promise<void>>();
-  for (let sent = 0; sent < bytes; sent += MSG) {
-    const p = c.send(chunk);
-    inflight.add(p);
-    void p.then(() => inflight.delete(p));
-    if (inflight.size >= 64) await Promise.race(inflight);
+/** Compiles bench/loadgen.c once (again when the source is newer). Needs a C compiler and OpenSSL headers. */
+function buildLoadgen(): string {
+  const source = join(ROOT, 'bench', 'loadgen.c');
+  const binary = join(DIST, 'bench', 'loadgen');
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return binary;
+  const cc = process.env['CC'] ?? 'cc';
+  const r = spawnSync(cc, ['-O2', '-o', binary, source, '-lssl', '-lcrypto', '-lpthread'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new Error(`cannot build the load generator with ${cc} (apt-get install gcc libssl-dev): ${r.error?.message ?? r.stderr}`);
   }
-  await ack;
-  const seconds = (performance.now() - t0) / 1000;
-  c.close();
-  return bytes / seconds / 1e6;
+  return binary;
 }
 
-async function bulkDown(relay: Relay, bytes = BYTES): Promise<number> {
-  const c = await open(relay);
-  let got = 0;
-  let done!: () => void;
-  const all = new Promise<void>((r) => (done = r));
-  c.onData((b) => {
-    got += b.length;
-    if (got >= bytes) done();
-  });
-  const t0 = performance.now();
-  await c.send(header('R', bytes));
-  await all;
-  const seconds = (performance.now() - t0) / 1000;
-  c.close();
-  return bytes / seconds / 1e6;
+function loadgenArgs(relay: Relay): string[] {
+  return ['--port', String(relay.port), ...(relay.protocol === 'ws' ? ['--ws'] : []), ...(relay.tls ? ['--tls', '--ca', CA_FILE] : [])];
 }
 
-/** `streams` bulk runs at once, each moving `BYTES / streams`; aggregate MB/s over the wall time of all. */
-async function parallelBulk(relay: Relay, streams: number, fn: (r: Relay, bytes: number) => Promise<number>): Promise<number> {
-  const each = Math.floor(BYTES / streams / MSG) * MSG;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: streams }, () => fn(relay, each)));
-  return (each * streams) / ((performance.now() - t0) / 1000) / 1e6;
+/** Runs the load generator and returns the JSON line it prints. */
+async function loadgen<T>(mode: string, relay: Relay, extra: string[]): Promise<T> {
+  const child = spawn(LOADGEN, [mode, ...loadgenArgs(relay), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`loadgen ${mode} against ${relay.name} failed (${code}): ${err.trim()}`);
+  return JSON.parse(out) as T;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+async function bulkUp(relay: Relay, streams = 1): Promise<number> {
+  return (await loadgen<{ mbps: number }>('up', relay, ['--bytes', String(BYTES), '--msg', String(MSG), '--streams', String(streams)])).mbps;
+}
+
+async function bulkDown(relay: Relay, streams = 1): Promise<number> {
+  return (await loadgen<{ mbps: number }>('down', relay, ['--bytes', String(BYTES), '--streams', String(streams)])).mbps;
 }
 
 async function roundTrips(relay: Relay): Promise<{ p50: number; p99: number }> {
-  const c = await open(relay);
-  const msg = Buffer.alloc(32, 1);
-  let pending = 0;
-  let wake: (() => void) | undefined;
-  c.onData((b) => {
-    pending -= b.length;
-    if (pending <= 0) wake?.();
-  });
-  await c.send(Buffer.from('E'));
-  const times: number[] = [];
-  for (let i = 0; i < 2200; i++) {
-    pending = 32;
-    const back = new Promise<void>((r) => (wake = r));
-    const t0 = process.hrtime.bigint();
-    await c.send(msg);
-    await back;
-    if (i >= 200) times.push(Number(process.hrtime.bigint() - t0) / 1000);
-  }
-  c.close();
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
+  return loadgen('rtt', relay, ['--count', '2000']);
 }
 
-async function connectionRate(relay: Relay, total = 600, concurrency = 8): Promise<number> {
-  let started = 0;
-  const one = async (): Promise<void> => {
-    const c = await open(relay);
-    const back = new Promise<void>((resolve) => {
-      let n = 0;
-      c.onData((b) => {
-        n += b.length;
-        if (n >= 32) resolve();
-      });
-    });
-    await c.send(Buffer.concat([Buffer.from('E'), Buffer.alloc(32, 2)]));
-    await back;
-    c.close();
-  };
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < total) {
-        started++;
-        await one();
-      }
-    }),
-  );
-  return total / ((performance.now() - t0) / 1000);
+async function connectionRate(relay: Relay, total = CONNS, concurrency = 8): Promise<number> {
+  return (await loadgen<{ rate: number }>('rate', relay, ['--count', String(total), '--concurrency', String(concurrency)])).rate;
 }
 
 function memoryOf(pid: number): { rss: number; pss: number } {
@@ -303,15 +251,19 @@ async function idleMemory(relay: Relay, count: number): Promise<{ rssPerConn: nu
   return { rssPerConn: (after.rss - before.rss) / count, pssPerConn: (after.pss - before.pss) / count, held: conns.length };
 }
 
-async function slowReader(relay: Relay, target: ChildProcess, seconds = 5): Promise<{ growthBytes: number; targetWrote: number; clientRead: number }> {
+/** Bytes the target flooded since the last query (the target's 'Q' control connection; asking resets the count). */
+async function floodedSinceLastAsk(targetPort: number): Promise<number> {
+  const s = netConnect({ host: '127.0.0.1', port: targetPort });
+  const chunks: Buffer[] = [];
+  s.on('data', (b: Buffer) => chunks.push(b));
+  s.write('Q');
+  await once(s, 'close');
+  return Number(Buffer.concat(chunks).readBigUInt64BE(0));
+}
+
+async function slowReader(relay: Relay, targetPort: number, seconds = SLOW_SECONDS): Promise<{ growthBytes: number; targetWrote: number; clientRead: number }> {
   if (relay.pid === undefined) throw new Error('no pid');
-  const ask = async (cmd: string): Promise<{ floodWritten: number }> => {
-    target.send({ cmd });
-    if (cmd !== 'stats') return { floodWritten: 0 };
-    const [m] = (await once(target, 'message')) as [{ floodWritten: number }];
-    return m;
-  };
-  await ask('reset');
+  await floodedSinceLastAsk(targetPort);
   await new Promise((r) => setTimeout(r, 300));
   const before = memoryOf(relay.pid);
   const c = await open(relay);
@@ -333,7 +285,7 @@ async function slowReader(relay: Relay, target: ChildProcess, seconds = 5): Prom
     await new Promise((r) => setTimeout(r, 200));
     peak = Math.max(peak, memoryOf(relay.pid).rss);
   }
-  const { floodWritten } = await ask('stats');
+  const floodWritten = await floodedSinceLastAsk(targetPort);
   c.close();
   await new Promise((r) => setTimeout(r, 300));
   return { growthBytes: peak - before.rss, targetWrote: floodWritten, clientRead: read };
@@ -371,8 +323,11 @@ async function main(): Promise<void> {
   CA = await makeSelfSignedPem({ dns: ['localhost'], ips: ['127.0.0.1'] }, 2);
   const certFile = join(dir, 'self.pem');
   writeFileSync(certFile, CA, { mode: 0o600 });
+  CA_FILE = join(dir, 'ca.pem');
+  writeFileSync(CA_FILE, /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/.exec(CA)?.[0] ?? '');
+  LOADGEN = buildLoadgen();
 
-  const { child: target, port: targetPort } = await forkWithPort(join(DIST, 'bench', 'target.js'), []);
+  const { child: target, port: targetPort } = await startTarget();
   const direct: Relay = { name: 'direct', tls: false, protocol: 'raw', port: targetPort, pid: undefined, stop: () => {} };
   const socat = await startSocat(targetPort, undefined);
   const socatTls = await startSocat(targetPort, certFile);
@@ -441,9 +396,9 @@ async function main(): Promise<void> {
     }
   }
   if (ONLY.has('slow')) {
-    console.log('\nslow reader: target floods, client reads 256 KiB/s for 5 s');
+    console.log(`\nslow reader: target floods, client reads 256 KiB/s for ${SLOW_SECONDS} s`);
     for (const r of [node, wsp.plain, wsp.tls]) {
-      const m = await slowReader(r, target);
+      const m = await slowReader(r, targetPort);
       results[`slow_${r.name}`] = m;
       console.log(`  ${r.name.padEnd(18)} relay grew ${fmt(m.growthBytes / 2 ** 20, 1)} MiB   target wrote ${fmt(m.targetWrote / 2 ** 20, 1)} MiB   client read ${fmt(m.clientRead / 2 ** 20, 1)} MiB`);
     }
@@ -454,9 +409,9 @@ async function main(): Promise<void> {
     const one = await startWsproxy(targetPort, certFile, 1);
     const two = await startWsproxy(targetPort, certFile, 2);
     const set = [socat, one.plain, two.plain];
-    const up = await series('parallel4_up_plain', set, (r) => parallelBulk(r, 4, bulkUp));
+    const up = await series('parallel4_up_plain', set, (r) => bulkUp(r, 4));
     table('4 parallel streams client→target, plain (aggregate)', 'MB/s', up, 'socat', true);
-    const down = await series('parallel4_down_plain', set, (r) => parallelBulk(r, 4, bulkDown));
+    const down = await series('parallel4_down_plain', set, (r) => bulkDown(r, 4));
     table('4 parallel streams target→client, plain (aggregate)', 'MB/s', down, 'socat', true);
     for (const [label, rows] of [['client→target', up], ['target→client', down]] as const) {
       const a = rows.find((r) => r.name === one.plain.name)?.s.median ?? NaN;
