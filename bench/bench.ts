@@ -101,8 +101,9 @@ async function startNodeRelay(targetPort: number, certFile: string | undefined):
   return { name: certFile ? 'node pipe (TLS)' : 'node pipe', tls: !!certFile, protocol: 'raw', port, pid: child.pid, stop: () => child.kill() };
 }
 
-async function startWsproxy(targetPort: number, certFile: string, workers = 0): Promise<{ plain: Relay; tls: Relay }> {
-  const extra = workers > 0 ? ['--workers', String(workers)] : [];
+async function startWsproxy(targetPort: number, certFile: string, workers = 0, highWaterMark?: string): Promise<{ plain: Relay; tls: Relay }> {
+  const extra = [...(workers > 0 ? ['--workers', String(workers)] : []), ...(highWaterMark ? ['--high-water-mark', highWaterMark] : [])];
+  const suffix = highWaterMark ? ` (${highWaterMark})` : '';
   const child = spawn(process.execPath, [join(DIST, 'src', 'main.js'), ...extra, '--log-format', 'text', '--cert', certFile, '--max-connections-per-ip', '100000', '--max-connections', '100000', '127.0.0.1:0', `127.0.0.1:${targetPort}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -120,8 +121,8 @@ async function startWsproxy(targetPort: number, certFile: string, workers = 0): 
   // SIGTERM lets a --workers primary take its workers down with it; a plain wsproxy stops at once (no sessions).
   const stop = (): void => void child.kill(workers > 0 ? 'SIGTERM' : 'SIGKILL');
   return {
-    plain: { name: workers > 0 ? `wsproxy ws:// ×${workers}` : 'wsproxy ws://', tls: false, protocol: 'ws', port, pid: child.pid, stop },
-    tls: { name: 'wsproxy wss://', tls: true, protocol: 'ws', port, pid: child.pid, stop: () => {} },
+    plain: { name: workers > 0 ? `wsproxy ws:// ×${workers}` : `wsproxy ws://${suffix}`, tls: false, protocol: 'ws', port, pid: child.pid, stop },
+    tls: { name: `wsproxy wss://${suffix}`, tls: true, protocol: 'ws', port, pid: child.pid, stop: () => {} },
   };
 }
 
@@ -308,7 +309,7 @@ function table(title: string, unit: string, rows: { name: string; s: Stat }[], r
   console.log(`\n${title} (${unit}, median of ${REPS}, min–max${ref !== undefined ? `, ratio to ${reference}` : ''})`);
   for (const r of rows) {
     const ratio = ref ? (higherIsBetter ? r.s.median / ref : r.s.median / ref) : NaN;
-    console.log(`  ${r.name.padEnd(18)} ${fmt(r.s.median, digits).padStart(10)}   ${`${fmt(r.s.min, digits)}–${fmt(r.s.max, digits)}`.padEnd(22)} ${ref ? `${fmt(ratio, 2)}×` : ''}`);
+    console.log(`  ${r.name.padEnd(22)} ${fmt(r.s.median, digits).padStart(10)}   ${`${fmt(r.s.min, digits)}–${fmt(r.s.max, digits)}`.padEnd(22)} ${ref ? `${fmt(ratio, 2)}×` : ''}`);
   }
 }
 
@@ -334,6 +335,8 @@ async function main(): Promise<void> {
   const node = await startNodeRelay(targetPort, undefined);
   const nodeTls = await startNodeRelay(targetPort, certFile);
   const wsp = await startWsproxy(targetPort, certFile);
+  // The same daemon tuned for bulk transfer: a 1 MiB high-water mark also reads plain targets 1 MiB at a time.
+  const wspBulk = ONLY.has('bulk') ? await startWsproxy(targetPort, certFile, 0, '1MiB') : undefined;
   const plainSet = [direct, socat, node, wsp.plain];
   const tlsSet = [socatTls, nodeTls, wsp.tls];
   const results: Record<string, unknown> = {};
@@ -352,10 +355,13 @@ async function main(): Promise<void> {
   };
 
   if (ONLY.has('bulk')) {
-    table('bulk client→target, plain', 'MB/s', await series('bulk_up_plain', plainSet, bulkUp), 'socat', true);
-    table('bulk target→client, plain', 'MB/s', await series('bulk_down_plain', plainSet, bulkDown), 'socat', true);
-    table('bulk client→target, TLS', 'MB/s', await series('bulk_up_tls', tlsSet, bulkUp), 'socat (TLS)', true);
-    table('bulk target→client, TLS', 'MB/s', await series('bulk_down_tls', tlsSet, bulkDown), 'socat (TLS)', true);
+    const plainBulk = wspBulk ? [...plainSet, wspBulk.plain] : plainSet;
+    const tlsBulk = wspBulk ? [...tlsSet, wspBulk.tls] : tlsSet;
+    table('bulk client→target, plain', 'MB/s', await series('bulk_up_plain', plainBulk, bulkUp), 'socat', true);
+    table('bulk target→client, plain', 'MB/s', await series('bulk_down_plain', plainBulk, bulkDown), 'socat', true);
+    table('bulk client→target, TLS', 'MB/s', await series('bulk_up_tls', tlsBulk, bulkUp), 'socat (TLS)', true);
+    table('bulk target→client, TLS', 'MB/s', await series('bulk_down_tls', tlsBulk, bulkDown), 'socat (TLS)', true);
+    wspBulk?.plain.stop();
   }
   if (ONLY.has('rtt')) {
     for (const [label, set, ref] of [['plain', plainSet, 'socat'], ['TLS', tlsSet, 'socat (TLS)']] as const) {
@@ -389,7 +395,7 @@ async function main(): Promise<void> {
       for (const r of [freshNode, freshWsp.plain]) {
         const m = await idleMemory(r, n);
         results[`idle_${n}_${r.name}`] = m;
-        console.log(`  ${r.name.padEnd(18)} ${String(m.held).padStart(6)} held   ${fmt(m.rssPerConn / 1024, 1)} KiB RSS   ${fmt(m.pssPerConn / 1024, 1)} KiB PSS per connection`);
+        console.log(`  ${r.name.padEnd(22)} ${String(m.held).padStart(6)} held   ${fmt(m.rssPerConn / 1024, 1)} KiB RSS   ${fmt(m.pssPerConn / 1024, 1)} KiB PSS per connection`);
       }
       freshNode.stop();
       freshWsp.plain.stop();
@@ -400,7 +406,7 @@ async function main(): Promise<void> {
     for (const r of [node, wsp.plain, wsp.tls]) {
       const m = await slowReader(r, targetPort);
       results[`slow_${r.name}`] = m;
-      console.log(`  ${r.name.padEnd(18)} relay grew ${fmt(m.growthBytes / 2 ** 20, 1)} MiB   target wrote ${fmt(m.targetWrote / 2 ** 20, 1)} MiB   client read ${fmt(m.clientRead / 2 ** 20, 1)} MiB`);
+      console.log(`  ${r.name.padEnd(22)} relay grew ${fmt(m.growthBytes / 2 ** 20, 1)} MiB   target wrote ${fmt(m.targetWrote / 2 ** 20, 1)} MiB   client read ${fmt(m.clientRead / 2 ** 20, 1)} MiB`);
     }
   }
 

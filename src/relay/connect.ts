@@ -108,9 +108,31 @@ export function connectFailureReason(err: unknown): ReasonCode {
 // Which failure to report when several addresses failed differently: the most telling one wins.
 const SEVERITY: ReasonCode[] = ['TARGET_REFUSED', 'TARGET_UNREACHABLE', 'TARGET_TIMEOUT', 'TARGET_DNS', 'TARGET_FAILED'];
 
-function attempt(options: { host: string; port: number } | { path: string }, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+/**
+ * Node reads a socket into a fresh 64 KiB buffer per read. When a larger read size is asked for (the high-water
+ * mark, see {@link DialOptions.readBytes}), plain targets are read through `onread` into one process-wide buffer
+ * instead, so a busy target is read in large gulps: fewer syscalls, allocations and JS callbacks per GiB, and larger
+ * WebSocket messages to the client. Each read is copied out at its real length and pushed into the socket's own
+ * readable buffer, so pause/resume, backpressure and 'data' listeners attached later behave exactly as before.
+ * Measured in bench/ (target→client over ws:// with `--high-water-mark 1MiB`): about a fifth less CPU per GiB.
+ */
+const NODE_READ_BYTES = 64 * 1024;
+let sharedReadBuffer = Buffer.alloc(0);
+
+function largeReads(bytes: number, getSocket: () => Socket): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+  if (sharedReadBuffer.length < bytes) sharedReadBuffer = Buffer.allocUnsafe(bytes);
+  const view = sharedReadBuffer.subarray(0, bytes);
+  return {
+    buffer: () => view,
+    // Reads for different sockets never interleave (one thread, the callback runs right after each read), so one
+    // buffer serves all. push() returns false above the stream's high-water mark: Node then stops reading.
+    callback: (n, buf) => getSocket().push(Buffer.from(buf.subarray(0, n))),
+  };
+}
+
+function attempt(options: { host: string; port: number } | { path: string }, timeoutMs: number, signal: AbortSignal, readBytes = NODE_READ_BYTES): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(options);
+    const socket: Socket = readBytes > NODE_READ_BYTES ? connect({ ...options, onread: largeReads(readBytes, () => socket) }) : connect(options);
     const timer = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
     const signalOnAbort = (): void => finish(Object.assign(new Error('client went away'), { code: 'ABORTED' }));
     const finish = (err?: Error): void => {
@@ -141,6 +163,11 @@ export interface DialOptions {
   readonly preamble?: Buffer | undefined;
   /** `--ssl-target`: TLS to TCP targets after connecting (and after the preamble). */
   readonly tls?: TargetTlsOptions | undefined;
+  /**
+   * Largest read from a plain target (the relay passes its high-water mark). Above Node's own 64 KiB, reads go
+   * through one shared buffer of this size; the bytes a paused session can hold grow with it (one read beyond the mark).
+   */
+  readonly readBytes?: number | undefined;
 }
 
 /**
@@ -152,7 +179,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
   const deadline = Date.now() + timeoutMs;
   if (target.kind === 'unix') {
     try {
-      const socket = await attempt({ path: target.path }, timeoutMs, signal);
+      const socket = await attempt({ path: target.path }, timeoutMs, signal, options.readBytes);
       socket.pause();
       if (options.preamble) socket.write(options.preamble);
       return { socket, address: `unix:${target.path}` };
@@ -194,7 +221,8 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
     // Fair share of what is left, so one black-holed address cannot eat the budget of the others.
     const budget = Math.max(1, Math.floor(remaining / (addresses.length - i)));
     try {
-      const plain = await attempt({ host: address, port: target.port }, budget, signal);
+      // A TLS target's bytes are read by the TLS layer from the handle, never through onread.
+      const plain = await attempt({ host: address, port: target.port }, budget, signal, tls === undefined ? options.readBytes : undefined);
       plain.setNoDelay(true);
       plain.setKeepAlive(true, 60_000);
       // The PROXY header goes first on the wire, before a TLS ClientHello (as HAProxy's send-proxy with ssl).

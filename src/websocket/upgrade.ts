@@ -201,7 +201,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       }
       resolved = { token, target: resolution.target, ctx: requestCtx };
       const dialStart = performance.now();
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...deps.policy?.dialOptions(conn, resolution.target), tls: deps.targetTls }).then(
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...deps.policy?.dialOptions(conn, resolution.target), tls: deps.targetTls, readBytes: config.limits.highWaterMark }).then(
         (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
         (err: unknown) => {
           if (err instanceof ProxyError) deps.onTargetConnect?.(performance.now() - dialStart, err.code);

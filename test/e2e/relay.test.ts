@@ -79,8 +79,10 @@ for (const scheme of ['ws', 'wss'] as const) {
 }
 
 describe('integrity and close semantics', () => {
-  for (const scheme of ['ws', 'wss'] as const) {
-    test(`1 MiB each way over ${scheme}:// arrives intact (SHA-256)`, async () => {
+  // 1 MiB high-water mark: plain targets are read through the shared large-read buffer (src/relay/connect.ts). The
+  // target writes its megabyte the moment it accepts, before the relay is attached: nothing may be lost or reordered.
+  for (const [scheme, highWaterMark] of [['ws', undefined], ['wss', undefined], ['ws', 1 << 20], ['wss', 1 << 20]] as const) {
+    test(`1 MiB each way over ${scheme}:// arrives intact (SHA-256)${highWaterMark ? ', 1 MiB high-water mark' : ''}`, async () => {
       const fromTarget = randomBytes(1024 * 1024);
       const received: Buffer[] = [];
       let targetEnded!: () => void;
@@ -90,7 +92,7 @@ describe('integrity and close semantics', () => {
         socket.on('end', () => targetEnded());
         socket.write(fromTarget);
       });
-      const proxy = await startProxy(target.port);
+      const proxy = await startProxy(target.port, highWaterMark ? { limits: { highWaterMark } } : {});
       try {
         const ws = await openWs(`${scheme}://127.0.0.1:${proxy.port}/websockify`, { ca: proxy.ca });
         const got: Buffer[] = [];
@@ -183,34 +185,36 @@ describe('integrity and close semantics', () => {
 });
 
 describe('backpressure', () => {
-  test('slow client while the target floods: the proxy buffers a bounded amount and pauses the target', async () => {
-    const target = await startFloodTarget();
-    const highWaterMark = 64 * 1024;
-    const proxy = await startProxy(target.port, { limits: { highWaterMark } });
-    try {
-      const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
-      ws.pause(); // the client stops reading: its socket fills, then the proxy's
-      await waitFor(() => proxy.server.sessions()[0]?.targetPaused === true, 10_000, 'target paused');
-      // Let the target write until the kernel buffers are full too, then check what the proxy itself holds.
-      let last = -1;
-      await waitFor(() => {
-        const stable = target.written() === last;
-        last = target.written();
-        return stable;
-      }, 10_000, 'target writes to stop');
-      const s = proxy.server.sessions()[0];
-      assert.ok(s, 'session present');
-      // Bound: the high-water mark plus one read from the target (64 KiB) plus what the paused socket pre-read.
-      const held = s.bufferedToClient + s.unreadFromTarget;
-      assert.ok(held <= highWaterMark + 2 * 64 * 1024, `proxy holds ${held} bytes`);
-      assert.ok(target.written() < 64 * 1024 * 1024, `target wrote ${target.written()} bytes before being stopped`);
-      target.stop();
-      ws.terminate();
-    } finally {
-      await proxy.close();
-      await target.close();
-    }
-  });
+  for (const highWaterMark of [64 * 1024, 1 << 20]) {
+    test(`slow client while the target floods: the proxy buffers a bounded amount and pauses the target (mark ${highWaterMark >> 10} KiB)`, async () => {
+      const target = await startFloodTarget();
+      const proxy = await startProxy(target.port, { limits: { highWaterMark } });
+      try {
+        const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
+        ws.pause(); // the client stops reading: its socket fills, then the proxy's
+        await waitFor(() => proxy.server.sessions()[0]?.targetPaused === true, 10_000, 'target paused');
+        // Let the target write until the kernel buffers are full too, then check what the proxy itself holds.
+        let last = -1;
+        await waitFor(() => {
+          const stable = target.written() === last;
+          last = target.written();
+          return stable;
+        }, 10_000, 'target writes to stop');
+        const s = proxy.server.sessions()[0];
+        assert.ok(s, 'session present');
+        // Bound: the high-water mark plus one read from the target (the larger of 64 KiB and the mark) plus what the
+        // paused socket pre-read (one more read).
+        const held = s.bufferedToClient + s.unreadFromTarget;
+        assert.ok(held <= highWaterMark + 2 * Math.max(64 * 1024, highWaterMark), `proxy holds ${held} bytes`);
+        assert.ok(target.written() < 64 * 1024 * 1024, `target wrote ${target.written()} bytes before being stopped`);
+        target.stop();
+        ws.terminate();
+      } finally {
+        await proxy.close();
+        await target.close();
+      }
+    });
+  }
 
   test('slow target while the client floods: WebSocket reads pause and the buffer stays bounded', async () => {
     const target = await startTarget((socket) => socket.pause()); // never reads
