@@ -7,9 +7,16 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
+/** What kind of mistake a {@link SourceError} is: the file cannot be read, cannot be parsed, or holds a bad entry. */
+export type SourceProblem = 'unreadable' | 'syntax' | 'invalid';
+
 /** A config-file or environment mistake, phrased for one stderr line. */
 export class SourceError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Lets a reload report a stable reason code (CONFIG_UNREADABLE, CONFIG_SYNTAX, CONFIG_INVALID). */
+    readonly problem: SourceProblem = 'invalid',
+  ) {
     super(message);
     this.name = 'SourceError';
   }
@@ -89,11 +96,11 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
   } catch (err) {
     // The YAML error names a line and column, never a value.
     const first = ((err as Error).message.split('\n')[0] ?? 'syntax error').slice(0, 200);
-    throw new SourceError(`--config ${file}: not valid YAML or JSON (${first})`);
+    throw new SourceError(`--config ${file}: not valid YAML or JSON (${first})`, 'syntax');
   }
   if (doc === null || doc === undefined) return { options: {}, positionals: undefined };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SourceError(`--config ${file}: expected a mapping of option names to values (cert: self.pem)`);
+    throw new SourceError(`--config ${file}: expected a mapping of option names to values (cert: self.pem)`, 'syntax');
   }
   const options: Record<string, string | boolean | string[]> = {};
   let listen: string | undefined;
@@ -132,7 +139,7 @@ export function optionsFromFile(file: string, kinds: OptionKinds): SourceValues 
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SourceError(`--config ${file}: cannot read it (${code}); check the path`);
+    throw new SourceError(`--config ${file}: cannot read it (${code}); check the path`, 'unreadable');
   }
   return optionsFromText(text, file, kinds);
 }

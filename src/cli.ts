@@ -4,16 +4,26 @@
  * never exits or prints: `main.ts` does that with what `parseCommandLine` returns.
  */
 import yargs from 'yargs';
-import { configFileFromArgv, optionsFromEnv, optionsFromFile, SourceError, type OptionKinds, type SourceValues } from './cli-sources.js';
+import { configFileFromArgv, optionsFromEnv, optionsFromFile, SourceError, type OptionKinds, type SourceProblem, type SourceValues } from './cli-sources.js';
 import type { CertArgs } from './cert-command.js';
 import { DEFAULTS, type CliArgs } from './config.js';
 
 /** A command-line mistake: one line, for stderr, exit code 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** For a mistake in the config file: whether it could not be read, not be parsed, or holds a bad entry. */
+    readonly source?: SourceProblem,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
+}
+
+/** The config file a command line uses (`--config FILE`, else `WSPROXY_CONFIG`), if any: named in reload errors. */
+export function configFileOf(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const file = configFileFromArgv(argv) ?? env['WSPROXY_CONFIG'];
+  return file === undefined || file === '' ? undefined : file;
 }
 
 /** What the command line asks for. */
@@ -164,12 +174,12 @@ const SOURCE_KINDS: OptionKinds = (() => {
 /** Reads the config file (`--config` or `WSPROXY_CONFIG`) and the environment; a mistake is a `UsageError`. */
 function optionSources(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): { file: SourceValues; env: SourceValues; notices: string[] } {
   try {
-    const file = configFileFromArgv(argv) ?? env['WSPROXY_CONFIG'];
-    const fromFile = file === undefined || file === '' ? { options: {}, positionals: undefined } : optionsFromFile(file, SOURCE_KINDS);
+    const file = configFileOf(argv, env);
+    const fromFile = file === undefined ? { options: {}, positionals: undefined } : optionsFromFile(file, SOURCE_KINDS);
     const fromEnv = optionsFromEnv(env, SOURCE_KINDS);
     return { file: fromFile, env: fromEnv, notices: fromEnv.notices };
   } catch (err) {
-    if (err instanceof SourceError) throw new UsageError(err.message);
+    if (err instanceof SourceError) throw new UsageError(err.message, err.problem);
     throw err;
   }
 }

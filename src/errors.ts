@@ -119,3 +119,36 @@ export function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
   return undefined;
 }
+
+/**
+ * Why a configuration reload (SIGHUP, `POST /reload`) was refused. A refused reload changes nothing: the running
+ * configuration stays in use entirely. Kept apart from {@link REASONS}, which are about connections (and are counted
+ * as refusals by the metrics); the README lists both.
+ */
+export const RELOAD_REASONS = {
+  CONFIG_UNREADABLE: 'The config file cannot be read (missing, or no permission).',
+  CONFIG_SYNTAX: 'The config file is not valid YAML or JSON, or not a mapping of option names to values.',
+  CONFIG_INVALID: 'An option (config file, environment or command line) is unknown, has a bad value, or names a file that is not there.',
+  CERTIFICATE_UNUSABLE: 'The TLS certificate, key, chain, client CA, CRL or DH parameters cannot be used.',
+  TARGET_TLS_UNUSABLE: 'A --target-ca, --target-cert or --target-key file cannot be used.',
+  TOKEN_SOURCE_UNUSABLE: 'The new token source cannot be built or does not answer.',
+  PLUGIN_UNUSABLE: 'An --auth-plugin or --token-plugin module cannot be loaded.',
+  RELOAD_UNAVAILABLE: 'The server is starting or shutting down, or a worker did not answer; nothing was reloaded there.',
+} as const satisfies Record<string, string>;
+
+/** A stable reason code from {@link RELOAD_REASONS}. */
+export type ReloadReason = keyof typeof RELOAD_REASONS;
+
+/** A refused reload: `code` is stable, `message` names the flag or file and never holds a secret value. */
+export class ReloadError extends Error {
+  readonly code: ReloadReason;
+  /** The option at fault (`--cert`, `--token-source`), when one is. */
+  readonly flag: string | undefined;
+
+  constructor(code: ReloadReason, message: string, options?: { flag?: string | undefined; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ReloadError';
+    this.code = code;
+    this.flag = options?.flag;
+  }
+}

@@ -3,16 +3,17 @@
  * `createServer(config, { logger }).listen()`. Nothing here reads argv, exits the process or installs signal handlers.
  */
 export { createServer } from './server.js';
-export type { ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server.js';
+export type { ReloadOptions, ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server.js';
+export type { ReloadResult } from './reload.js';
 export { ConfigError, DEFAULTS, resolveConfig } from './config.js';
 export type { CliArgs, Config, Limits, ListenAddress, Target, TargetSource, TlsConfig } from './config.js';
 export type { ClientCertConfig, TlsOptionsConfig, VerifyClientMode } from './config.js';
 export type { PeerIdentity } from './tls/peer.js';
 export type { AuthContext, AuthDecision, Authenticator } from './auth/types.js';
-export { ProxyError, REASONS } from './errors.js';
-export type { ReasonCode } from './errors.js';
+export { ProxyError, REASONS, RELOAD_REASONS, ReloadError } from './errors.js';
+export type { ReasonCode, ReloadReason } from './errors.js';
 export { createLogger, silentLogger } from './log.js';
-export type { LogFields, Logger, LoggerOptions, LogLevel } from './log.js';
+export type { LogFields, Logger, LoggerOptions, LogLevel, RootLogger } from './log.js';
 export type { RequestContext, Resolution, TargetResolver } from './targets/types.js';
 export type { PluginOptions } from './plugin-loader.js';
 export type { CloseInfo, RelayTap } from './relay/relay.js';

@@ -56,12 +56,30 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+/** A logger whose level and format can be changed later (a configuration reload); its children follow. */
+export interface RootLogger extends Logger {
+  /** Applies a new level and/or format to this logger and every child made from it, from the next line on. */
+  configure(settings: { readonly level?: LogLevel; readonly format?: 'text' | 'json' }): void;
+}
+
 /** Builds a logger writing one line per call to `sink`. */
-export function createLogger(options: LoggerOptions, bound: LogFields = {}): Logger {
-  const threshold = LEVELS[options.level];
+export function createLogger(options: LoggerOptions, bound: LogFields = {}): RootLogger {
+  // One mutable copy shared by the logger and all its children, so a reload reaches every connection's child logger.
+  const state = { level: options.level, format: options.format };
+  const root = makeLogger(options, state, bound);
+  return {
+    ...root,
+    configure(settings) {
+      if (settings.level !== undefined) state.level = settings.level;
+      if (settings.format !== undefined) state.format = settings.format;
+    },
+  };
+}
+
+function makeLogger(options: LoggerOptions, state: { level: LogLevel; format: 'text' | 'json' }, bound: LogFields): Logger {
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (LEVELS[level] < threshold) return;
+    if (LEVELS[level] < LEVELS[state.level]) return;
     const all: Record<string, unknown> = {};
     for (const [k, v] of Object.entries({ ...bound, ...fields })) {
       const r = redactValue(k, v);
@@ -69,7 +87,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
     }
     const time = now().toISOString();
     let line: string;
-    if (options.format === 'json') {
+    if (state.format === 'json') {
       line = JSON.stringify({ time, level, msg: redactUrl(msg), ...all }) + '\n';
     } else {
       const kv = Object.entries(all).map(([k, v]) => `${k}=${formatText(v)}`);
@@ -83,8 +101,8 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(options, { ...bound, ...fields }),
-    enabled: (level) => LEVELS[level] >= threshold,
+    child: (fields) => makeLogger(options, state, { ...bound, ...fields }),
+    enabled: (level) => LEVELS[level] >= LEVELS[state.level],
   };
 }
 

@@ -5,17 +5,19 @@
  */
 import cluster from 'node:cluster';
 import { createWriteStream, openSync, readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { runCertCommand } from './cert-command.js';
-import { parseCommandLine, helpText, UsageError } from './cli.js';
+import { configFileOf, parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
-import { errnoCode } from './errors.js';
-import { createLogger, type LogFields, type Logger, type LogSink } from './log.js';
+import { errnoCode, ReloadError, type ReloadReason } from './errors.js';
+import { createLogger, type LogFields, type Logger, type LogSink, type RootLogger } from './log.js';
 import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
 import { notifySystemd } from './process/sd-notify.js';
 import { createSyslogSink, type SyslogSink } from './process/syslog.js';
 import { startWrapped, type Wrapped } from './process/wrap.js';
-import { startWorkerPool, reportWorkerReady } from './process/workers.js';
+import { answerReload, isReloadRequest, startWorkerPool, reportWorkerReady } from './process/workers.js';
+import { combineWorkerResults, logReload, reloadFailed } from './reload.js';
 import { createServer, prepareSharedFiles } from './server.js';
 import type { Config } from './config.js';
 
@@ -80,6 +82,29 @@ function askSecret(prompt: string): Promise<string> {
     };
     stdin.on('data', stdinOnData);
   });
+}
+
+const SOURCE_REASONS: Record<string, ReloadReason> = { unreadable: 'CONFIG_UNREADABLE', syntax: 'CONFIG_SYNTAX', invalid: 'CONFIG_INVALID' };
+
+/**
+ * The configuration as a reload sees it: the original command line and environment, with the `--config` file read
+ * again, through the same parse and validation as at start. A mistake is a `ReloadError` with a stable reason code.
+ */
+function readConfigAgain(): Config {
+  let command;
+  try {
+    command = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof UsageError) throw new ReloadError(SOURCE_REASONS[err.source ?? 'invalid'] ?? 'CONFIG_INVALID', err.message);
+    throw err;
+  }
+  if (command.kind !== 'run') throw new ReloadError('CONFIG_INVALID', 'the command line no longer starts a proxy');
+  try {
+    return resolveConfig(command.args, process.cwd(), process.env, process.stderr.isTTY === true);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ReloadError('CONFIG_INVALID', err.message, { flag: err.flag });
+    throw err;
+  }
 }
 
 async function main(): Promise<void> {
@@ -174,17 +199,27 @@ async function main(): Promise<void> {
     sink = { write: (line: string) => (process.stderr.write(line), stream.write(line)) };
   }
   let syslog: SyslogSink | undefined;
+  // Every logger a reload's --log-level/--log-format reaches.
+  const loggers: RootLogger[] = [];
   if (proc.syslog !== undefined) {
     const plain = sink;
     // Warnings about syslog itself go to stderr/--log-file only, never back into syslog.
     const plainLog = createLogger({ level: config.log.level, format: config.log.format, sink: plain });
+    loggers.push(plainLog);
     syslog = createSyslogSink(proc.syslog, { warn: (m) => plainLog.warn(m) });
     const both = syslog;
     sink = { write: (line: string) => plain.write(line), writeAt: (level, line) => (plain.write(line), both.write(line, level)) };
   }
   const rootLog = createLogger({ level: config.log.level, format: config.log.format, sink });
+  loggers.push(rootLog);
+  const applyLogSettings = (applied: Config): void => {
+    for (const l of loggers) l.configure({ level: applied.log.level, format: applied.log.format });
+  };
+  const named = configFileOf(process.argv.slice(2), process.env);
+  // Absolute in the reload lines: the operator reading them may not know the daemon's working directory.
+  const configFile = named === undefined ? undefined : resolvePath(process.cwd(), named);
   if ((config.workers ?? 1) > 1 && cluster.isPrimary) {
-    await runPrimary(config, rootLog, command.notices, { pidFile, syslog });
+    await runPrimary(config, rootLog, command.notices, { pidFile, syslog, configFile, applyLogSettings });
     return;
   }
   const worker = cluster.isWorker ? cluster.worker : undefined;
@@ -200,9 +235,17 @@ async function main(): Promise<void> {
       idleTimer = setTimeout(() => stop('idle-timeout'), lifecycle.idleTimeoutMs);
     }
   };
+  // What a reload put in effect; the drain on SIGTERM reads its --drain-timeout.
+  let current = config;
   const server = createServer(config, {
     logger: log,
     version: version(),
+    readConfig: readConfigAgain,
+    configFile,
+    onReload: (applied) => {
+      current = applied;
+      applyLogSettings(applied);
+    },
     trafficSink: (chars) => void process.stdout.write(chars),
     onSessionOpen: () => {
       active++;
@@ -223,7 +266,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('shutting down', { reason: why, sessions: server.stats().activeSessions });
     if (!worker) void notifySystemd('stopping', process.env, log);
-    (drain ? server.drain(lifecycle.drainTimeoutMs ?? 0) : server.close())
+    (drain ? server.drain(current.lifecycle?.drainTimeoutMs ?? 0) : server.close())
       .then(() => wrapped?.stop())
       .then(() => {
         if (pidFile !== undefined) removePidFile(pidFile);
@@ -249,12 +292,19 @@ async function main(): Promise<void> {
   // worker acting on it too would count the primary's SIGTERM as a second signal and exit without draining.
   process.on('SIGINT', worker ? () => undefined : onSignal);
   process.on('SIGTERM', onSignal);
-  // SIGHUP: reload the TLS files (renewed certificate, new CRL); new handshakes use them, sessions go on. With
-  // --workers the primary passes SIGHUP on to every worker, which reloads its own context here.
+  // SIGHUP: reload the configuration (the --config file read again, certificates, token sources); new connections
+  // use it, sessions go on. The server logs the outcome. With --workers the primary asks each worker over IPC
+  // instead (below) and logs one line for all of them; a SIGHUP sent to a worker itself still reloads that worker.
   process.on('SIGHUP', () => {
     log.info('signal', { signal: 'SIGHUP' });
-    server.reloadTls('SIGHUP').catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
+    void server.reload('SIGHUP');
   });
+  if (worker) {
+    process.on('message', (message: unknown) => {
+      if (!isReloadRequest(message)) return;
+      void server.reload('SIGHUP', { quiet: true }).then((result) => answerReload(message.seq, result));
+    });
+  }
   const where =
     config.listen.kind === 'unix' ? `unix:${config.listen.path}`
     : config.listen.kind === 'inetd' ? 'inetd socket (fd 0)'
@@ -317,7 +367,12 @@ async function main(): Promise<void> {
 }
 
 /** `--workers N`: this process forks and supervises the workers and serves nothing itself. */
-async function runPrimary(config: Config, log: Logger, notices: readonly string[], own: { pidFile: string | undefined; syslog: SyslogSink | undefined }): Promise<void> {
+async function runPrimary(
+  config: Config,
+  log: Logger,
+  notices: readonly string[],
+  own: { pidFile: string | undefined; syslog: SyslogSink | undefined; configFile: string | undefined; applyLogSettings: (applied: Config) => void },
+): Promise<void> {
   try {
     // Made once here, so that every worker loads the same certificate instead of racing to make one each.
     const made = await prepareSharedFiles(config);
@@ -329,8 +384,8 @@ async function runPrimary(config: Config, log: Logger, notices: readonly string[
   const count = config.workers ?? 1;
   // Workers drain (--drain-timeout), then close sessions (--shutdown-timeout); the primary kills what is left a
   // little after that.
-  const drainMs = config.lifecycle?.drainTimeoutMs ?? 0;
-  const pool = startWorkerPool({ count, log, stopTimeoutMs: drainMs + config.limits.shutdownTimeoutMs + 5_000 });
+  const stopTimeoutOf = (c: Config): number => (c.lifecycle?.drainTimeoutMs ?? 0) + c.limits.shutdownTimeoutMs + 5_000;
+  const pool = startWorkerPool({ count, log, stopTimeoutMs: stopTimeoutOf(config) });
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -345,9 +400,30 @@ async function runPrimary(config: Config, log: Logger, notices: readonly string[
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP: the primary reads the configuration first, so a broken file is one error line and no worker is asked;
+  // then every worker reloads (over IPC: one answer each) and the primary logs one outcome for all of them.
+  let reloading: Promise<void> = Promise.resolve();
+  const reloadWorkers = async (): Promise<void> => {
+    const fields: LogFields = { why: 'SIGHUP', ...(own.configFile === undefined ? {} : { file: own.configFile }) };
+    let next: Config;
+    try {
+      next = readConfigAgain();
+    } catch (err) {
+      const refused = err instanceof ReloadError ? reloadFailed(err.code, err.message) : reloadFailed('CONFIG_INVALID', (err as Error).message);
+      logReload(log, refused, fields);
+      return;
+    }
+    const combined = combineWorkerResults(await pool.reload(30_000));
+    if (combined.result.ok) {
+      own.applyLogSettings(next);
+      pool.setStopTimeout(stopTimeoutOf(next));
+    }
+    logReload(log, combined.result, { ...fields, ...combined.fields });
+  };
   process.on('SIGHUP', () => {
-    log.info('signal: passing SIGHUP to the workers', { workers: count });
-    pool.forward('SIGHUP');
+    if (stopping) return;
+    log.info('signal: reloading the workers', { signal: 'SIGHUP', workers: count });
+    reloading = reloading.then(reloadWorkers);
   });
   let lines;
   try {

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { realpathSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -14,21 +15,22 @@ import { findOwnCa, type OwnCa } from './certs/own-ca.js';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
 import { loadTargetTls } from './tls/target.js';
 import type { TargetTlsOptions } from './relay/connect.js';
-import type { Config } from './config.js';
+import { ConfigError, type AuthConfig, type Config, type TargetSource } from './config.js';
 import type { ConnectionContext } from './context.js';
-import { errnoCode } from './errors.js';
+import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { reject } from './http/reject.js';
 import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
-import { silentLogger, tapLogger, type Logger } from './log.js';
+import { silentLogger, tapLogger, type LogFields, type Logger } from './log.js';
 import { ProxyMetrics } from './admin/metrics.js';
 import { startAdmin, type AdminServer, type ReadyReport, type SessionRow } from './admin/server.js';
 import type { CloseInfo, RelayStats } from './relay/relay.js';
 import { Recorder } from './record/recorder.js';
 import { createAuthenticator, customAuthenticator } from './auth/registry.js';
+import type { Authenticator } from './auth/types.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
@@ -41,8 +43,9 @@ import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
 import { inAnyRange, plainIp } from './policy/cidr.js';
-import { createRequestPolicy } from './policy/request-policy.js';
+import { createRequestPolicy, type RequestPolicy } from './policy/request-policy.js';
 import { createRevalidator } from './policy/revalidate.js';
+import { applicableConfig, diffConfig, logReload, reloadFailed, type ReloadResult } from './reload.js';
 
 /** Options for {@link createServer} besides the config. */
 export interface ServerDeps {
@@ -55,6 +58,24 @@ export interface ServerDeps {
   readonly onSessionClosed?: (info: CloseInfo) => void;
   /** Where `--traffic` characters go (main.ts passes standard output). */
   readonly trafficSink?: (chars: string) => void;
+  /**
+   * Reads the configuration again for a reload (main.ts: the original flags and environment with the `--config`
+   * file read anew). Throws `ReloadError` (or `ConfigError`). Without it a reload re-applies the running
+   * configuration, which still re-reads the files it names (certificates, token files).
+   */
+  readonly readConfig?: () => Config;
+  /** The config file a reload reads, named in its log lines. */
+  readonly configFile?: string | undefined;
+  /** Told the configuration each applied reload put in effect (main.ts sets the log level and format from it). */
+  readonly onReload?: (applied: Config) => void;
+}
+
+/** Options for {@link WsProxyServer.reload}. */
+export interface ReloadOptions {
+  /** The configuration to apply instead of reading it through `ServerDeps.readConfig`. */
+  readonly next?: Config;
+  /** Log the outcome at debug level (a `--workers` primary logs one line for all workers instead). */
+  readonly quiet?: boolean;
 }
 
 /** A snapshot of one relaying session. */
@@ -92,6 +113,15 @@ export interface WsProxyServer {
    * that cannot be used keeps the old context; the answer says whether the new one is in use.
    */
   reloadTls(why?: string): Promise<boolean>;
+  /**
+   * Reloads the configuration (SIGHUP, `POST /reload`): reads it (or takes `options.next`), validates and prepares
+   * everything that can fail (certificate, token source, plugins, target TLS), then swaps it in for new connections
+   * at once; open sessions go on. A refused reload changes nothing. Options that cannot change without a restart
+   * keep their running values and are named in the answer. Never rejects; logs its outcome.
+   */
+  reload(why?: string, options?: ReloadOptions): Promise<ReloadResult>;
+  /** The configuration in effect (the start-up one, or the last reload's). */
+  config(): Config;
   sessions(): SessionSnapshot[];
   stats(): ServerStats;
   /**
@@ -132,6 +162,23 @@ function demoCertificateFile(config: Config): string {
   return config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
 }
 
+/**
+ * What a reload may replace, as one value: every stage reads the current one when a connection (or handshake)
+ * arrives, so a reload is one assignment and never half-applied.
+ */
+interface Live {
+  readonly config: Config;
+  /** The certificate file actually loaded (the generated one when no `--cert` was given and there is no self.pem). */
+  readonly certFile: string;
+  readonly tlsProfile: ReturnType<typeof profileOptions>;
+  readonly webRootReal: string | undefined;
+  readonly authenticator: Authenticator | undefined;
+  readonly recorder: Recorder | undefined;
+  readonly policy: RequestPolicy;
+  readonly wss: WebSocketServer;
+  readonly targetTls: TargetTlsOptions | undefined;
+}
+
 /** Builds a server from `config`. Nothing is bound until `listen()`. */
 export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
   const sessions = new Map<number, SessionInfo>();
@@ -140,72 +187,130 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     ? new ProxyMetrics({ version: deps.version ?? '0.0.0', sessions: () => sessions.values(), openConnections: () => gate.open })
     : undefined;
   const log = metrics ? tapLogger(deps.logger ?? silentLogger, metrics.onLogLine) : (deps.logger ?? silentLogger);
-  const limits = config.limits;
-  const gate = new ConnectionGate(limits.maxConnections, limits.maxConnectionsPerIp);
+  const gate = new ConnectionGate(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sockets = new Set<Socket>();
   // Which connection a socket belongs to. Plain sockets are mapped at hand-off; a TLS socket is created inside Node's
   // https server, so its connection is carried to 'secureConnection' by AsyncLocalStorage (the TLS wrap is created
   // inside `tlsHandoff.run`, and its callbacks run in that context) and mapped there.
   const connOf = new WeakMap<Duplex, ConnectionContext>();
   const tlsHandoff = new AsyncLocalStorage<ConnectionContext>();
-  const tlsProfile = profileOptions(config.tls.options);
-  const clientCert = config.tls.clientCert;
   // Client certificates are asked for, but Node never rejects them itself (rejectUnauthorized false): the
   // secureConnection hook below refuses required-mode failures with a log line that says why, which Node's own
   // rejection would not (it destroys the socket silently).
-  const http = createHttpServers(limits, { ...tlsProfile, requestCert: clientCert !== undefined && clientCert.mode !== 'off', rejectUnauthorized: false });
-  const hsts = config.tls.options?.hstsSeconds ?? 0;
-  const stopTls: (() => void)[] = [];
-  const webRootReal = config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
+  const http = createHttpServers(config.limits, { ...profileOptions(config.tls.options), requestCert: wantsClientCert(config), rejectUnauthorized: false });
+  let stopTls: (() => void)[] = [];
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   // A plugin module (--auth-plugin ./x.js) is imported in listen(); its wrapper exists from the start.
-  const customAuth = config.auth?.custom === true ? customAuthenticator(config.auth.plugin, config.auth.source, log) : undefined;
-  const authenticator = customAuth?.authenticator ?? (config.auth ? createAuthenticator(config.auth.plugin, config.auth.source) : undefined);
-  const recorder = config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log);
-  const policy = createRequestPolicy(config.clientAddress, config.policy);
+  const startAuth = buildAuth(config.auth);
   const upstream =
     config.httpUpstream === undefined ? undefined : (
       createHttpUpstream(
         {
           url: config.httpUpstream,
-          connectTimeoutMs: limits.connectTimeoutMs,
+          connectTimeoutMs: config.limits.connectTimeoutMs,
           responseTimeoutMs: 120_000,
-          // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it.
-          stripAuthorization: config.auth?.webAuth === true && config.auth.plugin === 'BasicHTTPAuth',
+          // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it. Asked
+          // per request: a reload may turn --web-auth on while the upstream (a restart option) stays.
+          stripAuthorization: () => live.config.auth?.webAuth === true && live.config.auth.plugin === 'BasicHTTPAuth',
         },
         log,
       )
     );
-  const wss = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    perMessageDeflate: false,
-    maxPayload: limits.maxMessageBytes,
-    handleProtocols: (_offered, req) => chosenProtocols.get(req) ?? false,
-  });
-  wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
-  // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
-  wss.on('wsClientError', (err, socket) => {
-    handleClientError(err, socket, connOf.get(socket)?.log ?? log);
-  });
+
+  let live: Live = {
+    config,
+    certFile: demoCertificateFile(config),
+    tlsProfile: profileOptions(config.tls.options),
+    webRootReal: config.webRoot === undefined ? undefined : realpathSync(config.webRoot),
+    authenticator: startAuth.authenticator,
+    recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log),
+    policy: createRequestPolicy(config.clientAddress, config.policy),
+    wss: makeWss(config.limits.maxMessageBytes),
+    targetTls: undefined,
+  };
 
   let netServer: NetServer | undefined;
   let resolver: TargetResolver | undefined;
   let cert: LoadedCertificate | undefined;
   let certProblem: CertificateError | undefined;
   let lastCertAttempt = 0;
+  let started = false;
   let shuttingDown = false;
   let draining = false;
   let admin: AdminServer | undefined;
   let nextId = 0;
-  let targetTls: TargetTlsOptions | undefined;
   let ownCa: OwnCa | undefined;
-  const certFile = demoCertificateFile(config);
+  // Reloads run one after another; each waits for the one before.
+  let reloading: Promise<unknown> = Promise.resolve();
+
+  function makeWss(maxPayload: number): WebSocketServer {
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload,
+      handleProtocols: (_offered, req) => chosenProtocols.get(req) ?? false,
+    });
+    wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
+    // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
+    wss.on('wsClientError', (err, socket) => {
+      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+    });
+    return wss;
+  }
+
+  function buildAuth(auth: AuthConfig | undefined): { authenticator: Authenticator | undefined; load?: () => Promise<void> } {
+    if (auth === undefined) return { authenticator: undefined };
+    if (auth.custom === true) {
+      const custom = customAuthenticator(auth.plugin, auth.source, log);
+      return { authenticator: custom.authenticator, load: () => custom.load() };
+    }
+    return { authenticator: createAuthenticator(auth.plugin, auth.source) };
+  }
+
+  /** Builds the token source (or fixed/demo resolver) for `targets`; throws what the plugin throws. */
+  async function buildResolver(targets: TargetSource): Promise<TargetResolver> {
+    const built =
+      targets.kind === 'demo' ? await startDemoEcho()
+      : targets.kind === 'token' && targets.custom === true ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
+      : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
+      : fixedTarget(targets.target);
+    return metrics ? metrics.observeResolver(built) : built;
+  }
+
+  // A replaced token source is closed once nothing uses it any more: no handshake that started with it, and no
+  // session holding a slot in its fleet-wide count (closing would stop the heartbeat that keeps those slots).
+  const resolverUsers = new Map<TargetResolver, number>();
+  const retiring = new Set<TargetResolver>();
+  function holdResolver(r: TargetResolver): () => void {
+    resolverUsers.set(r, (resolverUsers.get(r) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (resolverUsers.get(r) ?? 1) - 1;
+      if (left > 0) resolverUsers.set(r, left);
+      else {
+        resolverUsers.delete(r);
+        if (retiring.has(r)) closeRetired(r);
+      }
+    };
+  }
+  function closeRetired(r: TargetResolver): void {
+    retiring.delete(r);
+    r.close?.().catch((err: unknown) => log.warn('closing the replaced token source failed', { plugin: r.name, error: (err as Error).message }));
+  }
+  function retireResolver(r: TargetResolver): void {
+    retiring.add(r);
+    if (!resolverUsers.has(r)) closeRetired(r);
+    else log.debug('the replaced token source closes once its handshakes and sessions end', { plugin: r.name, users: resolverUsers.get(r) });
+  }
 
   async function tryLoadCertificate(): Promise<void> {
     lastCertAttempt = Date.now();
+    const { config: current, certFile, tlsProfile } = live;
     try {
-      const loaded = await loadCertificate({ ...config.tls, certFile });
+      const loaded = await loadCertificate({ ...current.tls, certFile });
       http.secure.setSecureContext({ ...tlsProfile, ...loaded.options });
       cert = loaded;
       certProblem = undefined;
@@ -229,28 +334,60 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     return true;
   }
 
+  /** Ticket key rotation and the certificate file watch, for `current`; returns their stoppers. */
+  function startTlsUpkeep(current: Config, certFile: string): (() => void)[] {
+    const stops: (() => void)[] = [];
+    const options = current.tls.options;
+    if (options?.sessionTickets !== false) stops.push(startTicketRotation(http.secure, options?.ticketRotateMs ?? 86_400_000));
+    if (options?.watchFiles !== false) {
+      const clientCert = current.tls.clientCert;
+      const files = [certFile, current.tls.keyFile, options?.chainFile, clientCert?.caFile, clientCert?.crlFile, options?.dhparamFile].filter((f) => f !== undefined);
+      stops.push(watchFiles(files, (file) => {
+        reloadTls(`file changed: ${file}`).catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
+      }, log));
+    }
+    return stops;
+  }
+
   const upgrade = createUpgradeHandler({
-    config,
+    get config(): Config {
+      return live.config;
+    },
     get resolver(): TargetResolver {
       if (!resolver) throw new Error('server not listening');
       return resolver;
     },
-    wss,
+    holdResolver,
+    get wss(): WebSocketServer {
+      return live.wss;
+    },
     chosenProtocols,
-    authenticator,
-    recorder,
-    trafficSink: config.traffic ? deps.trafficSink : undefined,
+    get authenticator(): Authenticator | undefined {
+      return live.authenticator;
+    },
+    get recorder(): Recorder | undefined {
+      return live.recorder;
+    },
+    get trafficSink(): ((chars: string) => void) | undefined {
+      return live.config.traffic ? deps.trafficSink : undefined;
+    },
     isShuttingDown: () => shuttingDown || draining,
     onTargetConnect: metrics ? (ms, failure) => metrics.targetConnect(ms, failure) : undefined,
-    policy,
+    get policy(): RequestPolicy {
+      return live.policy;
+    },
     get targetTls(): TargetTlsOptions | undefined {
-      return targetTls;
+      return live.targetTls;
     },
     onSession: (session) => {
       sessions.set(session.id, session);
       deps.onSessionOpen?.();
+      // A slot in a fleet-wide count (TokenRedis with --max-sessions-per-token) lives only while its source is open.
+      const holdsSlot = session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;
+      const unhold = holdsSlot && session.resolver ? holdResolver(session.resolver) : undefined;
       void session.relay.done.then((info) => {
         sessions.delete(session.id);
+        unhold?.();
         metrics?.sessionClosed(info);
         deps.onSessionClosed?.(info);
       });
@@ -258,16 +395,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   });
 
   // Token revocation (websockify#229): re-resolve live sessions when the source says it changed, or periodically.
-  const revalidator = createRevalidator({
-    sessions: () => sessions.values(),
-    resolver: () => resolver,
-    intervalMs: config.policy?.revalidateIntervalMs ?? 0,
-    log,
-  });
+  // Rebuilt on a reload (new source to watch, new interval).
+  const makeRevalidator = (intervalMs: number) =>
+    createRevalidator({
+      sessions: () => sessions.values(),
+      resolver: () => resolver,
+      intervalMs,
+      log,
+    });
+  let revalidatorInterval = config.policy?.revalidateIntervalMs ?? 0;
+  let revalidator = makeRevalidator(revalidatorInterval);
 
   const info = (): BuiltinInfo => ({
     version: deps.version ?? '0.0.0',
-    demo: config.targets.kind === 'demo',
+    demo: live.config.targets.kind === 'demo',
     websocketPath: '/websockify',
     certificate: cert
       ? { loaded: true, fingerprint256: cert.fingerprint256, subject: cert.subject, names: cert.names, validTo: cert.validTo }
@@ -277,6 +418,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   for (const server of [http.plain, http.secure]) {
     server.on('request', (req, res) => {
+      const { config: current, policy, webRootReal, authenticator } = live;
       const direct = connOf.get(req.socket);
       direct?.handshakeDone();
       const conn = direct && policy.requestConn(direct, req);
@@ -286,8 +428,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         return;
       }
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
+      const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: config.auth?.webAuth ? authenticator : undefined, upstream }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -299,7 +442,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         return;
       }
       conn.handshakeDone();
-      upgrade(req, socket, head, policy.requestConn(conn, req)).catch((err: unknown) => {
+      upgrade(req, socket, head, live.policy.requestConn(conn, req)).catch((err: unknown) => {
         conn.log.error('upgrade handler failed', { error: (err as Error).message });
         socket.destroy();
       });
@@ -315,6 +458,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
       return;
     }
+    const clientCert = live.config.tls.clientCert;
     if (clientCert !== undefined && clientCert.mode !== 'off') {
       // Read once: everything later (upgrade gate, auth plugins, logs) uses this value, never the socket or a header.
       conn.peer = readPeerIdentity(tlsSocket, clientCert.verifyDepth);
@@ -347,8 +491,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       socket.destroy();
       return;
     }
-    const proxyIn = config.clientAddress?.proxyProtocolIn === true;
-    if (proxyIn && socket.remoteAddress !== undefined && !inAnyRange(config.clientAddress?.trustedProxies ?? [], remoteAddress)) {
+    // One configuration for the whole connection, even if a reload happens while it handshakes.
+    const current = live.config;
+    const proxyIn = current.clientAddress?.proxyProtocolIn === true;
+    if (proxyIn && socket.remoteAddress !== undefined && !inAnyRange(current.clientAddress?.trustedProxies ?? [], remoteAddress)) {
       log.info('connection refused: PROXY protocol expected from a --trusted-proxy peer', { reason: 'PROXY_UNTRUSTED', peer: `${remoteAddress}:${remotePort}` });
       socket.destroy();
       return;
@@ -367,7 +513,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     const deadline = setTimeout(() => {
       conn.log.debug('handshake deadline passed', { reason: 'HANDSHAKE_TIMEOUT', stage });
       socket.destroy();
-    }, limits.handshakeTimeoutMs);
+    }, current.limits.handshakeTimeoutMs);
     const conn: ConnectionContext = {
       id,
       remoteAddress,
@@ -434,7 +580,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       stage = 'TLS handshake';
       tlsHandoff.run(conn, () => http.secure.emit('connection', socket));
     } else {
-      if (config.tls.sslOnly) {
+      if (current.tls.sslOnly) {
         conn.log.debug('plain client refused (--ssl-only)', { reason: 'PLAIN_REFUSED' });
         socket.destroy();
         return;
@@ -457,7 +603,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   async function ready(): Promise<ReadyReport> {
     // A certificate counts only where one was asked for; a plain-only proxy without one is ready.
-    const certNeeded = config.tls.certGiven || config.tls.sslOnly || config.tls.generateIfMissing;
+    const tls = live.config.tls;
+    const certNeeded = tls.certGiven || tls.sslOnly || tls.generateIfMissing;
     const health = resolver === undefined ? { ok: false } : ((await resolver.health?.()) ?? { ok: true });
     return {
       listening: netServer?.listening === true,
@@ -483,48 +630,208 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
   }
 
+  // ---- Reload (issue #7): prepare everything that can fail, then swap in one step. ----
+
+  /** What a reload built before the swap: applied together, or (if anything failed) thrown away together. */
+  interface Prepared {
+    readonly live: Live;
+    /** The new certificate; undefined when TLS was off and stays off (no certificate asked for, none there). */
+    readonly cert: LoadedCertificate | undefined;
+    readonly ownCa: OwnCa | undefined;
+    /** A new token source, or undefined when the running one stays. */
+    readonly resolver: TargetResolver | undefined;
+  }
+
+  /** The first line of an error, for a reload line (plugins and loaders put details on later lines). */
+  const firstLine = (err: unknown): string => ((err as Error).message ?? String(err)).split('\n')[0] ?? 'unusable';
+
+  /** Waits until a new token source can answer (Redis connected), so /readyz stays green across the swap. */
+  async function untilHealthy(r: TargetResolver, timeoutMs: number): Promise<void> {
+    if (!r.health) return;
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const h = await r.health();
+      if (h.ok) return;
+      if (Date.now() >= end) throw new ReloadError('TOKEN_SOURCE_UNUSABLE', `--token-source: the new token source does not answer${h.detail === undefined ? '' : ` (${h.detail})`}`, { flag: '--token-source' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function prepare(next: Config): Promise<Prepared> {
+    const running = live.config;
+    const certFile = demoCertificateFile(next);
+    const tlsProfile = profileOptions(next.tls.options);
+    let loaded: LoadedCertificate | undefined;
+    let nextOwnCa: OwnCa | undefined;
+    try {
+      await prepareSharedFiles(next);
+      loaded = await loadCertificate({ ...next.tls, certFile });
+      nextOwnCa = await findOwnCa(certFile);
+    } catch (err) {
+      // TLS that was off (no --cert, no self.pem, nothing generated) may stay off; a certificate in use or asked
+      // for must load, or the reload is refused and the running one stays.
+      if (cert !== undefined || next.tls.certGiven || !(err instanceof CertificateError)) throw new ReloadError('CERTIFICATE_UNUSABLE', firstLine(err), { flag: '--cert' });
+    }
+    let targetTls: TargetTlsOptions | undefined;
+    if (next.targetTls) {
+      try {
+        targetTls = await loadTargetTls(next.targetTls);
+      } catch (err) {
+        throw new ReloadError('TARGET_TLS_UNUSABLE', firstLine(err), { flag: '--ssl-target' });
+      }
+    }
+    let webRootReal: string | undefined;
+    try {
+      webRootReal = next.webRoot === undefined ? undefined : realpathSync(next.webRoot);
+    } catch (err) {
+      throw new ReloadError('CONFIG_INVALID', `--web: '${next.webRoot ?? ''}' cannot be used (${errnoCode(err) ?? firstLine(err)})`, { flag: '--web' });
+    }
+    let authenticator = live.authenticator;
+    if (!isDeepStrictEqual(running.auth, next.auth)) {
+      try {
+        const auth = buildAuth(next.auth);
+        await auth.load?.();
+        authenticator = auth.authenticator;
+      } catch (err) {
+        throw new ReloadError('PLUGIN_UNUSABLE', firstLine(err), { flag: '--auth-plugin' });
+      }
+    }
+    // The running source stays when nothing about it changed and rebuilding it would cost: a fixed or demo target,
+    // or a source holding a fleet-wide session count (TokenRedis: new connections, and its count would restart).
+    // Token files and APIs are rebuilt, so their files are read again and their caches start empty.
+    const keep = resolver !== undefined && isDeepStrictEqual(running.targets, next.targets) && (next.targets.kind !== 'token' || resolver.sessionCounter !== undefined);
+    let nextResolver: TargetResolver | undefined;
+    if (!keep) {
+      try {
+        nextResolver = await buildResolver(next.targets);
+      } catch (err) {
+        throw new ReloadError(err instanceof PluginModuleError ? 'PLUGIN_UNUSABLE' : 'TOKEN_SOURCE_UNUSABLE', err instanceof PluginModuleError ? firstLine(err) : `--token-source: ${firstLine(err)}`, { flag: '--token-source' });
+      }
+      try {
+        await untilHealthy(nextResolver, Math.min(next.limits.connectTimeoutMs, 5_000));
+      } catch (err) {
+        await nextResolver.close?.();
+        throw err;
+      }
+    }
+    return {
+      live: {
+        config: next,
+        certFile,
+        tlsProfile,
+        webRootReal,
+        authenticator,
+        recorder: next.recordPrefix === running.recordPrefix ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log),
+        policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy),
+        wss: next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.wss : makeWss(next.limits.maxMessageBytes),
+        targetTls,
+      },
+      cert: loaded,
+      ownCa: nextOwnCa,
+      resolver: nextResolver,
+    };
+  }
+
+  /** Puts a prepared reload in effect. Synchronous: no connection sees half of it. */
+  function commit(p: Prepared): void {
+    const next = p.live.config;
+    live = p.live;
+    if (p.cert) {
+      http.secure.setSecureContext({ ...p.live.tlsProfile, ...p.cert.options });
+      cert = p.cert;
+      certProblem = undefined;
+      ownCa = p.ownCa;
+      // Tickets issued under the old context would resume sessions verified against the old CA/CRL: start afresh.
+      rotateTicketKeys(http.secure);
+    }
+    // Read by Node for each new TLS socket (tls.Server#requestCert); there is no setter in the API.
+    (http.secure as unknown as { requestCert: boolean }).requestCert = wantsClientCert(next);
+    gate.setLimits(next.limits.maxConnections, next.limits.maxConnectionsPerIp);
+    for (const server of [http.plain, http.secure]) {
+      server.headersTimeout = next.limits.handshakeTimeoutMs;
+      server.requestTimeout = Math.max(30_000, next.limits.handshakeTimeoutMs);
+    }
+    for (const stop of stopTls) stop();
+    stopTls = startTlsUpkeep(next, p.live.certFile);
+    admin?.setToken(next.admin?.token);
+    const intervalMs = next.policy?.revalidateIntervalMs ?? 0;
+    const replaced = p.resolver !== undefined ? resolver : undefined;
+    if (p.resolver !== undefined) resolver = p.resolver;
+    // A new source to watch, or a new --revalidate-interval: the revalidator starts over (the old one unwatches).
+    if (replaced !== undefined || intervalMs !== revalidatorInterval) {
+      revalidator.stop();
+      revalidatorInterval = intervalMs;
+      revalidator = makeRevalidator(intervalMs);
+      revalidator.start();
+    }
+    if (replaced !== undefined) {
+      retireResolver(replaced);
+      // Sessions admitted by the old source are checked against the new one at once, as a revocation would be.
+      void revalidator.run();
+    }
+  }
+
+  async function reloadNow(why: string, options: ReloadOptions): Promise<ReloadResult> {
+    let fields: LogFields = { why, ...(deps.configFile === undefined ? {} : { file: deps.configFile }) };
+    const debug = (msg: string, f?: LogFields): void => log.debug(msg, f);
+    const out: Logger = options.quiet ? { ...log, info: debug, warn: debug, error: debug } : log;
+    let result: ReloadResult;
+    if (!started || shuttingDown || draining) {
+      result = reloadFailed('RELOAD_UNAVAILABLE', shuttingDown || draining ? 'the server is shutting down' : 'the server is still starting');
+    } else {
+      try {
+        const requested = options.next ?? deps.readConfig?.() ?? live.config;
+        const running = live.config;
+        const next = applicableConfig(running, requested);
+        const before = cert?.fingerprint256;
+        commit(await prepare(next));
+        const { changed, restartNeeded } = diffConfig(running, requested);
+        result = { ok: true, changed, restartNeeded };
+        // A renewed certificate changes no option, but it is what an operator reloads for after certbot ran.
+        if (cert !== undefined && cert.fingerprint256 !== before) fields = { ...fields, certificate_sha256: cert.fingerprint256 };
+        deps.onReload?.(next);
+      } catch (err) {
+        if (err instanceof ReloadError) result = reloadFailed(err.code, err.message);
+        else if (err instanceof ConfigError) result = reloadFailed('CONFIG_INVALID', err.message);
+        else result = reloadFailed('CONFIG_INVALID', firstLine(err));
+      }
+    }
+    metrics?.reloaded(result.ok ? 'ok' : result.reason);
+    logReload(out, result, fields);
+    return result;
+  }
+
   return {
     async listen(): Promise<void> {
+      const current = live.config;
       // Made before binding (TLS must work from the first client) but announced after, so a bind error stays one line.
-      const made = await prepareSharedFiles(config);
+      const made = await prepareSharedFiles(current);
       await tryLoadCertificate();
-      if (config.tls.options?.minVersion === 'TLSv1.1') {
+      if (current.tls.options?.minVersion === 'TLSv1.1') {
         log.warn('--ssl-version tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in --ssl-ciphers');
       }
-      if (clientCert !== undefined && clientCert.caFile === undefined) {
+      if (current.tls.clientCert !== undefined && current.tls.clientCert.caFile === undefined) {
         log.warn('client certificates are checked against the system CAs (websockify default); give --cafile to trust only your CA');
       }
-      if (config.tls.options?.sessionTickets !== false) stopTls.push(startTicketRotation(http.secure, config.tls.options?.ticketRotateMs ?? 86_400_000));
-      if (config.tls.options?.watchFiles !== false) {
-        const files = [certFile, config.tls.keyFile, config.tls.options?.chainFile, clientCert?.caFile, clientCert?.crlFile, config.tls.options?.dhparamFile].filter((f) => f !== undefined);
-        stopTls.push(watchFiles(files, (file) => {
-          reloadTls(`file changed: ${file}`).catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
-        }, log));
+      stopTls = startTlsUpkeep(current, live.certFile);
+      if (current.targetTls) {
+        live = { ...live, targetTls: await loadTargetTls(current.targetTls) };
+        if (!live.targetTls?.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
       }
-      if (config.targetTls) {
-        targetTls = await loadTargetTls(config.targetTls);
-        if (!targetTls.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
-      }
-      const targets = config.targets;
       try {
-        await customAuth?.load();
+        await startAuth.load?.();
       } catch (err) {
         throw Object.assign(new Error((err as Error).message.split('\n')[0] ?? '--auth-plugin: unusable'), { code: 'ECONFIG' });
       }
       try {
-        resolver =
-          targets.kind === 'demo' ? await startDemoEcho()
-          : targets.kind === 'token' && targets.custom === true ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
-          : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
-          : fixedTarget(targets.target);
-        if (metrics) resolver = metrics.observeResolver(resolver);
+        resolver = await buildResolver(current.targets);
       } catch (err) {
         // A token source that cannot be used at start is a configuration problem, not a listen failure.
         const first = (err as Error).message.split('\n')[0] ?? 'unusable';
         throw Object.assign(new Error(err instanceof PluginModuleError ? first : `--token-source: ${first}`), { code: 'ECONFIG' });
       }
       try {
-        netServer = await listenOn(config.listen, (socket) => {
+        netServer = await listenOn(current.listen, (socket) => {
           socketOnConnection(socket).catch((err: unknown) => {
             log.error('connection handler failed', { error: (err as Error).message });
             socket.destroy();
@@ -536,18 +843,34 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
       netServer.on('error', (err) => log.error('listener error', { error: err.message }));
       revalidator.start();
-      if (config.admin && metrics) {
+      if (current.admin && metrics) {
         try {
-          admin = await startAdmin(config.admin, { metrics, log, sessions: sessionRows, closeSession, ready });
+          admin = await startAdmin(current.admin, {
+            metrics,
+            log,
+            sessions: sessionRows,
+            closeSession,
+            ready,
+            reload: () => this.reload('POST /reload'),
+          });
         } catch (err) {
           await this.close();
           // main.ts words this like a listen failure, naming the admin address.
           throw Object.assign(err as Error, { admin: true });
         }
       }
-      if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: certFile });
+      started = true;
+      if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: live.certFile });
       if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
+
+    reload(why = 'reload', options: ReloadOptions = {}): Promise<ReloadResult> {
+      const run = reloading.then(() => reloadNow(why, options));
+      reloading = run;
+      return run;
+    },
+
+    config: () => live.config,
 
     async close(): Promise<void> {
       if (shuttingDown) return;
@@ -560,19 +883,21 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       });
       http.plain.closeIdleConnections();
       http.secure.closeIdleConnections();
-      const live = [...sessions.values()];
-      for (const s of live) s.relay.close('SERVER_SHUTDOWN', 1001, 'Server shutting down');
+      const open = [...sessions.values()];
+      for (const s of open) s.relay.close('SERVER_SHUTDOWN', 1001, 'Server shutting down');
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, limits.shutdownTimeoutMs);
+        timer = setTimeout(resolve, live.config.limits.shutdownTimeoutMs);
       });
-      await Promise.race([Promise.all(live.map((s) => s.relay.done)), deadline]);
+      await Promise.race([Promise.all(open.map((s) => s.relay.done)), deadline]);
       clearTimeout(timer);
       for (const s of sessions.values()) s.relay.terminate();
       for (const socket of sockets) socket.destroy();
       http.plain.closeAllConnections();
       http.secure.closeAllConnections();
       upstream?.close();
+      // Replaced sources still held by a session are closed here too (their sessions are gone).
+      for (const r of [...retiring]) closeRetired(r);
       await resolver?.close?.();
       await stopped;
       await admin?.close();
@@ -613,7 +938,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     listening(): string {
       const a = netServer?.address();
       if (typeof a === 'string') return `unix:${a}`;
-      if (!a) return config.listen.kind === 'inetd' ? 'inetd (fd 0)' : 'not listening';
+      if (!a) return live.config.listen.kind === 'inetd' ? 'inetd (fd 0)' : 'not listening';
       return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     },
 
@@ -638,3 +963,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   };
 }
 
+/** Whether TLS clients are asked for a certificate (`--verify-client optional|required`). */
+function wantsClientCert(config: Config): boolean {
+  return config.tls.clientCert !== undefined && config.tls.clientCert.mode !== 'off';
+}

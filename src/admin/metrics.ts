@@ -56,6 +56,8 @@ export class ProxyMetrics {
   private readonly tokenLookups: Counter<'plugin' | 'result'>;
   private readonly tokenErrors: Counter<'plugin'>;
   private readonly tokenSeconds: Histogram<'plugin'>;
+  private readonly reloads: Counter<'result'>;
+  private readonly lastReloadOk: Gauge;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -144,6 +146,21 @@ export class ProxyMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    this.reloads = new Counter({
+      name: 'wsproxy_config_reloads_total',
+      help: 'Configuration reloads (SIGHUP, POST /reload), by result: ok, or the reason code of a refused one.',
+      labelNames: ['result'],
+      registers,
+    });
+    // Prometheus' own prometheus_config_last_reload_successful: alert on 0, whatever happened since.
+    this.lastReloadOk = new Gauge({ name: 'wsproxy_config_last_reload_successful', help: '1 if the last configuration reload was applied (or none was tried), 0 if it was refused.', registers });
+    this.lastReloadOk.set(1);
+  }
+
+  /** A configuration reload ended: `result` is `ok` or the reason code it was refused with. */
+  reloaded(result: string): void {
+    this.reloads.inc({ result });
+    this.lastReloadOk.set(result === 'ok' ? 1 : 0);
   }
 
   /** A log tap (see `tapLogger`): counts refusals and TLS failures from the lines that report them. */

@@ -1,9 +1,9 @@
 /**
  * The admin listener: a small HTTP server on its own address (TCP, loopback by default, or a unix socket), apart from
  * the public port. `GET /metrics` (Prometheus), `GET /healthz` (the process answers), `GET /readyz` (listening,
- * certificate loaded, token source reachable; 503 while draining), `GET /sessions` (live sessions, no secrets) and
- * `DELETE /sessions/{id}` (close one with 1008). With a token, every route but the two probes needs
- * `Authorization: Bearer <token>`, compared in constant time.
+ * certificate loaded, token source reachable; 503 while draining), `GET /sessions` (live sessions, no secrets),
+ * `DELETE /sessions/{id}` (close one with 1008) and `POST /reload` (what SIGHUP does, answered as JSON). With a
+ * token, every route but the two probes needs `Authorization: Bearer <token>`, compared in constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmod } from 'node:fs/promises';
@@ -34,8 +34,22 @@ export interface ReadyReport {
   readonly tokenSource: boolean;
 }
 
+/** What `POST /reload` answers (the server's reload result, as JSON). */
+export interface AdminReloadAnswer {
+  readonly ok: boolean;
+  /** Options now in effect with new values. */
+  readonly changed: readonly string[];
+  /** Options whose new values wait for a restart. */
+  readonly restartNeeded: readonly string[];
+  /** Why a refused reload was refused: a stable reason code, and the problem in words. */
+  readonly reason?: string;
+  readonly error?: string;
+}
+
 /** What the admin routes read from and do to the proxy. */
 export interface AdminDeps {
+  /** Re-reads and applies the configuration, as SIGHUP does. */
+  readonly reload?: () => Promise<AdminReloadAnswer>;
   readonly metrics: ProxyMetrics;
   readonly sessions: () => SessionRow[];
   /** Closes a live session with 1008; false if there is none with that id. */
@@ -49,6 +63,8 @@ export interface AdminServer {
   /** `127.0.0.1:9090` or `unix:/path`. */
   readonly where: string;
   readonly address: AddressInfo | undefined;
+  /** Replaces the bearer token (a reload of `--admin-token-file`); undefined turns the check off. */
+  setToken(token: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -85,9 +101,13 @@ async function route(req: IncomingMessage, res: ServerResponse, token: string | 
     return 401;
   }
   const sessionMatch = /^\/sessions\/([^/]+)$/.exec(path);
-  const allowed = path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions' ? 'GET, HEAD' : sessionMatch ? 'DELETE' : undefined;
+  const allowed =
+    path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions' ? 'GET, HEAD'
+    : sessionMatch ? 'DELETE'
+    : path === '/reload' && deps.reload ? 'POST'
+    : undefined;
   if (allowed === undefined) {
-    send(res, 404, json({ error: 'no such admin route; try /metrics, /healthz, /readyz, /sessions' }));
+    send(res, 404, json({ error: 'no such admin route; try /metrics, /healthz, /readyz, /sessions, /reload' }));
     return 404;
   }
   if (!allowed.split(', ').includes(method)) {
@@ -113,6 +133,14 @@ async function route(req: IncomingMessage, res: ServerResponse, token: string | 
     send(res, 200, json(deps.sessions()));
     return 200;
   }
+  if (path === '/reload' && deps.reload) {
+    // Only what the server decided goes out: option names and a reason code, never a value.
+    const answer = await deps.reload();
+    // 503 when nothing could be tried (starting, draining); 422 when the new configuration was refused.
+    const status = answer.ok ? 200 : answer.reason === 'RELOAD_UNAVAILABLE' ? 503 : 422;
+    send(res, status, json({ ok: answer.ok, changed: answer.changed, restartNeeded: answer.restartNeeded, ...(answer.ok ? {} : { reason: answer.reason, error: answer.error }) }));
+    return status;
+  }
   const idText = sessionMatch?.[1] ?? '';
   const id = /^\d{1,15}$/.test(idText) ? Number(idText) : NaN;
   if (!Number.isSafeInteger(id) || !deps.closeSession(id)) {
@@ -132,8 +160,9 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   const serverOnError = (err: Error): void => log.error('admin listener error', { error: err.message });
   server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
   server.on('clientError', (_err, socket) => socket.destroy());
+  let token = config.token;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    route(req, res, config.token, deps).then(
+    route(req, res, token, deps).then(
       (status) => log.debug('admin request', { method: req.method, path: req.url, status }),
       (err: unknown) => {
         log.error('admin request failed', { path: req.url, error: (err as Error).message });
@@ -168,6 +197,9 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   return {
     where,
     address,
+    setToken(next) {
+      token = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -38,9 +38,9 @@ export interface UpstreamOptions {
   readonly responseTimeoutMs: number;
   /**
    * Remove `Authorization` before forwarding: set when `--web-auth` consumed it (the credential is wsproxy's, not the
-   * application's).
+   * application's). A function is asked per request, so a reload that turns `--web-auth` on takes effect at once.
    */
-  readonly stripAuthorization: boolean;
+  readonly stripAuthorization: boolean | (() => boolean);
 }
 
 /** What one forwarded request needs to know about its client connection. */
@@ -277,7 +277,7 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       res.once('close', () => clearTimeout(p.connectTimer));
       // proxyRes.pipe(res) rethrows a response error that has no other listener; a vanished client is not a crash.
       res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'CLIENT_GONE', error: errnoCode(err) ?? err.message }));
-      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, options.stripAuthorization);
+      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, typeof options.stripAuthorization === 'function' ? options.stripAuthorization() : options.stripAuthorization);
       proxy.web(req, res, (err: Error) => {
         clearTimeout(p.connectTimer);
         fail(res, err, p.log, p.fields);

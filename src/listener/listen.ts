@@ -16,9 +16,15 @@ export class ConnectionGate {
   readonly refused = { CONNECTION_LIMIT: 0, CONNECTION_LIMIT_PER_IP: 0 };
 
   constructor(
-    private readonly maxTotal: number,
-    private readonly maxPerIp: number,
+    private maxTotal: number,
+    private maxPerIp: number,
   ) {}
+
+  /** New caps for connections admitted from now on (a reload); open connections keep their slots. */
+  setLimits(maxTotal: number, maxPerIp: number): void {
+    this.maxTotal = maxTotal;
+    this.maxPerIp = maxPerIp;
+  }
 
   /** Admits a connection from `ip`, or says which cap it hit. Admitted connections must be `release`d once. */
   admit(ip: string | undefined): { ok: true } | { ok: false; reason: ReasonCode & keyof ConnectionGate['refused'] } {

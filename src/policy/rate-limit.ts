@@ -73,12 +73,13 @@ export class RateLimiter {
 export class SessionCounter {
   private readonly counts = new Map<string, number>();
 
-  constructor(private readonly max: number) {}
+  /** `max` is the default cap; `acquire` may name another (a reload changes the cap, the live counts stay). */
+  constructor(private readonly max: number = Infinity) {}
 
   /** Reserves a slot for `key`; returns the release function, or undefined at the cap. Release exactly once. */
-  acquire(key: string): (() => void) | undefined {
+  acquire(key: string, max: number = this.max): (() => void) | undefined {
     const n = this.counts.get(key) ?? 0;
-    if (n >= this.max) return undefined;
+    if (n >= max) return undefined;
     this.counts.set(key, n + 1);
     let released = false;
     return () => {

@@ -12,7 +12,7 @@ import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';
 import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
 import { clientFromHeaders } from './forwarded.js';
-import { isHostAllowed, RateLimiter, rateKey, SessionCounter } from './rate-limit.js';
+import { isHostAllowed, RateLimiter, rateKey, SessionCounter, type Rate } from './rate-limit.js';
 import { checkTargetAddress } from './target-policy.js';
 import type { SharedSessionCounter } from '../targets/types.js';
 
@@ -40,15 +40,34 @@ export interface RequestPolicy {
   tokenSlot(tokenHash: string, shared?: SharedSessionCounter): Promise<{ ok: true; release: () => void } | { ok: false; refusal: Refusal }>;
   /** How to dial `target` for this connection (its `proxyProtocol` overrides --proxy-protocol-out). */
   dialOptions(conn: ConnectionContext, target?: Target): DialOptions;
+  /** State a policy built on a reload takes over (see {@link createRequestPolicy}'s `previous`). */
+  readonly carried: PolicyCarry;
+}
+
+/**
+ * What outlives a policy rebuilt on a reload: the per-token live-session counts (sessions admitted under the old
+ * policy still hold their slots, so a lowered cap counts them) and the rate-limit buckets while the rate is the same.
+ */
+export interface PolicyCarry {
+  readonly sessions: SessionCounter;
+  readonly rate: Rate | undefined;
+  readonly limiter: RateLimiter | undefined;
 }
 
 const NO_CLIENT_ADDRESS: ClientAddressConfig = { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined };
 const NO_POLICY: PolicyConfig = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 };
 
-/** Builds the policy; `now` is the clock for the rate limiter (tests pass their own). */
-export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS, policy: PolicyConfig = NO_POLICY, now: () => number = Date.now): RequestPolicy {
-  const limiter = policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
-  const perToken = policy.maxSessionsPerToken > 0 ? new SessionCounter(policy.maxSessionsPerToken) : undefined;
+/**
+ * Builds the policy; `now` is the clock for the rate limiter (tests pass their own). `previous`, on a reload, is the
+ * policy this one replaces: its session counts carry over, and its rate-limit buckets while the rate is unchanged.
+ */
+export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS, policy: PolicyConfig = NO_POLICY, now: () => number = Date.now, previous?: RequestPolicy): RequestPolicy {
+  const old = previous?.carried;
+  const sameRate = old !== undefined && old.rate?.perSecond === policy.rateLimit?.perSecond && old.rate?.burst === policy.rateLimit?.burst;
+  const limiter = sameRate ? old.limiter : policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
+  // Counted even without a cap, so that a cap set by a later reload sees the sessions already running.
+  const sessions = old?.sessions ?? new SessionCounter();
+  const cap = policy.maxSessionsPerToken;
 
   const checkHost = (req: IncomingMessage): Refusal | undefined =>
     isHostAllowed(req.headers.host, policy.allowedHosts)
@@ -80,7 +99,7 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
     },
 
     async tokenSlot(tokenHash, shared) {
-      if (!perToken) return { ok: true, release: () => {} };
+      if (cap <= 0) return { ok: true, release: sessions.acquire(tokenHash, Infinity) ?? (() => {}) };
       const atCap = { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } } } as const;
       if (shared) {
         try {
@@ -91,9 +110,11 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
           return { ok: false, refusal: { code: 'TOKEN_SOURCE_DOWN', fields: { detail: (err as Error).message } } };
         }
       }
-      const release = perToken.acquire(tokenHash);
+      const release = sessions.acquire(tokenHash, cap);
       return release ? { ok: true, release } : atCap;
     },
+
+    carried: { sessions, rate: policy.rateLimit, limiter },
 
     dialOptions(conn, target) {
       const wanted = target?.proxyProtocol ?? clientAddress.proxyProtocolOut;

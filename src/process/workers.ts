@@ -1,8 +1,9 @@
 /**
  * `--workers N`: one listening address served by N processes through `node:cluster`. The primary holds no client
  * connections. It forks the workers, waits until each one reports that it is listening, replaces a worker that dies
- * (with a growing delay when they keep dying, so a crash loop does not spin a core), forwards signals, and reports
- * when the last one has gone. Every worker runs the same command line, so config, token sources and plugins are per
+ * (with a growing delay when they keep dying, so a crash loop does not spin a core), forwards signals, asks every
+ * worker to reload its configuration over IPC (one answer each, so the primary can log one outcome), and reports when
+ * the last one has gone. Every worker runs the same command line, so config, token sources and plugins are per
  * worker, and so are the connection limits (documented in the README).
  *
  * Node 20 has no `reusePort` for `net.Server`, so the cluster module shares the listening socket: on Linux the
@@ -30,6 +31,34 @@ export function reportWorkerReady(lines: WorkerReadyMessage['lines']): void {
   process.send?.(message);
 }
 
+/** The primary asks a worker (IPC) to reload its configuration and answer with a {@link WorkerReloadReply}. */
+export interface WorkerReloadRequest {
+  readonly wsproxy: 'reload';
+  readonly seq: number;
+}
+
+/** A worker's answer to a {@link WorkerReloadRequest}: the reload result as the server gave it. */
+export interface WorkerReloadReply {
+  readonly wsproxy: 'reloaded';
+  readonly seq: number;
+  readonly result: unknown;
+}
+
+/** Tells whether an IPC message is a {@link WorkerReloadRequest}. */
+export function isReloadRequest(message: unknown): message is WorkerReloadRequest {
+  return typeof message === 'object' && message !== null && (message as { wsproxy?: unknown }).wsproxy === 'reload';
+}
+
+function isReloadReply(message: unknown): message is WorkerReloadReply {
+  return typeof message === 'object' && message !== null && (message as { wsproxy?: unknown }).wsproxy === 'reloaded';
+}
+
+/** Sends the primary a worker's reload result (a no-op outside a cluster worker). */
+export function answerReload(seq: number, result: unknown): void {
+  const message: WorkerReloadReply = { wsproxy: 'reloaded', seq, result };
+  process.send?.(message);
+}
+
 /** Options for {@link startWorkerPool}. */
 export interface WorkerPoolOptions {
   readonly count: number;
@@ -51,8 +80,15 @@ export interface WorkerPool {
   stop(): void;
   /** Ends every worker now (SIGKILL). */
   kill(): void;
-  /** Passes a signal on to every worker (SIGHUP: reload). */
+  /** Passes a signal on to every worker. */
   forward(signal: NodeJS.Signals): void;
+  /**
+   * Asks every listening worker to reload its configuration; resolves with each worker's result, or `undefined` for
+   * one that did not answer within `timeoutMs` (or died meanwhile).
+   */
+  reload(timeoutMs: number): Promise<{ readonly worker: number; readonly result: unknown }[]>;
+  /** A new deadline for {@link WorkerPool.stop} (a reload changed --drain-timeout or --shutdown-timeout). */
+  setStopTimeout(ms: number): void;
   /** Process ids of the live workers. */
   pids(): number[];
 }
@@ -82,6 +118,10 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
   // The caller awaits `ready`; this keeps a rejection nobody awaits any more (after stop()) from being "unhandled".
   ready.catch(() => undefined);
   let firstLines: WorkerReadyMessage['lines'] | undefined;
+  let stopTimeoutMs = options.stopTimeoutMs;
+  let reloadSeq = 0;
+  // Reload answers awaited, by worker id and request number.
+  const awaiting = new Map<string, (result: unknown) => void>();
 
   const fork = (): void => {
     // Only the primary talks to a waiting `-D` parent; a worker must not take itself for the daemon child.
@@ -94,6 +134,10 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
   };
 
   const workerOnMessage = (worker: Worker, message: unknown): void => {
+    if (isReloadReply(message)) {
+      awaiting.get(`${worker.id}:${message.seq}`)?.(message.result);
+      return;
+    }
     if (!isReadyMessage(message)) return;
     readyIds.add(worker.id);
     firstLines ??= message.lines;
@@ -107,6 +151,8 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
 
   const workerOnExit = (worker: Worker, code: number | null, signal: NodeJS.Signals | null): void => {
     live.delete(worker.id);
+    // A reload it will never answer.
+    for (const [key, answer] of awaiting) if (key.startsWith(`${worker.id}:`)) answer(undefined);
     const wasReady = readyIds.delete(worker.id);
     if (stopping) {
       if (code !== 0) failedCode ??= code ?? 1;
@@ -162,7 +208,7 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
         log.warn('workers did not stop in time; killing them', { workers: live.size });
         failedCode ??= 1;
         for (const worker of live.values()) worker.process.kill('SIGKILL');
-      }, options.stopTimeoutMs);
+      }, stopTimeoutMs);
       stopTimer.unref();
     },
     kill() {
@@ -173,6 +219,34 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
     },
     forward(signal) {
       for (const worker of live.values()) worker.process.kill(signal);
+    },
+    reload(timeoutMs) {
+      const seq = ++reloadSeq;
+      const asked = [...live.values()].filter((w) => readyIds.has(w.id));
+      return Promise.all(
+        asked.map(
+          (worker) =>
+            new Promise<{ worker: number; result: unknown }>((resolve) => {
+              const key = `${worker.id}:${seq}`;
+              const timer = setTimeout(() => answer(undefined), timeoutMs);
+              const answer = (result: unknown): void => {
+                clearTimeout(timer);
+                awaiting.delete(key);
+                resolve({ worker: worker.id, result });
+              };
+              awaiting.set(key, answer);
+              const request: WorkerReloadRequest = { wsproxy: 'reload', seq };
+              try {
+                worker.send(request);
+              } catch {
+                answer(undefined); // its channel is gone; 'exit' follows
+              }
+            }),
+        ),
+      );
+    },
+    setStopTimeout(ms) {
+      stopTimeoutMs = ms;
     },
     pids() {
       return [...live.values()].map((w) => w.process.pid).filter((pid): pid is number => pid !== undefined);

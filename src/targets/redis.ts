@@ -114,7 +114,10 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
   const client = new Redis(options);
   // Log the transitions only (down once, back once), not every failed reconnect attempt.
   let down = false;
+  // Closed on purpose (shutdown, or replaced by a reload): the connection going away is not an outage.
+  let closed = false;
   const markDown = (why: string): void => {
+    if (closed) return;
     if (!down) log.warn('Redis unreachable; token lookups answer 503 until it is back', { redis: where, error: why });
     down = true;
   };
@@ -162,6 +165,7 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
       return Promise.resolve(client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` });
     },
     async close(): Promise<void> {
+      closed = true;
       sessionCounter.close();
       subscriber?.disconnect();
       client.disconnect();

@@ -22,10 +22,18 @@ import type { RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
 import { clientCertVerdict, peerLogFields } from '../tls/peer.js';
 
-/** What the pipeline needs from the server that owns it. */
+/**
+ * What the pipeline needs from the server that owns it. A reload may replace any of these (the server passes getters);
+ * each handshake reads them once when it starts and uses that set to the end, so it never mixes two configurations.
+ */
 export interface UpgradeDeps {
   readonly config: Config;
   readonly resolver: TargetResolver;
+  /**
+   * Marks `resolver` as in use until the returned function is called (the server closes a replaced token source
+   * only once no handshake still uses it).
+   */
+  readonly holdResolver?: ((resolver: TargetResolver) => () => void) | undefined;
   readonly wss: WebSocketServer;
   /** The protocol chosen for a request, read back by the WebSocketServer's `handleProtocols`. */
   readonly chosenProtocols: WeakMap<IncomingMessage, string>;
@@ -58,6 +66,20 @@ export interface SessionInfo {
   readonly resolved?: { readonly token: string | undefined; readonly target: Target; readonly ctx: RequestContext };
   /** Hash of the token that chose the target (never the token itself), if one did. */
   readonly tokenHash?: string | undefined;
+  /** The token source that admitted the session (its fleet-wide session count, if any, holds the session's slot). */
+  readonly resolver?: TargetResolver;
+}
+
+/** The parts of {@link UpgradeDeps} a reload may replace, as one handshake saw them when it started. */
+interface Current {
+  readonly config: Config;
+  readonly resolver: TargetResolver;
+  readonly authenticator: Authenticator | undefined;
+  readonly recorder: Recorder | undefined;
+  readonly trafficSink: ((chars: string) => void) | undefined;
+  readonly policy: RequestPolicy | undefined;
+  readonly targetTls: TargetTlsOptions | undefined;
+  readonly wss: WebSocketServer;
 }
 
 /** A per-token session slot held by one handshake; kept by the session if it starts, released otherwise. */
@@ -72,17 +94,29 @@ function allLines(req: IncomingMessage, name: string): string[] | undefined {
 
 /** Builds the `upgrade` handler. `conn` is the connection's context (from server.ts). */
 export function createUpgradeHandler(deps: UpgradeDeps) {
-  const { config } = deps;
   return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext): Promise<void> {
     const slot: Slot = {};
+    const current: Current = {
+      config: deps.config,
+      resolver: deps.resolver,
+      authenticator: deps.authenticator,
+      recorder: deps.recorder,
+      trafficSink: deps.trafficSink,
+      policy: deps.policy,
+      targetTls: deps.targetTls,
+      wss: deps.wss,
+    };
+    const unhold = deps.holdResolver?.(current.resolver);
     try {
-      await pipeline(req, socket, head, conn, slot);
+      await pipeline(req, socket, head, conn, slot, current);
     } finally {
+      unhold?.();
       if (!slot.kept) slot.release?.();
     }
   };
 
-  async function pipeline(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext, slot: Slot): Promise<void> {
+  async function pipeline(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext, slot: Slot, current: Current): Promise<void> {
+    const { config, resolver, authenticator, policy, targetTls } = current;
     const scheme = conn.tls ? 'wss' : 'ws';
     const log = conn.log.child({ scheme });
     const fields: Record<string, string> = { path: req.url ?? '' };
@@ -103,7 +137,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       reject(socket, 'SHUTTING_DOWN', { log, fields });
       return;
     }
-    const refusal = deps.policy?.preflight(req, conn);
+    const refusal = policy?.preflight(req, conn);
     if (refusal) {
       reject(socket, refusal.code, { log, fields: { ...fields, ...refusal.fields }, ...(refusal.message ? { message: refusal.message } : {}), ...(refusal.headers ? { headers: refusal.headers } : {}) });
       return;
@@ -139,7 +173,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     let dialled: { socket: Socket; address: string };
     let token: string | undefined;
     let resolved: SessionInfo['resolved'];
-    if (deps.resolver.usesToken) {
+    if (resolver.usesToken) {
       token = extractToken(req.url ?? '/', req.headers.host, config.targets.kind === 'token' ? config.targets.from : 'query');
       if (token === undefined) {
         const how = config.targets.kind === 'token' && config.targets.from === 'host' ? 'in the Host name' : config.targets.kind === 'token' && config.targets.from === 'path' ? 'as the last path segment' : 'as ?token=TOKEN in the WebSocket URL';
@@ -155,16 +189,16 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         host: req.headers.host,
         path: req.url ?? '/',
       };
-      const resolution = await deps.resolver.resolve(token, requestCtx);
+      const resolution = await resolver.resolve(token, requestCtx);
       if (resolution.kind !== 'found') {
         if (token === undefined) reject(socket, 'NOT_FOUND', { message: 'No target for this request.', log, fields });
         else reject(socket, 'TOKEN_UNKNOWN', { log, fields });
         return;
       }
       targetText = describeTarget(resolution.target);
-      if (deps.authenticator) {
+      if (authenticator) {
         // After the token: a plugin may decide per target (websockify's order).
-        const decision = await deps.authenticator.check({
+        const decision = await authenticator.check({
           remoteAddress: conn.remoteAddress,
           scheme,
           host: req.headers.host,
@@ -179,7 +213,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
           reject(socket, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {
             message: `${REASONS[decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN'].text} (${decision.reason})`,
             log,
-            fields: { ...fields, plugin: deps.authenticator.name },
+            fields: { ...fields, plugin: authenticator.name },
             ...(decision.headers ? { headers: decision.headers } : {}),
           });
           return;
@@ -187,8 +221,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         if (decision.identity !== undefined) fields.identity = decision.identity;
       }
       if (clientGone) return;
-      if (token !== undefined && deps.policy) {
-        const taken = await deps.policy.tokenSlot(tokenHash(token), deps.resolver.sessionCounter);
+      if (token !== undefined && policy) {
+        const taken = await policy.tokenSlot(tokenHash(token), resolver.sessionCounter);
         if (clientGone) {
           if (taken.ok) taken.release();
           return;
@@ -201,7 +235,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       }
       resolved = { token, target: resolution.target, ctx: requestCtx };
       const dialStart = performance.now();
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...deps.policy?.dialOptions(conn, resolution.target), tls: deps.targetTls, readBytes: config.limits.highWaterMark }).then(
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...policy?.dialOptions(conn, resolution.target), tls: targetTls, readBytes: config.limits.highWaterMark }).then(
         (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
         (err: unknown) => {
           if (err instanceof ProxyError) deps.onTargetConnect?.(performance.now() - dialStart, err.code);
@@ -230,12 +264,12 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     if (choice.protocol === undefined) delete req.headers['sec-websocket-protocol'];
     else req.headers['sec-websocket-protocol'] = choice.protocol;
     let accepted = false;
-    deps.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+    current.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true;
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
       const peer = conn.peer?.presented ? conn.peer : undefined;
-      const recording = deps.recorder?.open({
+      const recording = current.recorder?.open({
         started: new Date().toISOString(),
         client: conn.remoteAddress,
         scheme,
@@ -244,7 +278,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         ...(fields.identity ? { identity: fields.identity } : {}),
         ...(peer ? { client_certificate: { verified: peer.authorized, subject: peer.subject, cn: peer.cn, sans: peer.sans, issuer: peer.issuer, serial: peer.serial, sha256: peer.fingerprint256, valid_to: peer.validTo } } : {}),
       });
-      const taps = [recording?.tap, deps.trafficSink ? trafficTap(deps.trafficSink) : undefined].filter((t) => t !== undefined);
+      const taps = [recording?.tap, current.trafficSink ? trafficTap(current.trafficSink) : undefined].filter((t) => t !== undefined);
       const relay = new Relay(
         ws,
         dialled.socket,
@@ -263,7 +297,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       slot.kept = true;
       const release = slot.release;
       if (release) void relay.done.then(() => release());
-      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), tokenHash: fields.token_hash, ...(resolved ? { resolved } : {}) });
+      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), tokenHash: fields.token_hash, resolver, ...(resolved ? { resolved } : {}) });
       void relay.done.then((info: CloseInfo) => {
         sessionLog.info('session closed', {
           reason: info.reason,

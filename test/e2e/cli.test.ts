@@ -8,7 +8,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTION_NAMES } from '../../src/cli.js';
-import { REASONS } from '../../src/errors.js';
+import { REASONS, RELOAD_REASONS } from '../../src/errors.js';
 import { MAIN_JS, REPO_ROOT, openWs, spawnDaemon, startEchoTarget, closed } from '../helpers/proxy.js';
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -168,6 +168,12 @@ describe('README stays true', () => {
 
   test('every reason code is in the README error-code catalogue', () => {
     const missing = Object.keys(REASONS).filter((code) => !readme.includes(`| \`${code}\``));
+    assert.deepEqual(missing, []);
+  });
+
+  test('every reload reason code is in the README reload-error table', () => {
+    const table = readme.slice(readme.indexOf('### Reload errors'));
+    const missing = Object.keys(RELOAD_REASONS).filter((code) => !table.includes(`| \`${code}\` |`));
     assert.deepEqual(missing, []);
   });
 });

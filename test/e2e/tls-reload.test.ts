@@ -71,7 +71,8 @@ describe('TLS reload', () => {
 
       replace(cert, readFileSync(pki.altServerPems[1]));
       d.proc.kill('SIGHUP');
-      await waitFor(() => count(d, /TLS reloaded why=SIGHUP/) === 1, 5_000, 'reload line');
+      await waitFor(() => count(d, /configuration reloaded why=SIGHUP/) === 1, 5_000, 'reload line');
+      assert.match(d.stderr(), new RegExp(`configuration reloaded why=SIGHUP certificate_sha256=${second} changed=none`));
       assert.equal(await servedFingerprint(d.port), second);
       await echoes(ws, 'after the reload');
 
@@ -80,13 +81,13 @@ describe('TLS reload', () => {
       const [, otherKey] = readFileSync(pki.altServerPems[1], 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/);
       replace(cert, `${leaf ?? ''}${otherKey ?? ''}`);
       d.proc.kill('SIGHUP');
-      await waitFor(() => count(d, /TLS reload failed; the previous certificate stays in use/) === 1, 5_000, 'failure line');
+      await waitFor(() => count(d, /configuration reload refused; the running configuration stays in use .*reason=CERTIFICATE_UNUSABLE/) === 1, 5_000, 'failure line');
       assert.match(d.stderr(), /does not belong to the certificate/);
       assert.equal(await servedFingerprint(d.port), second);
       await echoes(ws, 'still relaying');
       replace(cert, 'not a certificate at all');
       d.proc.kill('SIGHUP');
-      await waitFor(() => count(d, /TLS reload failed/) === 2, 5_000, 'second failure line');
+      await waitFor(() => count(d, /configuration reload refused/) === 2, 5_000, 'second failure line');
       assert.equal(await servedFingerprint(d.port), second);
       await echoes(ws, 'and still');
       ws.close();
@@ -128,7 +129,7 @@ describe('TLS reload', () => {
       revoke(pki.caConfig, erin.certFile, fresh);
       replace(crl, readFileSync(fresh));
       d.proc.kill('SIGHUP');
-      await waitFor(() => count(d, /TLS reloaded why=SIGHUP/) === 1, 5_000, 'reload line');
+      await waitFor(() => count(d, /configuration reloaded why=SIGHUP/) === 1, 5_000, 'reload line');
       await assert.rejects(openWs(`wss://127.0.0.1:${d.port}/websockify`, tlsOptions));
       await waitFor(() => /reason=TLS_CLIENT_CERT_REJECTED.*verify_error=CERT_REVOKED/.test(d.stderr()), 5_000, 'refusal line');
       await echoes(ws, 'erin keeps her session');
