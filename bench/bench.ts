@@ -96,9 +96,10 @@ async function startSocat(targetPort: number, certFile: string | undefined): Pro
   return { name: certFile ? 'socat (TLS)' : 'socat', tls: !!certFile, protocol: 'raw', port, pid: child.pid, stop: () => child.kill() };
 }
 
-async function startNodeRelay(targetPort: number, certFile: string | undefined): Promise<Relay> {
-  const { child, port } = await forkWithPort(join(DIST, 'bench', 'node-relay.js'), [String(targetPort), ...(certFile ? [certFile] : [])]);
-  return { name: certFile ? 'node pipe (TLS)' : 'node pipe', tls: !!certFile, protocol: 'raw', port, pid: child.pid, stop: () => child.kill() };
+async function startNodeRelay(targetPort: number, certFile: string | undefined, ws = false): Promise<Relay> {
+  const { child, port } = await forkWithPort(join(DIST, 'bench', 'node-relay.js'), [String(targetPort), ...(certFile ? [certFile] : []), ...(ws ? ['--ws'] : [])]);
+  const name = `${ws ? 'ws minimal' : 'node pipe'}${certFile ? ' (TLS)' : ''}`;
+  return { name, tls: !!certFile, protocol: ws ? 'ws' : 'raw', port, pid: child.pid, stop: () => child.kill() };
 }
 
 async function startWsproxy(targetPort: number, certFile: string, workers = 0, highWaterMark?: string): Promise<{ plain: Relay; tls: Relay }> {
@@ -334,11 +335,14 @@ async function main(): Promise<void> {
   const socatTls = await startSocat(targetPort, certFile);
   const node = await startNodeRelay(targetPort, undefined);
   const nodeTls = await startNodeRelay(targetPort, certFile);
+  // The floor of any proxy built on the ws library: its server relaying messages, with none of wsproxy's work.
+  const wsMin = await startNodeRelay(targetPort, undefined, true);
+  const wsMinTls = await startNodeRelay(targetPort, certFile, true);
   const wsp = await startWsproxy(targetPort, certFile);
   // The same daemon tuned for bulk transfer: a 1 MiB high-water mark also reads plain targets 1 MiB at a time.
   const wspBulk = ONLY.has('bulk') ? await startWsproxy(targetPort, certFile, 0, '1MiB') : undefined;
-  const plainSet = [direct, socat, node, wsp.plain];
-  const tlsSet = [socatTls, nodeTls, wsp.tls];
+  const plainSet = [direct, socat, node, wsMin, wsp.plain];
+  const tlsSet = [socatTls, nodeTls, wsMinTls, wsp.tls];
   const results: Record<string, unknown> = {};
 
   console.log(`wsproxy bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
@@ -431,7 +435,7 @@ async function main(): Promise<void> {
 
   writeFileSync(JSON_OUT, JSON.stringify({ node: process.version, cpus: cpus().length, reps: REPS, bytes: BYTES, results }, null, 2));
   console.log(`\nJSON: ${JSON_OUT}`);
-  for (const r of [socat, socatTls, node, nodeTls, wsp.plain]) r.stop();
+  for (const r of [socat, socatTls, node, nodeTls, wsMin, wsMinTls, wsp.plain]) r.stop();
   target.kill();
 }
 

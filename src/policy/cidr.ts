@@ -130,9 +130,12 @@ function prefixMatches(range: AddressRange, bytes: readonly number[]): boolean {
   return true;
 }
 
+/** An address already turned into bytes by {@link addressBytes}: parse once, match against many ranges. */
+export type ParsedAddress = ReturnType<typeof addressBytes>;
+
 /** Whether `address` (and, if given, `port`) falls in `range`. A non-IP address matches nothing. */
-export function inRange(range: AddressRange, address: string, port?: number): boolean {
-  const a = addressBytes(address);
+export function inRange(range: AddressRange, address: string | ParsedAddress, port?: number): boolean {
+  const a = typeof address === 'string' ? addressBytes(address) : address;
   if (!a || a.family !== range.family || !prefixMatches(range, a.bytes)) return false;
   if (port === undefined || range.ports === undefined) return true;
   return range.ports.some(([lo, hi]) => port >= lo && port <= hi);

@@ -201,12 +201,13 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
 
   if (options.checkAddress) {
     const check = options.checkAddress;
-    const refused = addresses.map((a) => ({ a, why: check(a, target.port) })).filter((r) => r.why !== undefined);
+    const decided = addresses.map((a) => ({ a, why: check(a, target.port) }));
+    const refused = decided.filter((r) => r.why !== undefined);
     if (refused.length === addresses.length) {
       throw new ProxyError('TARGET_FORBIDDEN', `target ${target.host}:${target.port} refused by policy (${refused.map((r) => `${r.a}: ${r.why}`).join(', ')})`);
     }
     // Only the allowed addresses are dialled; the refused ones never see a SYN.
-    addresses = addresses.filter((a) => check(a, target.port) === undefined);
+    addresses = decided.filter((r) => r.why === undefined).map((r) => r.a);
   }
 
   let worst: ReasonCode | undefined;
