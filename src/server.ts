@@ -249,11 +249,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     onSession: (session) => {
       sessions.set(session.id, session);
       deps.onSessionOpen?.();
-      void session.relay.done.then((info) => {
-        sessions.delete(session.id);
-        metrics?.sessionClosed(info);
-        deps.onSessionClosed?.(info);
-      });
+    },
+    onSessionEnd: (session, info) => {
+      sessions.delete(session.id);
+      metrics?.sessionClosed(info);
+      deps.onSessionClosed?.(info);
     },
   });
 
@@ -364,22 +364,28 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     sockets.add(socket);
     const id = ++nextId;
     let stage = proxyIn ? 'PROXY header' : 'first byte';
-    const deadline = setTimeout(() => {
+    let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
       conn.log.debug('handshake deadline passed', { reason: 'HANDSHAKE_TIMEOUT', stage });
       socket.destroy();
     }, limits.handshakeTimeoutMs);
+    // The listeners below keep this scope for the connection's life: drop the timer once it is cleared (issue #6).
+    const stopDeadline = (): void => {
+      clearTimeout(deadline);
+      deadline = undefined;
+    };
     const conn: ConnectionContext = {
       id,
       remoteAddress,
       remotePort,
       tls: false,
       log: log.child({ conn: id, peer: `${remoteAddress}:${remotePort}` }),
-      handshakeDone: () => clearTimeout(deadline),
+      handshakeDone: stopDeadline,
       localAddress: socket.localAddress === undefined ? undefined : plainAddress(socket.localAddress),
       localPort: socket.localPort,
     };
-    socket.once('close', () => {
-      clearTimeout(deadline);
+    // 'close' comes once: on() rather than once(), whose wrapper would stay for the connection's life.
+    socket.on('close', () => {
+      stopDeadline();
       sockets.delete(socket);
       gate.release(gateKey);
     });
@@ -476,7 +482,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         scheme: s.scheme,
         token_hash: s.tokenHash ?? null,
         target: s.target,
-        started: s.startedAt.toISOString(),
+        started: new Date(s.startedAt).toISOString(),
         bytes_from_client: st.bytesFromClient,
         bytes_to_client: st.bytesToClient,
       };
@@ -627,7 +633,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         remoteAddress: s.conn.remoteAddress,
         scheme: s.scheme,
         target: s.target,
-        startedAt: s.startedAt.toISOString(),
+        startedAt: new Date(s.startedAt).toISOString(),
         ...s.relay.stats(),
       }));
     },
