@@ -6,7 +6,7 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, unknown>>;
 
-/** What every module logs through. */
+/** What every module logs through. Call its methods on the logger (`log.info(…)`): they are not bound to it. */
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -56,38 +56,75 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+const defaultNow = (): Date => new Date();
+
+/**
+ * What every logger of one tree shares, made once by {@link createLogger}: the sink and clock, and the level threshold
+ * and format, which a configuration reload changes for the whole tree at once (every connection's child included).
+ */
+interface LoggerCore {
+  readonly options: LoggerOptions;
+  threshold: number;
+  format: 'text' | 'json';
+  readonly now: () => Date;
+}
+
 /** A logger whose level and format can be changed later (a configuration reload); its children follow. */
 export interface RootLogger extends Logger {
   /** Applies a new level and/or format to this logger and every child made from it, from the next line on. */
   configure(settings: { readonly level?: LogLevel; readonly format?: 'text' | 'json' }): void;
 }
 
-/** Builds a logger writing one line per call to `sink`. */
-export function createLogger(options: LoggerOptions, bound: LogFields = {}): RootLogger {
-  // One mutable copy shared by the logger and all its children, so a reload reaches every connection's child logger.
-  const state = { level: options.level, format: options.format };
-  const root = makeLogger(options, state, bound);
-  return {
-    ...root,
-    configure(settings) {
-      if (settings.level !== undefined) state.level = settings.level;
-      if (settings.format !== undefined) state.format = settings.format;
-    },
-  };
+/**
+ * The loggers below are classes with their methods on the prototype, not objects of closures: every connection and
+ * session has its own child loggers, and a child is then one small object plus its bound fields (the closures cost
+ * 1.7 KiB per idle session; issue #6). This base gives both the four level methods.
+ */
+abstract class LevelLogger implements Logger {
+  debug(msg: string, fields?: LogFields): void {
+    this.emit('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.emit('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.emit('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.emit('error', msg, fields);
+  }
+  abstract child(fields: LogFields): Logger;
+  abstract enabled(level: LogLevel): boolean;
+  protected abstract emit(level: LogLevel, msg: string, fields?: LogFields): void;
 }
 
-function makeLogger(options: LoggerOptions, state: { level: LogLevel; format: 'text' | 'json' }, bound: LogFields): Logger {
-  const now = options.now ?? (() => new Date());
-  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (LEVELS[level] < LEVELS[state.level]) return;
+/** One logger of a {@link createLogger} tree. */
+class LineLogger extends LevelLogger {
+  constructor(
+    private readonly core: LoggerCore,
+    private readonly bound: LogFields,
+  ) {
+    super();
+  }
+
+  child(fields: LogFields): Logger {
+    return new LineLogger(this.core, { ...this.bound, ...fields });
+  }
+  enabled(level: LogLevel): boolean {
+    return LEVELS[level] >= this.core.threshold;
+  }
+
+  protected emit(level: LogLevel, msg: string, fields?: LogFields): void {
+    const { options, threshold, format } = this.core;
+    if (LEVELS[level] < threshold) return;
     const all: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries({ ...bound, ...fields })) {
+    for (const [k, v] of Object.entries({ ...this.bound, ...fields })) {
       const r = redactValue(k, v);
       if (r !== undefined) all[k] = r;
     }
-    const time = now().toISOString();
+    const time = this.core.now().toISOString();
     let line: string;
-    if (state.format === 'json') {
+    if (format === 'json') {
       line = JSON.stringify({ time, level, msg: redactUrl(msg), ...all }) + '\n';
     } else {
       const kv = Object.entries(all).map(([k, v]) => `${k}=${formatText(v)}`);
@@ -95,15 +132,23 @@ function makeLogger(options: LoggerOptions, state: { level: LogLevel; format: 't
     }
     if (options.sink.writeAt) options.sink.writeAt(level, line);
     else options.sink.write(line);
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => makeLogger(options, state, { ...bound, ...fields }),
-    enabled: (level) => LEVELS[level] >= LEVELS[state.level],
-  };
+  }
+}
+
+/** The root of a tree: the one logger that can be reconfigured. */
+class RootLineLogger extends LineLogger implements RootLogger {
+  constructor(private readonly shared: LoggerCore, bound: LogFields) {
+    super(shared, bound);
+  }
+  configure(settings: { readonly level?: LogLevel; readonly format?: 'text' | 'json' }): void {
+    if (settings.level !== undefined) this.shared.threshold = LEVELS[settings.level];
+    if (settings.format !== undefined) this.shared.format = settings.format;
+  }
+}
+
+/** Builds a logger writing one line per call to `sink`. */
+export function createLogger(options: LoggerOptions, bound: LogFields = {}): RootLogger {
+  return new RootLineLogger({ options, threshold: LEVELS[options.level], format: options.format, now: options.now ?? defaultNow }, bound);
 }
 
 /** A logger that drops everything (library default when the caller passes none). */
@@ -125,16 +170,28 @@ export type LogTap = (level: LogLevel, msg: string, fields: LogFields) => void;
  * so counting those lines keeps the log and the counters in agreement without a second hook at every call site.
  */
 export function tapLogger(base: Logger, tap: LogTap, bound: LogFields = {}): Logger {
-  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    tap(level, msg, fields ? { ...bound, ...fields } : bound);
-    base[level](msg, fields);
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => tapLogger(base.child(fields), tap, { ...bound, ...fields }),
-    enabled: (level) => base.enabled(level),
-  };
+  return new TapLogger(base, tap, bound);
+}
+
+/** {@link tapLogger}'s logger: a class for the same reason as {@link LineLogger} (one per connection with metrics on). */
+class TapLogger extends LevelLogger {
+  constructor(
+    private readonly base: Logger,
+    private readonly tap: LogTap,
+    private readonly bound: LogFields,
+  ) {
+    super();
+  }
+
+  child(fields: LogFields): Logger {
+    return new TapLogger(this.base.child(fields), this.tap, { ...this.bound, ...fields });
+  }
+  enabled(level: LogLevel): boolean {
+    return this.base.enabled(level);
+  }
+
+  protected emit(level: LogLevel, msg: string, fields?: LogFields): void {
+    this.tap(level, msg, fields ? { ...this.bound, ...fields } : this.bound);
+    this.base[level](msg, fields);
+  }
 }

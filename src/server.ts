@@ -182,6 +182,8 @@ interface Live {
 /** Builds a server from `config`. Nothing is bound until `listen()`. */
 export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
   const sessions = new Map<number, SessionInfo>();
+  // Sessions holding their token source open (their slot in a fleet-wide count lives there): let go when they end.
+  const resolverHolds = new Map<number, () => void>();
   // Metrics exist only with an admin listener; they count refusals from the log lines that report them.
   const metrics = config.admin
     ? new ProxyMetrics({ version: deps.version ?? '0.0.0', sessions: () => sessions.values(), openConnections: () => gate.open })
@@ -384,13 +386,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       deps.onSessionOpen?.();
       // A slot in a fleet-wide count (TokenRedis with --max-sessions-per-token) lives only while its source is open.
       const holdsSlot = session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;
-      const unhold = holdsSlot && session.resolver ? holdResolver(session.resolver) : undefined;
-      void session.relay.done.then((info) => {
-        sessions.delete(session.id);
-        unhold?.();
-        metrics?.sessionClosed(info);
-        deps.onSessionClosed?.(info);
-      });
+      if (holdsSlot && session.resolver) resolverHolds.set(session.id, holdResolver(session.resolver));
+    },
+    onSessionEnd: (session, info) => {
+      sessions.delete(session.id);
+      resolverHolds.get(session.id)?.();
+      resolverHolds.delete(session.id);
+      metrics?.sessionClosed(info);
+      deps.onSessionClosed?.(info);
     },
   });
 
@@ -510,22 +513,28 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     sockets.add(socket);
     const id = ++nextId;
     let stage = proxyIn ? 'PROXY header' : 'first byte';
-    const deadline = setTimeout(() => {
+    let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
       conn.log.debug('handshake deadline passed', { reason: 'HANDSHAKE_TIMEOUT', stage });
       socket.destroy();
     }, current.limits.handshakeTimeoutMs);
+    // The listeners below keep this scope for the connection's life: drop the timer once it is cleared (issue #6).
+    const stopDeadline = (): void => {
+      clearTimeout(deadline);
+      deadline = undefined;
+    };
     const conn: ConnectionContext = {
       id,
       remoteAddress,
       remotePort,
       tls: false,
       log: log.child({ conn: id, peer: `${remoteAddress}:${remotePort}` }),
-      handshakeDone: () => clearTimeout(deadline),
+      handshakeDone: stopDeadline,
       localAddress: socket.localAddress === undefined ? undefined : plainAddress(socket.localAddress),
       localPort: socket.localPort,
     };
-    socket.once('close', () => {
-      clearTimeout(deadline);
+    // 'close' comes once: on() rather than once(), whose wrapper would stay for the connection's life.
+    socket.on('close', () => {
+      stopDeadline();
       sockets.delete(socket);
       gate.release(gateKey);
     });
@@ -623,7 +632,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         scheme: s.scheme,
         token_hash: s.tokenHash ?? null,
         target: s.target,
-        started: s.startedAt.toISOString(),
+        started: new Date(s.startedAt).toISOString(),
         bytes_from_client: st.bytesFromClient,
         bytes_to_client: st.bytesToClient,
       };
@@ -952,7 +961,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         remoteAddress: s.conn.remoteAddress,
         scheme: s.scheme,
         target: s.target,
-        startedAt: s.startedAt.toISOString(),
+        startedAt: new Date(s.startedAt).toISOString(),
         ...s.relay.stats(),
       }));
     },

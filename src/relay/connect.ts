@@ -45,6 +45,19 @@ export function tlsFailureReason(err: unknown): ReasonCode {
   }
 }
 
+/** A connected target socket's own 'error' listener: ends it (the relay, listening too, reports the error). */
+function socketOnLateError(this: Socket): void {
+  this.destroy();
+}
+
+/** The same for a TLS socket over `plain`: both end, as when the handshake failed. Holds only `plain`. */
+function destroyOnError(plain: Socket): (this: Socket) => void {
+  return function tlsSocketOnLateError(this: Socket): void {
+    this.destroy();
+    plain.destroy();
+  };
+}
+
 /** Runs the TLS handshake on a connected socket; resolves the TLS socket once it is verified (or verification is off). */
 function secure(socket: Socket, host: string, tls: TargetTlsOptions, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -69,11 +82,16 @@ function secure(socket: Socket, host: string, tls: TargetTlsOptions, timeoutMs: 
         tlsSocket.destroy();
         socket.destroy();
         reject(err);
-      } else resolve(tlsSocket);
+        return;
+      }
+      // Later errors are the relay's to report; what stays must not keep this handshake's state alive.
+      tlsSocket.off('error', tlsOnError);
+      tlsSocket.on('error', destroyOnError(socket));
+      resolve(tlsSocket);
     };
     const tlsOnSecureConnect = (): void => finish();
-    // Stays for the socket's life, like the plain socket's: later errors are the relay's to report.
-    tlsSocket.on('error', (err: Error) => finish(err));
+    const tlsOnError = (err: Error): void => finish(err);
+    tlsSocket.on('error', tlsOnError);
     tlsSocket.once('secureConnect', tlsOnSecureConnect);
     signal.addEventListener('abort', signalOnAbort, { once: true });
   });
@@ -142,11 +160,18 @@ function attempt(options: { host: string; port: number } | { path: string }, tim
       if (err) {
         socket.destroy();
         reject(err);
-      } else resolve(socket);
+        return;
+      }
+      // An 'error' after connect is the relay's to report, but the socket must never be without a listener (rule 1).
+      // The one that stays holds nothing of this attempt: a closure here would keep its timer, promise and abort
+      // signal alive for the whole session (~0.8 KB per session; issue #6).
+      socket.off('error', socketOnError);
+      socket.on('error', socketOnLateError);
+      resolve(socket);
     };
     const socketOnConnect = (): void => finish();
-    // The listener stays for the socket's whole life: an 'error' after connect is the relay's to report.
-    socket.on('error', (err) => finish(err));
+    const socketOnError = (err: Error): void => finish(err);
+    socket.on('error', socketOnError);
     socket.once('connect', socketOnConnect);
     signal.addEventListener('abort', signalOnAbort, { once: true });
   });

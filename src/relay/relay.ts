@@ -46,6 +46,11 @@ export interface RelayOptions {
    * the client are decoded (binary frames are taken as they are). Taps and counters still see the raw bytes.
    */
   readonly base64?: boolean;
+  /**
+   * Called once when both sides are closed (after the tap's `onClose`, when `done` settles). The server's bookkeeping
+   * goes here rather than through `done.then(…)`, so an idle session carries no promise (issue #6).
+   */
+  readonly onDone?: (info: CloseInfo) => void;
 }
 
 /** Several taps as one. */
@@ -86,6 +91,39 @@ const BAD_BASE64_CLOSE = 'Invalid base64 data';
 // After the client is gone and the target got EOF, how long the target may take to close its side.
 const TARGET_LINGER_MS = 10_000;
 
+// The target socket and the WebSocket of a session point to its relay, for the shared listeners below.
+const kRelay = Symbol('wsproxy.relay');
+interface RelayCarrier {
+  [kRelay]?: Relay;
+}
+function relayOf(emitter: object): Relay | undefined {
+  return (emitter as RelayCarrier)[kRelay];
+}
+
+// Listeners shared by every relay, instead of one closure per listener per relay (~56 B each; issue #6): `this` is the
+// target socket or the WebSocket, which carries its relay.
+function relayTargetOnDrain(this: object): void {
+  relayOf(this)?.targetOnDrain();
+}
+function relayTargetOnEnd(this: object): void {
+  relayOf(this)?.targetOnEnd();
+}
+function relayTargetOnError(this: object, err: Error): void {
+  relayOf(this)?.targetOnError(err);
+}
+function relayTargetOnClose(this: object): void {
+  relayOf(this)?.targetOnClose();
+}
+function relayWsOnError(this: object, err: Error): void {
+  relayOf(this)?.wsOnError(err);
+}
+function relayWsOnClose(this: object, code: number): void {
+  relayOf(this)?.wsOnClose(code);
+}
+function relayWsOnPong(this: object): void {
+  relayOf(this)?.wsOnPong();
+}
+
 /** Relays one session; `done` settles once both sides are closed. */
 export class Relay {
   private bytesFromClient = 0;
@@ -104,9 +142,20 @@ export class Relay {
   private readonly highWaterMark: number;
   private readonly textFramesAsBinary: boolean;
   private readonly started = performance.now();
-  private resolveDone!: (info: CloseInfo) => void;
+  private readonly onDone: ((info: CloseInfo) => void) | undefined;
+  // `done` is made when first asked for (shutdown, tests): a promise and its resolvers per idle session cost ~250 B.
+  private closeInfo: CloseInfo | undefined;
+  private donePromise: Promise<CloseInfo> | undefined;
+  private resolveDone: ((info: CloseInfo) => void) | undefined;
+
   /** Settles when the client connection and the target socket are both closed. */
-  readonly done: Promise<CloseInfo> = new Promise((resolve) => (this.resolveDone = resolve));
+  get done(): Promise<CloseInfo> {
+    if (this.donePromise === undefined) {
+      const info = this.closeInfo;
+      this.donePromise = info === undefined ? new Promise((resolve) => (this.resolveDone = resolve)) : Promise.resolve(info);
+    }
+    return this.donePromise;
+  }
 
   constructor(
     private readonly ws: WebSocket,
@@ -116,21 +165,26 @@ export class Relay {
   ) {
     this.highWaterMark = options.highWaterMark;
     this.textFramesAsBinary = options.textFrames === 'binary';
+    this.onDone = options.onDone;
+    (target as RelayCarrier)[kRelay] = this;
+    (ws as RelayCarrier)[kRelay] = this;
     if (options.heartbeatMs > 0) {
       // Unlike websockify, pongs are checked: a client that has not answered the last ping by the next one is gone.
-      ws.on('pong', () => (this.pongDue = false));
-      this.heartbeatTimer = setInterval(this.heartbeat, options.heartbeatMs);
+      ws.on('pong', relayWsOnPong);
+      // A static function and the relay as its argument: no heartbeat closure on every relay (issue #6).
+      this.heartbeatTimer = setInterval(Relay.heartbeat, options.heartbeatMs, this);
       this.heartbeatTimer.unref();
     }
     // Separate handlers for base64 sessions, so binary sessions pay nothing for them.
     target.on('data', options.base64 ? this.targetOnDataBase64 : this.targetOnData);
-    target.on('end', this.targetOnEnd);
-    target.on('error', this.targetOnError);
-    target.on('close', this.targetOnClose);
-    target.on('drain', this.targetOnDrain);
+    // The end-of-life, backpressure and pong listeners are shared by all relays and find theirs through the emitter.
+    target.on('end', relayTargetOnEnd);
+    target.on('error', relayTargetOnError);
+    target.on('close', relayTargetOnClose);
+    target.on('drain', relayTargetOnDrain);
     ws.on('message', options.base64 ? this.wsOnMessageBase64 : this.wsOnMessage);
-    ws.on('error', this.wsOnError);
-    ws.on('close', this.wsOnClose);
+    ws.on('error', relayWsOnError);
+    ws.on('close', relayWsOnClose);
     target.resume();
   }
 
@@ -159,17 +213,22 @@ export class Relay {
     this.target.destroy();
   }
 
-  private readonly heartbeat = (): void => {
-    if (this.wsClosed) return;
-    if (this.pongDue) {
-      this.reason ??= 'HEARTBEAT_TIMEOUT';
-      this.closeCode = 1006;
-      this.ws.terminate();
+  private static heartbeat(this: void, relay: Relay): void {
+    if (relay.wsClosed) return;
+    if (relay.pongDue) {
+      relay.reason ??= 'HEARTBEAT_TIMEOUT';
+      relay.closeCode = 1006;
+      relay.ws.terminate();
       return;
     }
-    this.pongDue = true;
-    this.ws.ping();
-  };
+    relay.pongDue = true;
+    relay.ws.ping();
+  }
+
+  /** @internal Called by the shared listener `relayWsOnPong`. */
+  wsOnPong(): void {
+    this.pongDue = false;
+  }
 
   private readonly targetOnData = (chunk: Buffer): void => {
     if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return; // client gone: discard until the target closes
@@ -236,42 +295,48 @@ export class Relay {
     }
   };
 
-  private readonly targetOnDrain = (): void => {
+  /** @internal Called by the shared listener `relayTargetOnDrain`. */
+  targetOnDrain(): void {
     if (this.clientPaused) {
       this.clientPaused = false;
       this.ws.resume();
     }
-  };
+  }
 
-  private readonly targetOnEnd = (): void => {
+  /** @internal Called by the shared listener `relayTargetOnEnd`. */
+  targetOnEnd(): void {
     // 'end' follows the last 'data': everything the target sent is queued on the WebSocket before the close frame.
     this.finish('TARGET_CLOSED', 1000, 'Target closed');
-  };
+  }
 
-  private readonly targetOnError = (err: Error): void => {
+  /** @internal Called by the shared listener `relayTargetOnError`. */
+  targetOnError(err: Error): void {
     this.detail ??= (err as NodeJS.ErrnoException).code ?? err.message;
     this.finish('TARGET_ERROR', 1011, 'Target connection failed');
     this.target.destroy();
-  };
+  }
 
-  private readonly targetOnClose = (): void => {
+  /** @internal Called by the shared listener `relayTargetOnClose`. */
+  targetOnClose(): void {
     this.targetClosed = true;
     clearTimeout(this.lingerTimer);
     // Closed without EOF or error (destroyed): the session cannot go on.
     this.finish('TARGET_ERROR', 1011, 'Target connection closed');
     this.settle();
-  };
+  }
 
-  private readonly wsOnError = (err: Error): void => {
+  /** @internal Called by the shared listener `relayWsOnError`. */
+  wsOnError(err: Error): void {
     // ws has already sent the matching close frame (1002, 1007, 1009, …); 'close' follows.
     const code = (err as NodeJS.ErrnoException).code ?? '';
     this.detail ??= code || err.message;
     if (this.reason !== undefined) return;
     this.reason = WS_ERROR_REASONS[code] ?? (code.startsWith('WS_ERR_') ? 'PROTOCOL_ERROR' : 'CLIENT_GONE');
     this.closeCode = closeCodeOf(this.reason) ?? 1006;
-  };
+  }
 
-  private readonly wsOnClose = (code: number): void => {
+  /** @internal Called by the shared listener `relayWsOnClose`. */
+  wsOnClose(code: number): void {
     this.wsClosed = true;
     clearInterval(this.heartbeatTimer);
     if (this.reason === undefined) {
@@ -289,7 +354,7 @@ export class Relay {
       this.lingerTimer.unref();
     }
     this.settle();
-  };
+  }
 
   /** Starts the end of the session once; later causes do not overwrite the first. */
   private finish(reason: ReasonCode, code: number, text: string): void {
@@ -310,7 +375,9 @@ export class Relay {
       durationMs: Math.round(performance.now() - this.started),
       ...(this.detail === undefined ? {} : { detail: this.detail }),
     };
+    this.closeInfo = info;
     this.tap?.onClose?.(info);
-    this.resolveDone(info);
+    this.resolveDone?.(info);
+    this.onDone?.(info);
   }
 }

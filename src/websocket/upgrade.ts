@@ -11,6 +11,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
+import type { Logger } from '../log.js';
 import { ProxyError, REASONS, errnoCode, isHttpReason, type ReasonCode } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
@@ -44,8 +45,10 @@ export interface UpgradeDeps {
   readonly recorder: Recorder | undefined;
   /** `--traffic` output, if on. */
   readonly trafficSink: ((chars: string) => void) | undefined;
-  /** Called once a session relays (the server tracks it until `relay.done`). */
+  /** Called once a session relays (the server tracks it until `onSessionEnd`). */
   readonly onSession: (session: SessionInfo) => void;
+  /** Called once when that session has ended (both sides closed), before its `session closed` line is logged. */
+  readonly onSessionEnd: (session: SessionInfo, info: CloseInfo) => void;
   /** Limits and policy (Host allowlist, rate limit, per-token cap, target policy, PROXY header out). */
   readonly policy?: RequestPolicy | undefined;
   /** `--ssl-target`: TLS settings for TCP targets (read once at start), else undefined. */
@@ -61,7 +64,8 @@ export interface SessionInfo {
   readonly scheme: 'ws' | 'wss';
   readonly target: string;
   readonly relay: Relay;
-  readonly startedAt: Date;
+  /** When the session started (ms since the epoch: a number, not a 96-byte Date per session). */
+  readonly startedAt: number;
   /** How the target was chosen, so the server can re-check it later (revocation). The token is never logged. */
   readonly resolved?: { readonly token: string | undefined; readonly target: Target; readonly ctx: RequestContext };
   /** Hash of the token that chose the target (never the token itself), if one did. */
@@ -90,6 +94,87 @@ interface Slot {
 
 function allLines(req: IncomingMessage, name: string): string[] | undefined {
   return req.headersDistinct[name];
+}
+
+/** What {@link startSession} needs from the handshake that admitted it. */
+interface Admitted {
+  readonly conn: ConnectionContext;
+  readonly scheme: 'ws' | 'wss';
+  readonly target: string;
+  readonly protocol: string | undefined;
+  readonly tokenHash: string | undefined;
+  readonly identity: string | undefined;
+  readonly resolved: SessionInfo['resolved'];
+  readonly slot: Slot;
+  /** The token source that admitted the session (a reload may swap in another one while it runs). */
+  readonly resolver: SessionInfo['resolver'] | undefined;
+}
+
+/**
+ * Starts relaying an upgraded connection, and ends its bookkeeping when the relay is done. Deliberately outside the
+ * pipeline's scope: what a session keeps alive for its whole life is what this function's one closure captures (the
+ * session, its token slot and three strings for its log lines), not the handshake's request, fields, logger and abort
+ * controller (issue #6: memory per idle session).
+ */
+function startSession(deps: UpgradeDeps, current: Current, ws: WebSocket, dialled: { socket: Socket; address: string }, a: Admitted): void {
+  const { config } = current;
+  const { conn } = a;
+  const peer = conn.peer?.presented ? conn.peer : undefined;
+  const recording = current.recorder?.open({
+    started: new Date().toISOString(),
+    client: conn.remoteAddress,
+    scheme: a.scheme,
+    target: a.target,
+    ...(a.tokenHash ? { token_hash: a.tokenHash } : {}),
+    ...(a.identity ? { identity: a.identity } : {}),
+    ...(peer ? { client_certificate: { verified: peer.authorized, subject: peer.subject, cn: peer.cn, sans: peer.sans, issuer: peer.issuer, serial: peer.serial, sha256: peer.fingerprint256, valid_to: peer.validTo } } : {}),
+  });
+  const taps = [recording?.tap, current.trafficSink ? trafficTap(current.trafficSink) : undefined].filter((t) => t !== undefined);
+  const address = dialled.address;
+  const identity = a.identity;
+  const recordingFile = recording?.file;
+  const release = a.slot.release;
+  // One callback for the end of the session (token slot, the server's bookkeeping, the log line, in that order),
+  // instead of three promise reactions per session.
+  const relayOnDone = (info: CloseInfo): void => {
+    release?.();
+    deps.onSessionEnd(session, info); // runs once both sides closed: long after `session` below is set
+    sessionLogger(session, address, identity, recordingFile).info('session closed', {
+      reason: info.reason,
+      close_code: info.closeCode,
+      bytes_from_client: info.bytesFromClient,
+      bytes_to_client: info.bytesToClient,
+      duration_ms: info.durationMs,
+      ...(info.detail === undefined ? {} : { detail: info.detail }),
+    });
+  };
+  const relay = new Relay(
+    ws,
+    dialled.socket,
+    { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs, textFrames: config.textFrames ?? 'reject', base64: a.protocol === 'base64', onDone: relayOnDone },
+    taps.length <= 1 ? taps[0] : combineTaps(taps),
+  );
+  a.slot.kept = true;
+  const session: SessionInfo = { id: conn.id, conn, scheme: a.scheme, target: a.target, relay, startedAt: Date.now(), tokenHash: a.tokenHash, ...(a.resolver ? { resolver: a.resolver } : {}), ...(a.resolved ? { resolved: a.resolved } : {}) };
+  sessionLogger(session, address, identity, recordingFile).debug('session open', { protocol: a.protocol ?? '' });
+  deps.onSession(session);
+}
+
+/**
+ * The logger of a session's own lines (open, closed): the connection's fields, then the session's. Made for each of
+ * the two lines rather than kept for the session's life (issue #6). The same fields as the handshake's logger plus
+ * the target: that one is `conn.log.child({ scheme })`.
+ */
+function sessionLogger(session: SessionInfo, address: string, identity: string | undefined, recordingFile: string | undefined): Logger {
+  return session.conn.log.child({
+    scheme: session.scheme,
+    target: session.target,
+    address,
+    ...(session.tokenHash ? { token_hash: session.tokenHash } : {}),
+    ...(identity ? { identity } : {}),
+    ...peerLogFields(session.conn.peer),
+    ...(recordingFile ? { recording: recordingFile } : {}),
+  });
 }
 
 /** Builds the `upgrade` handler. `conn` is the connection's context (from server.ts). */
@@ -233,7 +318,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         }
         slot.release = taken.release;
       }
-      resolved = { token, target: resolution.target, ctx: requestCtx };
+      // Only a token can be revoked (the revalidator skips sessions without one): nothing is kept for the others.
+      if (token !== undefined) resolved = { token, target: resolution.target, ctx: requestCtx };
       const dialStart = performance.now();
       dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...policy?.dialOptions(conn, resolution.target), tls: targetTls, readBytes: config.limits.highWaterMark }).then(
         (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
@@ -268,45 +354,16 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       accepted = true;
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
-      const peer = conn.peer?.presented ? conn.peer : undefined;
-      const recording = current.recorder?.open({
-        started: new Date().toISOString(),
-        client: conn.remoteAddress,
+      startSession(deps, current, ws, dialled, {
+        conn,
+        resolver,
         scheme,
         target: targetText,
-        ...(fields.token_hash ? { token_hash: fields.token_hash } : {}),
-        ...(fields.identity ? { identity: fields.identity } : {}),
-        ...(peer ? { client_certificate: { verified: peer.authorized, subject: peer.subject, cn: peer.cn, sans: peer.sans, issuer: peer.issuer, serial: peer.serial, sha256: peer.fingerprint256, valid_to: peer.validTo } } : {}),
-      });
-      const taps = [recording?.tap, current.trafficSink ? trafficTap(current.trafficSink) : undefined].filter((t) => t !== undefined);
-      const relay = new Relay(
-        ws,
-        dialled.socket,
-        { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs, textFrames: config.textFrames ?? 'reject', base64: choice.protocol === 'base64' },
-        taps.length <= 1 ? taps[0] : combineTaps(taps),
-      );
-      const sessionLog = log.child({
-        target: targetText,
-        address: dialled.address,
-        ...(fields.token_hash ? { token_hash: fields.token_hash } : {}),
-        ...(fields.identity ? { identity: fields.identity } : {}),
-        ...peerLogFields(conn.peer),
-        ...(recording ? { recording: recording.file } : {}),
-      });
-      sessionLog.debug('session open', { protocol: choice.protocol ?? '' });
-      slot.kept = true;
-      const release = slot.release;
-      if (release) void relay.done.then(() => release());
-      deps.onSession({ id: conn.id, conn, scheme, target: targetText, relay, startedAt: new Date(), tokenHash: fields.token_hash, resolver, ...(resolved ? { resolved } : {}) });
-      void relay.done.then((info: CloseInfo) => {
-        sessionLog.info('session closed', {
-          reason: info.reason,
-          close_code: info.closeCode,
-          bytes_from_client: info.bytesFromClient,
-          bytes_to_client: info.bytesToClient,
-          duration_ms: info.durationMs,
-          ...(info.detail === undefined ? {} : { detail: info.detail }),
-        });
+        protocol: choice.protocol,
+        tokenHash: fields.token_hash,
+        identity: fields.identity,
+        resolved,
+        slot,
       });
     });
     // ws completes the upgrade synchronously (no async verifyClient); if it did not, the client socket was already
