@@ -4,14 +4,14 @@
  * prints directly, exits, or touches process-wide state.
  */
 import cluster from 'node:cluster';
-import { createWriteStream, openSync, readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { runCertCommand } from './cert-command.js';
 import { configFileOf, parseCommandLine, helpText, UsageError } from './cli.js';
 import { ConfigError, resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
 import { errnoCode, ReloadError, type ReloadReason } from './errors.js';
-import { createLogger, type LogFields, type Logger, type LogSink, type RootLogger } from './log.js';
+import { createLogger, fdSink, redactUrl, type LogFields, type Logger, type LogSink, type RootLogger } from './log.js';
 import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
 import { notifySystemd } from './process/sd-notify.js';
 import { createSyslogSink, type SyslogSink } from './process/syslog.js';
@@ -32,11 +32,17 @@ function version(): string {
 // Undone by fail(): a pid file written before a later start step failed.
 const cleanups: (() => void)[] = [];
 
+// Log lines and one-line errors share one synchronous, unbuffered writer on fd 2: they keep their order, and no line
+// is still queued when an exit path below calls process.exit (syslog, which is not synchronous, is flushed in stop()).
+const stderr = fdSink(2);
+
 function fail(message: string, code: number): never {
   for (const cleanup of cleanups.splice(0)) cleanup();
   // Under -D stderr is /dev/null: the waiting parent prints the line instead (no-op when not a daemon child).
-  reportFailure(code, `wsproxy: ${message}`);
-  process.stderr.write(`wsproxy: ${message}\n`);
+  // Redacted like a log line: an error text may quote a URL with a token or password in it.
+  const line = `wsproxy: ${redactUrl(message)}`;
+  reportFailure(code, line);
+  stderr.write(`${line}\n`);
   process.exit(code);
 }
 
@@ -185,7 +191,7 @@ async function main(): Promise<void> {
 
   // Under -D with --log-file, stderr already is the log file (the parent opened it): no second copy.
   const stderrIsLogFile = process.env['WSPROXY_DAEMON_CHILD'] === 'log';
-  let sink: LogSink = process.stderr;
+  let sink: LogSink = stderr;
   if (config.log.file !== undefined && !stderrIsLogFile) {
     const file = config.log.file;
     let fd: number;
@@ -194,9 +200,12 @@ async function main(): Promise<void> {
     } catch (err) {
       fail(`--log-file: cannot open ${file} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
     }
-    const stream = createWriteStream(file, { fd });
-    stream.on('error', (err) => process.stderr.write(`wsproxy: log file write failed: ${err.message}\n`));
-    sink = { write: (line: string) => (process.stderr.write(line), stream.write(line)) };
+    let warned = false;
+    const toFile = fdSink(fd, (err) => {
+      if (!warned) stderr.write(`wsproxy: --log-file ${file}: write failed (${errnoCode(err) ?? err.message}); lines may be missing from it\n`);
+      warned = true;
+    });
+    sink = { write: (line: string) => (stderr.write(line), toFile.write(line)) };
   }
   let syslog: SyslogSink | undefined;
   // Every logger a reload's --log-level/--log-format reaches.
@@ -444,9 +453,9 @@ async function runPrimary(
 
 // A bug that escapes every handler: one line (no secrets, no stack unless asked) and a non-zero exit.
 process.on('uncaughtException', (err) => {
-  reportFailure(70, `wsproxy: internal error: ${err.message}`);
+  reportFailure(70, `wsproxy: internal error: ${redactUrl(err.message)}`);
   for (const cleanup of cleanups.splice(0)) cleanup();
-  process.stderr.write(`wsproxy: internal error: ${err.message}${process.env['WSPROXY_DEBUG'] ? `\n${err.stack ?? ''}` : ''}\n`);
+  stderr.write(`wsproxy: internal error: ${redactUrl(err.message)}${process.env['WSPROXY_DEBUG'] ? `\n${redactUrl(err.stack ?? '')}` : ''}\n`);
   process.exit(70);
 });
 

@@ -34,6 +34,7 @@ import type { Authenticator } from './auth/types.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
+import { pathForLog } from './targets/token.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
@@ -419,6 +420,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     ...(ownCa ? { ca: { path: CA_PATH, fingerprint256: ownCa.fingerprint256, subject: ownCa.subject, validTo: ownCa.validTo } } : {}),
   });
 
+  // --token-from-path: a request path's last segment may be a token; log lines show it as ***.
+  // Where a token sits in the path is read from the live configuration: a reload may change it.
+  const logPath = (path: string): string => pathForLog(path, live.config.targets.kind === 'token' ? live.config.targets.from : 'query');
   for (const server of [http.plain, http.secure]) {
     server.on('request', (req, res) => {
       const { config: current, policy, webRootReal, authenticator } = live;
@@ -427,13 +431,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const conn = direct && policy.requestConn(direct, req);
       const hostRefusal = policy.checkHost(req);
       if (hostRefusal) {
-        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: (req.url ?? '').split('?')[0] ?? '', ...hostRefusal.fields } });
+        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields } });
         return;
       }
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
       const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });

@@ -65,6 +65,8 @@ export interface RequestDeps {
   readonly caCert?: () => string | undefined;
   /** `--http-upstream`: requests wsproxy does not answer itself go here. */
   readonly upstream?: HttpUpstream | undefined;
+  /** The path as refusal lines show it (`--token-from-path`: without its last segment, which may be a token). */
+  readonly logPath?: ((path: string) => string) | undefined;
 }
 
 /** Serves one ordinary (non-upgrade) request. */
@@ -72,7 +74,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   const method = req.method ?? '';
   const rawUrl = req.url ?? '/';
   const path = rawUrl.split('?')[0] ?? '/';
-  const fields = { method, path };
+  const fields = { method, path: deps.logPath ? deps.logPath(path) : path };
   const rlog = conn?.log ?? log;
   // With --http-upstream, wsproxy answers only its own routes; every other method and path belongs to the app.
   const toUpstream = deps.upstream !== undefined && !(await ownsPath(path, deps.webRootReal));
@@ -125,7 +127,8 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   } else {
     status = await serveStatic(res, BUILTIN_WEB_ROOT, mapped.segments, method);
   }
-  rlog.debug('http request', { ...fields, status, scheme: conn?.tls ? 'https' : 'http' });
+  // A path that was served is a file name, not a token.
+  rlog.debug('http request', { ...fields, ...(status < 400 ? { path } : {}), status, scheme: conn?.tls ? 'https' : 'http' });
 }
 
 /**

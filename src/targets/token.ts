@@ -37,6 +37,19 @@ export function extractToken(url: string, host: string | undefined, from: TokenF
   }
 }
 
+/**
+ * A request path as it may be logged: with `--token-from-path` the last path segment is the token, so it becomes
+ * `***` (query parameters are the logger's job). Unchanged for the other token sources.
+ */
+export function pathForLog(url: string, from: TokenFrom): string {
+  if (from !== 'path') return url;
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const last = /[^/]+(\/*)$/.exec(path);
+  if (!last) return url;
+  return `${path.slice(0, last.index)}***${last[1] ?? ''}${q < 0 ? '' : url.slice(q)}`;
+}
+
 /** A short, stable, non-reversible name for a token in logs (tokens themselves are never logged). */
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 12);

@@ -17,7 +17,7 @@ import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
-import { extractToken, tokenHash } from '../targets/token.js';
+import { extractToken, pathForLog, tokenHash } from '../targets/token.js';
 import { describeTarget, type RequestContext, type Target, type TargetResolver } from '../targets/types.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
@@ -204,7 +204,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     const { config, resolver, authenticator, policy, targetTls } = current;
     const scheme = conn.tls ? 'wss' : 'ws';
     const log = conn.log.child({ scheme });
-    const fields: Record<string, string> = { path: req.url ?? '' };
+    const tokenFrom = config.targets.kind === 'token' ? config.targets.from : 'query';
+    const fields: Record<string, string> = { path: resolver.usesToken ? pathForLog(req.url ?? '', tokenFrom) : (req.url ?? '') };
     // Once upgraded, the HTTP server no longer watches this socket: it needs its own 'error' listener at once.
     let clientGone = false;
     const abort = new AbortController();
@@ -259,7 +260,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     let token: string | undefined;
     let resolved: SessionInfo['resolved'];
     if (resolver.usesToken) {
-      token = extractToken(req.url ?? '/', req.headers.host, config.targets.kind === 'token' ? config.targets.from : 'query');
+      token = extractToken(req.url ?? '/', req.headers.host, tokenFrom);
       if (token === undefined) {
         const how = config.targets.kind === 'token' && config.targets.from === 'host' ? 'in the Host name' : config.targets.kind === 'token' && config.targets.from === 'path' ? 'as the last path segment' : 'as ?token=TOKEN in the WebSocket URL';
         reject(socket, 'TOKEN_MISSING', { message: `This proxy needs a token: pass it ${how}.`, log, fields });

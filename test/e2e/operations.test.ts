@@ -1,9 +1,9 @@
 // Operations with the real daemon: the admin listener from the command line, SIGTERM drain (sessions go on, /readyz
 // is 503, new connections are refused, 1001 at the deadline), and admin start-up errors.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,67 +138,5 @@ describe('admin listener from the command line', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^wsproxy: --admin-token-file needs --admin-listen/);
     assert.ok(!r.stderr.includes(ADMIN_TOKEN));
-  });
-});
-
-describe('logs of a full run keep every secret out', () => {
-  test('JSON debug logs (stderr and --log-file) never hold the token, Basic password, key password or admin token', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wsproxy-secrets-'));
-    const SECRETS = {
-      token: 'tokSECRET-8c1f5a',
-      wrongToken: 'guessSECRET-77aa',
-      basic: 'basicPASS-3e9d1c',
-      wrongBasic: 'wrongPASS-0b7c44',
-      keyPassword: 'keyPASS-d41d8c',
-      cookie: 'cookieSECRET-5150',
-    };
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes-256-cbc', '-pass', `pass:${SECRETS.keyPassword}`, '-out', key]);
-    execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-passin', `pass:${SECRETS.keyPassword}`, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '2', '-out', cert]);
-    const ca = readFileSync(cert, 'utf8');
-    const target = await startEchoTarget();
-    const tokens = join(dir, 'tokens');
-    writeFileSync(tokens, `${SECRETS.token}: 127.0.0.1:${target.port}\n`);
-    const logFile = join(dir, 'wsproxy.log');
-    const d = await spawnDaemon([
-      '127.0.0.1:0', '--cert', cert, '--key', key, '--key-password', SECRETS.keyPassword,
-      '--token-plugin', 'TokenFile', '--token-source', tokens,
-      '--auth-plugin', 'BasicHTTPAuth', '--auth-source', `operator:${SECRETS.basic}`,
-      '--admin-listen', '127.0.0.1:0', '--admin-token-file', tokenFile(),
-      '--log-format', 'json', '--log-level', 'debug', '--log-file', logFile,
-    ]);
-    const basic = (pass: string): string => `Basic ${Buffer.from(`operator:${pass}`).toString('base64')}`;
-    try {
-      await waitFor(() => d.stderr().includes('"admin listener"'), 5000, 'admin line');
-      const admin = JSON.parse(d.stderr().split('\n').find((l) => l.includes('"admin listener"')) ?? '{}') as { admin: string };
-      const headers = { Authorization: basic(SECRETS.basic), Cookie: `session=${SECRETS.cookie}` };
-      const ws = await openWs(`wss://127.0.0.1:${d.port}/websockify?token=${SECRETS.token}`, { ca, headers });
-      assert.equal(await echo(ws, 'over TLS with a token'), 'over TLS with a token');
-      ws.close();
-      await closed(ws);
-      await assert.rejects(openWs(`wss://127.0.0.1:${d.port}/websockify?token=${SECRETS.token}`, { ca, headers: { Authorization: basic(SECRETS.wrongBasic) } }), /401/);
-      await assert.rejects(openWs(`wss://127.0.0.1:${d.port}/websockify?token=${SECRETS.wrongToken}`, { ca, headers }), /404/);
-      assert.equal((await adminRequest(admin.admin, 'GET', '/sessions', SECRETS.wrongToken)).status, 401);
-      assert.equal((await adminRequest(admin.admin, 'GET', '/metrics', ADMIN_TOKEN)).status, 200);
-      await waitFor(() => d.stderr().includes('"session closed"'), 5000, 'close line');
-    } finally {
-      assert.equal(await d.stop('SIGTERM'), 0);
-      await target.close();
-    }
-    const logs = `${d.stderr()}\n${readFileSync(logFile, 'utf8')}`;
-    const lines = d.stderr().trim().split('\n');
-    // Every line is JSON; the session's close line carries what an operator needs.
-    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const close = parsed.find((l) => l['msg'] === 'session closed');
-    assert.ok(close, 'a close line');
-    for (const field of ['conn', 'peer', 'scheme', 'target', 'token_hash', 'reason', 'close_code', 'bytes_from_client', 'bytes_to_client', 'duration_ms']) {
-      assert.ok(field in close, `close line has ${field}`);
-    }
-    assert.equal(close['bytes_from_client'], 21);
-    assert.ok(parsed.some((l) => l['reason'] === 'AUTH_REQUIRED' || l['reason'] === 'AUTH_FORBIDDEN'), 'the refused password left a line');
-    assert.ok(parsed.some((l) => l['reason'] === 'TOKEN_UNKNOWN'), 'the unknown token left a line');
-    const secrets = [...Object.values(SECRETS), ADMIN_TOKEN, Buffer.from(`operator:${SECRETS.basic}`).toString('base64'), Buffer.from(`operator:${SECRETS.wrongBasic}`).toString('base64')];
-    for (const secret of secrets) assert.ok(!logs.includes(secret), `a secret appeared in the logs: ${secret.slice(0, 4)}…`);
   });
 });

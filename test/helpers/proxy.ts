@@ -244,7 +244,7 @@ export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEn
     }, 10_000);
     const check = (): void => {
       // Text or JSON (--log-format json) listening line.
-      const m = /listening address=\S*:(\d+)|"msg":"listening","address":"[^"]*:(\d+)"/.exec(err);
+      const m = /listening address=\S*:(\d+)|"address":"[^"]*:(\d+)".*"msg":"listening"/.exec(err);
       const port = m?.[1] ?? m?.[2];
       if (port) {
         clearTimeout(timer);
@@ -320,7 +320,8 @@ export async function startRedis(password?: string): Promise<{ port: number; sta
     port,
     start,
     stop: async () => {
-      if (!proc || proc.exitCode !== null) return;
+      // Already gone (a second stop() after a kill has signalCode set, exitCode still null): 'exit' will not fire again.
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGKILL');
       await once(proc, 'exit');
     },

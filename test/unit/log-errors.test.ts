@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REASONS, ProxyError, closeCodeOf, errnoCode, httpStatusOf, isHttpReason, type ReasonCode } from '../../src/errors.js';
-import { createLogger, redactUrl, silentLogger, type LogLevel } from '../../src/log.js';
+import { createLogger, fdSink, redactUrl, silentLogger, type LogLevel } from '../../src/log.js';
 import { connectFailureReason } from '../../src/relay/connect.js';
 
 function capture(level: LogLevel = 'debug', format: 'text' | 'json' = 'text') {
@@ -23,6 +27,11 @@ describe('redactUrl', () => {
     assert.equal(redactUrl('/p?a=1&password=hunter2'), '/p?a=1&password=***');
     assert.equal(redactUrl('/p?TOKEN=abc#frag'), '/p?TOKEN=***#frag');
     assert.equal(redactUrl('/p?token=a&token=b'), '/p?token=***&token=***');
+  });
+  test('hides the password of scheme://user:password@ (a redis:// source), keeps the user and host', () => {
+    assert.equal(redactUrl('redis://:pw1@127.0.0.1:6379/0'), 'redis://:***@127.0.0.1:6379/0');
+    assert.equal(redactUrl('failed: rediss://user:p%40ss@h:6390/3?namespace=x'), 'failed: rediss://user:***@h:6390/3?namespace=x');
+    assert.equal(redactUrl('http://user@host/ and a@b.example'), 'http://user@host/ and a@b.example');
   });
   test('leaves other parameters and plain paths alone', () => {
     assert.equal(redactUrl('/websockify?x=1&y=2'), '/websockify?x=1&y=2');
@@ -146,6 +155,129 @@ describe('createLogger, levels and children', () => {
     const line = only(lines);
     assert.match(line, / token=\*\*\*/);
     assert.ok(!line.includes('child-s3cret'));
+  });
+});
+
+describe('createLogger, redaction at any depth', () => {
+  const DEEP = ['deep-1', 'deep-2', 'deep-3', 'deep-4', 'deep-5', 'deep-6', 'deep-7', 'deep-8'];
+  test('secret keys inside objects and arrays, URLs and Errors inside them, in fields and in bindings', () => {
+    for (const format of ['json', 'text'] as const) {
+      const { log, lines } = capture('debug', format);
+      log.child({ client: { api_key: 'deep-6', name: 'alice' } }).info('m', {
+        request: { headers: { authorization: 'Bearer deep-1', cookie: 'deep-2', host: 'h' } },
+        list: [{ password: 'deep-3' }, 'redis://:deep-4@h:1/0', new Error('GET /?token=deep-5')],
+        url: new URL('http://h/p?secret=deep-7'),
+      });
+      const line = only(lines);
+      for (const secret of DEEP) assert.ok(!line.includes(secret), `${format}: ${secret} leaked: ${line}`);
+      if (format === 'json') {
+        const parsed = JSON.parse(line) as { client: Record<string, unknown>; request: { headers: Record<string, unknown> }; list: unknown[]; url: string };
+        assert.deepEqual(parsed.client, { api_key: '***', name: 'alice' });
+        assert.deepEqual(parsed.request.headers, { authorization: '***', cookie: '***', host: 'h' });
+        assert.deepEqual(parsed.list, [{ password: '***' }, 'redis://:***@h:1/0', 'GET /?token=***']);
+        assert.equal(parsed.url, 'http://h/p?secret=***');
+      }
+    }
+  });
+  test("the caller's objects are not changed", () => {
+    const { log } = capture();
+    const fields = { password: 'x', nested: { token: 'y' } };
+    log.info('m', fields);
+    log.child(fields).info('m');
+    assert.deepEqual(fields, { password: 'x', nested: { token: 'y' } });
+  });
+  test('reference cycles and very deep values: no exception, and nothing past the depth limit is printed', () => {
+    const { log, lines } = capture('debug', 'json');
+    const cyclic: Record<string, unknown> = { n: 1 };
+    cyclic['self'] = cyclic;
+    let deep: Record<string, unknown> = { password: 'deep-8', note: 'deep-note' };
+    for (let i = 0; i < 12; i++) deep = { d: deep };
+    log.info('m', { cyclic, deep });
+    const line = only(lines);
+    assert.ok(!line.includes('deep-8') && !line.includes('deep-note'), line);
+    assert.doesNotThrow(() => JSON.parse(line));
+  });
+});
+
+describe('createLogger on pino', () => {
+  test("JSON lines have pino's shape: level label, ISO time, the bindings, the fields, msg last", () => {
+    const { log, lines } = capture('debug', 'json');
+    log.child({ conn: 7, peer: '10.0.0.1:5000' }).child({ scheme: 'wss' }).warn('w', { n: 1 });
+    assert.equal(only(lines), '{"level":"warn","time":"1970-01-01T00:00:00.000Z","conn":7,"peer":"10.0.0.1:5000","scheme":"wss","n":1,"msg":"w"}\n');
+  });
+  test('a key bound again replaces the old value (once in the line)', () => {
+    const { log, lines } = capture('debug', 'json');
+    log.child({ conn: 1, a: 'x' }).child({ conn: 2 }).info('m');
+    assert.equal(only(lines), '{"level":"info","time":"1970-01-01T00:00:00.000Z","conn":2,"a":"x","msg":"m"}\n');
+  });
+  test('a sink with writeAt gets every line with its level (syslog severity)', () => {
+    const got: [LogLevel, string][] = [];
+    const log = createLogger({ level: 'debug', format: 'text', sink: { write: () => assert.fail('writeAt wins'), writeAt: (level, line) => got.push([level, line]) } });
+    log.child({ c: 1 }).debug('d');
+    log.info('i');
+    log.warn('w');
+    log.error('e');
+    assert.deepEqual(got.map(([level]) => level), ['debug', 'info', 'warn', 'error']);
+    assert.match(got[0]?.[1] ?? '', / DEBUG d c=1\n$/);
+  });
+  test('text lines print a Date as its ISO time', () => {
+    const { log, lines } = capture();
+    log.info('m', { at: new Date(0) });
+    assert.match(only(lines), / at=1970-01-01T00:00:00\.000Z\n$/);
+  });
+});
+
+describe('fdSink', () => {
+  test('a line is in the file when write() returns (synchronous, nothing buffered)', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'wsproxy-log-')), 'out.log');
+    const fd = openSync(file, 'a');
+    const log = createLogger({ level: 'info', format: 'json', sink: fdSink(fd) });
+    log.info('first', { n: 1 });
+    assert.match(readFileSync(file, 'utf8'), /"n":1,"msg":"first"\}\n$/);
+    log.info('second');
+    assert.equal(readFileSync(file, 'utf8').split('\n').length, 3);
+    closeSync(fd);
+  });
+  test('a failing descriptor reports through onError and never throws', () => {
+    const fd = openSync(join(mkdtempSync(join(tmpdir(), 'wsproxy-log-')), 'x.log'), 'a');
+    closeSync(fd);
+    const errors: string[] = [];
+    const sink = fdSink(fd, (err) => errors.push((err as NodeJS.ErrnoException).code ?? err.message));
+    assert.doesNotThrow(() => sink.write('a line\n'));
+    assert.deepEqual(errors, ['EBADF']);
+  });
+  test('a full non-blocking pipe: waits up to the stall time once, then drops whole lines until it is read again', () => {
+    // A FIFO opened read-write and non-blocking: this test is its writer and its (late) reader.
+    const fifo = join(mkdtempSync(join(tmpdir(), 'wsproxy-log-')), 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const errors: string[] = [];
+    const sink = fdSink(fd, (err) => errors.push((err as NodeJS.ErrnoException).code ?? ''), 50);
+    const line = 'x'.repeat(999) + '\n';
+    const started = Date.now();
+    for (let i = 0; i < 200; i++) sink.write(line); // 200 KB into a 64 KiB pipe
+    const took = Date.now() - started;
+    assert.ok(took >= 50 && took < 2_000, `one stall of ~50 ms, then no more waiting (took ${took} ms)`);
+    assert.deepEqual(errors, ['EAGAIN'], 'reported once per stall');
+    const drain = (): string => {
+      const chunks: Buffer[] = [];
+      const buf = Buffer.alloc(65536);
+      for (;;) {
+        try {
+          const n = readSync(fd, buf);
+          if (n === 0) break;
+          chunks.push(Buffer.from(buf.subarray(0, n)));
+        } catch {
+          break; // EAGAIN: empty
+        }
+      }
+      return Buffer.concat(chunks).toString();
+    };
+    const before = drain();
+    assert.ok(before.length > 0 && before.length % line.length === 0, `only whole lines (${before.length} bytes)`);
+    sink.write('after\n');
+    assert.equal(drain(), 'after\n', 'written again once the pipe has room');
+    closeSync(fd);
   });
 });
 

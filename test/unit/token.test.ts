@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TOKEN_PLUGINS } from '../../src/config.js';
 import { TOKEN_PLUGIN_NAMES, canonicalTokenPlugin } from '../../src/targets/registry.js';
-import { extractToken, tokenHash } from '../../src/targets/token.js';
+import { extractToken, pathForLog, tokenHash } from '../../src/targets/token.js';
 import { parseTargetValue, parseTokenLine } from '../../src/targets/token-line.js';
 
 describe('extractToken', () => {
@@ -31,6 +31,20 @@ describe('extractToken', () => {
     assert.equal(tokenHash('secret').length, 12);
     assert.notEqual(tokenHash('secret'), tokenHash('secreT'));
     assert.ok(!tokenHash('secret').includes('secret'));
+  });
+});
+
+describe('pathForLog', () => {
+  test('--token-from-path: the last segment (the token) becomes ***, the query and trailing slashes stay', () => {
+    assert.equal(pathForLog('/websockify/s3cret', 'path'), '/websockify/***');
+    assert.equal(pathForLog('/s3cret/?x=1', 'path'), '/***/?x=1');
+    assert.equal(pathForLog('s3cret', 'path'), '***');
+    assert.equal(pathForLog('/', 'path'), '/');
+    assert.equal(pathForLog('', 'path'), '');
+  });
+  test('other token sources: unchanged', () => {
+    assert.equal(pathForLog('/websockify/x?token=t', 'query'), '/websockify/x?token=t');
+    assert.equal(pathForLog('/websockify/x', 'host'), '/websockify/x');
   });
 });
 
