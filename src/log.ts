@@ -230,9 +230,7 @@ export interface RootLogger extends Logger {
 /**
  * The loggers below are classes with their methods on the prototype, not objects of closures: every connection and
  * session has its own child loggers, and a child is then one small object plus its (already redacted) bound fields
- * (the closures cost 1.7 KiB per idle session; issue #6). No pino child is made per connection: pino builds one with
- * `Object.create(parent)` plus per-level methods, more memory per idle session than the merged fields, which are
- * passed to the one pino instance with each line instead. This base gives both the four level methods.
+ * (the closures cost 1.7 KiB per idle session; issue #6). This base gives both the four level methods.
  */
 abstract class LevelLogger implements Logger {
   debug(msg: string, fields?: LogFields): void {
@@ -254,6 +252,10 @@ abstract class LevelLogger implements Logger {
 
 /** One logger of a {@link createLogger} tree. `bound` is redacted already (when the child was made). */
 class LineLogger extends LevelLogger {
+  // The pino child with `bound` serialised once, made at the first line written: most connections log nothing while
+  // they are open, so an idle session holds only this object and its fields (issue #6), not a pino child.
+  private pinoChild: PinoLogger | undefined;
+
   constructor(
     protected readonly core: LoggerCore,
     private readonly bound: LogFields,
@@ -262,7 +264,8 @@ class LineLogger extends LevelLogger {
   }
 
   child(fields: LogFields): Logger {
-    // Merged, not nested: a key bound again replaces the old value instead of appearing twice in the line.
+    // Merged, not nested: a key bound again replaces the old value instead of appearing twice in the line, and every
+    // pino child is a child of the root (a chain of nested pino children is several times slower).
     return new LineLogger(this.core, { ...this.bound, ...redactFields(fields) });
   }
   enabled(level: LogLevel): boolean {
@@ -271,8 +274,8 @@ class LineLogger extends LevelLogger {
 
   protected emit(level: LogLevel, msg: string, fields?: LogFields): void {
     if (LEVELS[level] < this.core.threshold) return;
-    // formatters.log redacts the line's own fields; the bound ones were redacted when bound.
-    this.core.pino[level](fields ? { ...this.bound, ...fields } : this.bound, msg);
+    const p = (this.pinoChild ??= this.bound === NO_FIELDS ? this.core.pino : this.core.pino.child(this.bound));
+    p[level](fields ?? NO_FIELDS, msg);
   }
 }
 
