@@ -296,18 +296,19 @@ static void conn_close(conn_t *c) {
 /* ---------- measurements ---------- */
 static unsigned char *payload;
 
-static void head(unsigned char *h, char mode, uint64_t n) {
+/* Opens a connection and asks the target for a mode with its 9-byte header: mode + u64 n. */
+static void open_mode(conn_t *c, char mode, uint64_t n) {
+  unsigned char h[9];
   h[0] = (unsigned char)mode;
   for (int i = 0; i < 8; i++) h[1 + i] = (unsigned char)(n >> (56 - 8 * i));
+  conn_open(c);
+  send_msg(c, h, 9);
 }
 
 static void *bulk_up(void *arg) {
   uint64_t bytes = *(uint64_t *)arg;
   conn_t c;
-  conn_open(&c);
-  unsigned char h[9];
-  head(h, 'S', bytes);
-  send_msg(&c, h, 9);
+  open_mode(&c, 'S', bytes);
   for (uint64_t sent = 0; sent < bytes;) {
     size_t n = bytes - sent < opt_msg ? (size_t)(bytes - sent) : opt_msg;
     send_msg(&c, payload, n);
@@ -322,10 +323,7 @@ static void *bulk_up(void *arg) {
 static void *bulk_down(void *arg) {
   uint64_t bytes = *(uint64_t *)arg;
   conn_t c;
-  conn_open(&c);
-  unsigned char h[9];
-  head(h, 'R', bytes);
-  send_msg(&c, h, 9);
+  open_mode(&c, 'R', bytes);
   for (uint64_t got = 0; got < bytes;) {
     size_t n = recv_payload(&c, NULL, bytes - got < IN_CAP ? (size_t)(bytes - got) : IN_CAP);
     if (n == 0) die("connection closed early");
