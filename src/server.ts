@@ -34,7 +34,7 @@ import type { Authenticator } from './auth/types.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
-import { pathForLog } from './targets/token.js';
+import { hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
@@ -421,8 +421,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   });
 
   // --token-from-path: a request path's last segment may be a token; log lines show it as ***.
-  // Where a token sits in the path is read from the live configuration: a reload may change it.
-  const logPath = (path: string): string => pathForLog(path, live.config.targets.kind === 'token' ? live.config.targets.from : 'query');
+  // Where a token sits (path or host name) is read from the live configuration: a reload may change it.
+  const tokenFrom = (): TokenFrom => (live.config.targets.kind === 'token' ? live.config.targets.from : 'query');
+  const logPath = (path: string): string => pathForLog(path, tokenFrom());
   for (const server of [http.plain, http.secure]) {
     server.on('request', (req, res) => {
       const { config: current, policy, webRootReal, authenticator } = live;
@@ -431,7 +432,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const conn = direct && policy.requestConn(direct, req);
       const hostRefusal = policy.checkHost(req);
       if (hostRefusal) {
-        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields } });
+        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
         return;
       }
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.

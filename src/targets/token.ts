@@ -50,6 +50,19 @@ export function pathForLog(url: string, from: TokenFrom): string {
   return `${path.slice(0, last.index)}***${last[1] ?? ''}${q < 0 ? '' : url.slice(q)}`;
 }
 
+/**
+ * A `Host` header as it may be logged: with `--host-token` the host name is the token, so it becomes `***` (the port
+ * stays). Unchanged for the other token sources.
+ */
+export function hostForLog(host: string, from: TokenFrom): string {
+  if (from !== 'host') return host;
+  const name = hostnameOf(host);
+  if (name === undefined) return host === '' ? host : '***';
+  const h = host.trim();
+  const rest = h.startsWith('[') ? h.slice(h.indexOf(']') + 1) : h.slice(name.length);
+  return `***${rest}`;
+}
+
 /** A short, stable, non-reversible name for a token in logs (tokens themselves are never logged). */
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 12);

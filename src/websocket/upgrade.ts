@@ -17,7 +17,7 @@ import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
-import { extractToken, pathForLog, tokenHash } from '../targets/token.js';
+import { extractToken, hostForLog, pathForLog, tokenHash } from '../targets/token.js';
 import { describeTarget, type RequestContext, type Target, type TargetResolver } from '../targets/types.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
@@ -225,7 +225,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
     const refusal = policy?.preflight(req, conn);
     if (refusal) {
-      reject(socket, refusal.code, { log, fields: { ...fields, ...refusal.fields }, ...(refusal.message ? { message: refusal.message } : {}), ...(refusal.headers ? { headers: refusal.headers } : {}) });
+      // With --host-token the Host header is the token: it is logged as *** like every other token.
+      const host = refusal.fields?.['host'] === undefined ? {} : { host: hostForLog(refusal.fields['host'], tokenFrom) };
+      reject(socket, refusal.code, { log, fields: { ...fields, ...refusal.fields, ...host }, ...(refusal.message ? { message: refusal.message } : {}), ...(refusal.headers ? { headers: refusal.headers } : {}) });
       return;
     }
     const problem = validateHandshake(req.method, req.headers);

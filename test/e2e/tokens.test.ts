@@ -86,6 +86,27 @@ describe('TokenFile', () => {
     }
   });
 
+  test('--host-token: a Host refused by --allowed-host is logged as ***, never the token it is', async () => {
+    const a = await startEchoTarget();
+    const file = join(tmp(), 'tokens');
+    writeFileSync(file, `vm1.example: 127.0.0.1:${a.port}\n`);
+    const policy = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: ['vm1.example'], revalidateIntervalMs: 0 };
+    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'host' }, policy });
+    try {
+      assert.equal(await statusFor(proxy.port, upgradeRequest('/', {}, 'vm1.example:6080')), 101);
+      assert.equal(statusOf(await exchange(proxy.port, upgradeRequest('/', {}, 'n0t-a-known-s3cret:6080'))), 421);
+      assert.equal(statusOf(await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: an0ther-s3cret\r\nConnection: close\r\n\r\n`)), 421);
+      await waitFor(() => proxy.logs.filter((l) => l.includes('reason=HOST_NOT_ALLOWED')).length >= 2, 2000, 'two refusal lines');
+      const refusals = proxy.logs.filter((l) => l.includes('reason=HOST_NOT_ALLOWED'));
+      assert.ok(refusals.some((l) => l.includes('host=***:6080')), refusals.join('\n'));
+      assert.ok(refusals.some((l) => /host=\*\*\*\s/.test(l)), refusals.join('\n'));
+      assert.ok(!proxy.logs.some((l) => l.includes('s3cret')), 'no token in any line');
+    } finally {
+      await proxy.close();
+      await a.close();
+    }
+  });
+
   test('a token can name a unix socket target', async () => {
     const dir = tmp();
     const path = join(dir, 'vnc.sock');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TOKEN_PLUGINS } from '../../src/config.js';
 import { TOKEN_PLUGIN_NAMES, canonicalTokenPlugin } from '../../src/targets/registry.js';
-import { extractToken, pathForLog, tokenHash } from '../../src/targets/token.js';
+import { extractToken, hostForLog, pathForLog, tokenHash } from '../../src/targets/token.js';
 import { parseTargetValue, parseTokenLine } from '../../src/targets/token-line.js';
 
 describe('extractToken', () => {
@@ -31,6 +31,19 @@ describe('extractToken', () => {
     assert.equal(tokenHash('secret').length, 12);
     assert.notEqual(tokenHash('secret'), tokenHash('secreT'));
     assert.ok(!tokenHash('secret').includes('secret'));
+  });
+});
+
+describe('hostForLog', () => {
+  test('--host-token: the host name (the token) becomes ***, the port stays', () => {
+    assert.equal(hostForLog('s3cret.vnc.example:6080', 'host'), '***:6080');
+    assert.equal(hostForLog('s3cret', 'host'), '***');
+    assert.equal(hostForLog('[fd00::1]:6080', 'host'), '***:6080');
+    assert.equal(hostForLog('', 'host'), '');
+  });
+  test('other token sources: unchanged', () => {
+    assert.equal(hostForLog('vnc.example:6080', 'query'), 'vnc.example:6080');
+    assert.equal(hostForLog('vnc.example', 'path'), 'vnc.example');
   });
 });
 
