@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, startEchoTarget, startFloodTarget, startProxy, startTarget, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import { closed, openWs, startEchoTarget, startFloodTarget, startProxy, startTarget, waitFor, waitForFloodToStop, type TestProxy, type TestTarget } from '../helpers/proxy.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -194,12 +194,7 @@ describe('backpressure', () => {
         ws.pause(); // the client stops reading: its socket fills, then the proxy's
         await waitFor(() => proxy.server.sessions()[0]?.targetPaused === true, 10_000, 'target paused');
         // Let the target write until the kernel buffers are full too, then check what the proxy itself holds.
-        let last = -1;
-        await waitFor(() => {
-          const stable = target.written() === last;
-          last = target.written();
-          return stable;
-        }, 10_000, 'target writes to stop');
+        await waitForFloodToStop(target, 10_000);
         const s = proxy.server.sessions()[0];
         assert.ok(s, 'session present');
         // Bound: the high-water mark plus one read from the target (the larger of 64 KiB and the mark) plus what the

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, spawnDaemon, startEchoTarget, startFloodTarget, startTarget, testCertificate, waitFor, type Daemon, type TestTarget } from '../helpers/proxy.js';
+import { closed, openWs, spawnDaemon, startEchoTarget, startFloodTarget, startTarget, testCertificate, waitFor, waitForFloodToStop, type Daemon, type TestTarget } from '../helpers/proxy.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -145,12 +145,7 @@ describe('--workers 2 close semantics and backpressure', () => {
     try {
       const ws = await openWs(`ws://127.0.0.1:${daemon.port}/`);
       ws.pause();
-      let last = -1;
-      await waitFor(() => {
-        const stable = target.written() === last && target.written() > 0;
-        last = target.written();
-        return stable;
-      }, 15_000, 'target writes to stop');
+      await waitForFloodToStop(target, 15_000);
       // Kernel socket buffers on both hops (a few MiB on loopback) plus the proxy's marks; far below a flood.
       assert.ok(target.written() < 32 * 1024 * 1024, `target wrote ${target.written()} bytes before being stopped`);
       target.stop();

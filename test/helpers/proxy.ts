@@ -149,6 +149,16 @@ export async function startFloodTarget(): Promise<TestTarget & { written(): numb
   return { ...target, written: () => written, stop: () => void (flooding = false) };
 }
 
+/** Waits until a flood target's byte count stops growing between two polls (kernel buffers and the proxy are full). */
+export async function waitForFloodToStop(target: { written(): number }, timeoutMs: number): Promise<void> {
+  let last = -1;
+  await waitFor(() => {
+    const stable = target.written() === last && last > 0;
+    last = target.written();
+    return stable;
+  }, timeoutMs, 'target writes to stop');
+}
+
 /** An echo target. */
 export function startEchoTarget(): Promise<TestTarget> {
   return startTarget((socket) => socket.pipe(socket));
