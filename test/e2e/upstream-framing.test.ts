@@ -3,7 +3,7 @@
 // Literal bytes over raw sockets, through a real wsproxy, to an upstream that parses and logs every request it sees.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startEchoTarget, startProxy, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import { spawnDaemon, startEchoTarget, startProxy, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
 import { headerOf, rawExchange, startLoggingUpstream, type LoggedRequest, type LoggingUpstream } from '../helpers/raw-http.js';
 
 // What an attacker hides in a body: a second request with forged facts, which wsproxy never checked.
@@ -162,5 +162,21 @@ describe('--http-upstream: header names with underscores (nginx underscores_in_h
     assert.deepEqual(seen.headers.filter(([n]) => n.includes('_')).map(([n]) => n.toLowerCase()), ['my_header']);
     assert.equal(headerOf(seen, 'x-forwarded-for'), '127.0.0.1');
     assert.equal(folded(seen).includes('x-real-ip'), false);
+  });
+
+  test('the CLI flag --upstream-underscore-headers reaches the proxy', async () => {
+    const app = await startLoggingUpstream();
+    const echo = await startEchoTarget();
+    const daemon = await spawnDaemon(['--upstream-underscore-headers', '--http-upstream', `http://127.0.0.1:${app.port}/`, '127.0.0.1:0', `127.0.0.1:${echo.port}`]);
+    try {
+      const r = await rawExchange(daemon.port, `GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n${forged}\r\n`, ['GET'], { expected: 1 });
+      assert.deepEqual(r.statuses, [200]);
+      await waitFor(() => app.seen.length > 0);
+      assert.deepEqual(app.seen[0]?.headers.filter(([n]) => n.includes('_')).map(([n]) => n.toLowerCase()), ['my_header']);
+    } finally {
+      await daemon.stop();
+      await app.close();
+      await echo.close();
+    }
   });
 });
