@@ -210,6 +210,8 @@ export interface Config {
   readonly admin?: AdminConfig | undefined;
   /** `--http-upstream`: normalised http(s) URL that ordinary requests wsproxy does not answer itself go to. */
   readonly httpUpstream?: string | undefined;
+  /** `--upstream-underscore-headers`: pass header names with `_` on to the upstream (default: dropped, as nginx). */
+  readonly upstreamUnderscoreHeaders?: boolean;
   /** Wrap mode, daemon, pid file and syslog (main.ts only; createServer ignores it). */
   readonly process?: ProcessConfig;
 }
@@ -325,6 +327,7 @@ export interface CliArgs {
   readonly syslog?: string | undefined;
   readonly legacySyslog?: boolean;
   readonly httpUpstream?: string | undefined;
+  readonly upstreamUnderscoreHeaders?: boolean;
   // Operations (optional so code that builds CliArgs by hand keeps compiling).
   readonly adminListen?: string | undefined;
   readonly adminTokenFile?: string | undefined;
@@ -551,6 +554,15 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
     }
   }
   return { listen, token };
+}
+
+/** `--http-upstream` and the option that goes with it. */
+function resolveHttpUpstream(args: CliArgs): Pick<Config, 'httpUpstream' | 'upstreamUnderscoreHeaders'> {
+  if (args.httpUpstream === undefined) {
+    if (args.upstreamUnderscoreHeaders === true) throw new ConfigError('--upstream-underscore-headers', '--upstream-underscore-headers goes with --http-upstream URL; add --http-upstream or drop it');
+    return {};
+  }
+  return { httpUpstream: parseHttpUpstream(args.httpUpstream), ...(args.upstreamUnderscoreHeaders === true ? { upstreamUnderscoreHeaders: true } : {}) };
 }
 
 /** Validates `--http-upstream`: an http(s) URL, optional path prefix, no credentials, query or fragment. */
@@ -911,7 +923,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     textFrames: args.textFrames,
     traffic: args.traffic,
     targetTls: resolveTargetTls(args, cwd, targets),
-    ...(args.httpUpstream === undefined ? {} : { httpUpstream: parseHttpUpstream(args.httpUpstream) }),
+    ...resolveHttpUpstream(args),
     auth: resolveAuth(args, cwd),
     recordPrefix,
     lifecycle: {

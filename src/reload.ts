@@ -95,6 +95,7 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'auth-plugin', live: true, flags: ['auth-plugin'], read: (c) => c.auth?.plugin },
   { name: 'auth-source', live: true, flags: ['auth-source'], read: (c) => c.auth?.source },
   { name: 'web-auth', live: true, flags: ['web-auth'], read: (c) => c.auth?.webAuth ?? false },
+  { name: 'upstream-underscore-headers', live: true, flags: ['upstream-underscore-headers'], read: (c) => c.upstreamUnderscoreHeaders ?? false },
   { name: 'record', live: true, flags: ['record'], read: (c) => c.recordPrefix },
   // Real client addresses and policy.
   { name: 'proxy-protocol-in', live: true, flags: ['proxy-protocol-in'], read: (c) => c.clientAddress?.proxyProtocolIn ?? false },

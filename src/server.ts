@@ -21,6 +21,7 @@ import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { reject } from './http/reject.js';
+import { refuseBadFraming } from './http/framing.js';
 import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
@@ -215,6 +216,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
           // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it. Asked
           // per request: a reload may turn --web-auth on while the upstream (a restart option) stays.
           stripAuthorization: () => live.config.auth?.webAuth === true && live.config.auth.plugin === 'BasicHTTPAuth',
+          underscoreHeaders: () => live.config.upstreamUnderscoreHeaders === true,
         },
         log,
       )
@@ -430,6 +432,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const direct = connOf.get(req.socket);
       direct?.handshakeDone();
       const conn = direct && policy.requestConn(direct, req);
+      if (refuseBadFraming(req, res, conn?.log ?? log)) return;
       const hostRefusal = policy.checkHost(req);
       if (hostRefusal) {
         reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });

@@ -12,6 +12,7 @@ import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
+import { framingRefused } from './framing.js';
 import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
@@ -140,6 +141,12 @@ export function handleClientError(err: Error, socket: Duplex, log: Logger): void
   if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
     log.debug('client connection failed', { reason: 'CLIENT_ERROR', error: code || err.message });
     socket.destroy();
+    return;
+  }
+  if (framingRefused(socket)) {
+    // llhttp fails on the body of a request already refused for its framing: that 400 and its log line are the answer.
+    socket.end();
+    setTimeout(() => socket.destroy(), 5_000).unref(); // a client that never reads must not hold it
     return;
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') {

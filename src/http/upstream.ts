@@ -22,6 +22,7 @@ import { createProxyServer } from 'http-proxy-3';
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { errnoCode } from '../errors.js';
+import { applyFraming, upstreamFraming } from './framing.js';
 import type { PeerIdentity } from '../tls/peer.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, INFO_PATH, novncSegments } from './builtin.js';
@@ -41,6 +42,11 @@ export interface UpstreamOptions {
    * application's). A function is asked per request, so a reload that turns `--web-auth` on takes effect at once.
    */
   readonly stripAuthorization: boolean | (() => boolean);
+  /**
+   * `--upstream-underscore-headers`: pass on header names that contain `_` (nginx's `underscores_in_headers`). Asked
+   * per request (a live option). Protected names are dropped either way.
+   */
+  readonly underscoreHeaders?: boolean | (() => boolean);
 }
 
 /** What one forwarded request needs to know about its client connection. */
@@ -117,20 +123,41 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
   return out;
 }
 
+/** Which client headers may not reach the upstream, besides those named in `Connection`. */
+export interface HeaderFilter {
+  /** Remove `Authorization` (see {@link UpstreamOptions.stripAuthorization}). */
+  readonly stripAuthorization: boolean;
+  /** Keep names with `_` (`--upstream-underscore-headers`); protected names are dropped after folding regardless. */
+  readonly underscoreHeaders?: boolean;
+}
+
+/**
+ * Whether a client header `name` (lower case) stays out of the upstream request. CGI, WSGI and PHP read `X_Real_IP`
+ * and `X-Real-IP` as the same HTTP_X_REAL_IP, so protected names are matched with `_` folded to `-`. Pure.
+ */
+export function dropsHeader(name: string, named: ReadonlySet<string>, filter: HeaderFilter): boolean {
+  if (name.includes('_') && filter.underscoreHeaders !== true) return true;
+  const folded = name.replace(/_/g, '-');
+  if (HOP_BY_HOP.has(folded) || named.has(name) || named.has(folded) || FORWARDING.test(folded) || CLIENT_CERT.test(folded)) return true;
+  // Framing is set by upstreamFraming; a `Content_Length` would read as a second Content-Length to a CGI application.
+  if (folded === 'content-length') return true;
+  return filter.stripAuthorization && folded === 'authorization';
+}
+
 /**
  * The headers to send upstream: the client's, minus hop-by-hop and forwarding/certificate facts, plus ours. Pure.
- * `Host` is kept (the application sees the name the user typed) and repeated as `X-Forwarded-Host`.
+ * `Host` is kept (the application sees the name the user typed) and repeated as `X-Forwarded-Host`. The body's framing
+ * is set last, from the client's own (chunked stays chunked, a length stays that length).
  */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   facts: { remoteAddress: string; tls: boolean; localPort: number | undefined; peer?: PeerIdentity | undefined },
-  stripAuthorization: boolean,
+  filter: HeaderFilter,
 ): IncomingHttpHeaders {
   const named = connectionTokens(incoming.connection);
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.has(name) || FORWARDING.test(name) || CLIENT_CERT.test(name)) continue;
-    if (stripAuthorization && name === 'authorization') continue;
+    if (value === undefined || dropsHeader(name, named, filter)) continue;
     out[name] = value;
   }
   const proto = facts.tls ? 'https' : 'http';
@@ -142,6 +169,7 @@ export function upstreamRequestHeaders(
   out.forwarded = `for=${forAddr};proto=${proto}${incoming.host === undefined ? '' : `;host="${incoming.host.replace(/["\\]/g, '')}"`}`;
   // The client's own copies were dropped above; these come from the TLS socket only.
   if (facts.tls) Object.assign(out, clientCertHeaders(facts.peer));
+  applyFraming(out, upstreamFraming(incoming));
   return out;
 }
 
@@ -233,9 +261,18 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
     readonly log: Logger;
     readonly fields: Record<string, string>;
     readonly scheme: string;
+    /** The body's framing header, as upstreamFraming chose it. */
+    readonly framing: Readonly<Record<string, string>>;
     connectTimer?: NodeJS.Timeout;
   }
   const pending = new WeakMap<IncomingMessage, Pending>();
+
+  // The library's deleteLength pass sets `Content-Length: 0` on a DELETE or OPTIONS without one and removes
+  // Transfer-Encoding, so a chunked body would go out unframed (a smuggled request). Our framing is restored last.
+  proxy.before('web', 'stream', (req: IncomingMessage) => {
+    const p = pending.get(req);
+    if (p) applyFraming(req.headers, p.framing);
+  });
 
   proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage, _res: ServerResponse, _o: unknown, socket: Socket) => {
     const p = pending.get(req);
@@ -264,6 +301,9 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
     p.log.debug('http request', { ...p.fields, status, via: 'upstream', scheme: p.scheme });
   });
 
+  const ask = (v: boolean | (() => boolean) | undefined): boolean => (typeof v === 'function' ? v() : v === true);
+  const headerFilter = (): HeaderFilter => ({ stripAuthorization: ask(options.stripAuthorization), underscoreHeaders: ask(options.underscoreHeaders) });
+
   return {
     url: options.url,
     forward(req: IncomingMessage, res: ServerResponse, facts: ForwardFacts): void {
@@ -272,12 +312,13 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
         log: facts.log,
         fields: { method: req.method ?? '', path: (req.url ?? '/').split('?')[0] ?? '/', upstream: target.origin },
         scheme: facts.tls ? 'https' : 'http',
+        framing: upstreamFraming(req.headers),
       };
       pending.set(req, p);
       res.once('close', () => clearTimeout(p.connectTimer));
       // proxyRes.pipe(res) rethrows a response error that has no other listener; a vanished client is not a crash.
       res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'CLIENT_GONE', error: errnoCode(err) ?? err.message }));
-      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, typeof options.stripAuthorization === 'function' ? options.stripAuthorization() : options.stripAuthorization);
+      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, headerFilter());
       proxy.web(req, res, (err: Error) => {
         clearTimeout(p.connectTimer);
         fail(res, err, p.log, p.fields);

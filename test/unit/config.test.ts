@@ -548,3 +548,13 @@ describe('wrap mode, daemon, pid file and syslog options', () => {
     assert.equal(resolveConfig(args({ pidFile: 'run/ws.pid' }), '/srv', {}).process?.pidFile, '/srv/run/ws.pid');
   });
 });
+
+describe('--upstream-underscore-headers', () => {
+  test('off by default, on with --http-upstream', () => {
+    assert.equal(resolveConfig(args({ httpUpstream: 'http://127.0.0.1:8080' }), '/srv', {}).upstreamUnderscoreHeaders, undefined);
+    assert.equal(resolveConfig(args({ httpUpstream: 'http://127.0.0.1:8080', upstreamUnderscoreHeaders: true }), '/srv', {}).upstreamUnderscoreHeaders, true);
+  });
+  test('without --http-upstream it is a one-line error that says what to add', () => {
+    configError(() => resolveConfig(args({ upstreamUnderscoreHeaders: true }), '/srv', {}), '--upstream-underscore-headers', /add --http-upstream/);
+  });
+});
