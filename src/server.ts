@@ -349,7 +349,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     try {
       if (await loadTokenHashKey(where)) log.info('made the key for token_hash (kept for restarts)', { file: where.file });
     } catch (err) {
-      throw new Error(`${where.given ? '--token-hash-key-file' : '--state-dir'}: ${firstLine(err)}`);
+      throw new Error(`${where.given ? '--token-hash-key-file' : '--state-dir'}: ${firstLine(err)}`, { cause: err });
     }
     tokenHashKeyLoaded = true;
     if (!where.given && c.targets.plugin === 'TokenRedis') {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SignJWT } from 'jose';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
