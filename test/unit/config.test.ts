@@ -431,6 +431,15 @@ describe('resolveConfig', () => {
     configError(() => resolveConfig(args({ authFailureLimit: 'lots' }), '/', {}), '--auth-failure-limit', /not a rate.*0 = no limit/);
   });
 
+  test('--token-jwt-allow-no-exp and --token-hash-key-file', () => {
+    const jwt = resolveConfig(args({ positionals: ['6080'], tokenPlugin: 'JWTTokenApi', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }), '/', {});
+    assert.equal(jwt.targets.kind === 'token' && jwt.targets.jwtAllowNoExp, true);
+    configError(() => resolveConfig(args({ positionals: ['6080'], tokenPlugin: 'TokenFile', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }), '/', {}), '--token-jwt-audience', /go with --token-plugin JWTTokenApi/);
+    assert.deepEqual(resolveConfig(args({ stateDir: '/var/lib/ws' }), '/', {}).tokenHashKey, { file: '/var/lib/ws/token-hash.key', given: false });
+    assert.deepEqual(resolveConfig(args({ tokenHashKeyFile: EXISTING_FILE }), '/', {}).tokenHashKey, { file: EXISTING_FILE, given: true });
+    configError(() => resolveConfig(args({ tokenHashKeyFile: '/nonexistent-wsproxy-key' }), '/', {}), '--token-hash-key-file', /not a file.*openssl rand/);
+  });
+
   test('--shutdown-timeout 0 and --heartbeat 0 (off) are allowed; --heartbeat takes seconds', () => {
     assert.equal(resolveConfig(args({ shutdownTimeout: '0' }), '/', {}).limits.shutdownTimeoutMs, 0);
     assert.equal(resolveConfig(args({ heartbeat: '0' }), '/', {}).limits.heartbeatMs, 0);
