@@ -32,7 +32,7 @@ export type Target =
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
   | { kind: 'fixed'; target: Target }
-  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string; custom?: boolean }
+  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string; jwtAllowNoExp?: boolean; custom?: boolean }
   | { kind: 'demo' };
 
 /** TLS termination settings. */
@@ -214,6 +214,11 @@ export interface Config {
   readonly upstreamUnderscoreHeaders?: boolean;
   /** Wrap mode, daemon, pid file and syslog (main.ts only; createServer ignores it). */
   readonly process?: ProcessConfig;
+  /**
+   * The secret that keys `token_hash` (targets/token-hash.ts): `--token-hash-key-file` (`given`), else a file made in
+   * the state dir on first use. Absent (configs built in code): a random key per process.
+   */
+  readonly tokenHashKey?: { readonly file: string; readonly given: boolean };
 }
 
 /** Where the real client address comes from, and whether the target is told it. */
@@ -234,6 +239,11 @@ export interface PolicyConfig {
   readonly maxSessionsPerToken: number;
   /** WebSocket handshakes per client address (token bucket), or undefined for no limit. */
   readonly rateLimit: Rate | undefined;
+  /**
+   * Unknown tokens and failed auth per client address (token bucket; brute-force guard), or undefined for no limit.
+   * Optional so configs built in code keep compiling; the CLI's default is 10/min.
+   */
+  readonly authFailureLimit?: Rate | undefined;
   /** Allowed target ranges (after DNS); empty = everything but link-local/metadata. */
   readonly allowTargets: readonly AddressRange[];
   /** Allowed `Host` names (lowercase, no port); empty = any. */
@@ -300,6 +310,10 @@ export interface CliArgs {
   readonly logFile: string | undefined;
   readonly tokenJwtAudience: string | undefined;
   readonly tokenJwtIssuer: string | undefined;
+  /** `--token-jwt-allow-no-exp` (optional so older callers keep compiling). */
+  readonly tokenJwtAllowNoExp?: boolean;
+  /** `--token-hash-key-file FILE`. */
+  readonly tokenHashKeyFile?: string | undefined;
   // TLS: client certificates and protocol settings (optional so callers that predate them still type-check).
   readonly verifyClient?: string | undefined;
   readonly cafile?: string | undefined;
@@ -346,6 +360,7 @@ export interface CliArgs {
   readonly proxyProtocolOut?: string | undefined;
   readonly maxSessionsPerToken?: string;
   readonly rateLimit?: string | undefined;
+  readonly authFailureLimit?: string | undefined;
   readonly allowTarget?: readonly string[];
   readonly allowedHost?: readonly string[];
   readonly revalidateInterval?: string;
@@ -379,6 +394,7 @@ export const DEFAULTS = {
   heartbeatSeconds: 0,
   drainTimeoutSeconds: 30,
   sessionTicketRotateSeconds: 86_400,
+  authFailureLimit: '10/min',
 } as const;
 
 /**
@@ -491,14 +507,27 @@ function resolveClientAddress(args: CliArgs, listenIsUnix: boolean): ClientAddre
   return { proxyProtocolIn, trustedProxies, trustForwarded, proxyProtocolOut: out };
 }
 
+/** `--token-hash-key-file FILE` (must be a file), else `<state dir>/token-hash.key`, made when first needed. */
+function resolveTokenHashKey(args: CliArgs, cwd: string, stateDir: string): { file: string; given: boolean } {
+  if (args.tokenHashKeyFile === undefined) return { file: join(stateDir, 'token-hash.key'), given: false };
+  const file = resolve(cwd, args.tokenHashKeyFile);
+  if (!isFile(file)) throw new ConfigError('--token-hash-key-file', `--token-hash-key-file: '${file}' is not a file; put a random secret in it (e.g. openssl rand -hex 32 > FILE)`);
+  return { file, given: true };
+}
+
+/** A rate option: `10/s`, `600/min`; empty or 0 (any unit) = no limit. */
+function parseRateOption(text: string | undefined, flag: string): Rate | undefined {
+  if (text === undefined || text.trim() === '' || /^\s*0+(\.0*)?\s*(\/.*)?$/.test(text)) return undefined;
+  const rate = parseRate(text);
+  if (!rate) throw new ConfigError(flag, `${flag}: '${text}' is not a rate; write e.g. 10/s or 600/min (0 = no limit)`);
+  return rate;
+}
+
 function resolvePolicy(args: CliArgs): PolicyConfig {
   const capText = args.maxSessionsPerToken ?? '0';
   if (!/^\s*\d+\s*$/.test(capText)) throw new ConfigError('--max-sessions-per-token', `--max-sessions-per-token: '${capText}' is not a whole number (0 = no cap)`);
-  let rateLimit: Rate | undefined;
-  if (args.rateLimit !== undefined && args.rateLimit !== '' && args.rateLimit !== '0') {
-    rateLimit = parseRate(args.rateLimit);
-    if (!rateLimit) throw new ConfigError('--rate-limit', `--rate-limit: '${args.rateLimit}' is not a rate; write e.g. 10/s or 600/min`);
-  }
+  const rateLimit = parseRateOption(args.rateLimit, '--rate-limit');
+  const authFailureLimit = parseRateOption(args.authFailureLimit ?? DEFAULTS.authFailureLimit, '--auth-failure-limit');
   const allowTargets = splitList(args.allowTarget, /\s+/).map((t) => {
     const r = parseAddressRange(t, true);
     if (typeof r === 'string') throw new ConfigError('--allow-target', `--allow-target: ${r}`);
@@ -512,6 +541,7 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
   return {
     maxSessionsPerToken: Number(capText),
     rateLimit,
+    authFailureLimit,
     allowTargets,
     allowedHosts,
     revalidateIntervalMs: parseSeconds(args.revalidateInterval ?? '0', '--revalidate-interval', true),
@@ -597,8 +627,8 @@ function resolveCustomTokenPlugin(args: CliArgs, tokenPlugin: string, target: st
   if (args.hostToken && args.tokenFromPath) {
     throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
   }
-  if (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined) {
-    throw new ConfigError('--token-jwt-audience', '--token-jwt-audience and --token-jwt-issuer go with --token-plugin JWTTokenApi');
+  if (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined || args.tokenJwtAllowNoExp === true) {
+    throw new ConfigError('--token-jwt-audience', '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi');
   }
   return { kind: 'token', plugin: file, custom: true, source: args.tokenSource ?? '', from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
 }
@@ -696,11 +726,24 @@ export function parseSeconds(text: string, flag: string, allowZero = false): num
   return ms;
 }
 
-function parseCount(text: string, flag: string): number {
-  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1) {
-    throw new ConfigError(flag, `${flag}: '${text}' is not a whole number of at least 1`);
+/**
+ * The few limits where 0 cannot mean "no limit" (every other cap and timeout takes 0 that way): says why, in the one
+ * line a CLI error gets.
+ */
+function notZero(text: string, flag: string, why: string): string {
+  if (/^\s*0*(\.0*)?\s*[a-z]*\s*$/i.test(text) && /\d/.test(text)) {
+    throw new ConfigError(flag, `${flag}: 0 is not allowed here (${why}); give a positive value`);
   }
-  return Number(text);
+  return text;
+}
+
+/** Parses a cap: a whole number, `0` meaning no limit (Infinity), as users of other servers expect. */
+export function parseCount(text: string, flag: string): number {
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new ConfigError(flag, `${flag}: '${text}' is not a whole number (0 = no limit)`);
+  }
+  const n = Number(text);
+  return n === 0 ? Infinity : n;
 }
 
 /** Normalises an `--allow-origin` entry to `scheme://host[:port]` (default ports dropped), or `*`/`null`. */
@@ -827,8 +870,8 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       }
       if (!exists) throw new ConfigError('--token-source', `--token-source: '${sourcePath}' is not ${needsDir ? 'a directory' : 'a file or directory'}`);
     }
-    if ((args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined) && plugin !== 'JWTTokenApi') {
-      throw new ConfigError('--token-jwt-audience', '--token-jwt-audience and --token-jwt-issuer go with --token-plugin JWTTokenApi');
+    if ((args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined || args.tokenJwtAllowNoExp === true) && plugin !== 'JWTTokenApi') {
+      throw new ConfigError('--token-jwt-audience', '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi');
     }
     targets = {
       kind: 'token',
@@ -837,6 +880,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query',
       ...(args.tokenJwtAudience === undefined ? {} : { jwtAudience: args.tokenJwtAudience }),
       ...(args.tokenJwtIssuer === undefined ? {} : { jwtIssuer: args.tokenJwtIssuer }),
+      ...(args.tokenJwtAllowNoExp === true ? { jwtAllowNoExp: true } : {}),
     };
   } else {
     if (target === undefined) {
@@ -946,9 +990,9 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     webRoot,
     allowOrigins: args.allowOrigin.flatMap((o) => o.split(/[\s,]+/)).filter((o) => o.length > 0).map(normaliseOrigin),
     limits: {
-      handshakeTimeoutMs: parseSeconds(args.handshakeTimeout, '--handshake-timeout'),
-      connectTimeoutMs: parseSeconds(args.connectTimeout, '--connect-timeout'),
-      maxMessageBytes: parseSize(args.maxMessageSize, '--max-message-size'),
+      handshakeTimeoutMs: parseSeconds(notZero(args.handshakeTimeout, '--handshake-timeout', 'without a deadline an idle client holds its connection slot forever'), '--handshake-timeout'),
+      connectTimeoutMs: parseSeconds(notZero(args.connectTimeout, '--connect-timeout', 'without a deadline a silent target holds the handshake forever'), '--connect-timeout'),
+      maxMessageBytes: parseSize(notZero(args.maxMessageSize, '--max-message-size', 'one unbounded message could take all memory'), '--max-message-size'),
       maxConnections: parseCount(args.maxConnections, '--max-connections'),
       maxConnectionsPerIp: parseCount(args.maxConnectionsPerIp, '--max-connections-per-ip'),
       highWaterMark: parseSize(args.highWaterMark, '--high-water-mark'),
@@ -958,6 +1002,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     log: { level, format, ...(args.logFile === undefined ? {} : { file: resolve(cwd, args.logFile) }) },
     clientAddress: resolveClientAddress(args, listen.kind === 'unix'),
     policy: resolvePolicy(args),
+    tokenHashKey: resolveTokenHashKey(args, cwd, resolve(cwd, args.stateDir ?? defaultStateDir(env))),
     process: {
       wrap,
       daemon: args.daemon ?? false,

@@ -23,6 +23,12 @@ export interface ConnectionContext {
   log: Logger;
   /** The client certificate's identity, read once after the TLS handshake (only when client certificates are on). */
   peer?: PeerIdentity;
+  /**
+   * Set on connections from a trusted reverse proxy with `--trust-forwarded`, whose own address says nothing about
+   * the client: counts the request's forwarded client against `--max-connections-per-ip` (`hold`: for the rest of
+   * the connection, as an upgrade does; else only checks). False when that client is at its cap.
+   */
+  countClient?: ((address: string, hold: boolean) => boolean) | undefined;
   /** Stops the handshake deadline: the request headers are in. */
   handshakeDone(): void;
 }

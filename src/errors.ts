@@ -32,6 +32,7 @@ export const REASONS = {
   // Limits and policy (README "Operations").
   HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },
   RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
+  AUTH_RATE_LIMITED: { status: 429, text: 'Too many unknown tokens or failed logins from this client address (--auth-failure-limit); see Retry-After.' },
   TOKEN_SESSION_LIMIT: { status: 429, text: 'This token already has --max-sessions-per-token live sessions.' },
   TARGET_FORBIDDEN: { status: 403, text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).' },
   UPSTREAM_FAILED: { status: 502, text: 'The application behind this proxy (--http-upstream) did not answer.' },

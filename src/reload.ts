@@ -53,6 +53,9 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'token-from-path', live: true, flags: ['token-from-path'], read: (c) => tokenSource(c)?.from === 'path' },
   { name: 'token-jwt-audience', live: true, flags: ['token-jwt-audience'], read: (c) => tokenSource(c)?.jwtAudience },
   { name: 'token-jwt-issuer', live: true, flags: ['token-jwt-issuer'], read: (c) => tokenSource(c)?.jwtIssuer },
+  { name: 'token-jwt-allow-no-exp', live: true, flags: ['token-jwt-allow-no-exp'], read: (c) => tokenSource(c)?.jwtAllowNoExp ?? false },
+  // Loaded once per process: hashes in logs, recordings and Redis keys must not change under running sessions.
+  { name: 'token-hash-key-file', live: false, flags: ['token-hash-key-file'], read: (c) => c.tokenHashKey },
   // TLS towards clients: the certificate reload path.
   { name: 'cert', live: true, flags: ['cert'], read: (c) => [c.tls.certFile, c.tls.certGiven] },
   { name: 'key', live: true, flags: ['key'], read: (c) => c.tls.keyFile },
@@ -104,6 +107,7 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'proxy-protocol-out', live: true, flags: ['proxy-protocol-out'], read: (c) => c.clientAddress?.proxyProtocolOut },
   { name: 'max-sessions-per-token', live: true, flags: ['max-sessions-per-token'], read: (c) => c.policy?.maxSessionsPerToken ?? 0 },
   { name: 'rate-limit', live: true, flags: ['rate-limit'], read: (c) => c.policy?.rateLimit },
+  { name: 'auth-failure-limit', live: true, flags: ['auth-failure-limit'], read: (c) => c.policy?.authFailureLimit },
   { name: 'allow-target', live: true, flags: ['allow-target'], read: (c) => c.policy?.allowTargets.map((r) => r.text) ?? [] },
   { name: 'allowed-host', live: true, flags: ['allowed-host'], read: (c) => c.policy?.allowedHosts ?? [] },
   { name: 'revalidate-interval', live: true, flags: ['revalidate-interval'], read: (c) => c.policy?.revalidateIntervalMs ?? 0 },
@@ -156,6 +160,8 @@ export function applicableConfig(running: Config, next: Config): Config {
   if (running.process === undefined) delete out.process;
   else out.process = running.process;
   if (running.process?.wrap !== undefined) out.targets = running.targets;
+  if (running.tokenHashKey === undefined) delete out.tokenHashKey;
+  else out.tokenHashKey = running.tokenHashKey;
   const drainTimeoutMs = next.lifecycle?.drainTimeoutMs;
   if (running.lifecycle === undefined) delete out.lifecycle;
   else out.lifecycle = { ...running.lifecycle, ...(drainTimeoutMs === undefined ? {} : { drainTimeoutMs }) };

@@ -36,6 +36,7 @@ import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
 import { hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
+import { loadTokenHashKey } from './targets/token-hash.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
@@ -245,6 +246,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   let admin: AdminServer | undefined;
   let nextId = 0;
   let ownCa: OwnCa | undefined;
+  let tokenHashKeyLoaded = false;
   // Reloads run one after another; each waits for the one before.
   let reloading: Promise<unknown> = Promise.resolve();
 
@@ -278,7 +280,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     const built =
       targets.kind === 'demo' ? await startDemoEcho()
       : targets.kind === 'token' && targets.custom === true ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
-      : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer })
+      : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer, jwtAllowNoExp: targets.jwtAllowNoExp })
       : fixedTarget(targets.target);
     return metrics ? metrics.observeResolver(built) : built;
   }
@@ -337,6 +339,24 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     rotateTicketKeys(http.secure);
     log.info('TLS reloaded', { why, sha256: cert?.fingerprint256 ?? '', changed: before?.fingerprint256 !== cert?.fingerprint256 ? 'yes' : 'no' });
     return true;
+  }
+
+  /**
+   * Installs the key of token_hash once a token source is in use (at start, or on the reload that adds one): made in
+   * the state dir on first use unless --token-hash-key-file names one. Throws a one-line error.
+   */
+  async function installTokenHashKey(c: Config): Promise<void> {
+    const where = c.tokenHashKey;
+    if (where === undefined || tokenHashKeyLoaded || c.targets.kind !== 'token') return;
+    try {
+      if (await loadTokenHashKey(where)) log.info('made the key for token_hash (kept for restarts)', { file: where.file });
+    } catch (err) {
+      throw new Error(`${where.given ? '--token-hash-key-file' : '--state-dir'}: ${firstLine(err)}`, { cause: err });
+    }
+    tokenHashKeyLoaded = true;
+    if (!where.given && c.targets.plugin === 'TokenRedis') {
+      log.warn('TokenRedis without --token-hash-key-file: token_hash in logs and /sessions differs between nodes; give every node the same key file to match them');
+    }
   }
 
   /** Ticket key rotation and the certificate file watch, for `current`; returns their stoppers. */
@@ -433,6 +453,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       direct?.handshakeDone();
       const conn = direct && policy.requestConn(direct, req);
       if (refuseBadFraming(req, res, conn?.log ?? log)) return;
+      if (conn && !forwardedClientAdmitted(conn, req.socket, false)) return;
       const hostRefusal = policy.checkHost(req);
       if (hostRefusal) {
         reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
@@ -441,7 +462,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
       const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, authGuard: (c) => policy.authAttempt(c), upstream, logPath }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -453,7 +474,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         return;
       }
       conn.handshakeDone();
-      upgrade(req, socket, head, live.policy.requestConn(conn, req)).catch((err: unknown) => {
+      const rconn = live.policy.requestConn(conn, req);
+      if (!forwardedClientAdmitted(rconn, socket, true)) return;
+      upgrade(req, socket, head, rconn).catch((err: unknown) => {
         conn.log.error('upgrade handler failed', { error: (err as Error).message });
         socket.destroy();
       });
@@ -511,7 +534,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       return;
     }
     // Behind a PROXY-protocol balancer the socket's address is the balancer's: the per-IP cap waits for the header.
-    let gateKey = socket.remoteAddress === undefined || proxyIn ? undefined : remoteAddress;
+    // Behind a --trust-forwarded reverse proxy it waits for each request's forwarded client (countClient below).
+    const viaForwarder = !proxyIn && current.clientAddress?.trustForwarded === true && socket.remoteAddress !== undefined && inAnyRange(current.clientAddress.trustedProxies, remoteAddress);
+    let gateKey = socket.remoteAddress === undefined || proxyIn || viaForwarder ? undefined : remoteAddress;
     const admitted = gate.admit(gateKey);
     if (!admitted.ok) {
       log.debug('connection refused', { reason: admitted.reason, peer: `${remoteAddress}:${remotePort}` });
@@ -539,6 +564,12 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       handshakeDone: stopDeadline,
       localAddress: socket.localAddress === undefined ? undefined : plainAddress(socket.localAddress),
       localPort: socket.localPort,
+      countClient: viaForwarder ? (address, hold) => {
+        if (!hold || gateKey !== undefined) return !gate.atCap(address);
+        if (!gate.assign(address).ok) return false;
+        gateKey = address;
+        return true;
+      } : undefined,
     };
     // 'close' comes once: on() rather than once(), whose wrapper would stay for the connection's life.
     socket.on('close', () => {
@@ -608,6 +639,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     }
     // sniffTransport left the socket paused with the first bytes put back; the next stage reads from the start.
     process.nextTick(() => socket.resume());
+  }
+
+  /** The per-IP cap for a request's forwarded client (see ConnectionContext.countClient); refused: closed, as at accept. */
+  function forwardedClientAdmitted(conn: ConnectionContext, socket: Duplex, hold: boolean): boolean {
+    if (conn.countClient === undefined || conn.countClient(conn.remoteAddress, hold)) return true;
+    conn.log.debug('connection refused', { reason: 'CONNECTION_LIMIT_PER_IP' });
+    socket.destroy();
+    return false;
   }
 
   function closeSession(id: number): boolean {
@@ -688,6 +727,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       // TLS that was off (no --cert, no self.pem, nothing generated) may stay off; a certificate in use or asked
       // for must load, or the reload is refused and the running one stays.
       if (cert !== undefined || next.tls.certGiven || !(err instanceof CertificateError)) throw new ReloadError('CERTIFICATE_UNUSABLE', firstLine(err), { flag: '--cert' });
+    }
+    try {
+      await installTokenHashKey(next);
+    } catch (err) {
+      throw new ReloadError('TOKEN_SOURCE_UNUSABLE', firstLine(err), { flag: '--token-plugin' });
     }
     let targetTls: TargetTlsOptions | undefined;
     if (next.targetTls) {
@@ -834,6 +878,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       if (current.targetTls) {
         live = { ...live, targetTls: await loadTargetTls(current.targetTls) };
         if (!live.targetTls?.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
+      }
+      try {
+        await installTokenHashKey(current);
+      } catch (err) {
+        throw Object.assign(err as Error, { code: 'ECONFIG' });
       }
       try {
         await startAuth.load?.();

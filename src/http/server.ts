@@ -10,7 +10,8 @@ import type { Authenticator } from '../auth/types.js';
 import type { Limits } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { LogFields, Logger } from '../log.js';
+import type { RequestPolicy } from '../policy/request-policy.js';
 import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
 import { framingRefused } from './framing.js';
 import { WEB_ROOT_HEADERS } from './headers.js';
@@ -61,6 +62,8 @@ export interface RequestDeps {
   readonly webRootReal: string | undefined;
   /** `--web-auth`: the auth plugin guards pages and files too. */
   readonly webAuth: Authenticator | undefined;
+  /** The brute-force guard for `webAuth` checks (`--auth-failure-limit`). */
+  readonly authGuard?: ((conn: ConnectionContext) => ReturnType<RequestPolicy['authAttempt']>) | undefined;
   readonly info: () => BuiltinInfo;
   /** PEM of wsproxy's own CA when it issued the certificate in use (served at /ca.crt), else undefined. */
   readonly caCert?: () => string | undefined;
@@ -83,27 +86,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
     reject(res, 'METHOD_NOT_ALLOWED', { headers: { Allow: 'GET, HEAD' }, log: rlog, fields });
     return;
   }
-  if (deps.webAuth) {
-    const decision = await deps.webAuth.check({
-      remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '',
-      scheme: conn?.tls ? 'https' : 'http',
-      host: req.headers.host,
-      origin: req.headers.origin,
-      authorization: req.headers.authorization,
-      path,
-      target: undefined,
-      peer: conn?.peer,
-    });
-    if (decision.kind === 'deny') {
-      reject(res, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {
-        message: decision.reason,
-        log: rlog,
-        fields: { ...fields, plugin: deps.webAuth.name },
-        ...(decision.headers ? { headers: decision.headers } : {}),
-      });
-      return;
-    }
-  }
+  if (deps.webAuth && !(await webAuthPasses(req, res, conn, deps.webAuth, deps.authGuard, { fields, log: rlog, path }))) return;
   if (toUpstream && deps.upstream) {
     deps.upstream.forward(req, res, { remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '', tls: conn?.tls ?? false, log: rlog, peer: conn?.peer });
     return;
@@ -130,6 +113,50 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   }
   // A path that was served is a file name, not a token.
   rlog.debug('http request', { ...fields, ...(status < 400 ? { path } : {}), status, scheme: conn?.tls ? 'https' : 'http' });
+}
+
+/**
+ * `--web-auth`: asks the auth plugin about a page request; refused (answered, false) when it says no or while the
+ * client is held back by the brute-force guard. A 401 to a request without credentials is a login's first step and
+ * is not counted as a failure.
+ */
+async function webAuthPasses(
+  req: IncomingMessage,
+  res: ServerResponse,
+  conn: ConnectionContext | undefined,
+  auth: Authenticator,
+  guardOf: RequestDeps['authGuard'],
+  at: { fields: LogFields; log: Logger; path: string },
+): Promise<boolean> {
+  const guard = conn && guardOf?.(conn);
+  if (guard && !guard.ok) {
+    reject(res, guard.refusal.code, { log: at.log, fields: { ...at.fields, ...guard.refusal.fields }, ...(guard.refusal.headers ? { headers: guard.refusal.headers } : {}) });
+    return false;
+  }
+  let failed = false;
+  try {
+    const decision = await auth.check({
+      remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '',
+      scheme: conn?.tls ? 'https' : 'http',
+      host: req.headers.host,
+      origin: req.headers.origin,
+      authorization: req.headers.authorization,
+      path: at.path,
+      target: undefined,
+      peer: conn?.peer,
+    });
+    if (decision.kind !== 'deny') return true;
+    failed = decision.status !== 401 || req.headers.authorization !== undefined;
+    reject(res, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {
+      message: decision.reason,
+      log: at.log,
+      fields: { ...at.fields, plugin: auth.name },
+      ...(decision.headers ? { headers: decision.headers } : {}),
+    });
+    return false;
+  } finally {
+    if (guard?.ok) guard.attempt.settle(failed);
+  }
 }
 
 /**

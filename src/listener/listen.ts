@@ -7,8 +7,12 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, isIP, type ListenOptions, type Server, type Socket } from 'node:net';
 import type { ListenAddress } from '../config.js';
 import type { ReasonCode } from '../errors.js';
+import { rateKey } from '../policy/rate-limit.js';
 
-/** Counts open connections, in total and per client address, against the configured caps. */
+/**
+ * Counts open connections, in total and per client address, against the configured caps (Infinity = no cap).
+ * Addresses are counted by {@link rateKey}: IPv6 per /64, IPv4-mapped IPv6 as IPv4.
+ */
 export class ConnectionGate {
   private total = 0;
   private readonly perIp = new Map<string, number>();
@@ -37,14 +41,25 @@ export class ConnectionGate {
       this.total++;
       return { ok: true };
     }
-    const n = this.perIp.get(ip) ?? 0;
+    const key = rateKey(ip);
+    const n = this.perIp.get(key) ?? 0;
     if (n >= this.maxPerIp) {
       this.refused.CONNECTION_LIMIT_PER_IP++;
       return { ok: false, reason: 'CONNECTION_LIMIT_PER_IP' };
     }
     this.total++;
-    this.perIp.set(ip, n + 1);
+    this.perIp.set(key, n + 1);
     return { ok: true };
+  }
+
+  /**
+   * Whether `ip` is at its cap, without taking a slot (a request through a trusted reverse proxy: it holds no
+   * connection of its own). Counted as a refusal when it is.
+   */
+  atCap(ip: string): boolean {
+    if ((this.perIp.get(rateKey(ip)) ?? 0) < this.maxPerIp) return false;
+    this.refused.CONNECTION_LIMIT_PER_IP++;
+    return true;
   }
 
   /**
@@ -53,12 +68,13 @@ export class ConnectionGate {
    * slot under `undefined`; admitted: it `release`s under `ip`.
    */
   assign(ip: string): { ok: true } | { ok: false; reason: 'CONNECTION_LIMIT_PER_IP' } {
-    const n = this.perIp.get(ip) ?? 0;
+    const key = rateKey(ip);
+    const n = this.perIp.get(key) ?? 0;
     if (n >= this.maxPerIp) {
       this.refused.CONNECTION_LIMIT_PER_IP++;
       return { ok: false, reason: 'CONNECTION_LIMIT_PER_IP' };
     }
-    this.perIp.set(ip, n + 1);
+    this.perIp.set(key, n + 1);
     return { ok: true };
   }
 
@@ -66,9 +82,10 @@ export class ConnectionGate {
   release(ip: string | undefined): void {
     this.total--;
     if (ip === undefined) return;
-    const n = (this.perIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, n);
+    const key = rateKey(ip);
+    const n = (this.perIp.get(key) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(key);
+    else this.perIp.set(key, n);
   }
 
   /** Open admitted connections. */

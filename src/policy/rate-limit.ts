@@ -8,12 +8,14 @@
 import { addressBytes } from './cidr.js';
 
 /**
- * The bucket a client address falls into: IPv4 addresses one each, IPv6 addresses by their /64 (one subscriber
- * usually holds a whole /64, so per-address buckets could be dodged by rotating through it).
+ * The key a client address is counted under (rate limits, the per-IP cap, the failed-auth limit): IPv4 addresses one
+ * each (IPv4-mapped IPv6 as the IPv4 address), IPv6 addresses by their /64 (one subscriber usually holds a whole
+ * /64, so per-address counts could be dodged by rotating through it). Anything else (`unix`) is its own key.
  */
 export function rateKey(address: string): string {
   const a = addressBytes(address);
-  if (!a || a.family === 4) return address;
+  if (!a) return address;
+  if (a.family === 4) return a.bytes.join('.');
   const hex = a.bytes.slice(0, 8).map((b) => b.toString(16).padStart(2, '0')).join('');
   return `${hex.replace(/(.{4})(?!$)/g, '$1:')}::/64`;
 }
@@ -54,6 +56,13 @@ export class RateLimiter {
     this.buckets.set(key, { tokens: tokens - 1, at: now });
     if (this.buckets.size > SWEEP_AT) this.sweep(now);
     return { ok: true };
+  }
+
+  /** Gives back one taken earlier for `key` (a reservation that turned out not to count), never above the burst. */
+  refund(key: string, now: number): void {
+    const b = this.buckets.get(key);
+    if (!b) return;
+    this.buckets.set(key, { tokens: Math.min(this.rate.burst, b.tokens + ((now - b.at) / 1000) * this.rate.perSecond + 1), at: now });
   }
 
   /** Drops buckets that are full again. */

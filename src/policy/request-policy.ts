@@ -38,11 +38,25 @@ export interface RequestPolicy {
    * refusal is 503 `TOKEN_SOURCE_DOWN`, as for the lookup itself.
    */
   tokenSlot(tokenHash: string, shared?: SharedSessionCounter): Promise<{ ok: true; release: () => void } | { ok: false; refusal: Refusal }>;
+  /**
+   * The brute-force guard (`--auth-failure-limit`) for a request whose token or credentials are about to be checked:
+   * a 429 refusal while its client address (IPv6 per /64) has failed too often, else an attempt to settle once the
+   * check is done. The attempt holds one failure in reserve (so parallel guesses cannot overrun the limit); settling
+   * it as not failed gives that back, so successful requests are never counted.
+   */
+  authAttempt(conn: ConnectionContext): { ok: true; attempt: AuthAttempt } | { ok: false; refusal: Refusal };
   /** How to dial `target` for this connection (its `proxyProtocol` overrides --proxy-protocol-out). */
   dialOptions(conn: ConnectionContext, target?: Target): DialOptions;
   /** State a policy built on a reload takes over (see {@link createRequestPolicy}'s `previous`). */
   readonly carried: PolicyCarry;
 }
+
+/** One token or credential check (see {@link RequestPolicy.authAttempt}); settle it once, when the answer is known. */
+export interface AuthAttempt {
+  settle(failed: boolean): void;
+}
+
+const NO_ATTEMPT: AuthAttempt = { settle: () => undefined };
 
 /**
  * What outlives a policy rebuilt on a reload: the per-token live-session counts (sessions admitted under the old
@@ -52,6 +66,14 @@ export interface PolicyCarry {
   readonly sessions: SessionCounter;
   readonly rate: Rate | undefined;
   readonly limiter: RateLimiter | undefined;
+  readonly authRate?: Rate | undefined;
+  readonly authLimiter?: RateLimiter | undefined;
+}
+
+/** The limiter for `rate`: the running one while the rate is unchanged (its buckets stay), else a new one. */
+function keepLimiter(oldRate: Rate | undefined, old: RateLimiter | undefined, rate: Rate | undefined): RateLimiter | undefined {
+  if (!rate) return undefined;
+  return old && oldRate?.perSecond === rate.perSecond && oldRate.burst === rate.burst ? old : new RateLimiter(rate);
 }
 
 const NO_CLIENT_ADDRESS: ClientAddressConfig = { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined };
@@ -65,6 +87,7 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
   const old = previous?.carried;
   const sameRate = old !== undefined && old.rate?.perSecond === policy.rateLimit?.perSecond && old.rate?.burst === policy.rateLimit?.burst;
   const limiter = sameRate ? old.limiter : policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
+  const authLimiter = keepLimiter(old?.authRate, old?.authLimiter, policy.authFailureLimit);
   // Counted even without a cap, so that a cap set by a later reload sees the sessions already running.
   const sessions = old?.sessions ?? new SessionCounter();
   const cap = policy.maxSessionsPerToken;
@@ -114,7 +137,26 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
       return release ? { ok: true, release } : atCap;
     },
 
-    carried: { sessions, rate: policy.rateLimit, limiter },
+    authAttempt(conn) {
+      if (!authLimiter || conn.remoteAddress === 'unix') return { ok: true, attempt: NO_ATTEMPT };
+      const key = rateKey(conn.remoteAddress);
+      const taken = authLimiter.take(key, now());
+      if (!taken.ok) {
+        const retry = String(taken.retryAfterSeconds);
+        return { ok: false, refusal: { code: 'AUTH_RATE_LIMITED', headers: { 'Retry-After': retry }, fields: { retry_after: retry } } };
+      }
+      let settled = false;
+      const attempt = {
+        settle(failed: boolean) {
+          if (settled) return;
+          settled = true;
+          if (!failed) authLimiter.refund(key, now());
+        },
+      };
+      return { ok: true, attempt };
+    },
+
+    carried: { sessions, rate: policy.rateLimit, limiter, authRate: policy.authFailureLimit, authLimiter },
 
     dialOptions(conn, target) {
       const wanted = target?.proxyProtocol ?? clientAddress.proxyProtocolOut;

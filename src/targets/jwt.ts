@@ -2,7 +2,8 @@
  * `JWTTokenApi`: the token is itself a signed JWT carrying the target (`{"host": …, "port": …}`), or a JWE whose
  * plaintext is such a JWT. `--token-source` is the key file: a PEM public key (RS*, PS*, ES*, EdDSA), a PEM private
  * key (its public half verifies; it also decrypts JWE), or any other bytes as a shared secret (HS*, and `dir`/A*KW for
- * JWE). `exp` and `nbf` are enforced (jose), `aud`/`iss` when configured. A bad token is "unknown" (404); the reason
+ * JWE). `exp` is required (a token without one would be valid forever) unless `allowNoExp`; `exp` and `nbf` are
+ * enforced (jose), `aud`/`iss` when configured. A bad token is "unknown" (404); the reason
  * is logged, never the token. The key file is re-read when it changes.
  */
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
@@ -16,6 +17,8 @@ import type { Resolution, Target, TargetResolver } from './types.js';
 export interface JwtOptions {
   readonly audience?: string | undefined;
   readonly issuer?: string | undefined;
+  /** `--token-jwt-allow-no-exp`: accept tokens without `exp` (websockify's behaviour). */
+  readonly allowNoExp?: boolean | undefined;
   readonly log: Logger;
 }
 
@@ -91,6 +94,7 @@ export function jwtResolver(file: string, options: JwtOptions): TargetResolver {
           algorithms: keys.algorithms,
           ...(options.audience === undefined ? {} : { audience: options.audience }),
           ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+          ...(options.allowNoExp === true ? {} : { requiredClaims: ['exp'] }),
         });
         const target = targetOf(payload);
         if (typeof target === 'string') {
@@ -99,9 +103,16 @@ export function jwtResolver(file: string, options: JwtOptions): TargetResolver {
         }
         return { kind: 'found', target };
       } catch (err) {
-        options.log.info('JWT refused', { problem: (err as { code?: string }).code ?? (err as Error).message });
+        options.log.info('JWT refused', { problem: refusalProblem(err) });
         return unknown;
       }
     },
   };
+}
+
+/** Why jose refused a token, for the log: its code, and for a claim check which claim (e.g. `exp claim missing`). */
+function refusalProblem(err: unknown): string {
+  const e = err as { code?: string; claim?: string; reason?: string; message?: string };
+  if (e.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && typeof e.claim === 'string') return `${e.claim} claim ${e.reason ?? 'invalid'}`;
+  return e.code ?? e.message ?? 'invalid';
 }

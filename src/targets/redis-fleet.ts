@@ -16,6 +16,7 @@ import type { Redis } from 'ioredis';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedSessionCounter } from './types.js';
+import { tokenHashWith } from './token-hash.js';
 
 /** How long a session member lives in Redis without a heartbeat from its process. */
 export const SESSION_TTL_MS = 30_000;
@@ -63,7 +64,10 @@ export function missingKeyspaceFlags(current: string, needed: string = NEEDED_KE
 }
 
 /** Fleet-wide session counter on `client` (the lookup connection). */
-export function redisSessionCounter(client: Redis, log: Logger): SharedSessionCounter & { close(): void } {
+export function redisSessionCounter(client: Redis, log: Logger, source: string): SharedSessionCounter & { close(): void } {
+  // Keyed by the source (address, password, namespace), which the whole fleet shares: the same name on every node
+  // without any further setup. Whoever reads these key names can read the token keys beside them anyway.
+  const fleetKey = Buffer.from(`wsproxy-session-count\0${source}`, 'utf8');
   const processId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   let seq = 0;
   // member → key of every live session of this process, for the heartbeat.
@@ -77,6 +81,7 @@ export function redisSessionCounter(client: Redis, log: Logger): SharedSessionCo
   heartbeat.unref();
 
   return {
+    nameOf: (token) => tokenHashWith(fleetKey, token),
     async acquire(tokenHash: string, limit: number): Promise<(() => void) | undefined> {
       const key = SESSION_KEY_PREFIX + tokenHash;
       const member = `${processId}:${++seq}`;

@@ -128,7 +128,7 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     down = false;
   });
   // Fleet support (redis-fleet.ts): the shared session count, and a subscriber connection made on the first watch().
-  const sessionCounter = redisSessionCounter(client, log);
+  const sessionCounter = redisSessionCounter(client, log, source);
   let subscriber: Redis | undefined;
   const keyOf = (token: string): string => (s.namespace === undefined ? token : `${s.namespace}:${token}`);
   return {

@@ -17,6 +17,7 @@ export { customResolver } from './custom.js';
 export interface TokenPluginOptions {
   readonly jwtAudience?: string | undefined;
   readonly jwtIssuer?: string | undefined;
+  readonly jwtAllowNoExp?: boolean | undefined;
 }
 
 type Factory = (source: string, log: Logger, options: TokenPluginOptions) => TargetResolver;
@@ -28,7 +29,7 @@ const PLUGINS: Record<string, Factory> = {
   UnixDomainSocketDirectory: (source) => unixSocketDirResolver(source),
   BaseTokenAPI: (source, log) => tokenApiResolver(source, { json: false, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
   TokenRedis: (source, log) => redisResolver(source, log),
-  JWTTokenApi: (source, log, options) => jwtResolver(source, { audience: options.jwtAudience, issuer: options.jwtIssuer, log }),
+  JWTTokenApi: (source, log, options) => jwtResolver(source, { audience: options.jwtAudience, issuer: options.jwtIssuer, allowNoExp: options.jwtAllowNoExp, log }),
   JSONTokenApi: (source, log) => tokenApiResolver(source, { json: true, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
 };
 

@@ -2,7 +2,6 @@
  * Where the token comes from (pure): `?token=` on any path (websockify; noVNC puts it inside its `path` setting), the
  * `Host` header without its port (`--host-token`, `[v6]` safe), or the last path segment (`--token-from-path`).
  */
-import { createHash } from 'node:crypto';
 
 /** Which part of the request carries the token. */
 export type TokenFrom = 'query' | 'host' | 'path';
@@ -63,7 +62,5 @@ export function hostForLog(host: string, from: TokenFrom): string {
   return `***${rest}`;
 }
 
-/** A short, stable, non-reversible name for a token in logs (tokens themselves are never logged). */
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 12);
-}
+/** A short, stable, keyed name for a token in logs (tokens themselves are never logged); see token-hash.ts. */
+export { tokenHash } from './token-hash.js';

@@ -51,6 +51,11 @@ export interface SharedSessionCounter {
    * session ends), or undefined at the cap. Throws a `ProxyError` `TOKEN_SOURCE_DOWN` when the count is unreachable.
    */
   acquire(tokenHash: string, limit: number): Promise<(() => void) | undefined>;
+  /**
+   * The name a token's count goes by in the shared store, the same on every node (keyed by what every node of the
+   * fleet shares; each node's own `token_hash` key may differ). Without it, `token_hash` is used.
+   */
+  readonly nameOf?: (token: string) => string;
 }
 
 /** What {@link TargetResolver.health} answers. */

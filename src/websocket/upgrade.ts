@@ -19,7 +19,7 @@ import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.j
 import type { Recorder } from '../record/recorder.js';
 import { extractToken, hostForLog, pathForLog, tokenHash } from '../targets/token.js';
 import { describeTarget, type RequestContext, type Target, type TargetResolver } from '../targets/types.js';
-import type { RequestPolicy } from '../policy/request-policy.js';
+import type { AuthAttempt, RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
 import { clientCertVerdict, peerLogFields } from '../tls/peer.js';
 
@@ -86,10 +86,15 @@ interface Current {
   readonly wss: WebSocketServer;
 }
 
-/** A per-token session slot held by one handshake; kept by the session if it starts, released otherwise. */
+/**
+ * What one handshake holds until it ends: a per-token session slot (kept by the session if it starts, released
+ * otherwise) and its token/credential check for the brute-force guard (settled as failed or not).
+ */
 interface Slot {
   release?: () => void;
   kept?: boolean;
+  authAttempt?: AuthAttempt;
+  authFailed?: boolean;
 }
 
 function allLines(req: IncomingMessage, name: string): string[] | undefined {
@@ -197,6 +202,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     } finally {
       unhold?.();
       if (!slot.kept) slot.release?.();
+      slot.authAttempt?.settle(slot.authFailed === true);
     }
   };
 
@@ -257,6 +263,16 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       return;
     }
 
+    // Token and credential guessing: refused while this client has failed too often (before anything is looked up).
+    if (resolver.usesToken || authenticator) {
+      const guard = policy?.authAttempt(conn);
+      if (guard && !guard.ok) {
+        reject(socket, guard.refusal.code, { log, fields: { ...fields, ...guard.refusal.fields }, ...(guard.refusal.headers ? { headers: guard.refusal.headers } : {}) });
+        return;
+      }
+      if (guard) slot.authAttempt = guard.attempt;
+    }
+
     let targetText: string;
     let dialled: { socket: Socket; address: string };
     let token: string | undefined;
@@ -280,7 +296,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       const resolution = await resolver.resolve(token, requestCtx);
       if (resolution.kind !== 'found') {
         if (token === undefined) reject(socket, 'NOT_FOUND', { message: 'No target for this request.', log, fields });
-        else reject(socket, 'TOKEN_UNKNOWN', { log, fields });
+        else {
+          slot.authFailed = true;
+          reject(socket, 'TOKEN_UNKNOWN', { log, fields });
+        }
         return;
       }
       targetText = describeTarget(resolution.target);
@@ -297,6 +316,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
           peer: conn.peer,
         });
         if (decision.kind === 'deny') {
+          // A 401 to a request that sent no credentials is the usual first step of a login, not a guess.
+          slot.authFailed = decision.status !== 401 || req.headers.authorization !== undefined;
           if (clientGone) return;
           reject(socket, decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN', {
             message: `${REASONS[decision.status === 401 ? 'AUTH_REQUIRED' : 'AUTH_FORBIDDEN'].text} (${decision.reason})`,
@@ -310,7 +331,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       }
       if (clientGone) return;
       if (token !== undefined && policy) {
-        const taken = await policy.tokenSlot(tokenHash(token), resolver.sessionCounter);
+        const taken = await policy.tokenSlot(resolver.sessionCounter?.nameOf?.(token) ?? tokenHash(token), resolver.sessionCounter);
         if (clientGone) {
           if (taken.ok) taken.release();
           return;

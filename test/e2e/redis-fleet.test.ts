@@ -43,6 +43,8 @@ describe('a fleet of two daemons on one Redis', () => {
     try {
       daemons.push(await spawnDaemon(args), await spawnDaemon(args));
       const [a, b] = daemons as [Daemon, Daemon];
+      // No shared --token-hash-key-file: each node says its token_hash differs (the session count still agrees).
+      for (const d of daemons) assert.match(d.stderr(), /TokenRedis without --token-hash-key-file/);
       const value = JSON.stringify({ host: `127.0.0.1:${target.port}` });
       // Both connected (the subscription set up the keyspace flags) before the test changes anything.
       await waitFor(() => redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').includes('x'), 10_000, 'keyspace flags');

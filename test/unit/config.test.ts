@@ -409,6 +409,37 @@ describe('resolveConfig', () => {
     assert.equal(sslOnly.tls.sslOnly, true);
   });
 
+  test('0 = no limit for every cap and interval; the three bounds that must exist say why 0 is refused (issue #12 #18)', () => {
+    const limits = (over: Partial<CliArgs>) => resolveConfig(args(over), '/', {}).limits;
+    assert.equal(limits({ maxConnections: '0' }).maxConnections, Infinity);
+    assert.equal(limits({ maxConnectionsPerIp: '0' }).maxConnectionsPerIp, Infinity);
+    assert.equal(limits({ maxConnectionsPerIp: '00' }).maxConnectionsPerIp, Infinity);
+    assert.equal(limits({ maxConnectionsPerIp: '3' }).maxConnectionsPerIp, 3);
+    const policy = (over: Partial<CliArgs>) => resolveConfig(args(over), '/', {}).policy;
+    assert.equal(policy({ maxSessionsPerToken: '0' })?.maxSessionsPerToken, 0);
+    assert.equal(policy({ rateLimit: '0' })?.rateLimit, undefined);
+    assert.equal(policy({ rateLimit: '0/min' })?.rateLimit, undefined);
+    assert.equal(policy({ authFailureLimit: '0' })?.authFailureLimit, undefined);
+    assert.deepEqual(policy({})?.authFailureLimit, { perSecond: 10 / 60, burst: 10 }, 'on by default: 10/min');
+    assert.deepEqual(policy({ authFailureLimit: '3/s' })?.authFailureLimit, { perSecond: 3, burst: 3 });
+    assert.equal(policy({ revalidateInterval: '0' })?.revalidateIntervalMs, 0);
+    const lifecycle = resolveConfig(args({ timeout: '0', idleTimeout: '0', drainTimeout: '0' }), '/', {}).lifecycle;
+    assert.deepEqual([lifecycle?.timeoutMs, lifecycle?.idleTimeoutMs, lifecycle?.drainTimeoutMs], [0, 0, 0]);
+    configError(() => resolveConfig(args({ maxMessageSize: '0' }), '/', {}), '--max-message-size', /0 is not allowed here \(one unbounded message/);
+    configError(() => resolveConfig(args({ maxMessageSize: '0KiB' }), '/', {}), '--max-message-size', /0 is not allowed/);
+    configError(() => resolveConfig(args({ connectTimeout: '0.0' }), '/', {}), '--connect-timeout', /0 is not allowed here/);
+    configError(() => resolveConfig(args({ authFailureLimit: 'lots' }), '/', {}), '--auth-failure-limit', /not a rate.*0 = no limit/);
+  });
+
+  test('--token-jwt-allow-no-exp and --token-hash-key-file', () => {
+    const jwt = resolveConfig(args({ positionals: ['6080'], tokenPlugin: 'JWTTokenApi', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }), '/', {});
+    assert.equal(jwt.targets.kind === 'token' && jwt.targets.jwtAllowNoExp, true);
+    configError(() => resolveConfig(args({ positionals: ['6080'], tokenPlugin: 'TokenFile', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }), '/', {}), '--token-jwt-audience', /go with --token-plugin JWTTokenApi/);
+    assert.deepEqual(resolveConfig(args({ stateDir: '/var/lib/ws' }), '/', {}).tokenHashKey, { file: '/var/lib/ws/token-hash.key', given: false });
+    assert.deepEqual(resolveConfig(args({ tokenHashKeyFile: EXISTING_FILE }), '/', {}).tokenHashKey, { file: EXISTING_FILE, given: true });
+    configError(() => resolveConfig(args({ tokenHashKeyFile: '/nonexistent-wsproxy-key' }), '/', {}), '--token-hash-key-file', /not a file.*openssl rand/);
+  });
+
   test('--shutdown-timeout 0 and --heartbeat 0 (off) are allowed; --heartbeat takes seconds', () => {
     assert.equal(resolveConfig(args({ shutdownTimeout: '0' }), '/', {}).limits.shutdownTimeoutMs, 0);
     assert.equal(resolveConfig(args({ heartbeat: '0' }), '/', {}).limits.heartbeatMs, 0);
@@ -474,11 +505,10 @@ describe('resolveConfig', () => {
     test('sizes, times and counts', () => {
       configError(() => resolveConfig(args({ maxMessageSize: '10XB' }), '/', {}), '--max-message-size', /not a size/);
       configError(() => resolveConfig(args({ highWaterMark: '0' }), '/', {}), '--high-water-mark', /at least 1 byte/);
-      configError(() => resolveConfig(args({ handshakeTimeout: '0' }), '/', {}), '--handshake-timeout', /positive/);
+      configError(() => resolveConfig(args({ handshakeTimeout: '0' }), '/', {}), '--handshake-timeout', /0 is not allowed here \(without a deadline/);
       configError(() => resolveConfig(args({ connectTimeout: 'soon' }), '/', {}), '--connect-timeout', /seconds/);
       configError(() => resolveConfig(args({ shutdownTimeout: '-1' }), '/', {}), '--shutdown-timeout', /seconds/);
       configError(() => resolveConfig(args({ heartbeat: '5s' }), '/', {}), '--heartbeat', /seconds/);
-      configError(() => resolveConfig(args({ maxConnections: '0' }), '/', {}), '--max-connections', /at least 1/);
       configError(() => resolveConfig(args({ maxConnections: '1.5' }), '/', {}), '--max-connections', /whole number/);
       configError(() => resolveConfig(args({ maxConnectionsPerIp: 'many' }), '/', {}), '--max-connections-per-ip', /whole number/);
     });

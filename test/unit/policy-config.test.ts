@@ -19,7 +19,7 @@ describe('operations flags', () => {
   test('defaults: everything off, metadata still refused by the target policy', () => {
     const c = config(['6080', 'localhost:5900']);
     assert.deepEqual(c.clientAddress, { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined });
-    assert.deepEqual(c.policy, { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 });
+    assert.deepEqual(c.policy, { maxSessionsPerToken: 0, rateLimit: undefined, authFailureLimit: { perSecond: 10 / 60, burst: 10 }, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 });
   });
 
   test('values and lists; list flags do not swallow the positionals after them', () => {
