@@ -201,6 +201,20 @@ export function clientCertVerdict(policy: ClientCertConfig | undefined, tls: boo
   return { ok: true };
 }
 
+/**
+ * May an ordinary (non-upgrade) request be served? Only `required` guards them, and then the whole listener: a plain
+ * request is refused (unless `allowPlain`, e.g. a balancer in front terminates TLS), a TLS one without an accepted
+ * certificate too. `optional` leaves pages and files open: its gate is the upgrade's (issue #12, finding 4).
+ */
+export function requestCertVerdict(policy: ClientCertConfig | undefined, tls: boolean, peer: PeerIdentity | undefined): ClientCertVerdict {
+  if (policy?.mode !== 'required') return { ok: true };
+  if (!tls) {
+    if (policy.allowPlain) return { ok: true };
+    return { ok: false, code: 'HTTPS_REQUIRED', message: 'This server requires a client certificate: use https:// (plain http:// is refused).' };
+  }
+  return clientCertVerdict(policy, tls, peer);
+}
+
 /** Log fields for a peer: CN, fingerprint and verify result (no more: a DN can be long). */
 export function peerLogFields(peer: PeerIdentity | undefined): Record<string, string> {
   if (peer === undefined || !peer.presented) return {};

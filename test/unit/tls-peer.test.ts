@@ -6,7 +6,7 @@ import { parseCommandLine } from '../../src/cli.js';
 import { resolveConfig, type ClientCertConfig } from '../../src/config.js';
 import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../src/tls/context.js';
 import { headerSafe } from '../../src/http/upstream.js';
-import { altNames, clientCertVerdict, commonName, isoDate, matchesPattern, NO_PEER, peerMatches, type PeerIdentity } from '../../src/tls/peer.js';
+import { altNames, clientCertVerdict, commonName, isoDate, matchesPattern, NO_PEER, peerMatches, requestCertVerdict, type PeerIdentity } from '../../src/tls/peer.js';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -48,6 +48,18 @@ describe('client certificate gate', () => {
     const notListed = clientCertVerdict(policy({ allow: ['bob'] }), true, verified);
     assert.ok(!notListed.ok && notListed.code === 'CLIENT_CERT_NOT_ALLOWED');
     assert.deepEqual(clientCertVerdict(policy({ allow: ['alice'] }), true, verified), { ok: true });
+  });
+
+  test('ordinary requests: only required guards them, plain ones with HTTPS_REQUIRED unless allowPlain', () => {
+    assert.deepEqual(requestCertVerdict(undefined, false, undefined), { ok: true });
+    assert.deepEqual(requestCertVerdict(policy(), false, undefined), { ok: true });
+    assert.deepEqual(requestCertVerdict(policy(), true, untrusted), { ok: true });
+    const plain = requestCertVerdict(policy({ mode: 'required' }), false, undefined);
+    assert.ok(!plain.ok && plain.code === 'HTTPS_REQUIRED' && plain.message.includes('https://'));
+    assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allowPlain: true }), false, undefined), { ok: true });
+    const notListed = requestCertVerdict(policy({ mode: 'required', allow: ['bob'] }), true, verified);
+    assert.ok(!notListed.ok && notListed.code === 'CLIENT_CERT_NOT_ALLOWED');
+    assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allow: ['alice'] }), true, verified), { ok: true });
   });
 
   test('DN and SAN parsing', () => {
