@@ -150,7 +150,11 @@ export function readPeerIdentity(socket: TLSSocket, verifyDepth?: number): PeerI
   // Without a certificate Node returns an empty object.
   const raw: Buffer | undefined = (chain as Partial<PeerCertificate>).raw;
   if (raw === undefined) return NO_PEER;
-  return { ...verifyResult(socket, chain, verifyDepth), presented: true, ...certFacts(raw) };
+  const facts = certFacts(raw);
+  // X509Certificate getters that cannot decode a field (a malformed SAN) leave errors on OpenSSL's queue, and the
+  // TLS socket reports them as its own error at the next read (measured, Node 20); getPeerCertificate clears it.
+  field(() => socket.getPeerCertificate());
+  return { ...verifyResult(socket, chain, verifyDepth), presented: true, ...facts };
 }
 
 /** Whether `name` matches an allowlist pattern: equal (case-insensitive), or `*.d` = exactly one label before `.d`. */

@@ -252,7 +252,7 @@ export interface OddCertOptions {
   readonly notBefore?: RawTime;
   readonly notAfter?: RawTime;
   /** subjectAltName entries; undefined = no extension. */
-  readonly sans?: readonly RawGeneralName[];
+  readonly sans?: readonly RawGeneralName[] | undefined;
   /** Sign with the test CA (issuer = its subject), so only the odd fields can stop verification. Else self-signed. */
   readonly signedByTestCa?: boolean;
 }
