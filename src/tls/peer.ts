@@ -219,11 +219,15 @@ export function requestCertVerdict(policy: ClientCertConfig | undefined, tls: bo
   return clientCertVerdict(policy, tls, peer);
 }
 
-/** Log fields for a peer: CN, fingerprint and verify result (no more: a DN can be long). */
+// A CN is the client's text and may be kilobytes long: a log line keeps its start.
+const LOG_CN_MAX = 256;
+
+/** Log fields for a peer: CN (its first 256 characters), fingerprint and verify result (no more: a DN can be long). */
 export function peerLogFields(peer: PeerIdentity | undefined): Record<string, string> {
   if (peer === undefined || !peer.presented) return {};
+  const cn = peer.cn ?? '';
   return {
-    client_cn: peer.cn ?? '',
+    client_cn: cn.length > LOG_CN_MAX ? `${cn.slice(0, LOG_CN_MAX)}…` : cn,
     client_sha256: peer.fingerprint256 ?? '',
     client_verified: peer.authorized ? 'yes' : (peer.verifyError ?? 'no'),
   };

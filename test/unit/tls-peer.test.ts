@@ -6,7 +6,7 @@ import { parseCommandLine } from '../../src/cli.js';
 import { resolveConfig, type ClientCertConfig } from '../../src/config.js';
 import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../src/tls/context.js';
 import { headerSafe } from '../../src/http/upstream.js';
-import { altNames, clientCertVerdict, commonName, isoDate, matchesPattern, NO_PEER, peerMatches, requestCertVerdict, type PeerIdentity } from '../../src/tls/peer.js';
+import { altNames, clientCertVerdict, commonName, isoDate, matchesPattern, NO_PEER, peerLogFields, peerMatches, requestCertVerdict, type PeerIdentity } from '../../src/tls/peer.js';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -82,6 +82,12 @@ describe('client certificate gate', () => {
     assert.equal(isoDate(undefined), undefined);
     assert.equal(isoDate('Dec 31 23:59:59 9999 GMT'), '9999-12-31T23:59:59.000Z');
     assert.equal(isoDate('Jan  1 00:00:00 1950 GMT'), '1950-01-01T00:00:00.000Z');
+  });
+
+  test('log fields keep the start of a very long CN', () => {
+    const fields = peerLogFields({ ...verified, cn: 'x'.repeat(6000) });
+    assert.equal(fields['client_cn'], `${'x'.repeat(256)}…`);
+    assert.equal(peerLogFields({ ...verified, cn: undefined })['client_cn'], '');
   });
 
   test('certificate text in headers: non-ASCII percent-encoded as UTF-8, a lone surrogate does not throw', () => {
