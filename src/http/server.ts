@@ -132,8 +132,9 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
 }
 
 /**
- * Answers what the HTTP parser rejected: 431 for oversized headers, 400 for the rest; a reset or timed-out client is
- * just closed, and so is one whose TLS layer failed. Adding a 'clientError' listener makes us responsible for closing the socket (Node docs).
+ * Answers what the HTTP parser rejected: 431 for oversized headers, 400 for the rest; a reset or timed-out client, or
+ * one whose TLS layer failed, is just closed. Adding a 'clientError' listener makes us responsible for closing the
+ * socket (Node docs).
  */
 export function handleClientError(err: Error, socket: Duplex, log: Logger): void {
   const code = errnoCode(err) ?? '';
