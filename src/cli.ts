@@ -120,11 +120,11 @@ const OPTIONS = {
   'allowed-host': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "only these Host names, e.g. 'vnc.example.com 192.0.2.1' (DNS rebinding defence); others get 421", group: 'Operations:' },
   'revalidate-interval': { type: 'string', default: '0', describe: "re-check every live session's token every N seconds; revoked ones close with 1008 (0 = off)", group: 'Operations:' },
   // TLS: client certificates and protocol settings.
-  'verify-client': { type: 'string', describe: 'client certificates: off, optional (403 at the upgrade without a verified one) or required (refused at the handshake); bare = required', group: 'TLS:' },
+  'verify-client': { type: 'string', describe: 'client certificates: off, optional (403 at the upgrade without a verified one) or required (refused at the handshake; covers pages, files, upstream; plain http:// gets 403); bare = required', group: 'TLS:' },
   cafile: { alias: 'client-ca', type: 'string', describe: 'PEM CA certificate(s) client certificates must chain to [default: system CAs]', group: 'TLS:' },
   crl: { type: 'string', describe: 'PEM certificate revocation list for client certificates (reloaded on change)', group: 'TLS:' },
   'verify-depth': { type: 'string', describe: 'most intermediate CAs allowed above a client certificate', group: 'TLS:' },
-  'allow-plain-with-verify-client': { type: 'boolean', default: false, describe: 'let plain ws:// upgrades through although --verify-client is on', group: 'TLS:' },
+  'allow-plain-with-verify-client': { type: 'boolean', default: false, describe: 'let plain ws:// upgrades (and, with required, plain http:// requests) through although --verify-client is on', group: 'TLS:' },
   'client-cert-allow': { type: 'string', describe: "only client certificates whose CN or a SAN matches may upgrade: 'alice *.ops.example' (space/comma list, *. = one label)", group: 'TLS:' },
   'tls-profile': { type: 'string', default: 'intermediate', describe: 'Mozilla profile: intermediate (TLS 1.2 ECDHE+AEAD and TLS 1.3) or modern (TLS 1.3 only)', group: 'TLS:' },
   'ssl-version': { type: 'string', default: 'default', describe: 'lowest TLS version: default, tlsv1_1, tlsv1_2, tlsv1_3 (below 1.2 warns)', group: 'TLS:' },

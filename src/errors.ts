@@ -37,7 +37,8 @@ export const REASONS = {
   TARGET_FORBIDDEN: { status: 403, text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).' },
   UPSTREAM_FAILED: { status: 502, text: 'The application behind this proxy (--http-upstream) did not answer.' },
   CLIENT_CERT_PLAIN: { status: 403, text: 'Client certificates are required: plain ws:// upgrades are refused (see --allow-plain-with-verify-client).' },
-  CLIENT_CERT_REQUIRED: { status: 403, text: 'The upgrade needs a verified client certificate.' },
+  CLIENT_CERT_REQUIRED: { status: 403, text: 'The upgrade (with --verify-client required, any request) needs a verified client certificate.' },
+  HTTPS_REQUIRED: { status: 403, text: 'With --verify-client required, plain http:// requests are refused: use https:// (see --allow-plain-with-verify-client).' },
   CLIENT_CERT_NOT_ALLOWED: { status: 403, text: 'The client certificate matches no --client-cert-allow pattern.' },
   // Connections closed without an HTTP answer (nothing sensible can be said on that socket).
   HANDSHAKE_TIMEOUT: { text: 'The client did not finish its handshake (first byte, TLS, request headers) in time.' },

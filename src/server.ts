@@ -40,7 +40,7 @@ import { loadTokenHashKey } from './targets/token-hash.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
-import { peerLogFields, readPeerIdentity } from './tls/peer.js';
+import { peerLogFields, readPeerIdentity, requestCertVerdict } from './tls/peer.js';
 import { rotateTicketKeys, startTicketRotation, watchFiles } from './tls/reload.js';
 import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
@@ -457,6 +457,12 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const hostRefusal = policy.checkHost(req);
       if (hostRefusal) {
         reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
+        return;
+      }
+      // --verify-client required covers pages, files and the upstream too, not only upgrades.
+      const certVerdict = requestCertVerdict(current.tls.clientCert, server === http.secure, conn?.peer);
+      if (!certVerdict.ok) {
+        reject(res, certVerdict.code, { log: conn?.log ?? log, message: certVerdict.message, fields: { method: req.method ?? '', path: logPath((req.url ?? '').split('?')[0] ?? ''), ...peerLogFields(conn?.peer) } });
         return;
       }
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.

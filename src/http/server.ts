@@ -160,12 +160,14 @@ async function webAuthPasses(
 }
 
 /**
- * Answers what the HTTP parser rejected: 431 for oversized headers, 400 for the rest; a reset or timed-out client is
- * just closed. Adding a 'clientError' listener makes us responsible for closing the socket (Node docs).
+ * Answers what the HTTP parser rejected: 431 for oversized headers, 400 for the rest; a reset or timed-out client, or
+ * one whose TLS layer failed, is just closed. Adding a 'clientError' listener makes us responsible for closing the
+ * socket (Node docs).
  */
 export function handleClientError(err: Error, socket: Duplex, log: Logger): void {
   const code = errnoCode(err) ?? '';
-  if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
+  // ERR_SSL_*: the TLS layer failed (e.g. OpenSSL could not handle the client's certificate); no answer can pass.
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code.startsWith('ERR_SSL_') || !socket.writable) {
     log.debug('client connection failed', { reason: 'CLIENT_ERROR', error: code || err.message });
     socket.destroy();
     return;

@@ -173,9 +173,12 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** A header value from certificate text: printable ASCII kept, anything else (CR, LF, UTF-8) percent-encoded. */
-function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x7e]/g, (c) => encodeURIComponent(c));
+/**
+ * A header value from certificate text: printable ASCII kept, anything else (CR, LF, UTF-8) percent-encoded as UTF-8
+ * bytes. Not encodeURIComponent: it throws on a lone surrogate, and this text comes from the client's certificate.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 /**

@@ -60,6 +60,13 @@ export function commonName(subject: string | undefined): string | undefined {
   return undefined;
 }
 
+/** A SAN value as Node prints it: JSON-quoted when it holds a separator (`"a\\u002c DNS:b"`, CVE-2021-44532). */
+function unquote(value: string): string {
+  if (!value.startsWith('"')) return value;
+  const parsed = field(() => JSON.parse(value) as unknown);
+  return typeof parsed === 'string' ? parsed : value;
+}
+
 /** Splits Node's `subjectAltName` text (`DNS:a, IP Address:1.2.3.4, email:x@y`) into bare values. */
 export function altNames(text: string | undefined): string[] {
   if (!text) return [];
@@ -67,7 +74,7 @@ export function altNames(text: string | undefined): string[] {
     .split(/,\s*/)
     .map((entry) => {
       const colon = entry.indexOf(':');
-      return colon < 0 ? entry : entry.slice(colon + 1);
+      return unquote(colon < 0 ? entry : entry.slice(colon + 1));
     })
     .filter((v) => v.length > 0);
 }
@@ -88,34 +95,66 @@ function intermediates(leaf: PeerCertificate): number {
   return count;
 }
 
-/** Reads the peer identity once, right after the handshake. `verifyDepth` limits intermediate CAs. */
+/**
+ * One certificate field, or undefined ("unknown") when it cannot be read or parsed: the certificate is the client's
+ * bytes, and OpenSSL hands on what it could not decode as text such as "Bad time value" (issue #12, finding 1).
+ */
+function field<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+/** An OpenSSL date text as ISO 8601, or undefined when it is not a date (month 13 prints as "Bad time value"). */
+export function isoDate(text: string | undefined): string | undefined {
+  const ms = text === undefined ? NaN : Date.parse(text);
+  return Number.isNaN(ms) ? undefined : field(() => new Date(ms).toISOString());
+}
+
+/** The facts of a leaf certificate; each one unknown on its own when it cannot be read. */
+function certFacts(raw: Buffer): Omit<PeerIdentity, 'authorized' | 'verifyError' | 'presented'> {
+  const x509 = field(() => new X509Certificate(raw));
+  const subject = field(() => x509?.subject);
+  return {
+    subject: field(() => dn(subject)),
+    cn: field(() => commonName(subject)),
+    sans: field(() => altNames(x509?.subjectAltName)) ?? [],
+    issuer: field(() => dn(x509?.issuer)),
+    serial: field(() => x509?.serialNumber.toUpperCase()),
+    fingerprint256: field(() => x509?.fingerprint256),
+    validFrom: field(() => isoDate(x509?.validFrom)),
+    validTo: field(() => isoDate(x509?.validTo)),
+  };
+}
+
+/** The verify result: Node's, narrowed by `verifyDepth`; a chain that cannot be walked fails closed. */
+function verifyResult(socket: TLSSocket, chain: PeerCertificate, verifyDepth: number | undefined): { authorized: boolean; verifyError: string | undefined } {
+  if (!socket.authorized) return { authorized: false, verifyError: String(socket.authorizationError ?? 'UNVERIFIED') };
+  if (verifyDepth === undefined) return { authorized: true, verifyError: undefined };
+  const depth = field(() => intermediates(chain));
+  if (depth === undefined) return { authorized: false, verifyError: 'CERT_CHAIN_UNREADABLE' };
+  return depth > verifyDepth ? { authorized: false, verifyError: 'CERT_CHAIN_TOO_LONG' } : { authorized: true, verifyError: undefined };
+}
+
+/**
+ * Reads the peer identity once, right after the handshake. `verifyDepth` limits intermediate CAs. Never throws: it
+ * runs in the `secureConnection` listener, where an exception would end the process.
+ */
 export function readPeerIdentity(socket: TLSSocket, verifyDepth?: number): PeerIdentity {
   // One call for the whole chain: on Node 20, calling getPeerX509Certificate() first leaves getPeerCertificate(true)
   // without the issuer chain (measured), which would make --verify-depth see no intermediates.
-  const chain = socket.getPeerCertificate(true);
+  const chain = field(() => socket.getPeerCertificate(true));
+  if (chain === undefined) return { ...NO_PEER, presented: true, verifyError: 'CERT_UNREADABLE' };
   // Without a certificate Node returns an empty object.
   const raw: Buffer | undefined = (chain as Partial<PeerCertificate>).raw;
   if (raw === undefined) return NO_PEER;
-  const x509 = new X509Certificate(raw);
-  let authorized = socket.authorized;
-  let verifyError = authorized ? undefined : String(socket.authorizationError ?? 'UNVERIFIED');
-  if (authorized && verifyDepth !== undefined && intermediates(chain) > verifyDepth) {
-    authorized = false;
-    verifyError = 'CERT_CHAIN_TOO_LONG';
-  }
-  return {
-    authorized,
-    verifyError,
-    presented: true,
-    subject: dn(x509.subject),
-    cn: commonName(x509.subject),
-    sans: altNames(x509.subjectAltName),
-    issuer: dn(x509.issuer),
-    serial: x509.serialNumber.toUpperCase(),
-    fingerprint256: x509.fingerprint256,
-    validFrom: new Date(x509.validFrom).toISOString(),
-    validTo: new Date(x509.validTo).toISOString(),
-  };
+  const facts = certFacts(raw);
+  // X509Certificate getters that cannot decode a field (a malformed SAN) leave errors on OpenSSL's queue, and the
+  // TLS socket reports them as its own error at the next read (measured, Node 20); getPeerCertificate clears it.
+  field(() => socket.getPeerCertificate());
+  return { ...verifyResult(socket, chain, verifyDepth), presented: true, ...facts };
 }
 
 /** Whether `name` matches an allowlist pattern: equal (case-insensitive), or `*.d` = exactly one label before `.d`. */
@@ -166,11 +205,29 @@ export function clientCertVerdict(policy: ClientCertConfig | undefined, tls: boo
   return { ok: true };
 }
 
-/** Log fields for a peer: CN, fingerprint and verify result (no more: a DN can be long). */
+/**
+ * May an ordinary (non-upgrade) request be served? Only `required` guards them, and then the whole listener: a plain
+ * request is refused (unless `allowPlain`, e.g. a balancer in front terminates TLS), a TLS one without an accepted
+ * certificate too. `optional` leaves pages and files open: its gate is the upgrade's (issue #12, finding 4).
+ */
+export function requestCertVerdict(policy: ClientCertConfig | undefined, tls: boolean, peer: PeerIdentity | undefined): ClientCertVerdict {
+  if (policy?.mode !== 'required') return { ok: true };
+  if (!tls) {
+    if (policy.allowPlain) return { ok: true };
+    return { ok: false, code: 'HTTPS_REQUIRED', message: 'This server requires a client certificate: use https:// (plain http:// is refused).' };
+  }
+  return clientCertVerdict(policy, tls, peer);
+}
+
+// A CN is the client's text and may be kilobytes long: a log line keeps its start.
+const LOG_CN_MAX = 256;
+
+/** Log fields for a peer: CN (its first 256 characters), fingerprint and verify result (no more: a DN can be long). */
 export function peerLogFields(peer: PeerIdentity | undefined): Record<string, string> {
   if (peer === undefined || !peer.presented) return {};
+  const cn = peer.cn ?? '';
   return {
-    client_cn: peer.cn ?? '',
+    client_cn: cn.length > LOG_CN_MAX ? `${cn.slice(0, LOG_CN_MAX)}…` : cn,
     client_sha256: peer.fingerprint256 ?? '',
     client_verified: peer.authorized ? 'yes' : (peer.verifyError ?? 'no'),
   };

@@ -60,7 +60,7 @@ const EXPECTED: Record<'off' | 'optional' | 'required', Record<(typeof ROWS)[num
     expired: 'refused',
     revoked: 'refused',
     none: 'refused',
-    // A valid certificate passes the handshake; the allowlist answers at the upgrade (the page stays reachable).
+    // A valid certificate passes the handshake; the allowlist answers each request (pages too: issue #12, finding 4).
     notAllowed: '403 CLIENT_CERT_NOT_ALLOWED',
   },
 };

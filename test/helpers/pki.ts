@@ -5,6 +5,7 @@
  * temp dir once per test process.
  */
 import { execFileSync } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -179,4 +180,159 @@ export function testPki(): TestPki {
   const caFile = join(caDir, 'ca.crt');
   cache = { dir, caFile, ca: readFileSync(caFile, 'utf8'), crlFile, serverPem, rsaServerPem, altServerPems, dhparamFile, caConfig: cnf, clients };
   return cache;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Odd certificates, built byte by byte (a minimal DER writer; no library would let us write month 13 or an empty
+// serial). The TLS handshake only proves the private key, so any of these can be presented by a client.
+
+/** One DER TLV: `tag`, definite length, content. */
+export function der(tag: number, ...content: Buffer[]): Buffer {
+  const body = Buffer.concat(content);
+  const n = body.length;
+  let len: Buffer;
+  if (n < 0x80) len = Buffer.from([n]);
+  else {
+    const bytes: number[] = [];
+    for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+    len = Buffer.from([0x80 | bytes.length, ...bytes]);
+  }
+  return Buffer.concat([Buffer.from([tag]), len, body]);
+}
+
+/** An OBJECT IDENTIFIER (`'2.5.4.3'`). */
+export function oid(dotted: string): Buffer {
+  const arcs = dotted.split('.').map(Number);
+  const out = [40 * (arcs[0] ?? 0) + (arcs[1] ?? 0)];
+  for (const arc of arcs.slice(2)) {
+    const bytes = [arc & 0x7f];
+    for (let v = Math.floor(arc / 128); v > 0; v = Math.floor(v / 128)) bytes.unshift((v & 0x7f) | 0x80);
+    out.push(...bytes);
+  }
+  return der(0x06, Buffer.from(out));
+}
+
+/** DER tags used below. */
+export const TAG = { INTEGER: 0x02, BIT_STRING: 0x03, OCTET_STRING: 0x04, UTF8: 0x0c, PRINTABLE: 0x13, IA5: 0x16, UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, BMP: 0x1e, SEQUENCE: 0x30, SET: 0x31 } as const;
+
+/** One attribute of a name: type OID, string tag, raw value bytes (any bytes: they need not be valid for the tag). */
+export interface NameAttribute {
+  readonly oid: string;
+  readonly tag: number;
+  readonly value: Buffer;
+}
+
+/** A Name (RDNSequence), one attribute per RDN; `[]` is the empty DN. */
+export function dnDer(attributes: readonly NameAttribute[]): Buffer {
+  return der(TAG.SEQUENCE, ...attributes.map((a) => der(TAG.SET, der(TAG.SEQUENCE, oid(a.oid), der(a.tag, a.value)))));
+}
+
+/** `CN=name` as a Name. */
+export function cnDer(name: string): Buffer {
+  return dnDer([{ oid: '2.5.4.3', tag: TAG.UTF8, value: Buffer.from(name) }]);
+}
+
+/** A time as written in the certificate: UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime, text unchecked. */
+export interface RawTime {
+  readonly tag: number;
+  readonly text: string;
+}
+
+/** A GeneralName: context tag byte (0x82 dNSName, 0x81 rfc822Name, 0x86 URI, 0x87 iPAddress, 0x88 registeredID, 0xa4 directoryName, 0xa0 otherName) and its content. */
+export interface RawGeneralName {
+  readonly tag: number;
+  readonly value: Buffer;
+}
+
+/** What an odd certificate holds; every field has a sane default. */
+export interface OddCertOptions {
+  /** INTEGER content bytes (two's complement, so `0x80…` is negative; may be empty or 40 bytes). */
+  readonly serial?: Buffer;
+  readonly subject?: Buffer;
+  readonly notBefore?: RawTime;
+  readonly notAfter?: RawTime;
+  /** subjectAltName entries; undefined = no extension. */
+  readonly sans?: readonly RawGeneralName[] | undefined;
+  /** Sign with the test CA (issuer = its subject), so only the odd fields can stop verification. Else self-signed. */
+  readonly signedByTestCa?: boolean;
+}
+
+/** The children of a DER SEQUENCE (enough of a reader to take a Name out of a certificate). */
+function children(seq: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  const header = (at: number): [number, number] => {
+    const first = seq[at + 1] ?? 0;
+    if (first < 0x80) return [2, first];
+    let n = 0;
+    for (let k = 0; k < (first & 0x7f); k++) n = n * 256 + (seq[at + 2 + k] ?? 0);
+    return [2 + (first & 0x7f), n];
+  };
+  let [i] = header(0);
+  while (i < seq.length) {
+    const [h, n] = header(i);
+    out.push(seq.subarray(i, i + h + n));
+    i += h + n;
+  }
+  return out;
+}
+
+/** The subject Name (DER) of a PEM certificate. */
+function subjectOf(pem: string): Buffer {
+  const certDer = new X509Certificate(pem).raw;
+  const tbs = children(certDer)[0] ?? Buffer.alloc(0);
+  return children(tbs)[5] ?? Buffer.alloc(0); // [0] version, serial, signature, issuer, validity, subject
+}
+
+const ECDSA_SHA256 = der(TAG.SEQUENCE, oid('1.2.840.10045.4.3.2'));
+let oddDir: string | undefined;
+let oddCount = 0;
+let oddKey: { key: KeyObject; pem: string; spki: Buffer } | undefined;
+
+/** One P-256 key for every odd certificate (key generation is the slow part of a fuzz case). */
+function oddKeyPair(): { key: KeyObject; pem: string; spki: Buffer } {
+  if (oddKey) return oddKey;
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  oddKey = { key: privateKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), spki: publicKey.export({ type: 'spki', format: 'der' }) };
+  return oddKey;
+}
+
+/** A UTCTime or GeneralizedTime TLV. */
+export function timeDer(t: RawTime): Buffer {
+  return der(t.tag, Buffer.from(t.text, 'latin1'));
+}
+
+/**
+ * An X.509 v3 certificate with whatever fields `options` give (nothing is validated), with its key, for a client to
+ * present. Self-signed, or signed by the test CA of {@link testPki}.
+ */
+export function oddClientCert(options: OddCertOptions = {}): ClientPair & { readonly der: Buffer } {
+  const pair = oddKeyPair();
+  const pki = options.signedByTestCa ? testPki() : undefined;
+  const subject = options.subject ?? cnDer('odd');
+  const issuer = pki ? subjectOf(pki.ca) : subject;
+  const signer = pki ? createPrivateKey(readFileSync(join(pki.dir, 'ca', 'ca.key'))) : pair.key;
+  const extensions = options.sans === undefined ? [] : [der(0xa3, der(TAG.SEQUENCE, der(TAG.SEQUENCE, oid('2.5.29.17'), der(TAG.OCTET_STRING, der(TAG.SEQUENCE, ...options.sans.map((n) => der(n.tag, n.value)))))))];
+  const tbs = der(
+    TAG.SEQUENCE,
+    der(0xa0, der(TAG.INTEGER, Buffer.from([2]))),
+    der(TAG.INTEGER, options.serial ?? Buffer.from([0x10, 0x01])),
+    ECDSA_SHA256,
+    issuer,
+    der(TAG.SEQUENCE, timeDer(options.notBefore ?? { tag: TAG.UTC_TIME, text: '250101000000Z' }), timeDer(options.notAfter ?? { tag: TAG.GENERALIZED_TIME, text: '20991231235959Z' })),
+    subject,
+    pair.spki,
+    ...extensions,
+  );
+  const signature = sign('sha256', tbs, signer);
+  const certDer = der(TAG.SEQUENCE, tbs, ECDSA_SHA256, der(TAG.BIT_STRING, Buffer.from([0]), signature));
+  const cert = `-----BEGIN CERTIFICATE-----\n${certDer.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  oddDir ??= mkdtempSync(join(tmpdir(), 'wsproxy-odd-'));
+  const certFile = join(oddDir, `odd-${++oddCount}.crt`);
+  writeFileSync(certFile, cert);
+  return { cert, key: pair.pem, certFile, der: certDer };
+}
+
+/** The finding-1 certificate: notBefore in month 13 (`261304000000Z`), self-signed. */
+export function month13ClientCert(): ClientPair & { readonly der: Buffer } {
+  return oddClientCert({ notBefore: { tag: TAG.UTC_TIME, text: '261304000000Z' } });
 }

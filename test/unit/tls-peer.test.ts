@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandLine } from '../../src/cli.js';
 import { resolveConfig, type ClientCertConfig } from '../../src/config.js';
 import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../src/tls/context.js';
-import { altNames, clientCertVerdict, commonName, matchesPattern, NO_PEER, peerMatches, type PeerIdentity } from '../../src/tls/peer.js';
+import { headerSafe } from '../../src/http/upstream.js';
+import { altNames, clientCertVerdict, commonName, isoDate, matchesPattern, NO_PEER, peerLogFields, peerMatches, requestCertVerdict, type PeerIdentity } from '../../src/tls/peer.js';
 
 const FILE = fileURLToPath(import.meta.url);
 
@@ -49,11 +50,50 @@ describe('client certificate gate', () => {
     assert.deepEqual(clientCertVerdict(policy({ allow: ['alice'] }), true, verified), { ok: true });
   });
 
+  test('ordinary requests: only required guards them, plain ones with HTTPS_REQUIRED unless allowPlain', () => {
+    assert.deepEqual(requestCertVerdict(undefined, false, undefined), { ok: true });
+    assert.deepEqual(requestCertVerdict(policy(), false, undefined), { ok: true });
+    assert.deepEqual(requestCertVerdict(policy(), true, untrusted), { ok: true });
+    const plain = requestCertVerdict(policy({ mode: 'required' }), false, undefined);
+    assert.ok(!plain.ok && plain.code === 'HTTPS_REQUIRED' && plain.message.includes('https://'));
+    assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allowPlain: true }), false, undefined), { ok: true });
+    const notListed = requestCertVerdict(policy({ mode: 'required', allow: ['bob'] }), true, verified);
+    assert.ok(!notListed.ok && notListed.code === 'CLIENT_CERT_NOT_ALLOWED');
+    assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allow: ['alice'] }), true, verified), { ok: true });
+  });
+
   test('DN and SAN parsing', () => {
     assert.equal(commonName('C=DE\nO=x\nCN=alice\nCN=second'), 'alice');
     assert.equal(commonName('O=x'), undefined);
     assert.deepEqual(altNames('DNS:a.example, IP Address:127.0.0.1, email:x@y.example'), ['a.example', '127.0.0.1', 'x@y.example']);
     assert.deepEqual(altNames(undefined), []);
+  });
+
+  test('a SAN holding a separator is one name (Node JSON-quotes it), never several', () => {
+    // Node's text for a dNSName "x, DNS:alice, DNS:y": an allowlist of "alice" must not match it.
+    const sans = altNames('DNS:"x\\u002c DNS:alice\\u002c DNS:y", DNS:b.example');
+    assert.deepEqual(sans, ['x, DNS:alice, DNS:y', 'b.example']);
+    assert.ok(!peerMatches({ ...verified, cn: undefined, sans }, ['alice']));
+    assert.deepEqual(altNames('DNS:"unterminated'), ['"unterminated']);
+  });
+
+  test('dates OpenSSL could not decode are unknown, never an exception (issue #12, finding 1)', () => {
+    assert.equal(isoDate('Bad time value'), undefined);
+    assert.equal(isoDate(undefined), undefined);
+    assert.equal(isoDate('Dec 31 23:59:59 9999 GMT'), '9999-12-31T23:59:59.000Z');
+    assert.equal(isoDate('Jan  1 00:00:00 1950 GMT'), '1950-01-01T00:00:00.000Z');
+  });
+
+  test('log fields keep the start of a very long CN', () => {
+    const fields = peerLogFields({ ...verified, cn: 'x'.repeat(6000) });
+    assert.equal(fields['client_cn'], `${'x'.repeat(256)}…`);
+    assert.equal(peerLogFields({ ...verified, cn: undefined })['client_cn'], '');
+  });
+
+  test('certificate text in headers: non-ASCII percent-encoded as UTF-8, a lone surrogate does not throw', () => {
+    assert.equal(headerSafe('CN=a\r\nX-Evil: 1'), 'CN=a%0D%0AX-Evil: 1');
+    assert.equal(headerSafe('caf\u00e9'), 'caf%C3%A9');
+    assert.equal(headerSafe('x\ud800y'), 'x%EF%BF%BDy');
   });
 });
 
