@@ -206,11 +206,19 @@ export class Relay {
     this.finish(reason, code, text);
   }
 
-  /** Cuts both sides at once (shutdown deadline passed). */
+  /**
+   * Cuts both sides at once (shutdown deadline passed) and ends the session now: the sockets' 'close' events come
+   * later, maybe after the process has exited, and the session must still get its one closing line and count.
+   */
   terminate(): void {
     this.reason ??= 'SERVER_SHUTDOWN';
     this.ws.terminate();
     this.target.destroy();
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.lingerTimer);
+    this.wsClosed = true;
+    this.targetClosed = true;
+    this.settle();
   }
 
   private static heartbeat(this: void, relay: Relay): void {
@@ -366,7 +374,8 @@ export class Relay {
   }
 
   private settle(): void {
-    if (!this.wsClosed || !this.targetClosed) return;
+    // Once: after terminate() the sockets' own 'close' events still arrive.
+    if (!this.wsClosed || !this.targetClosed || this.closeInfo !== undefined) return;
     const info: CloseInfo = {
       reason: this.reason ?? 'CLIENT_GONE',
       closeCode: this.closeCode,
