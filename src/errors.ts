@@ -28,6 +28,7 @@ export const REASONS = {
   TARGET_TLS_EXPIRED: { status: 502, text: "Target TLS failed: the target's certificate has expired or is not yet valid." },
   TARGET_TLS_FAILED: { status: 502, text: 'Target TLS failed: the TLS handshake with the target did not complete.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
+  RUN_ONCE_BUSY: { status: 503, text: 'With --run-once the server serves one session, and it is taken.' },
   // Limits and policy (README "Operations").
   HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },
   RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },

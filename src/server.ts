@@ -42,6 +42,7 @@ import { peerLogFields, readPeerIdentity } from './tls/peer.js';
 import { rotateTicketKeys, startTicketRotation, watchFiles } from './tls/reload.js';
 import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
+import { SingleSession } from './websocket/single-session.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
 import { inAnyRange, plainIp } from './policy/cidr.js';
 import { createRequestPolicy, type RequestPolicy } from './policy/request-policy.js';
@@ -352,6 +353,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     return stops;
   }
 
+  const singleSession = config.lifecycle?.runOnce === true ? new SingleSession() : undefined;
   const upgrade = createUpgradeHandler({
     get config(): Config {
       return live.config;
@@ -382,8 +384,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     get targetTls(): TargetTlsOptions | undefined {
       return live.targetTls;
     },
+    singleSession,
     onSession: (session) => {
       sessions.set(session.id, session);
+      // --run-once: nobody else can have a session; new clients find the port closed.
+      if (singleSession) netServer?.close();
       deps.onSessionOpen?.();
       // A slot in a fleet-wide count (TokenRedis with --max-sessions-per-token) lives only while its source is open.
       const holdsSlot = session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;

@@ -22,6 +22,7 @@ import { describeTarget, type RequestContext, type Target, type TargetResolver }
 import type { RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
 import { clientCertVerdict, peerLogFields } from '../tls/peer.js';
+import type { SingleSession } from './single-session.js';
 
 /**
  * What the pipeline needs from the server that owns it. A reload may replace any of these (the server passes getters);
@@ -55,6 +56,8 @@ export interface UpgradeDeps {
   readonly targetTls?: TargetTlsOptions | undefined;
   /** Told how long dialling the target took; `failure` is the refusal reason, undefined when it connected (metrics). */
   readonly onTargetConnect?: ((ms: number, failure: ReasonCode | undefined) => void) | undefined;
+  /** `--run-once`: the one session a handshake must claim before it dials the target. */
+  readonly singleSession?: SingleSession | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -90,6 +93,8 @@ interface Current {
 interface Slot {
   release?: () => void;
   kept?: boolean;
+  /** This handshake holds the `--run-once` claim. */
+  single?: boolean;
 }
 
 function allLines(req: IncomingMessage, name: string): string[] | undefined {
@@ -196,7 +201,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       await pipeline(req, socket, head, conn, slot, current);
     } finally {
       unhold?.();
-      if (!slot.kept) slot.release?.();
+      if (!slot.kept) {
+        slot.release?.();
+        if (slot.single) deps.singleSession?.release();
+      }
     }
   };
 
@@ -221,6 +229,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
 
     if (deps.isShuttingDown()) {
       reject(socket, 'SHUTTING_DOWN', { log, fields });
+      return;
+    }
+    if (deps.singleSession?.taken) {
+      reject(socket, 'RUN_ONCE_BUSY', { log, fields });
       return;
     }
     const refusal = policy?.preflight(req, conn);
@@ -309,6 +321,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         if (decision.identity !== undefined) fields.identity = decision.identity;
       }
       if (clientGone) return;
+      // Claimed only now: a client that the checks above refuse never holds the one session.
+      if (deps.singleSession) {
+        if (!deps.singleSession.claim()) {
+          reject(socket, 'RUN_ONCE_BUSY', { log, fields });
+          return;
+        }
+        slot.single = true;
+      }
       if (token !== undefined && policy) {
         const taken = await policy.tokenSlot(tokenHash(token), resolver.sessionCounter);
         if (clientGone) {
