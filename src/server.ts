@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { realpathSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -20,6 +20,7 @@ import type { ConnectionContext } from './context.js';
 import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
+import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
 import { reject } from './http/reject.js';
 import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
@@ -34,7 +35,7 @@ import type { Authenticator } from './auth/types.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
-import { hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
+import { extractToken, hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
 import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
@@ -257,9 +258,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
     wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
     // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
-    wss.on('wsClientError', (err, socket) => {
-      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
-    });
+    wss.on(
+      'wsClientError',
+      guard(
+        (err: Error, socket: Duplex) => handleClientError(err, socket, connOf.get(socket)?.log ?? log),
+        (err, _e, socket) => failConnection(socket, err, { log: connOf.get(socket)?.log ?? log, where: 'wsClientError' }),
+      ),
+    );
     return wss;
   }
 
@@ -389,10 +394,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       sessions.set(session.id, session);
       // --run-once: nobody else can have a session; new clients find the port closed.
       if (singleSession) netServer?.close();
-      deps.onSessionOpen?.();
       // A slot in a fleet-wide count (TokenRedis with --max-sessions-per-token) lives only while its source is open.
       const holdsSlot = session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;
       if (holdsSlot && session.resolver) resolverHolds.set(session.id, holdResolver(session.resolver));
+      deps.onSessionOpen?.(); // last: if the embedder's hook throws, the session is fully tracked and ends with 1011
     },
     onSessionEnd: (session, info) => {
       sessions.delete(session.id);
@@ -429,43 +434,77 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // Where a token sits (path or host name) is read from the live configuration: a reload may change it.
   const tokenFrom = (): TokenFrom => (live.config.targets.kind === 'token' ? live.config.targets.from : 'query');
   const logPath = (path: string): string => pathForLog(path, tokenFrom());
-  for (const server of [http.plain, http.secure]) {
-    server.on('request', (req, res) => {
-      const { config: current, policy, webRootReal, authenticator } = live;
-      const direct = connOf.get(req.socket);
-      direct?.handshakeDone();
-      const conn = direct && policy.requestConn(direct, req);
-      const hostRefusal = policy.checkHost(req);
-      if (hostRefusal) {
-        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
-        return;
-      }
-      // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
-      const hsts = current.tls.options?.hstsSeconds ?? 0;
-      if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
-        (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
-        res.destroy();
-      });
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const conn = connOf.get(socket);
-      if (!conn) {
-        socket.destroy();
-        return;
-      }
-      conn.handshakeDone();
-      upgrade(req, socket, head, live.policy.requestConn(conn, req)).catch((err: unknown) => {
-        conn.log.error('upgrade handler failed', { error: (err as Error).message });
-        socket.destroy();
-      });
-    });
-    server.on('clientError', (err: Error, socket: Duplex) => {
-      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+  /** One ordinary request (the sync part; handleRequest's promise is watched too). */
+  function onRequest(server: HttpServer, req: IncomingMessage, res: ServerResponse): void {
+    const { config: current, policy, webRootReal, authenticator } = live;
+    const direct = connOf.get(req.socket);
+    direct?.handshakeDone();
+    const conn = direct && policy.requestConn(direct, req);
+    const hostRefusal = policy.checkHost(req);
+    if (hostRefusal) {
+      reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
+      return;
+    }
+    // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
+    const hsts = current.tls.options?.hstsSeconds ?? 0;
+    if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
+    handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
+      failConnection(res, err, { log: conn?.log ?? log, where: 'request', secret: requestSecret(req) });
     });
   }
+
+  /** One upgrade request; the pipeline answers its own failures, this catches what happens before it runs. */
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const conn = connOf.get(socket);
+    if (!conn) {
+      socket.destroy();
+      return;
+    }
+    conn.handshakeDone();
+    upgrade(req, socket, head, live.policy.requestConn(conn, req)).catch((err: unknown) => {
+      failConnection(socket, err, { log: conn.log, where: 'upgrade', secret: requestSecret(req) });
+    });
+  }
+
+  // A token in the path or Host, or an Authorization header, that an error message might carry.
+  function requestSecret(req: IncomingMessage): string | undefined {
+    try {
+      return live.config.targets.kind === 'token' ? extractToken(req.url ?? '/', req.headers.host, tokenFrom()) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  const connLog = (socket: Duplex): Logger => connOf.get(socket)?.log ?? log;
+  for (const server of [http.plain, http.secure]) {
+    server.on(
+      'request',
+      guard(
+        (req: IncomingMessage, res: ServerResponse) => onRequest(server, req, res),
+        (err, req, res) => failConnection(res, err, { log: connLog(req.socket), where: 'request', secret: requestSecret(req) }),
+      ),
+    );
+    server.on(
+      'upgrade',
+      guard(onUpgrade, (err, req, socket) => failConnection(socket, err, { log: connLog(socket), where: 'upgrade', secret: requestSecret(req) })),
+    );
+    server.on(
+      'clientError',
+      guard(
+        (err: Error, socket: Duplex) => handleClientError(err, socket, connLog(socket)),
+        (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' }),
+      ),
+    );
+  }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
-  http.secure.prependListener('secureConnection', (tlsSocket: TLSSocket) => {
+  http.secure.prependListener(
+    'secureConnection',
+    guard(onSecureConnection, (err, tlsSocket) => {
+      logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
+      tlsSocket.destroy();
+    }),
+  );
+  function onSecureConnection(tlsSocket: TLSSocket): void {
     const conn = tlsHandoff.getStore();
     if (!conn) {
       tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
@@ -486,12 +525,21 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
     }
     connOf.set(tlsSocket, conn);
-  });
-  http.secure.on('tlsClientError', (err: Error, tlsSocket: Duplex) => {
-    const conn = tlsHandoff.getStore();
-    (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
-    tlsSocket.destroy();
-  });
+  }
+  http.secure.on(
+    'tlsClientError',
+    guard(
+      (err: Error, tlsSocket: Duplex) => {
+        const conn = tlsHandoff.getStore();
+        (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
+        tlsSocket.destroy();
+      },
+      (err, _e, tlsSocket) => {
+        logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'tlsClientError' });
+        tlsSocket.destroy();
+      },
+    ),
+  );
 
   async function socketOnConnection(socket: Socket): Promise<void> {
     // Rule 1: an 'error' listener before anything else can happen on this socket.
@@ -850,12 +898,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         throw Object.assign(new Error(err instanceof PluginModuleError ? first : `--token-source: ${first}`), { code: 'ECONFIG' });
       }
       try {
-        netServer = await listenOn(current.listen, (socket) => {
-          socketOnConnection(socket).catch((err: unknown) => {
-            log.error('connection handler failed', { error: (err as Error).message });
+        netServer = await listenOn(
+          current.listen,
+          guardAsync(socketOnConnection, (err, socket) => {
+            logInternalError(err, { log: connOf.get(socket)?.log ?? log, where: 'connection' });
             socket.destroy();
-          });
-        });
+          }),
+        );
       } catch (err) {
         await resolver.close?.();
         throw err;
