@@ -10,7 +10,9 @@ import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus } from '../helpers/prom.js';
-import { closed, openWs, spawnDaemon, startEchoTarget, startProxy, startTarget, upgradeRequest, waitFor, type ProxyOverrides, type TestProxy } from '../helpers/proxy.js';
+import type { Config } from '../../src/config.js';
+import { createServer } from '../../src/server.js';
+import { TEST_LIMITS, closed, openWs, spawnDaemon, startEchoTarget, startProxy, startTarget, testCertificate, upgradeRequest, waitFor, type ProxyOverrides, type TestProxy } from '../helpers/proxy.js';
 
 const ADMIN = { admin: { listen: { kind: 'tcp' as const, host: '127.0.0.1', port: 0 }, token: undefined } };
 
@@ -186,6 +188,32 @@ describe('sessions cut by shutdown are logged before close() returns', () => {
       await proxy.close();
       assert.equal(linesFor(proxy.logs, id).length, 1, proxy.logs.join(''));
       assert.match(linesFor(proxy.logs, id)[0] ?? '', /reason=SERVER_SHUTDOWN/);
+      deaf.destroy();
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('--shutdown-timeout with a deaf client: the end is counted once before close() returns (the hook told with the metric)', async () => {
+    const target = await startEchoTarget();
+    const cert = await testCertificate();
+    const ended: string[] = [];
+    const config: Config = {
+      listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+      targets: { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: target.port } },
+      webRoot: undefined,
+      allowOrigins: [],
+      log: { level: 'info', format: 'text' },
+      tls: { certFile: cert.file, certGiven: true, keyFile: undefined, keyPassword: undefined, sslOnly: false, generateIfMissing: false, stateDir: cert.dir },
+      limits: { ...TEST_LIMITS, shutdownTimeoutMs: 200 },
+    };
+    // onSessionClosed is called right after wsproxy_sessions_total is counted, in the same step (server.ts).
+    const server = createServer(config, { onSessionClosed: (info) => ended.push(info.reason) });
+    await server.listen();
+    try {
+      const deaf = await deafClient(server.addresses()[0]?.port ?? 0);
+      await server.close();
+      assert.deepEqual(ended, ['SERVER_SHUTDOWN']);
       deaf.destroy();
     } finally {
       await target.close();
