@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { realpathSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -258,13 +258,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
     wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
     // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
-    wss.on(
-      'wsClientError',
-      guard(
-        (err: Error, socket: Duplex) => handleClientError(err, socket, connOf.get(socket)?.log ?? log),
-        (err, _e, socket) => failConnection(socket, err, { log: connOf.get(socket)?.log ?? log, where: 'wsClientError' }),
-      ),
-    );
+    wss.on('wsClientError', guard((err: Error, socket: Duplex) => {
+      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+    }, (err, _e, socket) => failConnection(socket, err, { log: connOf.get(socket)?.log ?? log, where: 'wsClientError' })));
     return wss;
   }
 
@@ -434,39 +430,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // Where a token sits (path or host name) is read from the live configuration: a reload may change it.
   const tokenFrom = (): TokenFrom => (live.config.targets.kind === 'token' ? live.config.targets.from : 'query');
   const logPath = (path: string): string => pathForLog(path, tokenFrom());
-  /** One ordinary request (the sync part; handleRequest's promise is watched too). */
-  function onRequest(server: HttpServer, req: IncomingMessage, res: ServerResponse): void {
-    const { config: current, policy, webRootReal, authenticator } = live;
-    const direct = connOf.get(req.socket);
-    direct?.handshakeDone();
-    const conn = direct && policy.requestConn(direct, req);
-    const hostRefusal = policy.checkHost(req);
-    if (hostRefusal) {
-      reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
-      return;
-    }
-    // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
-    const hsts = current.tls.options?.hstsSeconds ?? 0;
-    if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-    handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
-      failConnection(res, err, { log: conn?.log ?? log, where: 'request', secret: requestSecret(req) });
-    });
-  }
-
-  /** One upgrade request; the pipeline answers its own failures, this catches what happens before it runs. */
-  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const conn = connOf.get(socket);
-    if (!conn) {
-      socket.destroy();
-      return;
-    }
-    conn.handshakeDone();
-    upgrade(req, socket, head, live.policy.requestConn(conn, req)).catch((err: unknown) => {
-      failConnection(socket, err, { log: conn.log, where: 'upgrade', secret: requestSecret(req) });
-    });
-  }
-
-  // A token in the path or Host, or an Authorization header, that an error message might carry.
+  // A token in the path or Host that an error message might carry: kept out of the boundary's line.
   function requestSecret(req: IncomingMessage): string | undefined {
     try {
       return live.config.targets.kind === 'token' ? extractToken(req.url ?? '/', req.headers.host, tokenFrom()) : undefined;
@@ -474,37 +438,45 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       return undefined;
     }
   }
-
   const connLog = (socket: Duplex): Logger => connOf.get(socket)?.log ?? log;
+  // Every handler below runs inside the error boundary (src/boundary.ts): what it throws ends its connection only.
+  const failRequest = (err: unknown, req: IncomingMessage, res: ServerResponse): void => failConnection(res, err, { log: connLog(req.socket), where: 'request', secret: requestSecret(req) });
+  const failUpgrade = (err: unknown, req: IncomingMessage, socket: Duplex): void => failConnection(socket, err, { log: connLog(socket), where: 'upgrade', secret: requestSecret(req) });
   for (const server of [http.plain, http.secure]) {
-    server.on(
-      'request',
-      guard(
-        (req: IncomingMessage, res: ServerResponse) => onRequest(server, req, res),
-        (err, req, res) => failConnection(res, err, { log: connLog(req.socket), where: 'request', secret: requestSecret(req) }),
-      ),
-    );
-    server.on(
-      'upgrade',
-      guard(onUpgrade, (err, req, socket) => failConnection(socket, err, { log: connLog(socket), where: 'upgrade', secret: requestSecret(req) })),
-    );
-    server.on(
-      'clientError',
-      guard(
-        (err: Error, socket: Duplex) => handleClientError(err, socket, connLog(socket)),
-        (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' }),
-      ),
-    );
+    server.on('request', guard((req: IncomingMessage, res: ServerResponse) => {
+      const { config: current, policy, webRootReal, authenticator } = live;
+      const direct = connOf.get(req.socket);
+      direct?.handshakeDone();
+      const conn = direct && policy.requestConn(direct, req);
+      const hostRefusal = policy.checkHost(req);
+      if (hostRefusal) {
+        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
+        return;
+      }
+      // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
+      const hsts = current.tls.options?.hstsSeconds ?? 0;
+      if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
+      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
+        failRequest(err, req, res);
+      });
+    }, failRequest));
+    server.on('upgrade', guard((req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const conn = connOf.get(socket);
+      if (!conn) {
+        socket.destroy();
+        return;
+      }
+      conn.handshakeDone();
+      upgrade(req, socket, head, live.policy.requestConn(conn, req)).catch((err: unknown) => {
+        failUpgrade(err, req, socket);
+      });
+    }, failUpgrade));
+    server.on('clientError', guard((err: Error, socket: Duplex) => {
+      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+    }, (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' })));
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
-  http.secure.prependListener(
-    'secureConnection',
-    guard(onSecureConnection, (err, tlsSocket) => {
-      logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
-      tlsSocket.destroy();
-    }),
-  );
-  function onSecureConnection(tlsSocket: TLSSocket): void {
+  http.secure.prependListener('secureConnection', guard((tlsSocket: TLSSocket) => {
     const conn = tlsHandoff.getStore();
     if (!conn) {
       tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
@@ -525,21 +497,18 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
     }
     connOf.set(tlsSocket, conn);
-  }
-  http.secure.on(
-    'tlsClientError',
-    guard(
-      (err: Error, tlsSocket: Duplex) => {
-        const conn = tlsHandoff.getStore();
-        (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
-        tlsSocket.destroy();
-      },
-      (err, _e, tlsSocket) => {
-        logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'tlsClientError' });
-        tlsSocket.destroy();
-      },
-    ),
-  );
+  }, (err, tlsSocket) => {
+    logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
+    tlsSocket.destroy();
+  }));
+  http.secure.on('tlsClientError', guard((err: Error, tlsSocket: Duplex) => {
+    const conn = tlsHandoff.getStore();
+    (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
+    tlsSocket.destroy();
+  }, (err, _e, tlsSocket) => {
+    logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'tlsClientError' });
+    tlsSocket.destroy();
+  }));
 
   async function socketOnConnection(socket: Socket): Promise<void> {
     // Rule 1: an 'error' listener before anything else can happen on this socket.
