@@ -29,6 +29,7 @@ export const REASONS = {
   TARGET_TLS_EXPIRED: { status: 502, text: "Target TLS failed: the target's certificate has expired or is not yet valid." },
   TARGET_TLS_FAILED: { status: 502, text: 'Target TLS failed: the TLS handshake with the target did not complete.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
+  RUN_ONCE_BUSY: { status: 503, text: 'With --run-once the server serves one session, and it is taken.' },
   // Limits and policy (README "Operations").
   HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },
   RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
@@ -64,6 +65,10 @@ export const REASONS = {
   TOKEN_REVOKED: { closeCode: 1008, text: 'The token of this session was removed from its source.' },
   TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
+  // The per-connection error boundary (src/boundary.ts): a bug met while serving one connection ends only that one.
+  // 500 before the upgrade; after it the same code closes the session with 1011 (given by the relay, since an entry
+  // is either an HTTP answer or a close).
+  INTERNAL_ERROR: { status: 500, text: 'wsproxy failed while serving this connection; the error is logged. Other connections go on.' },
   // Operations (admin listener).
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;

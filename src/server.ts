@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { realpathSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -20,6 +20,7 @@ import type { ConnectionContext } from './context.js';
 import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
+import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
 import { reject } from './http/reject.js';
 import { refuseBadFraming } from './http/framing.js';
 import { createHttpUpstream } from './http/upstream.js';
@@ -35,7 +36,7 @@ import type { Authenticator } from './auth/types.js';
 import { startDemoEcho } from './targets/demo-echo.js';
 import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
-import { hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
+import { extractToken, hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
 import { loadTokenHashKey } from './targets/token-hash.js';
 import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
@@ -44,6 +45,7 @@ import { peerLogFields, readPeerIdentity, requestCertVerdict } from './tls/peer.
 import { rotateTicketKeys, startTicketRotation, watchFiles } from './tls/reload.js';
 import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
+import { SingleSession } from './websocket/single-session.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
 import { inAnyRange, plainIp } from './policy/cidr.js';
 import { createRequestPolicy, type RequestPolicy } from './policy/request-policy.js';
@@ -260,9 +262,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
     wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
     // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
-    wss.on('wsClientError', (err, socket) => {
+    wss.on('wsClientError', guard((err: Error, socket: Duplex) => {
       handleClientError(err, socket, connOf.get(socket)?.log ?? log);
-    });
+    }, (err, _e, socket) => failConnection(socket, err, { log: connOf.get(socket)?.log ?? log, where: 'wsClientError' })));
     return wss;
   }
 
@@ -374,6 +376,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     return stops;
   }
 
+  const singleSession = config.lifecycle?.runOnce === true ? new SingleSession() : undefined;
   const upgrade = createUpgradeHandler({
     get config(): Config {
       return live.config;
@@ -404,12 +407,15 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     get targetTls(): TargetTlsOptions | undefined {
       return live.targetTls;
     },
+    singleSession,
     onSession: (session) => {
       sessions.set(session.id, session);
-      deps.onSessionOpen?.();
+      // --run-once: nobody else can have a session; new clients find the port closed.
+      if (singleSession) netServer?.close();
       // A slot in a fleet-wide count (TokenRedis with --max-sessions-per-token) lives only while its source is open.
       const holdsSlot = session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;
       if (holdsSlot && session.resolver) resolverHolds.set(session.id, holdResolver(session.resolver));
+      deps.onSessionOpen?.(); // last: if the embedder's hook throws, the session is fully tracked and ends with 1011
     },
     onSessionEnd: (session, info) => {
       sessions.delete(session.id);
@@ -446,8 +452,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // Where a token sits (path or host name) is read from the live configuration: a reload may change it.
   const tokenFrom = (): TokenFrom => (live.config.targets.kind === 'token' ? live.config.targets.from : 'query');
   const logPath = (path: string): string => pathForLog(path, tokenFrom());
+  // A token in the path or Host that an error message might carry: kept out of the boundary's line.
+  function requestSecret(req: IncomingMessage): string | undefined {
+    try {
+      return live.config.targets.kind === 'token' ? extractToken(req.url ?? '/', req.headers.host, tokenFrom()) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const connLog = (socket: Duplex): Logger => connOf.get(socket)?.log ?? log;
+  // Every handler below runs inside the error boundary (src/boundary.ts): what it throws ends its connection only.
+  const failRequest = (err: unknown, req: IncomingMessage, res: ServerResponse): void => failConnection(res, err, { log: connLog(req.socket), where: 'request', secret: requestSecret(req) });
+  const failUpgrade = (err: unknown, req: IncomingMessage, socket: Duplex): void => failConnection(socket, err, { log: connLog(socket), where: 'upgrade', secret: requestSecret(req) });
   for (const server of [http.plain, http.secure]) {
-    server.on('request', (req, res) => {
+    server.on('request', guard((req: IncomingMessage, res: ServerResponse) => {
       const { config: current, policy, webRootReal, authenticator } = live;
       const direct = connOf.get(req.socket);
       direct?.handshakeDone();
@@ -469,11 +487,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
       handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, authGuard: (c) => policy.authAttempt(c), upstream, logPath }, log).catch((err: unknown) => {
-        (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
-        res.destroy();
+        failRequest(err, req, res);
       });
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    }, failRequest));
+    server.on('upgrade', guard((req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const conn = connOf.get(socket);
       if (!conn) {
         socket.destroy();
@@ -483,16 +500,15 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const rconn = live.policy.requestConn(conn, req);
       if (!forwardedClientAdmitted(rconn, socket, true)) return;
       upgrade(req, socket, head, rconn).catch((err: unknown) => {
-        conn.log.error('upgrade handler failed', { error: (err as Error).message });
-        socket.destroy();
+        failUpgrade(err, req, socket);
       });
-    });
-    server.on('clientError', (err: Error, socket: Duplex) => {
+    }, failUpgrade));
+    server.on('clientError', guard((err: Error, socket: Duplex) => {
       handleClientError(err, socket, connOf.get(socket)?.log ?? log);
-    });
+    }, (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' })));
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
-  http.secure.prependListener('secureConnection', (tlsSocket: TLSSocket) => {
+  http.secure.prependListener('secureConnection', guard((tlsSocket: TLSSocket) => {
     const conn = tlsHandoff.getStore();
     if (!conn) {
       tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
@@ -513,12 +529,18 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       }
     }
     connOf.set(tlsSocket, conn);
-  });
-  http.secure.on('tlsClientError', (err: Error, tlsSocket: Duplex) => {
+  }, (err, tlsSocket) => {
+    logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
+    tlsSocket.destroy();
+  }));
+  http.secure.on('tlsClientError', guard((err: Error, tlsSocket: Duplex) => {
     const conn = tlsHandoff.getStore();
     (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
     tlsSocket.destroy();
-  });
+  }, (err, _e, tlsSocket) => {
+    logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'tlsClientError' });
+    tlsSocket.destroy();
+  }));
 
   async function socketOnConnection(socket: Socket): Promise<void> {
     // Rule 1: an 'error' listener before anything else can happen on this socket.
@@ -903,12 +925,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         throw Object.assign(new Error(err instanceof PluginModuleError ? first : `--token-source: ${first}`), { code: 'ECONFIG' });
       }
       try {
-        netServer = await listenOn(current.listen, (socket) => {
-          socketOnConnection(socket).catch((err: unknown) => {
-            log.error('connection handler failed', { error: (err as Error).message });
+        netServer = await listenOn(
+          current.listen,
+          guardAsync(socketOnConnection, (err, socket) => {
+            logInternalError(err, { log: connOf.get(socket)?.log ?? log, where: 'connection' });
             socket.destroy();
-          });
-        });
+          }),
+        );
       } catch (err) {
         await resolver.close?.();
         throw err;

@@ -114,7 +114,7 @@ export function parseProxyHeader(buf: Buffer): ProxyParse {
  * Resolves `undefined` if the peer went away first. The caller owns the deadline (the handshake deadline).
  */
 export function readProxyHeader(socket: Socket): Promise<Exclude<ProxyParse, { kind: 'incomplete' }> | undefined> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let buf: Buffer = Buffer.alloc(0);
     const finish = (result: Exclude<ProxyParse, { kind: 'incomplete' }> | undefined): void => {
       socket.off('data', socketOnData);
@@ -123,15 +123,22 @@ export function readProxyHeader(socket: Socket): Promise<Exclude<ProxyParse, { k
       resolve(result);
     };
     const socketOnData = (chunk: Buffer): void => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      const parsed = parseProxyHeader(buf);
-      if (parsed.kind === 'incomplete') return;
-      if (parsed.kind === 'header' && buf.length > parsed.length) {
+      try {
+        buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+        const parsed = parseProxyHeader(buf);
+        if (parsed.kind === 'incomplete') return;
+        if (parsed.kind === 'header' && buf.length > parsed.length) {
+          socket.off('data', socketOnData);
+          socket.pause();
+          socket.unshift(buf.subarray(parsed.length));
+        }
+        finish(parsed);
+      } catch (err) {
+        // A parser bug ends this connection through the caller's error boundary, not the process from a 'data' event.
         socket.off('data', socketOnData);
-        socket.pause();
-        socket.unshift(buf.subarray(parsed.length));
+        socket.off('close', socketOnClose);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
-      finish(parsed);
     };
     const socketOnClose = (): void => finish(undefined);
     socket.on('data', socketOnData);

@@ -5,6 +5,7 @@
  * points elsewhere, 1008 `TOKEN_TARGET_CHANGED`. A source that cannot be reached revokes nothing: an outage of the
  * token service must not cut every session.
  */
+import { describeThrown, logInternalError } from '../boundary.js';
 import type { Logger } from '../log.js';
 import { describeTarget, type TargetResolver } from '../targets/types.js';
 import type { SessionInfo } from '../websocket/upgrade.js';
@@ -38,20 +39,32 @@ export function createRevalidator(deps: RevalidatorDeps): Revalidator {
     for (const s of [...deps.sessions()]) {
       if (!s.resolved || s.resolved.token === undefined) continue;
       if (only !== 'all' && !only.has(s.resolved.token)) continue;
-      let answer;
+      const token = s.resolved.token;
       try {
-        answer = await resolver.resolve(s.resolved.token, s.resolved.ctx);
+        await checkOne(resolver, s, s.resolved, token);
       } catch (err) {
-        s.conn.log.debug('token re-check skipped: source unavailable', { error: (err as Error).message });
-        continue;
+        // The error boundary: a failure while re-checking one session ends that session, and the pass goes on.
+        logInternalError(err, { log: s.conn.log, where: 'token re-check', secret: token });
+        s.relay.close('INTERNAL_ERROR', 1011, 'Internal error');
       }
-      if (answer.kind !== 'found') {
-        s.conn.log.info('token revoked; closing its session', { reason: 'TOKEN_REVOKED' });
-        s.relay.close('TOKEN_REVOKED', 1008, 'Token revoked');
-      } else if (describeTarget(answer.target) !== describeTarget(s.resolved.target)) {
-        s.conn.log.info('token now points elsewhere; closing its session', { reason: 'TOKEN_TARGET_CHANGED', target: describeTarget(answer.target) });
-        s.relay.close('TOKEN_TARGET_CHANGED', 1008, 'Token target changed');
-      }
+    }
+  }
+
+  /** Re-checks one session; a source that throws (whatever it throws) revokes nothing. */
+  async function checkOne(resolver: TargetResolver, s: SessionInfo, resolved: NonNullable<SessionInfo['resolved']>, token: string): Promise<void> {
+    let answer;
+    try {
+      answer = await resolver.resolve(token, resolved.ctx);
+    } catch (err) {
+      s.conn.log.debug('token re-check skipped: source unavailable', { error: describeThrown(err, token) });
+      return;
+    }
+    if (answer.kind !== 'found') {
+      s.conn.log.info('token revoked; closing its session', { reason: 'TOKEN_REVOKED' });
+      s.relay.close('TOKEN_REVOKED', 1008, 'Token revoked');
+    } else if (describeTarget(answer.target) !== describeTarget(resolved.target)) {
+      s.conn.log.info('token now points elsewhere; closing its session', { reason: 'TOKEN_TARGET_CHANGED', target: describeTarget(answer.target) });
+      s.relay.close('TOKEN_TARGET_CHANGED', 1008, 'Token target changed');
     }
   }
 

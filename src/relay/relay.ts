@@ -51,6 +51,11 @@ export interface RelayOptions {
    * goes here rather than through `done.then(…)`, so an idle session carries no promise (issue #6).
    */
   readonly onDone?: (info: CloseInfo) => void;
+  /**
+   * The session's error boundary: told what one of its event handlers (or a tap) threw, once; the session then ends
+   * with 1011 `INTERNAL_ERROR` and the process goes on. Logs the error line.
+   */
+  readonly onInternalError?: (err: unknown) => void;
 }
 
 /** Several taps as one. */
@@ -100,28 +105,46 @@ function relayOf(emitter: object): Relay | undefined {
   return (emitter as RelayCarrier)[kRelay];
 }
 
+/** Runs one event handler of `relay` inside its error boundary: what it throws ends the session, not the process. */
+function inRelay<A>(relay: Relay | undefined, handler: (relay: Relay, arg: A) => void, arg: A): void {
+  if (relay === undefined) return;
+  try {
+    handler(relay, arg);
+  } catch (err) {
+    relay.fail(err);
+  }
+}
+
 // Listeners shared by every relay, instead of one closure per listener per relay (~56 B each; issue #6): `this` is the
-// target socket or the WebSocket, which carries its relay.
+// target socket or the WebSocket, which carries its relay. The handlers they run are made once, here.
+const onTargetDrain = (r: Relay): void => r.targetOnDrain();
+const onTargetEnd = (r: Relay): void => r.targetOnEnd();
+const onTargetError = (r: Relay, err: Error): void => r.targetOnError(err);
+const onTargetClose = (r: Relay): void => r.targetOnClose();
+const onWsError = (r: Relay, err: Error): void => r.wsOnError(err);
+const onWsClose = (r: Relay, code: number): void => r.wsOnClose(code);
+const onWsPong = (r: Relay): void => r.wsOnPong();
+const onHeartbeat = (r: Relay): void => r.beat();
 function relayTargetOnDrain(this: object): void {
-  relayOf(this)?.targetOnDrain();
+  inRelay(relayOf(this), onTargetDrain, undefined);
 }
 function relayTargetOnEnd(this: object): void {
-  relayOf(this)?.targetOnEnd();
+  inRelay(relayOf(this), onTargetEnd, undefined);
 }
 function relayTargetOnError(this: object, err: Error): void {
-  relayOf(this)?.targetOnError(err);
+  inRelay(relayOf(this), onTargetError, err);
 }
 function relayTargetOnClose(this: object): void {
-  relayOf(this)?.targetOnClose();
+  inRelay(relayOf(this), onTargetClose, undefined);
 }
 function relayWsOnError(this: object, err: Error): void {
-  relayOf(this)?.wsOnError(err);
+  inRelay(relayOf(this), onWsError, err);
 }
 function relayWsOnClose(this: object, code: number): void {
-  relayOf(this)?.wsOnClose(code);
+  inRelay(relayOf(this), onWsClose, code);
 }
 function relayWsOnPong(this: object): void {
-  relayOf(this)?.wsOnPong();
+  inRelay(relayOf(this), onWsPong, undefined);
 }
 
 /** Relays one session; `done` settles once both sides are closed. */
@@ -143,6 +166,8 @@ export class Relay {
   private readonly textFramesAsBinary: boolean;
   private readonly started = performance.now();
   private readonly onDone: ((info: CloseInfo) => void) | undefined;
+  private readonly onInternalError: ((err: unknown) => void) | undefined;
+  private failed = false;
   // `done` is made when first asked for (shutdown, tests): a promise and its resolvers per idle session cost ~250 B.
   private closeInfo: CloseInfo | undefined;
   private donePromise: Promise<CloseInfo> | undefined;
@@ -166,6 +191,7 @@ export class Relay {
     this.highWaterMark = options.highWaterMark;
     this.textFramesAsBinary = options.textFrames === 'binary';
     this.onDone = options.onDone;
+    this.onInternalError = options.onInternalError;
     (target as RelayCarrier)[kRelay] = this;
     (ws as RelayCarrier)[kRelay] = this;
     if (options.heartbeatMs > 0) {
@@ -206,23 +232,36 @@ export class Relay {
     this.finish(reason, code, text);
   }
 
-  /** Cuts both sides at once (shutdown deadline passed). */
+  /**
+   * Cuts both sides at once (shutdown deadline passed) and ends the session now: the sockets' 'close' events come
+   * later, maybe after the process has exited, and the session must still get its one closing line and count.
+   */
   terminate(): void {
     this.reason ??= 'SERVER_SHUTDOWN';
     this.ws.terminate();
     this.target.destroy();
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.lingerTimer);
+    this.wsClosed = true;
+    this.targetClosed = true;
+    this.settle();
   }
 
   private static heartbeat(this: void, relay: Relay): void {
-    if (relay.wsClosed) return;
-    if (relay.pongDue) {
-      relay.reason ??= 'HEARTBEAT_TIMEOUT';
-      relay.closeCode = 1006;
-      relay.ws.terminate();
+    inRelay(relay, onHeartbeat, undefined);
+  }
+
+  /** @internal One heartbeat tick (run by the static timer callback inside the error boundary). */
+  beat(): void {
+    if (this.wsClosed) return;
+    if (this.pongDue) {
+      this.reason ??= 'HEARTBEAT_TIMEOUT';
+      this.closeCode = 1006;
+      this.ws.terminate();
       return;
     }
-    relay.pongDue = true;
-    relay.ws.ping();
+    this.pongDue = true;
+    this.ws.ping();
   }
 
   /** @internal Called by the shared listener `relayWsOnPong`. */
@@ -234,8 +273,12 @@ export class Relay {
     if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return; // client gone: discard until the target closes
     const n = chunk.length;
     this.bytesToClient += n;
-    this.tap?.onTargetData?.(chunk, performance.now() - this.started);
-    this.sendToClient(chunk, n, true);
+    try {
+      this.tap?.onTargetData?.(chunk, performance.now() - this.started);
+      this.sendToClient(chunk, n, true);
+    } catch (err) {
+      this.fail(err);
+    }
   };
 
   /** Queues one message to the client; the target is paused while `highWaterMark` or more bytes are in flight. */
@@ -257,14 +300,26 @@ export class Relay {
   private readonly targetOnDataBase64 = (chunk: Buffer): void => {
     if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return;
     this.bytesToClient += chunk.length;
-    this.tap?.onTargetData?.(chunk, performance.now() - this.started);
-    const text = chunk.toString('base64');
-    // Backpressure counts what is queued on the socket: the encoded length.
-    this.sendToClient(text, text.length, false);
+    try {
+      this.tap?.onTargetData?.(chunk, performance.now() - this.started);
+      const text = chunk.toString('base64');
+      // Backpressure counts what is queued on the socket: the encoded length.
+      this.sendToClient(text, text.length, false);
+    } catch (err) {
+      this.fail(err);
+    }
   };
 
   private readonly wsOnMessageBase64 = (data: RawData, isBinary: boolean): void => {
     if (this.reason !== undefined) return;
+    try {
+      this.fromClientBase64(data, isBinary);
+    } catch (err) {
+      this.fail(err);
+    }
+  };
+
+  private fromClientBase64(data: RawData, isBinary: boolean): void {
     const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const chunk = isBinary ? raw : decodeBase64Message(raw);
     if (chunk === undefined) {
@@ -278,10 +333,18 @@ export class Relay {
       this.clientPaused = true;
       this.ws.pause();
     }
-  };
+  }
 
   private readonly wsOnMessage = (data: RawData, isBinary: boolean): void => {
     if (this.reason !== undefined) return; // closing: nothing more goes to the target
+    try {
+      this.fromClient(data, isBinary);
+    } catch (err) {
+      this.fail(err);
+    }
+  };
+
+  private fromClient(data: RawData, isBinary: boolean): void {
     if (!isBinary && !this.textFramesAsBinary) {
       this.finish('TEXT_FRAME', 1003, TEXT_FRAME_CLOSE);
       return;
@@ -293,7 +356,7 @@ export class Relay {
       this.clientPaused = true;
       this.ws.pause();
     }
-  };
+  }
 
   /** @internal Called by the shared listener `relayTargetOnDrain`. */
   targetOnDrain(): void {
@@ -356,6 +419,27 @@ export class Relay {
     this.settle();
   }
 
+  /**
+   * @internal The session's error boundary: what one of its handlers threw ends it with 1011 `INTERNAL_ERROR` (the
+   * target is cut: its state is unknown). Once; a session already ending keeps its reason.
+   */
+  fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    try {
+      this.onInternalError?.(err);
+    } catch {
+      // Writing the error line failed too; the session still ends below.
+    }
+    this.detail ??= 'internal error';
+    try {
+      this.finish('INTERNAL_ERROR', 1011, 'Internal error');
+    } catch {
+      this.ws.terminate(); // the close frame could not be sent: cut the client instead
+    }
+    if (!this.targetClosed) this.target.destroy();
+  }
+
   /** Starts the end of the session once; later causes do not overwrite the first. */
   private finish(reason: ReasonCode, code: number, text: string): void {
     if (this.reason !== undefined) return;
@@ -366,7 +450,8 @@ export class Relay {
   }
 
   private settle(): void {
-    if (!this.wsClosed || !this.targetClosed) return;
+    // Once: after terminate() the sockets' own 'close' events still arrive.
+    if (!this.wsClosed || !this.targetClosed || this.closeInfo !== undefined) return;
     const info: CloseInfo = {
       reason: this.reason ?? 'CLIENT_GONE',
       closeCode: this.closeCode,
@@ -376,7 +461,11 @@ export class Relay {
       ...(this.detail === undefined ? {} : { detail: this.detail }),
     };
     this.closeInfo = info;
-    this.tap?.onClose?.(info);
+    try {
+      this.tap?.onClose?.(info);
+    } catch (err) {
+      this.fail(err); // logged; the session's end is still reported below
+    }
     this.resolveDone?.(info);
     this.onDone?.(info);
   }

@@ -22,6 +22,8 @@ import { describeTarget, type RequestContext, type Target, type TargetResolver }
 import type { AuthAttempt, RequestPolicy } from '../policy/request-policy.js';
 import { chooseSubprotocol, isOriginAllowed, validateHandshake } from './protocol.js';
 import { clientCertVerdict, peerLogFields } from '../tls/peer.js';
+import { failConnection, logInternalError } from '../boundary.js';
+import type { SingleSession } from './single-session.js';
 
 /**
  * What the pipeline needs from the server that owns it. A reload may replace any of these (the server passes getters);
@@ -55,6 +57,8 @@ export interface UpgradeDeps {
   readonly targetTls?: TargetTlsOptions | undefined;
   /** Told how long dialling the target took; `failure` is the refusal reason, undefined when it connected (metrics). */
   readonly onTargetConnect?: ((ms: number, failure: ReasonCode | undefined) => void) | undefined;
+  /** `--run-once`: the one session a handshake must claim before it dials the target. */
+  readonly singleSession?: SingleSession | undefined;
 }
 
 /** A live session as the server tracks it. */
@@ -95,6 +99,10 @@ interface Slot {
   kept?: boolean;
   authAttempt?: AuthAttempt;
   authFailed?: boolean;
+  /** This handshake holds the `--run-once` claim. */
+  single?: boolean;
+  /** The 101 went out: from here on a failure is a WebSocket close, not an HTTP answer. */
+  upgraded?: boolean;
 }
 
 function allLines(req: IncomingMessage, name: string): string[] | undefined {
@@ -142,27 +150,62 @@ function startSession(deps: UpgradeDeps, current: Current, ws: WebSocket, dialle
   // One callback for the end of the session (token slot, the server's bookkeeping, the log line, in that order),
   // instead of three promise reactions per session.
   const relayOnDone = (info: CloseInfo): void => {
-    release?.();
-    deps.onSessionEnd(session, info); // runs once both sides closed: long after `session` below is set
-    sessionLogger(session, address, identity, recordingFile).info('session closed', {
-      reason: info.reason,
-      close_code: info.closeCode,
-      bytes_from_client: info.bytesFromClient,
-      bytes_to_client: info.bytesToClient,
-      duration_ms: info.durationMs,
-      ...(info.detail === undefined ? {} : { detail: info.detail }),
-    });
+    try {
+      release?.();
+      deps.onSessionEnd(session, info); // runs once both sides closed: long after `session` below is set
+    } finally {
+      // Even if the bookkeeping threw (the relay's boundary logs that): every session gets its one closing line.
+      sessionLogger(session, address, identity, recordingFile).info('session closed', {
+        reason: info.reason,
+        close_code: info.closeCode,
+        bytes_from_client: info.bytesFromClient,
+        bytes_to_client: info.bytesToClient,
+        duration_ms: info.durationMs,
+        ...(info.detail === undefined ? {} : { detail: info.detail }),
+      });
+    }
   };
   const relay = new Relay(
     ws,
     dialled.socket,
-    { highWaterMark: config.limits.highWaterMark, heartbeatMs: config.limits.heartbeatMs, textFrames: config.textFrames ?? 'reject', base64: a.protocol === 'base64', onDone: relayOnDone },
+    {
+      highWaterMark: config.limits.highWaterMark,
+      heartbeatMs: config.limits.heartbeatMs,
+      textFrames: config.textFrames ?? 'reject',
+      base64: a.protocol === 'base64',
+      onDone: relayOnDone,
+      onInternalError: (err) => logInternalError(err, { log: sessionLogger(session, address, identity, recordingFile), where: 'session' }),
+    },
     taps.length <= 1 ? taps[0] : combineTaps(taps),
   );
   a.slot.kept = true;
   const session: SessionInfo = { id: conn.id, conn, scheme: a.scheme, target: a.target, relay, startedAt: Date.now(), tokenHash: a.tokenHash, ...(a.resolver ? { resolver: a.resolver } : {}), ...(a.resolved ? { resolved: a.resolved } : {}) };
   sessionLogger(session, address, identity, recordingFile).debug('session open', { protocol: a.protocol ?? '' });
-  deps.onSession(session);
+  try {
+    deps.onSession(session);
+  } catch (err) {
+    relay.fail(err); // the session exists: it ends through its relay, with its one closing line
+  }
+}
+
+/** A session that failed to start: 1011 to the client, the target cut, one error line. */
+function sessionStartFailed(ws: WebSocket, target: Socket, err: unknown, log: Logger): void {
+  logInternalError(err, { log, where: 'session start' });
+  target.destroy();
+  try {
+    ws.close(1011, 'Internal error');
+  } catch {
+    ws.terminate();
+  }
+}
+
+/** The request's token, to keep it out of an error line; undefined if there is none (or it cannot be read). */
+function tokenOf(req: IncomingMessage, config: Config): string | undefined {
+  try {
+    return config.targets.kind === 'token' ? extractToken(req.url ?? '/', req.headers.host, config.targets.from) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -199,9 +242,17 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     const unhold = deps.holdResolver?.(current.resolver);
     try {
       await pipeline(req, socket, head, conn, slot, current);
+    } catch (err) {
+      // The error boundary: 500 before the 101; after it the session's own boundary has answered (1011).
+      const ctx = { log: conn.log, where: 'upgrade', secret: tokenOf(req, current.config) };
+      if (slot.upgraded) logInternalError(err, ctx);
+      else failConnection(socket, err, ctx);
     } finally {
       unhold?.();
-      if (!slot.kept) slot.release?.();
+      if (!slot.kept) {
+        slot.release?.();
+        if (slot.single) deps.singleSession?.release();
+      }
       slot.authAttempt?.settle(slot.authFailed === true);
     }
   };
@@ -227,6 +278,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
 
     if (deps.isShuttingDown()) {
       reject(socket, 'SHUTTING_DOWN', { log, fields });
+      return;
+    }
+    if (deps.singleSession?.taken) {
+      reject(socket, 'RUN_ONCE_BUSY', { log, fields });
       return;
     }
     const refusal = policy?.preflight(req, conn);
@@ -330,6 +385,14 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         if (decision.identity !== undefined) fields.identity = decision.identity;
       }
       if (clientGone) return;
+      // Claimed only now: a client that the checks above refuse never holds the one session.
+      if (deps.singleSession) {
+        if (!deps.singleSession.claim()) {
+          reject(socket, 'RUN_ONCE_BUSY', { log, fields });
+          return;
+        }
+        slot.single = true;
+      }
       if (token !== undefined && policy) {
         const taken = await policy.tokenSlot(resolver.sessionCounter?.nameOf?.(token) ?? tokenHash(token), resolver.sessionCounter);
         if (clientGone) {
@@ -348,8 +411,11 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...policy?.dialOptions(conn, resolution.target), tls: targetTls, readBytes: config.limits.highWaterMark }).then(
         (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
         (err: unknown) => {
-          if (err instanceof ProxyError) deps.onTargetConnect?.(performance.now() - dialStart, err.code);
-          throw err;
+          if (errnoCode(err) === 'ABORTED') throw err;
+          // Whatever dialling throws is a failed connect; a throw anywhere else in this block is the boundary's.
+          const pe = err instanceof ProxyError ? err : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
+          deps.onTargetConnect?.(performance.now() - dialStart, pe.code);
+          throw pe;
         },
       );
     } catch (err) {
@@ -357,10 +423,9 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
         return;
       }
-      const pe = err instanceof ProxyError ? err : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
-      if (!isHttpReason(pe.code)) throw err;
+      if (!(err instanceof ProxyError) || !isHttpReason(err.code)) throw err;
       // The client gets the catalogue text; the details (internal addresses, API hosts) stay in the log.
-      reject(socket, pe.code, { log, fields: { ...fields, detail: pe.message } });
+      reject(socket, err.code, { log, fields: { ...fields, detail: err.message } });
       return;
     }
     if (clientGone || socket.destroyed) {
@@ -376,19 +441,24 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     let accepted = false;
     current.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true;
+      slot.upgraded = true;
       socket.off('error', socketOnError);
       socket.off('close', socketOnClose);
-      startSession(deps, current, ws, dialled, {
-        conn,
-        resolver,
-        scheme,
-        target: targetText,
-        protocol: choice.protocol,
-        tokenHash: fields.token_hash,
-        identity: fields.identity,
-        resolved,
-        slot,
-      });
+      try {
+        startSession(deps, current, ws, dialled, {
+          conn,
+          resolver,
+          scheme,
+          target: targetText,
+          protocol: choice.protocol,
+          tokenHash: fields.token_hash,
+          identity: fields.identity,
+          resolved,
+          slot,
+        });
+      } catch (err) {
+        sessionStartFailed(ws, dialled.socket, err, log);
+      }
     });
     // ws completes the upgrade synchronously (no async verifyClient); if it did not, the client socket was already
     // unusable and ws destroyed it. The dialled target must not outlive it.
