@@ -61,6 +61,8 @@ export const REASONS = {
   TOKEN_REVOKED: { closeCode: 1008, text: 'The token of this session was removed from its source.' },
   TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
+  // Not about the connection: the session goes on.
+  RECORDING_DROPPED: { text: 'The disk fell too far behind a recorded session (--record: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.' },
   // Operations (admin listener).
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;

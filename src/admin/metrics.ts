@@ -23,9 +23,9 @@ export interface MetricsSources {
   readonly openConnections: () => number;
 }
 
-// Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, or
-// one that closed its own session).
-const NOT_FAILURES: ReadonlySet<string> = new Set(['CLIENT_ERROR', 'CLIENT_CLOSED']);
+// Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, one
+// that closed its own session, a recording dropped while its session went on).
+const NOT_FAILURES: ReadonlySet<string> = new Set(['CLIENT_ERROR', 'CLIENT_CLOSED', 'RECORDING_DROPPED']);
 
 /**
  * Whether a log line reports a refusal before a session: an HTTP refusal (every `reject()` logs `reason` and `status`)
