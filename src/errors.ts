@@ -55,6 +55,7 @@ export const REASONS = {
   BAD_BASE64: { closeCode: 1007, text: "A client of the legacy 'base64' subprotocol sent a text frame that is not valid base64." },
   TEXT_FRAME: { closeCode: 1003, text: 'The client sent a text frame; only binary frames are relayed.' },
   MESSAGE_TOO_BIG: { closeCode: 1009, text: 'The client sent a message larger than --max-message-size.' },
+  MESSAGE_BUFFER_FULL: { closeCode: 1009, text: 'Unfinished client messages of all sessions would have passed --max-buffered-total; this session, the one adding to them, was closed.' },
   PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
   SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
