@@ -740,7 +740,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         tlsProfile,
         webRootReal,
         authenticator,
-        recorder: next.recordPrefix === running.recordPrefix ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log, next.limits.maxMessageBytes),
+        recorder: next.recordPrefix === running.recordPrefix && next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log, next.limits.maxMessageBytes),
         policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy),
         wss: next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.wss : makeWss(next.limits.maxMessageBytes),
         targetTls,
