@@ -66,6 +66,7 @@ const OPTIONS = {
   'file-only': { type: 'boolean', default: false, describe: 'accepted for websockify compatibility; listings are always off', group: 'HTTP:' },
   'allow-origin': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*', several space-separated in one value; same-host pages are always allowed", group: 'WebSocket:' },
   'max-message-size': { type: 'string', default: DEFAULTS.maxMessageSize, describe: 'largest client message; bigger ones close the session with 1009 (above 0: there must be a bound)', group: 'WebSocket:' },
+  'max-buffered-total': { type: 'string', describe: `bytes of unfinished client messages (fragments without their last frame) all sessions may hold together; the session that would pass it is closed with 1009 (0 = no limit) [default: ${DEFAULTS.maxBufferedTotal}, at least --max-message-size]`, group: 'WebSocket:' },
   'high-water-mark': { type: 'string', default: DEFAULTS.highWaterMark, describe: 'bytes buffered towards one side before the other side is paused', group: 'WebSocket:' },
   'connect-timeout': { type: 'string', default: String(DEFAULTS.connectTimeoutSeconds), describe: 'seconds to connect to the target (all resolved addresses) before answering 504 (above 0)', group: 'Limits:' },
   'handshake-timeout': { type: 'string', default: String(DEFAULTS.handshakeTimeoutSeconds), describe: 'seconds for first byte + TLS handshake + request headers (above 0)', group: 'Limits:' },
@@ -267,7 +268,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'auth-failure-limit', 'token-hash-key-file', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog', 'cafile', 'crl', 'verify-depth', 'ssl-ciphers', 'tls13-ciphers', 'ecdh-curve', 'dhparam', 'chain', 'client-cert-allow'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'auth-failure-limit', 'token-hash-key-file', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog', 'cafile', 'crl', 'verify-depth', 'ssl-ciphers', 'tls13-ciphers', 'ecdh-curve', 'dhparam', 'chain', 'client-cert-allow', 'max-buffered-total'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -294,6 +295,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       handshakeTimeout: str(parsed['handshake-timeout']) ?? '',
       connectTimeout: str(parsed['connect-timeout']) ?? '',
       maxMessageSize: str(parsed['max-message-size']) ?? '',
+      maxBufferedTotal: str(parsed['max-buffered-total']),
       maxConnections: str(parsed['max-connections']) ?? '',
       maxConnectionsPerIp: str(parsed['max-connections-per-ip']) ?? '',
       highWaterMark: str(parsed['high-water-mark']) ?? '',

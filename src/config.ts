@@ -104,6 +104,8 @@ export interface Limits {
   readonly handshakeTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** Bytes of unfinished client messages all sessions may hold together (0 = no limit). */
+  readonly maxBufferedTotal?: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   /** Buffered bytes in one direction at which the other side is paused. */
@@ -282,6 +284,8 @@ export interface CliArgs {
   readonly handshakeTimeout: string;
   readonly connectTimeout: string;
   readonly maxMessageSize: string;
+  /** Unset: the default, at least --max-message-size. */
+  readonly maxBufferedTotal?: string | undefined;
   readonly maxConnections: string;
   readonly maxConnectionsPerIp: string;
   readonly highWaterMark: string;
@@ -387,6 +391,7 @@ export const DEFAULTS = {
   handshakeTimeoutSeconds: 10,
   connectTimeoutSeconds: 10,
   maxMessageSize: '16MiB',
+  maxBufferedTotal: '64MiB',
   maxConnections: 10000,
   maxConnectionsPerIp: 256,
   highWaterMark: '64KiB',
@@ -993,6 +998,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       handshakeTimeoutMs: parseSeconds(notZero(args.handshakeTimeout, '--handshake-timeout', 'without a deadline an idle client holds its connection slot forever'), '--handshake-timeout'),
       connectTimeoutMs: parseSeconds(notZero(args.connectTimeout, '--connect-timeout', 'without a deadline a silent target holds the handshake forever'), '--connect-timeout'),
       maxMessageBytes: parseSize(notZero(args.maxMessageSize, '--max-message-size', 'one unbounded message could take all memory'), '--max-message-size'),
+      maxBufferedTotal: resolveMaxBufferedTotal(args),
       maxConnections: parseCount(args.maxConnections, '--max-connections'),
       maxConnectionsPerIp: parseCount(args.maxConnectionsPerIp, '--max-connections-per-ip'),
       highWaterMark: parseSize(args.highWaterMark, '--high-water-mark'),
@@ -1010,6 +1016,27 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       syslog: resolveSyslog(args, cwd),
     },
   };
+}
+
+/** The `--max-buffered-total` a configuration without one gets (see below). */
+export function defaultMaxBufferedTotal(maxMessageBytes: number): number {
+  return Math.max(parseSize(DEFAULTS.maxBufferedTotal, '--max-buffered-total'), maxMessageBytes);
+}
+
+/**
+ * `--max-buffered-total`: 64 MiB by default (four largest messages in flight at the default --max-message-size; noVNC
+ * sends messages of a few bytes), raised to --max-message-size when that is larger. Given, it must hold one largest
+ * message, or no such message could ever arrive. 0 = no limit.
+ */
+function resolveMaxBufferedTotal(args: CliArgs): number {
+  const maxMessage = parseSize(args.maxMessageSize, '--max-message-size');
+  if (args.maxBufferedTotal === undefined) return defaultMaxBufferedTotal(maxMessage);
+  if (/^\s*0+\s*$/.test(args.maxBufferedTotal)) return 0;
+  const total = parseSize(args.maxBufferedTotal, '--max-buffered-total');
+  if (total < maxMessage) {
+    throw new ConfigError('--max-buffered-total', `--max-buffered-total (${args.maxBufferedTotal}) is below --max-message-size (${args.maxMessageSize}): no message of the largest size could arrive; raise it, lower --max-message-size, or use 0 for no limit`);
+  }
+  return total;
 }
 
 /** Wrap mode: a command after `--` needs --wrap-target (no LD_PRELOAD port rebinding as in websockify). */

@@ -59,6 +59,7 @@ export const REASONS = {
   BAD_BASE64: { closeCode: 1007, text: "A client of the legacy 'base64' subprotocol sent a text frame that is not valid base64." },
   TEXT_FRAME: { closeCode: 1003, text: 'The client sent a text frame; only binary frames are relayed.' },
   MESSAGE_TOO_BIG: { closeCode: 1009, text: 'The client sent a message larger than --max-message-size.' },
+  MESSAGE_BUFFER_FULL: { closeCode: 1009, text: 'Unfinished client messages of all sessions would have passed --max-buffered-total; this session, the one adding to them, was closed.' },
   PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
   SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
@@ -69,6 +70,8 @@ export const REASONS = {
   // 500 before the upgrade; after it the same code closes the session with 1011 (given by the relay, since an entry
   // is either an HTTP answer or a close).
   INTERNAL_ERROR: { status: 500, text: 'wsproxy failed while serving this connection; the error is logged. Other connections go on.' },
+  // Not about the connection: the session goes on.
+  RECORDING_DROPPED: { text: 'The disk fell too far behind a recorded session (--record: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.' },
   // Operations (admin listener).
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;

@@ -85,6 +85,7 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'handshake-timeout', live: true, flags: ['handshake-timeout'], read: (c) => c.limits.handshakeTimeoutMs },
   { name: 'connect-timeout', live: true, flags: ['connect-timeout'], read: (c) => c.limits.connectTimeoutMs },
   { name: 'max-message-size', live: true, flags: ['max-message-size'], read: (c) => c.limits.maxMessageBytes },
+  { name: 'max-buffered-total', live: true, flags: ['max-buffered-total'], read: (c) => c.limits.maxBufferedTotal },
   { name: 'max-connections', live: true, flags: ['max-connections'], read: (c) => c.limits.maxConnections },
   { name: 'max-connections-per-ip', live: true, flags: ['max-connections-per-ip'], read: (c) => c.limits.maxConnectionsPerIp },
   { name: 'high-water-mark', live: true, flags: ['high-water-mark'], read: (c) => c.limits.highWaterMark },

@@ -15,7 +15,7 @@ import { findOwnCa, type OwnCa } from './certs/own-ca.js';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
 import { loadTargetTls } from './tls/target.js';
 import type { TargetTlsOptions } from './relay/connect.js';
-import { ConfigError, type AuthConfig, type Config, type TargetSource } from './config.js';
+import { ConfigError, defaultMaxBufferedTotal, type AuthConfig, type Config, type TargetSource } from './config.js';
 import type { ConnectionContext } from './context.js';
 import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
@@ -31,6 +31,7 @@ import { ProxyMetrics } from './admin/metrics.js';
 import { startAdmin, type AdminServer, type ReadyReport, type SessionRow } from './admin/server.js';
 import type { CloseInfo, RelayStats } from './relay/relay.js';
 import { Recorder } from './record/recorder.js';
+import { MessageBudget } from './relay/message-budget.js';
 import { createAuthenticator, customAuthenticator } from './auth/registry.js';
 import type { Authenticator } from './auth/types.js';
 import { startDemoEcho } from './targets/demo-echo.js';
@@ -190,8 +191,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // Sessions holding their token source open (their slot in a fleet-wide count lives there): let go when they end.
   const resolverHolds = new Map<number, () => void>();
   // Metrics exist only with an admin listener; they count refusals from the log lines that report them.
+  // Unfinished client messages of all sessions share one bound (--max-buffered-total; the limit follows reloads).
+  const budgetLimit = (c: Config): number => c.limits.maxBufferedTotal ?? defaultMaxBufferedTotal(c.limits.maxMessageBytes);
+  const messageBudget = new MessageBudget(budgetLimit(config));
   const metrics = config.admin
-    ? new ProxyMetrics({ version: deps.version ?? '0.0.0', sessions: () => sessions.values(), openConnections: () => gate.open })
+    ? new ProxyMetrics({ version: deps.version ?? '0.0.0', sessions: () => sessions.values(), openConnections: () => gate.open, bufferedMessageBytes: () => messageBudget.used })
     : undefined;
   const log = metrics ? tapLogger(deps.logger ?? silentLogger, metrics.onLogLine) : (deps.logger ?? silentLogger);
   const gate = new ConnectionGate(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
@@ -231,7 +235,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     tlsProfile: profileOptions(config.tls.options),
     webRootReal: config.webRoot === undefined ? undefined : realpathSync(config.webRoot),
     authenticator: startAuth.authenticator,
-    recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log),
+    recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log, config.limits.maxMessageBytes),
     policy: createRequestPolicy(config.clientAddress, config.policy),
     wss: makeWss(config.limits.maxMessageBytes),
     targetTls: undefined,
@@ -408,6 +412,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       return live.targetTls;
     },
     singleSession,
+    messageBudget,
     onSession: (session) => {
       sessions.set(session.id, session);
       // --run-once: nobody else can have a session; new clients find the port closed.
@@ -810,7 +815,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         tlsProfile,
         webRootReal,
         authenticator,
-        recorder: next.recordPrefix === running.recordPrefix ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log),
+        recorder: next.recordPrefix === running.recordPrefix && next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log, next.limits.maxMessageBytes),
         policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy),
         wss: next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.wss : makeWss(next.limits.maxMessageBytes),
         targetTls,
@@ -825,6 +830,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   function commit(p: Prepared): void {
     const next = p.live.config;
     live = p.live;
+    messageBudget.limit = budgetLimit(next);
     if (p.cert) {
       http.secure.setSecureContext({ ...p.live.tlsProfile, ...p.cert.options });
       cert = p.cert;

@@ -21,11 +21,13 @@ export interface MetricsSources {
   readonly version: string;
   readonly sessions: () => Iterable<MeteredSession>;
   readonly openConnections: () => number;
+  /** Bytes of unfinished client messages held across sessions (`--max-buffered-total` bounds it). */
+  readonly bufferedMessageBytes?: () => number;
 }
 
-// Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, or
-// one that closed its own session).
-const NOT_FAILURES: ReadonlySet<string> = new Set(['CLIENT_ERROR', 'CLIENT_CLOSED']);
+// Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, one
+// that closed its own session, a recording dropped while its session went on).
+const NOT_FAILURES: ReadonlySet<string> = new Set(['CLIENT_ERROR', 'CLIENT_CLOSED', 'RECORDING_DROPPED']);
 
 /**
  * Whether a log line reports a refusal before a session: an HTTP refusal (every `reject()` logs `reason` and `status`)
@@ -49,6 +51,7 @@ export class ProxyMetrics {
   readonly registry = new Registry();
   private readonly closedBytes = { from_client: 0, to_client: 0 };
   private readonly sessionsTotal: Counter<'reason'>;
+  private readonly bufferFull: Counter;
   private readonly handshakeFailures: Counter<'reason'>;
   private readonly tlsFailures: Counter;
   private readonly connectSeconds: Histogram<'outcome'>;
@@ -109,6 +112,19 @@ export class ProxyMetrics {
         this.inc({ direction: 'from_client' }, from);
         this.inc({ direction: 'to_client' }, to);
       },
+    });
+    new Gauge({
+      name: 'wsproxy_buffered_message_bytes',
+      help: 'Bytes of unfinished client messages held across all sessions (bounded by --max-buffered-total).',
+      registers,
+      collect() {
+        this.set(sources.bufferedMessageBytes?.() ?? 0);
+      },
+    });
+    this.bufferFull = new Counter({
+      name: 'wsproxy_message_buffer_full_total',
+      help: 'Sessions closed with 1009 because unfinished client messages of all sessions would have passed --max-buffered-total.',
+      registers,
     });
     this.sessionsTotal = new Counter({ name: 'wsproxy_sessions_total', help: 'WebSocket sessions that have ended, by close reason code.', labelNames: ['reason'], registers });
     this.handshakeFailures = new Counter({
@@ -176,6 +192,7 @@ export class ProxyMetrics {
     this.closedBytes.from_client += info.bytesFromClient;
     this.closedBytes.to_client += info.bytesToClient;
     this.sessionsTotal.inc({ reason: info.reason });
+    if (info.reason === 'MESSAGE_BUFFER_FULL') this.bufferFull.inc();
     this.durationSeconds.observe({ reason: info.reason }, info.durationMs / 1000);
   }
 

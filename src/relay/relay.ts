@@ -89,6 +89,8 @@ export interface RelayStats {
 // ws error codes that are the client's fault, and what we call them.
 const WS_ERROR_REASONS: Record<string, ReasonCode> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'MESSAGE_TOO_BIG',
+  // Raised by websocket/receiver-budget.ts: this session would have passed --max-buffered-total.
+  WSPROXY_MESSAGE_BUFFER_FULL: 'MESSAGE_BUFFER_FULL',
 };
 
 const TEXT_FRAME_CLOSE = 'Text frames are not supported';

@@ -17,6 +17,8 @@ import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
 import type { Recorder } from '../record/recorder.js';
+import type { MessageBudget } from '../relay/message-budget.js';
+import { watchReceiver } from './receiver-budget.js';
 import { extractToken, hostForLog, pathForLog, tokenHash } from '../targets/token.js';
 import { describeTarget, type RequestContext, type Target, type TargetResolver } from '../targets/types.js';
 import type { AuthAttempt, RequestPolicy } from '../policy/request-policy.js';
@@ -55,6 +57,8 @@ export interface UpgradeDeps {
   readonly policy?: RequestPolicy | undefined;
   /** `--ssl-target`: TLS settings for TCP targets (read once at start), else undefined. */
   readonly targetTls?: TargetTlsOptions | undefined;
+  /** The bound on unfinished client messages across sessions (`--max-buffered-total`). */
+  readonly messageBudget?: MessageBudget | undefined;
   /** Told how long dialling the target took; `failure` is the refusal reason, undefined when it connected (metrics). */
   readonly onTargetConnect?: ((ms: number, failure: ReasonCode | undefined) => void) | undefined;
   /** `--run-once`: the one session a handshake must claim before it dials the target. */
@@ -178,6 +182,7 @@ function startSession(deps: UpgradeDeps, current: Current, ws: WebSocket, dialle
     },
     taps.length <= 1 ? taps[0] : combineTaps(taps),
   );
+  if (deps.messageBudget) watchReceiver(ws, deps.messageBudget);
   a.slot.kept = true;
   const session: SessionInfo = { id: conn.id, conn, scheme: a.scheme, target: a.target, relay, startedAt: Date.now(), tokenHash: a.tokenHash, ...(a.resolver ? { resolver: a.resolver } : {}), ...(a.resolved ? { resolved: a.resolved } : {}) };
   sessionLogger(session, address, identity, recordingFile).debug('session open', { protocol: a.protocol ?? '' });

@@ -1,13 +1,13 @@
 // The legacy 'base64' subprotocol with a real ws client: text frames of base64 both ways, strict decoding, 1007.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, startEchoTarget, startProxy, startTarget, waitFor } from '../helpers/proxy.js';
+import { closed, openWs, spawnDaemon, startEchoTarget, startProxy, startTarget, waitFor } from '../helpers/proxy.js';
 
 /** Collects decoded bytes from a base64 session and checks every frame is a text frame. */
 function collect(ws: WebSocket): { bytes: () => Buffer; binaryFrames: () => number } {
@@ -128,6 +128,53 @@ describe("legacy 'base64' subprotocol", () => {
       assert.match(lines[2] ?? '', /^'\}\d+\}\\x01\\'',$/);
     } finally {
       await proxy.close();
+      await target.close();
+    }
+  });
+
+  test('messages up to --max-message-size through the real daemon: a valid one arrives byte-exact, an invalid one gets 1007, the daemon goes on', async () => {
+    // The target hashes what each connection sends: 12 MiB must not be echoed back through a test client.
+    const got: { hash: ReturnType<typeof createHash>; bytes: number }[] = [];
+    const target = await startTarget((s) => {
+      const entry = { hash: createHash('sha256'), bytes: 0 };
+      got.push(entry);
+      s.on('data', (d: Buffer) => {
+        entry.hash.update(d);
+        entry.bytes += d.length;
+      });
+    });
+    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    try {
+      const url = `ws://127.0.0.1:${d.port}/websockify`;
+      // 4.5 MiB of text (past where the old regex overflowed) and exactly the 16 MiB limit.
+      for (const textBytes of [4.5 * 1024 * 1024, 16 * 1024 * 1024]) {
+        const raw = randomBytes((textBytes / 4) * 3);
+        const ws = await openWs(url, {}, ['base64']);
+        ws.send(raw.toString('base64'));
+        const entry = got[got.length - 1];
+        await waitFor(() => (entry?.bytes ?? 0) >= raw.length, 30_000, `${textBytes} bytes at the target`);
+        assert.equal(entry?.bytes, raw.length);
+        assert.equal(entry?.hash.digest('hex'), createHash('sha256').update(raw).digest('hex'), 'target got other bytes');
+        ws.close(1000);
+        await closed(ws);
+      }
+      // An invalid 16 MiB message: one character outside the alphabet at the very end.
+      const bad = Buffer.from(randomBytes(12 * 1024 * 1024).toString('base64'), 'latin1');
+      bad[bad.length - 1] = 0x2a; // '*'
+      const ws = await openWs(url, {}, ['base64']);
+      ws.send(bad, { binary: false });
+      const c = await closed(ws);
+      assert.equal(c.code, 1007);
+      await waitFor(() => /session closed.*reason=BAD_BASE64/.test(d.stderr()), 5000, 'BAD_BASE64 log line');
+      assert.equal(d.proc.exitCode, null, 'the daemon exited');
+      const again = await openWs(url, {}, ['base64']);
+      again.send('AAEC');
+      const last = got[got.length - 1];
+      await waitFor(() => last?.bytes === 3, 5000, 'a new session after the big ones');
+      again.close();
+      await closed(again);
+    } finally {
+      await d.stop();
       await target.close();
     }
   });

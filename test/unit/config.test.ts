@@ -327,6 +327,7 @@ describe('resolveConfig', () => {
       handshakeTimeoutMs: 2500,
       connectTimeoutMs: 10_000,
       maxMessageBytes: 16 * 1024 * 1024,
+      maxBufferedTotal: 64 * 1024 * 1024,
       maxConnections: 10_000,
       maxConnectionsPerIp: 256,
       highWaterMark: 65536,
@@ -501,6 +502,14 @@ describe('resolveConfig', () => {
       configError(() => resolveConfig(args({ demo: true }), '/', {}), '--demo', /drop/);
       configError(() => resolveConfig(args({ positionals: ['70000', 'localhost:5900'] }), '/', {}), 'source_port', /out of range/);
       configError(() => resolveConfig(args({ positionals: ['6080', 'localhost'] }), '/', {}), 'target', /host and a port/);
+    });
+    test('--max-buffered-total: 64 MiB by default, at least --max-message-size; 0 = no limit; below the largest message refused', () => {
+      assert.equal(resolveConfig(args(), '/', {}).limits.maxBufferedTotal, 64 << 20);
+      assert.equal(resolveConfig(args({ maxMessageSize: '100MiB' }), '/', {}).limits.maxBufferedTotal, 100 << 20);
+      assert.equal(resolveConfig(args({ maxBufferedTotal: '0' }), '/', {}).limits.maxBufferedTotal, 0);
+      assert.equal(resolveConfig(args({ maxBufferedTotal: '1GiB' }), '/', {}).limits.maxBufferedTotal, 1 << 30);
+      configError(() => resolveConfig(args({ maxBufferedTotal: '1MiB' }), '/', {}), '--max-buffered-total', /below --max-message-size/);
+      configError(() => resolveConfig(args({ maxBufferedTotal: 'lots' }), '/', {}), '--max-buffered-total', /not a size/);
     });
     test('sizes, times and counts', () => {
       configError(() => resolveConfig(args({ maxMessageSize: '10XB' }), '/', {}), '--max-message-size', /not a size/);
