@@ -62,6 +62,8 @@ export const REASONS = {
   TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
   // Operations (admin listener).
+  ADMIN_BROWSER_REFUSED: { status: 403, text: 'The admin API takes no changes from web browsers (the request carried Origin or Sec-Fetch-Site).' },
+  ADMIN_HOST_NOT_ALLOWED: { status: 421, text: 'Without --admin-token-file the admin listener answers only Host: localhost or an IP address (DNS rebinding).' },
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
