@@ -11,7 +11,7 @@ import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdminConfig } from '../config.js';
-import { clearStaleSocket } from '../listener/listen.js';
+import { clearStaleSocket, listenUnix } from '../listener/listen.js';
 import { adminRefusal } from './access.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -182,7 +182,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   });
   if (config.listen.kind === 'unix') {
     await clearStaleSocket(config.listen.path, '--admin-listen');
-    server.listen(config.listen.path);
+    listenUnix(server, { path: config.listen.path }, 0o600);
   } else {
     server.listen(config.listen.port, config.listen.host);
   }
