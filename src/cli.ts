@@ -107,7 +107,7 @@ const OPTIONS = {
   'log-format': { type: 'string', default: 'auto', describe: 'log lines as text or json; auto: text on a terminal, JSON otherwise', group: 'General:' },
   'log-level': { type: 'string', describe: 'debug, info, warn or error [default: info, or debug with -v]', group: 'General:' },
   'admin-listen': { type: 'string', describe: 'serve /metrics, /healthz, /readyz and /sessions on this address: host:port, a port (loopback) or unix:/path', group: 'Operations:' },
-  'admin-token-file': { type: 'string', describe: 'FILE holds a bearer token the admin routes require (not /healthz, /readyz)', group: 'Operations:' },
+  'admin-token-file': { type: 'string', describe: 'FILE holds a bearer token the admin routes require (not /healthz, /readyz); required when --admin-listen is not loopback', group: 'Operations:' },
   'drain-timeout': { type: 'string', default: String(DEFAULTS.drainTimeoutSeconds), describe: 'seconds SIGTERM lets live sessions go on (no new connections) before closing them with 1001 (0 = close at once)', group: 'Operations:' },
   config: { type: 'string', describe: 'read options from a YAML or JSON file (keys are flag names; flags > WSPROXY_* environment > file)', group: 'General:' },
   'proxy-protocol-in': { type: 'boolean', default: false, describe: 'every connection starts with a PROXY protocol v1/v2 header from a --trusted-proxy balancer', group: 'Operations:' },

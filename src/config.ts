@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseAddressRange, type AddressRange } from './policy/cidr.js';
+import { isLoopbackHost, parseAddressRange, type AddressRange } from './policy/cidr.js';
 import { parseRate, type Rate } from './policy/rate-limit.js';
 import { isModulePath } from './plugin-loader.js';
 import { createSecureContext } from 'node:tls';
@@ -587,6 +587,10 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
     if (token === '' || /\s/.test(token)) {
       throw new ConfigError('--admin-token-file', `--admin-token-file: '${file}' must hold one token (no spaces), e.g. from: openssl rand -hex 32`);
     }
+  }
+  if (listen.kind === 'tcp' && token === undefined && !isLoopbackHost(listen.host)) {
+    // Sessions, metrics and /reload would be open to the network; the probes stay open with a token (README).
+    throw new ConfigError('--admin-token-file', `--admin-listen ${listen.host}:${listen.port} is reachable from other machines: add --admin-token-file FILE (make one with: openssl rand -hex 32 > FILE), or listen on 127.0.0.1 or unix:/path`);
   }
   return { listen, token };
 }

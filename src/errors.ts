@@ -73,6 +73,8 @@ export const REASONS = {
   // Not about the connection: the session goes on.
   RECORDING_DROPPED: { text: 'The disk fell too far behind a recorded session (--record: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.' },
   // Operations (admin listener).
+  ADMIN_BROWSER_REFUSED: { status: 403, text: 'The admin API takes no changes from web browsers (the request carried Origin or Sec-Fetch-Site).' },
+  ADMIN_HOST_NOT_ALLOWED: { status: 421, text: 'Without --admin-token-file the admin listener answers only Host: localhost or an IP address (DNS rebinding).' },
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 

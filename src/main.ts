@@ -15,6 +15,7 @@ import { createLogger, fdSink, redactUrl, type LogFields, type Logger, type LogS
 import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
 import { notifySystemd } from './process/sd-notify.js';
 import { createSyslogSink, type SyslogSink } from './process/syslog.js';
+import { writeStdout } from './process/stdout.js';
 import { startWrapped, type Wrapped } from './process/wrap.js';
 import { answerReload, isReloadRequest, startWorkerPool, reportWorkerReady } from './process/workers.js';
 import { combineWorkerResults, logReload, reloadFailed } from './reload.js';
@@ -122,11 +123,11 @@ async function main(): Promise<void> {
     throw err;
   }
   if (command.kind === 'help') {
-    process.stdout.write(helpText() + '\n');
+    writeStdout(helpText() + '\n');
     return;
   }
   if (command.kind === 'version') {
-    process.stdout.write(version() + '\n');
+    writeStdout(version() + '\n');
     return;
   }
   if (command.kind === 'cert') {
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
       await runCertCommand(command.args, {
         cwd: process.cwd(),
         env: process.env,
-        out: (line) => void process.stdout.write(line + '\n'),
+        out: (line) => writeStdout(line + '\n'),
         askSecret: process.stdin.isTTY && process.stderr.isTTY ? askSecret : undefined,
       });
     } catch (err) {
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
 
   if (command.kind === 'check') {
     const findings = await runChecks(config);
-    process.stdout.write(formatFindings(findings) + '\n');
+    writeStdout(formatFindings(findings) + '\n');
     process.exit(exitCodeFor(findings));
   }
 
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
       current = applied;
       applyLogSettings(applied);
     },
-    trafficSink: (chars) => void process.stdout.write(chars),
+    trafficSink: (chars) => writeStdout(chars),
     onSessionOpen: () => {
       active++;
       clearTimeout(idleTimer);

@@ -3,14 +3,16 @@
  * the public port. `GET /metrics` (Prometheus), `GET /healthz` (the process answers), `GET /readyz` (listening,
  * certificate loaded, token source reachable; 503 while draining), `GET /sessions` (live sessions, no secrets),
  * `DELETE /sessions/{id}` (close one with 1008) and `POST /reload` (what SIGHUP does, answered as JSON). With a
- * token, every route but the two probes needs `Authorization: Bearer <token>`, compared in constant time.
+ * token, every route but the two probes needs `Authorization: Bearer <token>`, compared in constant time; a TCP
+ * listener off loopback must have one (config.ts). Browsers are kept out by access.ts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdminConfig } from '../config.js';
-import { clearStaleSocket } from '../listener/listen.js';
+import { clearStaleSocket, listenUnix } from '../listener/listen.js';
+import { adminRefusal } from './access.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from './metrics.js';
 
@@ -91,9 +93,16 @@ function send(res: ServerResponse, status: number, body: string, contentType = '
 
 const json = (value: unknown): string => JSON.stringify(value) + '\n';
 
-async function route(req: IncomingMessage, res: ServerResponse, token: string | undefined, deps: AdminDeps): Promise<number> {
+async function route(req: IncomingMessage, res: ServerResponse, token: string | undefined, tcp: boolean, deps: AdminDeps): Promise<number> {
   const method = req.method ?? '';
   const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const refusal = adminRefusal(method, req.headers, token !== undefined, tcp);
+  if (refusal !== undefined) {
+    // One line with the reason code; no `status` field, so the proxy's handshake-failure metric does not count it.
+    deps.log.warn('admin request refused', { admin: true, reason: refusal.reason, method, path });
+    send(res, refusal.status, json({ error: refusal.message, reason: refusal.reason }), 'application/json', { 'X-Wsproxy-Reason': refusal.reason });
+    return refusal.status;
+  }
   if (token !== undefined && !OPEN_ROUTES.has(path) && !bearerMatches(req.headers.authorization, token)) {
     send(res, 401, json({ error: 'a bearer token is required (Authorization: Bearer <token from --admin-token-file>)' }), 'application/json', {
       'WWW-Authenticate': 'Bearer realm="wsproxy-admin"',
@@ -162,7 +171,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   server.on('clientError', (_err, socket) => socket.destroy());
   let token = config.token;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    route(req, res, token, deps).then(
+    route(req, res, token, config.listen.kind === 'tcp', deps).then(
       (status) => log.debug('admin request', { method: req.method, path: req.url, status }),
       (err: unknown) => {
         log.error('admin request failed', { path: req.url, error: (err as Error).message });
@@ -173,7 +182,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   });
   if (config.listen.kind === 'unix') {
     await clearStaleSocket(config.listen.path, '--admin-listen');
-    server.listen(config.listen.path);
+    listenUnix(server, { path: config.listen.path }, 0o600);
   } else {
     server.listen(config.listen.port, config.listen.host);
   }

@@ -119,6 +119,22 @@ export async function clearStaleSocket(path: string, flag = '--unix-listen'): Pr
   await unlink(path);
 }
 
+/**
+ * `server.listen({ path })` with the socket created as `mode` from the start, not chmod'ed after bind (until then it
+ * would be open to anyone who can reach the directory). bind(2) gives the new inode 0777 & ~umask, and Node binds a
+ * unix socket synchronously inside `listen()` (in a process that is not a cluster worker, which --unix-listen and
+ * --admin-listen never are), so a umask set just around that call applies to this socket and to nothing else in JS.
+ * Files other threads create in that instant can only come out stricter. The chmod after bind stays as a backstop.
+ */
+export function listenUnix(server: Server, options: ListenOptions & { path: string }, mode: number, onListening?: () => void): void {
+  const saved = process.umask(0o777 & ~mode);
+  try {
+    server.listen(options, onListening);
+  } finally {
+    process.umask(saved);
+  }
+}
+
 /** Starts listening; resolves with the server once bound, rejects with the bind error (EADDRINUSE, EACCES, …). */
 export async function listenOn(address: ListenAddress, onSocket: (socket: Socket) => void): Promise<Server> {
   // pauseOnConnect: nothing is read until the socket has its listeners and passed the gate.
@@ -145,6 +161,7 @@ export async function listenOn(address: ListenAddress, onSocket: (socket: Socket
     };
     // An inherited socket is passed as a handle object ({ fd }); the other forms are listen options.
     if ('fd' in options) server.listen(options, listening);
+    else if (address.kind === 'unix') listenUnix(server, { ...options, path: address.path }, address.mode, listening);
     else server.listen(options, listening);
   });
   if (address.kind === 'unix') await chmod(address.path, address.mode);

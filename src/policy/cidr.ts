@@ -150,3 +150,11 @@ export function inAnyRange(ranges: readonly AddressRange[], address: string, por
 export function rangeWithin(inner: AddressRange, outer: AddressRange): boolean {
   return inner.family === outer.family && inner.prefix >= outer.prefix && prefixMatches(outer, inner.bytes);
 }
+
+/** Whether a bind host is reachable only from this machine: `localhost`, 127.0.0.0/8, `::1` (and its v4-mapped form). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}

@@ -7,7 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
 /** Set in the detached child's environment: `null` (stdio on /dev/null) or `log` (stdio on the --log-file). */
 export const DAEMON_ENV = 'WSPROXY_DAEMON_CHILD';
@@ -103,19 +104,34 @@ export function livePidIn(path: string): number | undefined {
   }
 }
 
-/** Writes this process's pid atomically: a temporary file in the same folder, then rename over the target. */
+/**
+ * Writes this process's pid atomically: a temporary file in the same folder, then rename over the target. The
+ * temporary name is random and opened with O_CREAT|O_EXCL|O_NOFOLLOW, so a file or symlink planted there (in a
+ * shared folder such as /run or /tmp) makes the write fail instead of writing through it; rename replaces a symlink
+ * at `path` itself and never follows it.
+ */
 export function writePidFile(path: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  // Throws EEXIST or ELOOP if something is already there; then nothing of ours exists to clean up.
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   try {
-    writeFileSync(tmp, `${process.pid}\n`, { mode: 0o644 });
+    try {
+      writeSync(fd, `${process.pid}\n`);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was written
-    }
+    rmQuietly(tmp);
     throw err;
+  }
+}
+
+function rmQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // nothing was written
   }
 }
 

@@ -3,7 +3,7 @@
  * `--wrap-mode` says when it exits: `exit` (wsproxy exits with its code), `ignore`, or `respawn`, throttled exactly as
  * websockify throttles it (a new start only when the mean of the last three start times is at least 10 s ago).
  * The program is started with `spawn` and an argument vector, never through a shell, so `;`, `$(...)` and quotes in
- * arguments reach it literally. Used only by main.ts.
+ * arguments reach it literally, and without wsproxy's `WSPROXY_*` variables. Used only by main.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
@@ -29,6 +29,15 @@ export function exitStatusOf(code: number | null, signal: NodeJS.Signals | null)
   if (code !== null) return code;
   const n = signal === null ? undefined : constants.signals[signal];
   return n === undefined ? 1 : 128 + n;
+}
+
+/**
+ * The wrapped program's environment: wsproxy's own, without every `WSPROXY_*` variable. Those configure wsproxy and
+ * include its secrets (`WSPROXY_KEY_PASSWORD`, `WSPROXY_AUTH_SOURCE`, a `WSPROXY_TOKEN_SOURCE` Redis URL with its
+ * password, `WSPROXY_P12_PASSWORD`, ...); the program needs none of them, and a blanket rule can't miss a new one.
+ */
+export function wrappedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.toUpperCase().startsWith('WSPROXY_')));
 }
 
 /** Options for {@link startWrapped}. */
@@ -64,7 +73,7 @@ export function startWrapped(options: WrapOptions): Wrapped {
     if (starts.length > KEPT_STARTS) starts.shift();
     // stdio inherited, like websockify's Popen: the program's own output lands next to wsproxy's (or in /dev/null
     // under -D). No shell: the argument vector goes to execve as it is.
-    const proc = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit'], shell: false });
+    const proc = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit'], shell: false, env: wrappedEnv(process.env) });
     child = proc;
     let reported = false;
     const ended = (status: number, how: Record<string, unknown>): void => {

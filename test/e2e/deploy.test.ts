@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Secret, Service } from 'kubernetes-models/v1';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { isLoopbackHost } from '../../src/policy/cidr.js';
 import { parseCommandLine } from '../../src/cli.js';
 import { MAIN_JS, REPO_ROOT, spawnDaemon, startEchoTarget, waitFor } from '../helpers/proxy.js';
 
@@ -21,6 +22,31 @@ const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`
 function assertArgsParse(args: readonly string[]): void {
   const parsed = parseCommandLine(args);
   assert.equal(parsed.kind, 'run', `arguments parse: ${args.join(' ')}`);
+}
+
+/** The value of `--name=value` in `args`. */
+const argValue = (args: readonly string[], name: string): string | undefined => args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+
+/** Writes `--config`'s contents to a temp file and points the arguments at it (the parser reads the file). */
+function withConfigAt(args: readonly string[], configText: string): string[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'wsproxy-deploy-')), 'wsproxy.yaml');
+  writeFileSync(file, configText);
+  return args.map((a) => (a.startsWith('--config=') ? `--config=${file}` : a));
+}
+
+/**
+ * The production properties of finding 11 (issue #12): the admin listener off loopback has a token file; targets are
+ * limited; the Redis password is in a config file from a secret (matching Redis's requirepass), never an argument.
+ */
+function assertHardened(args: readonly string[], configText: string, redisConf: string): void {
+  const admin = argValue(args, '--admin-listen') ?? '';
+  const host = admin.slice(0, admin.lastIndexOf(':'));
+  if (!isLoopbackHost(host)) assert.ok(argValue(args, '--admin-token-file'), `--admin-listen=${admin} needs --admin-token-file`);
+  assert.match(argValue(args, '--allow-target') ?? '', /^\d+\.\d+\.\d+\.\d+\/\d+:\d+-\d+$/);
+  assert.ok(!args.some((a) => /redis:\/\/|requirepass/.test(a)), 'no Redis URL or password in the arguments');
+  const password = /^token-source: redis:\/\/:([^@]+)@/m.exec(configText)?.[1];
+  assert.ok(password, 'the config secret gives the token source with a password');
+  assert.equal(/^requirepass (\S+)$/m.exec(redisConf)?.[1], password, "Redis's requirepass matches the token source's password");
 }
 
 describe('systemd units', () => {
@@ -79,7 +105,7 @@ describe('Kubernetes manifest', () => {
 
   test('every object validates against the Kubernetes schema', () => {
     const models = { Deployment, Service, Secret } as const;
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ['Deployment', 'Deployment', 'Secret', 'Service', 'Service']);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), ['Deployment', 'Deployment', 'Secret', 'Secret', 'Service', 'Service']);
     for (const doc of docs) {
       const Model = models[doc.kind as keyof typeof models];
       assert.ok(Model, `a model for ${doc.kind}`);
@@ -91,7 +117,7 @@ describe('Kubernetes manifest', () => {
     type Container = { args: string[]; ports: { name: string; containerPort: number }[]; readinessProbe: { httpGet: { path: string; port: string } }; livenessProbe: { httpGet: { path: string; port: string } } };
     const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'wsproxy') as unknown as { spec: { template: { spec: { containers: Container[] } } } };
     const c = deployment.spec.template.spec.containers[0]!;
-    assertArgsParse(c.args);
+    assertArgsParse(withConfigAt(c.args, secretData()['wsproxy.yaml'] ?? ''));
     const admin = c.args.find((a) => a.startsWith('--admin-listen='))?.split(':').pop();
     assert.equal(Number(admin), c.ports.find((p) => p.name === 'admin')?.containerPort);
     assert.equal(c.readinessProbe.httpGet.path, '/readyz');
@@ -99,18 +125,62 @@ describe('Kubernetes manifest', () => {
     assert.equal(c.readinessProbe.httpGet.port, 'admin');
     assert.equal(c.args.at(-1), String(c.ports.find((p) => p.name === 'proxy')?.containerPort));
   });
+
+  type Mount = { name: string; mountPath: string };
+  type Volume = { name: string; secret?: { secretName: string; items: { key: string; path: string }[] } };
+  type Pod = { spec: { template: { spec: { containers: { args: string[]; volumeMounts: Mount[] }[]; volumes: Volume[] } } } };
+  const secretData = (): Record<string, string> => (docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'wsproxy-secrets') as unknown as { stringData: Record<string, string> }).stringData;
+  /** Where a container finds `key` of the Secret `wsproxy-secrets` (mount path + item path). */
+  const secretPath = (pod: Pod, key: string): string | undefined => {
+    const { containers, volumes } = pod.spec.template.spec;
+    for (const v of volumes) {
+      const item = v.secret?.secretName === 'wsproxy-secrets' ? v.secret.items.find((i) => i.key === key) : undefined;
+      const mount = containers[0]?.volumeMounts.find((m) => m.name === v.name);
+      if (item && mount) return `${mount.mountPath}/${item.path}`;
+    }
+    return undefined;
+  };
+
+  test('admin token, Redis password and config come from a Secret; --allow-target is set', () => {
+    const pod = (name: string): Pod => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Pod;
+    const wsproxy = pod('wsproxy');
+    const args = wsproxy.spec.template.spec.containers[0]!.args;
+    const data = secretData();
+    assertHardened(args, data['wsproxy.yaml'] ?? '', data['redis.conf'] ?? '');
+    assert.equal(argValue(args, '--admin-token-file'), secretPath(wsproxy, 'admin-token'));
+    assert.equal(argValue(args, '--config'), secretPath(wsproxy, 'wsproxy.yaml'));
+    const redis = pod('wsproxy-redis');
+    assert.equal(redis.spec.template.spec.containers[0]!.args[0], secretPath(redis, 'redis.conf'));
+  });
 });
 
 describe('compose file', () => {
   test('services are wired: wsproxy arguments parse, Prometheus scrapes the admin port, Redis is the token source', () => {
-    const compose = parseYaml(readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command?: string[] }> };
+    type Service = { command?: string[]; secrets?: string[] };
+    const compose = parseYaml(readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; secrets: Record<string, { file: string }> };
     assert.deepEqual(Object.keys(compose.services).sort(), ['prometheus', 'redis', 'wsproxy']);
     const args = compose.services['wsproxy']?.command ?? [];
-    assertArgsParse(args);
-    assert.ok(args.some((a) => a.startsWith('--token-source=redis://redis:')));
-    const prom = parseYaml(readFileSync(join(DEPLOY, 'compose', 'prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    // What the header comment tells the user to write into secrets/wsproxy.yaml and secrets/redis.conf.
+    const header = readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8');
+    const configText = "token-source: redis://:PW@redis:6379/0?namespace=wsproxy\n";
+    assert.ok(header.includes("printf 'token-source: redis://:%s@redis:6379/0?namespace=wsproxy\\n' \"$pw\" > secrets/wsproxy.yaml"));
+    assert.ok(header.includes("printf 'requirepass %s\\n' \"$pw\" > secrets/redis.conf"));
+    assertArgsParse(withConfigAt(args, configText));
+    assertHardened(args, configText, 'requirepass PW\n');
+    // Each secret a service reads is declared from a file, and the paths in the arguments are where compose mounts it.
+    const mounted = (service: string, name: string): string => {
+      assert.ok(compose.services[service]?.secrets?.includes(name), `${service} gets the secret ${name}`);
+      assert.ok(compose.secrets[name]?.file.startsWith('./secrets/'), `secret ${name} is a file under ./secrets`);
+      return `/run/secrets/${name}`;
+    };
+    assert.equal(argValue(args, '--config'), mounted('wsproxy', 'wsproxy.yaml'));
+    assert.equal(argValue(args, '--admin-token-file'), mounted('wsproxy', 'admin-token'));
+    assert.equal(compose.services['redis']?.command?.[1], mounted('redis', 'redis.conf'));
+    type Scrape = { static_configs: { targets: string[] }[]; authorization?: { credentials_file?: string } };
+    const prom = parseYaml(readFileSync(join(DEPLOY, 'compose', 'prometheus.yml'), 'utf8')) as { scrape_configs: Scrape[] };
     const admin = args.find((a) => a.startsWith('--admin-listen='))?.split(':').pop();
     assert.deepEqual(prom.scrape_configs[0]?.static_configs[0]?.targets, [`wsproxy:${admin}`]);
+    assert.equal(prom.scrape_configs[0]?.authorization?.credentials_file, mounted('prometheus', 'admin-token'));
   });
 });
 
