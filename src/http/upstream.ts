@@ -27,6 +27,7 @@ import type { PeerIdentity } from '../tls/peer.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, INFO_PATH, novncSegments } from './builtin.js';
 import { reject } from './reject.js';
+import { failConnection, guard } from '../boundary.js';
 import { resolveStaticPath } from './static.js';
 
 /** Settings of the upstream proxy. */
@@ -277,7 +278,14 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
     if (p) applyFraming(req.headers, p.framing);
   });
 
-  proxy.on('proxyReq', (proxyReq: ClientRequest, req: IncomingMessage, _res: ServerResponse, _o: unknown, socket: Socket) => {
+  // The library calls these listeners from its own request and response events: a throw there would escape to the
+  // event loop, so each goes through the per-connection boundary (500 or a cut response, never the process).
+  const failRequest = (err: unknown, req: IncomingMessage, res?: ServerResponse): void => {
+    const p = pending.get(req);
+    failConnection(res ?? p?.res, err, { log: p?.log ?? log, where: 'http-upstream', ...(p ? { fields: p.fields } : {}) });
+  };
+
+  proxy.on('proxyReq', guard((proxyReq: ClientRequest, req: IncomingMessage, _res: ServerResponse, _o: unknown, socket: Socket) => {
     const p = pending.get(req);
     // A fresh socket may hang in connect (a black-holed address); a reused keep-alive socket is already open.
     if (!p || !socket.connecting) return;
@@ -285,9 +293,12 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       proxyReq.destroy(Object.assign(new Error('connecting to the upstream timed out'), { code: 'ETIMEDOUT' }));
     }, options.connectTimeoutMs);
     socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(p.connectTimer));
-  });
+  }, (err, proxyReq, req, res) => {
+    proxyReq.destroy();
+    failRequest(err, req, res);
+  }));
 
-  proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage) => {
+  proxy.on('proxyRes', guard((proxyRes: IncomingMessage, req: IncomingMessage) => {
     const p = pending.get(req);
     proxyRes.on('error', (err: Error) => {
       p?.log.debug('http upstream response failed', { reason: 'UPSTREAM_FAILED', ...p.fields, error: errnoCode(err) ?? err.message });
@@ -298,11 +309,20 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       return;
     }
     clearTimeout(p.connectTimer);
-    const status = proxyRes.statusCode ?? 502;
+    const status = proxyRes.statusCode ?? 0;
+    // Node's client parser takes any three digits; writeHead throws on a status outside 100-999.
+    if (status < 100 || status > 599) {
+      proxyRes.destroy();
+      fail(p.res, new Error(`the upstream answered status ${status}`), p.log, p.fields);
+      return;
+    }
     p.res.writeHead(status, proxyRes.statusMessage, clientResponseHeaders(proxyRes.headers));
     proxyRes.pipe(p.res);
     p.log.debug('http request', { ...p.fields, status, via: 'upstream', scheme: p.scheme });
-  });
+  }, (err, proxyRes, req) => {
+    proxyRes.destroy();
+    failRequest(err, req);
+  }));
 
   const ask = (v: boolean | (() => boolean) | undefined): boolean => (typeof v === 'function' ? v() : v === true);
   const headerFilter = (): HeaderFilter => ({ stripAuthorization: ask(options.stripAuthorization), underscoreHeaders: ask(options.underscoreHeaders) });

@@ -3,7 +3,7 @@
 // Literal bytes over raw sockets, through a real wsproxy, to an upstream that parses and logs every request it sees.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { spawnDaemon, startEchoTarget, startProxy, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import { spawnDaemon, startEchoTarget, startProxy, startTarget, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
 import { headerOf, rawExchange, startLoggingUpstream, type LoggedRequest, type LoggingUpstream } from '../helpers/raw-http.js';
 
 // What an attacker hides in a body: a second request with forged facts, which wsproxy never checked.
@@ -176,6 +176,27 @@ describe('--http-upstream: header names with underscores (nginx underscores_in_h
     } finally {
       await daemon.stop();
       await app.close();
+      await echo.close();
+    }
+  });
+});
+
+describe('--http-upstream answers that Node cannot pass on', () => {
+  test('an upstream status outside 100-599 gets 502 UPSTREAM_FAILED and the daemon goes on serving', async () => {
+    // An application (or anything at its address) answering a status Node's writeHead refuses killed the process.
+    const odd = await startTarget((socket) => socket.once('data', () => socket.end('HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nhi')));
+    const echo = await startEchoTarget();
+    const daemon = await spawnDaemon(['--http-upstream', `http://127.0.0.1:${odd.port}/`, '127.0.0.1:0', `127.0.0.1:${echo.port}`]);
+    try {
+      const first = await rawExchange(daemon.port, 'GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', ['GET'], { expected: 1 });
+      assert.deepEqual(first.statuses, [502]);
+      assert.deepEqual(first.reasons, ['UPSTREAM_FAILED']);
+      assert.equal(daemon.proc.exitCode, null, 'the daemon is still running');
+      const again = await rawExchange(daemon.port, 'GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', ['GET'], { expected: 1 });
+      assert.deepEqual(again.statuses, [502]);
+    } finally {
+      await daemon.stop();
+      await odd.close();
       await echo.close();
     }
   });
