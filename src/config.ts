@@ -234,7 +234,7 @@ export interface PolicyConfig {
   readonly rateLimit: Rate | undefined;
   /** Allowed target ranges (after DNS); empty = everything but link-local/metadata. */
   readonly allowTargets: readonly AddressRange[];
-  /** Allowed `Host` names (lowercase, no port); empty = any. */
+  /** Allowed `Host` names (lowercase, no port); empty = the automatic list; `['any']` = no check. */
   readonly allowedHosts: readonly string[];
   /** Re-resolve every live session's token this often, closing revoked ones with 1008 (0 = off). */
   readonly revalidateIntervalMs: number;
@@ -506,6 +506,9 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
     if (!/^[a-z0-9.:_-]+$/.test(name)) throw new ConfigError('--allowed-host', `--allowed-host: '${h}' is not a host name or address (no port, no scheme)`);
     return name;
   });
+  if (allowedHosts.includes('any') && allowedHosts.length > 1) {
+    throw new ConfigError('--allowed-host', "--allowed-host: 'any' turns the Host check off and cannot be combined with names; give either 'any' or the names");
+  }
   return {
     maxSessionsPerToken: Number(capText),
     rateLimit,

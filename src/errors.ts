@@ -29,7 +29,7 @@ export const REASONS = {
   TARGET_TLS_FAILED: { status: 502, text: 'Target TLS failed: the TLS handshake with the target did not complete.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
   // Limits and policy (README "Operations").
-  HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },
+  HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not a name of this server (--allowed-host, or the automatic list when it is not given).' },
   RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
   TOKEN_SESSION_LIMIT: { status: 429, text: 'This token already has --max-sessions-per-token live sessions.' },
   TARGET_FORBIDDEN: { status: 403, text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).' },

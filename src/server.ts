@@ -45,6 +45,7 @@ import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
 import { inAnyRange, plainIp } from './policy/cidr.js';
 import { createRequestPolicy, type RequestPolicy } from './policy/request-policy.js';
+import { hostModeOf, machineHostNames } from './policy/host-allowlist.js';
 import { createRevalidator } from './policy/revalidate.js';
 import { applicableConfig, diffConfig, logReload, reloadFailed, type ReloadResult } from './reload.js';
 
@@ -220,6 +221,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       )
     );
 
+  // The automatic Host list follows the certificate in use, also across TLS reloads.
+  const certNames = (): readonly string[] => cert?.names ?? [];
   let live: Live = {
     config,
     certFile: demoCertificateFile(config),
@@ -227,7 +230,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     webRootReal: config.webRoot === undefined ? undefined : realpathSync(config.webRoot),
     authenticator: startAuth.authenticator,
     recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log),
-    policy: createRequestPolicy(config.clientAddress, config.policy),
+    policy: createRequestPolicy(config.clientAddress, config.policy, Date.now, undefined, hostModeOf(config, certNames, machineHostNames())),
     wss: makeWss(config.limits.maxMessageBytes),
     targetTls: undefined,
   };
@@ -736,7 +739,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         webRootReal,
         authenticator,
         recorder: next.recordPrefix === running.recordPrefix ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log),
-        policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy),
+        policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy, hostModeOf(next, certNames, machineHostNames())),
         wss: next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.wss : makeWss(next.limits.maxMessageBytes),
         targetTls,
       },
