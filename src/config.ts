@@ -185,6 +185,8 @@ export interface Config {
   readonly tls: TlsConfig;
   /** Absolute `--web` root, or undefined for the built-in pages. */
   readonly webRoot: string | undefined;
+  /** `--web-csp`: Content-Security-Policy for `--web` files; undefined = none (the directory owner's pages). */
+  readonly webCsp?: string | undefined;
   /** Origins allowed besides the page's own host; `'*'` allows every origin. */
   readonly allowOrigins: readonly string[];
   readonly limits: Limits;
@@ -262,6 +264,7 @@ export interface CliArgs {
   readonly keyPassword: string | undefined;
   readonly sslOnly: boolean;
   readonly web: string | undefined;
+  readonly webCsp?: string | undefined;
   readonly fileOnly: boolean;
   readonly verbose: boolean;
   readonly demo: boolean;
@@ -554,6 +557,15 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
     }
   }
   return { listen, token };
+}
+
+/** `--web-csp`: one header value (no control characters, so no header injection); it needs `--web`. */
+function parseWebCsp(text: string, webRoot: string | undefined): string {
+  if (webRoot === undefined) throw new ConfigError('--web-csp', '--web-csp sets the policy of --web files; give --web DIR too (built-in pages keep their own)');
+  const value = text.trim();
+  // eslint-disable-next-line no-control-regex
+  if (value === '' || /[\x00-\x1f\x7f]/.test(value)) throw new ConfigError('--web-csp', "--web-csp: give one Content-Security-Policy value on one line, e.g. \"default-src 'self'\"");
+  return value;
 }
 
 /** Validates `--http-upstream`: an http(s) URL, optional path prefix, no credentials, query or fragment. */
@@ -935,6 +947,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       ...tlsExtra,
     },
     webRoot,
+    ...(args.webCsp === undefined ? {} : { webCsp: parseWebCsp(args.webCsp, webRoot) }),
     allowOrigins: args.allowOrigin.flatMap((o) => o.split(/[\s,]+/)).filter((o) => o.length > 0).map(normaliseOrigin),
     limits: {
       handshakeTimeoutMs: parseSeconds(args.handshakeTimeout, '--handshake-timeout'),

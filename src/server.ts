@@ -20,6 +20,7 @@ import type { ConnectionContext } from './context.js';
 import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
+import { webRootHeaders } from './http/headers.js';
 import { reject } from './http/reject.js';
 import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
@@ -441,7 +442,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
       const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, webHeaders: webRootHeaders(current.webCsp), info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });

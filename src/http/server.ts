@@ -12,7 +12,6 @@ import type { ConnectionContext } from '../context.js';
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
-import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
 import { ownsPath, type HttpUpstream } from './upstream.js';
@@ -58,6 +57,8 @@ export function createHttpServers(
 /** What request routing needs. */
 export interface RequestDeps {
   readonly webRootReal: string | undefined;
+  /** Response headers for `--web` files (`webRootHeaders(--web-csp)`). */
+  readonly webHeaders: Readonly<Record<string, string>>;
   /** `--web-auth`: the auth plugin guards pages and files too. */
   readonly webAuth: Authenticator | undefined;
   readonly info: () => BuiltinInfo;
@@ -115,7 +116,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   }
   let status: number;
   if (deps.webRootReal !== undefined) {
-    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, WEB_ROOT_HEADERS);
+    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, deps.webHeaders);
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
     status = 200;
