@@ -144,6 +144,8 @@ export interface AdminConfig {
   readonly listen: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
   /** Bearer token required on every admin route but `/healthz` and `/readyz` (`--admin-token-file`). Never logged. */
   readonly token: string | undefined;
+  /** The file it was read from (never served under `--web`). */
+  readonly tokenFile?: string | undefined;
 }
 
 /** What wrap mode does when the wrapped program exits (websockify's --wrap-mode). */
@@ -556,7 +558,7 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
       throw new ConfigError('--admin-token-file', `--admin-token-file: '${file}' must hold one token (no spaces), e.g. from: openssl rand -hex 32`);
     }
   }
-  return { listen, token };
+  return { listen, token, ...(args.adminTokenFile === undefined ? {} : { tokenFile: resolve(cwd, args.adminTokenFile) }) };
 }
 
 /** `--web-csp`: one header value (no control characters, so no header injection); it needs `--web`. */

@@ -21,6 +21,7 @@ import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { webRootHeaders } from './http/headers.js';
+import { webSecrets, type WebSecrets } from './http/web-secrets.js';
 import { reject } from './http/reject.js';
 import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
@@ -175,6 +176,8 @@ interface Live {
   readonly certFile: string;
   readonly tlsProfile: ReturnType<typeof profileOptions>;
   readonly webRootReal: string | undefined;
+  /** What `--web` never serves (configured secrets, private keys). */
+  readonly webSecrets: WebSecrets | undefined;
   readonly authenticator: Authenticator | undefined;
   readonly recorder: Recorder | undefined;
   readonly policy: RequestPolicy;
@@ -229,6 +232,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     certFile: demoCertificateFile(config),
     tlsProfile: profileOptions(config.tls.options),
     webRootReal: config.webRoot === undefined ? undefined : realpathSync(config.webRoot),
+    webSecrets: config.webRoot === undefined ? undefined : webSecrets(config),
     authenticator: startAuth.authenticator,
     recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log),
     policy: createRequestPolicy(config.clientAddress, config.policy, Date.now, undefined, hostModeOf(config, certNames, machineHostNames())),
@@ -442,7 +446,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
       const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, webHeaders: webRootHeaders(current.webCsp), info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, webHeaders: webRootHeaders(current.webCsp), webSecrets: live.webSecrets, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, upstream, logPath }, log).catch((err: unknown) => {
         (conn?.log ?? log).error('request handler failed', { error: (err as Error).message });
         res.destroy();
       });
@@ -738,6 +742,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         certFile,
         tlsProfile,
         webRootReal,
+        webSecrets: webRootReal === undefined ? undefined : webSecrets(next),
         authenticator,
         recorder: next.recordPrefix === running.recordPrefix ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log),
         policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy, hostModeOf(next, certNames, machineHostNames())),

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
+import type { WebSecrets } from './web-secrets.js';
 import { ownsPath, type HttpUpstream } from './upstream.js';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -59,6 +60,8 @@ export interface RequestDeps {
   readonly webRootReal: string | undefined;
   /** Response headers for `--web` files (`webRootHeaders(--web-csp)`). */
   readonly webHeaders: Readonly<Record<string, string>>;
+  /** Files under `--web` that are never served (secrets: see web-secrets.ts). */
+  readonly webSecrets?: WebSecrets | undefined;
   /** `--web-auth`: the auth plugin guards pages and files too. */
   readonly webAuth: Authenticator | undefined;
   readonly info: () => BuiltinInfo;
@@ -116,7 +119,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   }
   let status: number;
   if (deps.webRootReal !== undefined) {
-    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, deps.webHeaders);
+    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, deps.webHeaders, (real) => deps.webSecrets?.hides(real) ?? Promise.resolve(false));
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
     status = 200;

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import type { Config } from '../config.js';
 
 /** What the automatic list is made of; `certNames` is asked per request, so a TLS reload is followed at once. */
 export interface AutoHostSources {
@@ -86,12 +85,19 @@ function readText(file: string): string {
   }
 }
 
+/** The parts of `Config` the mode depends on (structural: config.ts imports this directory). */
+export interface HostConfig {
+  readonly listen: { readonly kind: string; readonly host?: string | undefined };
+  readonly policy?: { readonly allowedHosts: readonly string[] } | undefined;
+  readonly targets: { readonly kind: string; readonly from?: string };
+}
+
 /**
  * The mode for a configuration: `--allowed-host any` is off, other names are the list, none is automatic. With
  * `--host-token` the Host is the token itself (any name a token source knows), so there is no automatic list: a
  * rebinding page would need a valid token as its host name, and an unknown one is refused by the token source.
  */
-export function hostModeOf(config: Pick<Config, 'listen' | 'policy' | 'targets'>, certNames: () => readonly string[], machineNames: readonly string[]): HostMode {
+export function hostModeOf(config: HostConfig, certNames: () => readonly string[], machineNames: readonly string[]): HostMode {
   const names = config.policy?.allowedHosts ?? [];
   if (names.includes('any')) return { kind: 'any' };
   if (names.length > 0) return { kind: 'list', names };
