@@ -63,6 +63,9 @@ export const REASONS = {
   HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
   // Operations (admin listener).
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
+  // Warnings said once at start (and by `wsproxy check`); nothing is refused.
+  OPEN_RELAY: { text: 'A non-loopback listener relays every client to a fixed target with no token, auth plugin or required client certificate.' },
+  WEB_SECRET_HIDDEN: { text: 'Files in the --web root hold secrets (configured keys, tokens, private keys); they are answered 404.' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
 /** A stable reason code from {@link REASONS}. */
