@@ -19,6 +19,7 @@ import { connectTarget } from './relay/connect.js';
 import { CertificateError, loadCertificate, type LoadedCertificate } from './tls/context.js';
 import { createTokenResolver } from './targets/registry.js';
 import { describeTarget } from './targets/types.js';
+import { openRelayWarning } from './policy/open-relay.js';
 
 /** One result line. */
 export interface Finding {
@@ -36,6 +37,8 @@ export async function runChecks(config: Config, now = new Date()): Promise<Findi
   findings.push(...(await checkCertificate(config, now)));
   findings.push(await checkListen(config));
   findings.push(...(await checkTargets(config)));
+  const relay = openRelayWarning(config);
+  if (relay !== undefined) findings.push({ status: 'warn', check: 'access', detail: `${relay} [OPEN_RELAY]` });
   return findings;
 }
 

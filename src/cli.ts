@@ -63,6 +63,7 @@ const OPTIONS = {
   'ssl-only': { type: 'boolean', default: false, describe: 'refuse plain ws:// and http:// clients', group: 'TLS:' },
   'state-dir': { type: 'string', describe: 'where the generated certificate is kept (no --cert and no self.pem) [default: $XDG_STATE_HOME/wsproxy]', group: 'TLS:' },
   web: { type: 'string', describe: 'serve files from DIR on the same port (GET/HEAD; no listings, no dotfiles)', group: 'HTTP:' },
+  'web-csp': { type: 'string', describe: "Content-Security-Policy header for --web files, e.g. \"default-src 'self'\" (default: none; built-in pages keep their strict one)", group: 'HTTP:' },
   'file-only': { type: 'boolean', default: false, describe: 'accepted for websockify compatibility; listings are always off', group: 'HTTP:' },
   'allow-origin': { type: 'string', array: true, nargs: 1, default: [] as string[], describe: "extra allowed page Origins (scheme://host[:port]) or '*', several space-separated in one value; same-host pages are always allowed", group: 'WebSocket:' },
   'max-message-size': { type: 'string', default: DEFAULTS.maxMessageSize, describe: 'largest client message; bigger ones close the session with 1009 (above 0: there must be a bound)', group: 'WebSocket:' },
@@ -268,7 +269,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
   }
   const notices: string[] = [...sources.notices];
   if (parsed.libserver) notices.push('--libserver is accepted for websockify compatibility and ignored');
-  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'auth-failure-limit', 'token-hash-key-file', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog', 'cafile', 'crl', 'verify-depth', 'ssl-ciphers', 'tls13-ciphers', 'ecdh-curve', 'dhparam', 'chain', 'client-cert-allow', 'max-buffered-total'] as const) {
+  for (const name of ['config', 'cert', 'key', 'key-password', 'web', 'web-csp', 'state-dir', 'token-plugin', 'token-source', 'target-config', 'auth-plugin', 'auth-source', 'record', 'unix-listen', 'unix-target', 'log-file', 'token-jwt-audience', 'token-jwt-issuer', 'proxy-protocol-out', 'rate-limit', 'auth-failure-limit', 'token-hash-key-file', 'target-ca', 'target-servername', 'target-verify', 'target-cert', 'target-key', 'admin-listen', 'admin-token-file', 'log-level', 'http-upstream', 'wrap-target', 'pid-file', 'syslog', 'cafile', 'crl', 'verify-depth', 'ssl-ciphers', 'tls13-ciphers', 'ecdh-curve', 'dhparam', 'chain', 'client-cert-allow', 'max-buffered-total'] as const) {
     const v = parsed[name];
     if (v !== undefined && (typeof v !== 'string' || v.length === 0)) {
       throw new UsageError(`option --${name} needs a value; run 'wsproxy --help' for its meaning`);
@@ -287,6 +288,7 @@ export function parseCommandLine(argv: readonly string[], env: Readonly<Record<s
       keyPassword: str(parsed['key-password']),
       sslOnly: parsed['ssl-only'],
       web: str(parsed.web),
+      webCsp: str(parsed['web-csp']),
       fileOnly: parsed['file-only'],
       verbose: parsed.verbose,
       demo: parsed.demo,

@@ -146,6 +146,8 @@ export interface AdminConfig {
   readonly listen: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
   /** Bearer token required on every admin route but `/healthz` and `/readyz` (`--admin-token-file`). Never logged. */
   readonly token: string | undefined;
+  /** The file it was read from (never served under `--web`). */
+  readonly tokenFile?: string | undefined;
 }
 
 /** What wrap mode does when the wrapped program exits (websockify's --wrap-mode). */
@@ -187,6 +189,8 @@ export interface Config {
   readonly tls: TlsConfig;
   /** Absolute `--web` root, or undefined for the built-in pages. */
   readonly webRoot: string | undefined;
+  /** `--web-csp`: Content-Security-Policy for `--web` files; undefined = none (the directory owner's pages). */
+  readonly webCsp?: string | undefined;
   /** Origins allowed besides the page's own host; `'*'` allows every origin. */
   readonly allowOrigins: readonly string[];
   readonly limits: Limits;
@@ -248,7 +252,7 @@ export interface PolicyConfig {
   readonly authFailureLimit?: Rate | undefined;
   /** Allowed target ranges (after DNS); empty = everything but link-local/metadata. */
   readonly allowTargets: readonly AddressRange[];
-  /** Allowed `Host` names (lowercase, no port); empty = any. */
+  /** Allowed `Host` names (lowercase, no port); empty = the automatic list; `['any']` = no check. */
   readonly allowedHosts: readonly string[];
   /** Re-resolve every live session's token this often, closing revoked ones with 1008 (0 = off). */
   readonly revalidateIntervalMs: number;
@@ -276,6 +280,7 @@ export interface CliArgs {
   readonly keyPassword: string | undefined;
   readonly sslOnly: boolean;
   readonly web: string | undefined;
+  readonly webCsp?: string | undefined;
   readonly fileOnly: boolean;
   readonly verbose: boolean;
   readonly demo: boolean;
@@ -543,6 +548,9 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
     if (!/^[a-z0-9.:_-]+$/.test(name)) throw new ConfigError('--allowed-host', `--allowed-host: '${h}' is not a host name or address (no port, no scheme)`);
     return name;
   });
+  if (allowedHosts.includes('any') && allowedHosts.length > 1) {
+    throw new ConfigError('--allowed-host', "--allowed-host: 'any' turns the Host check off and cannot be combined with names; give either 'any' or the names");
+  }
   return {
     maxSessionsPerToken: Number(capText),
     rateLimit,
@@ -592,7 +600,16 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
     // Sessions, metrics and /reload would be open to the network; the probes stay open with a token (README).
     throw new ConfigError('--admin-token-file', `--admin-listen ${listen.host}:${listen.port} is reachable from other machines: add --admin-token-file FILE (make one with: openssl rand -hex 32 > FILE), or listen on 127.0.0.1 or unix:/path`);
   }
-  return { listen, token };
+  return { listen, token, ...(args.adminTokenFile === undefined ? {} : { tokenFile: resolve(cwd, args.adminTokenFile) }) };
+}
+
+/** `--web-csp`: one header value (no control characters, so no header injection); it needs `--web`. */
+function parseWebCsp(text: string, webRoot: string | undefined): string {
+  if (webRoot === undefined) throw new ConfigError('--web-csp', '--web-csp sets the policy of --web files; give --web DIR too (built-in pages keep their own)');
+  const value = text.trim();
+  // eslint-disable-next-line no-control-regex
+  if (value === '' || /[\x00-\x1f\x7f]/.test(value)) throw new ConfigError('--web-csp', "--web-csp: give one Content-Security-Policy value on one line, e.g. \"default-src 'self'\"");
+  return value;
 }
 
 /** `--http-upstream` and the option that goes with it. */
@@ -997,6 +1014,7 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       ...tlsExtra,
     },
     webRoot,
+    ...(args.webCsp === undefined ? {} : { webCsp: parseWebCsp(args.webCsp, webRoot) }),
     allowOrigins: args.allowOrigin.flatMap((o) => o.split(/[\s,]+/)).filter((o) => o.length > 0).map(normaliseOrigin),
     limits: {
       handshakeTimeoutMs: parseSeconds(notZero(args.handshakeTimeout, '--handshake-timeout', 'without a deadline an idle client holds its connection slot forever'), '--handshake-timeout'),

@@ -31,7 +31,7 @@ export const REASONS = {
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
   RUN_ONCE_BUSY: { status: 503, text: 'With --run-once the server serves one session, and it is taken.' },
   // Limits and policy (README "Operations").
-  HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not one of --allowed-host.' },
+  HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not a name of this server (--allowed-host, or the automatic list when it is not given).' },
   RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
   AUTH_RATE_LIMITED: { status: 429, text: 'Too many unknown tokens or failed logins from this client address (--auth-failure-limit); see Retry-After.' },
   TOKEN_SESSION_LIMIT: { status: 429, text: 'This token already has --max-sessions-per-token live sessions.' },
@@ -76,6 +76,9 @@ export const REASONS = {
   ADMIN_BROWSER_REFUSED: { status: 403, text: 'The admin API takes no changes from web browsers (the request carried Origin or Sec-Fetch-Site).' },
   ADMIN_HOST_NOT_ALLOWED: { status: 421, text: 'Without --admin-token-file the admin listener answers only Host: localhost or an IP address (DNS rebinding).' },
   ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
+  // Warnings said once at start (and by `wsproxy check`); nothing is refused.
+  OPEN_RELAY: { text: 'A non-loopback listener relays every client to a fixed target with no token, auth plugin or required client certificate.' },
+  WEB_SECRET_HIDDEN: { text: 'Files in the --web root hold secrets (configured keys, tokens, private keys); they are answered 404.' },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
 /** A stable reason code from {@link REASONS}. */

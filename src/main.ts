@@ -21,6 +21,7 @@ import { answerReload, isReloadRequest, startWorkerPool, reportWorkerReady } fro
 import { combineWorkerResults, logReload, reloadFailed } from './reload.js';
 import { createServer, prepareSharedFiles } from './server.js';
 import type { Config } from './config.js';
+import { warnAtStart } from './startup-warnings.js';
 
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
@@ -353,6 +354,7 @@ async function main(): Promise<void> {
     reportWorkerReady(lines);
   } else {
     for (const notice of command.notices) log.warn(notice);
+    await warnAtStart(config, log);
     for (const line of lines) log.info(line.msg, line.fields);
     void notifySystemd('ready', process.env, log);
   }
@@ -391,6 +393,7 @@ async function runPrimary(
     fail(`cannot make the self-signed certificate: ${(err as Error).message}`, EXIT_FAILURE);
   }
   for (const notice of notices) log.warn(notice);
+  await warnAtStart(config, log);
   const count = config.workers ?? 1;
   // Workers drain (--drain-timeout), then close sessions (--shutdown-timeout); the primary kills what is left a
   // little after that.

@@ -81,6 +81,7 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'watch-certs', live: true, flags: ['watch-certs'], read: (c) => tlsOptions(c)?.watchFiles ?? true },
   // Pages, handshakes and sessions.
   { name: 'web', live: true, flags: ['web'], read: (c) => c.webRoot },
+  { name: 'web-csp', live: true, flags: ['web-csp'], read: (c) => c.webCsp },
   { name: 'allow-origin', live: true, flags: ['allow-origin'], read: (c) => c.allowOrigins },
   { name: 'handshake-timeout', live: true, flags: ['handshake-timeout'], read: (c) => c.limits.handshakeTimeoutMs },
   { name: 'connect-timeout', live: true, flags: ['connect-timeout'], read: (c) => c.limits.connectTimeoutMs },

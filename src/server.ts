@@ -21,6 +21,8 @@ import { errnoCode, ReloadError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
+import { webRootHeaders } from './http/headers.js';
+import { webSecrets, type WebSecrets } from './http/web-secrets.js';
 import { reject } from './http/reject.js';
 import { refuseBadFraming } from './http/framing.js';
 import { createHttpUpstream } from './http/upstream.js';
@@ -50,6 +52,7 @@ import { SingleSession } from './websocket/single-session.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
 import { inAnyRange, plainIp } from './policy/cidr.js';
 import { createRequestPolicy, type RequestPolicy } from './policy/request-policy.js';
+import { hostModeOf, machineHostNames } from './policy/host-allowlist.js';
 import { createRevalidator } from './policy/revalidate.js';
 import { applicableConfig, diffConfig, logReload, reloadFailed, type ReloadResult } from './reload.js';
 
@@ -178,6 +181,8 @@ interface Live {
   readonly certFile: string;
   readonly tlsProfile: ReturnType<typeof profileOptions>;
   readonly webRootReal: string | undefined;
+  /** What `--web` never serves (configured secrets, private keys). */
+  readonly webSecrets: WebSecrets | undefined;
   readonly authenticator: Authenticator | undefined;
   readonly recorder: Recorder | undefined;
   readonly policy: RequestPolicy;
@@ -229,14 +234,17 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       )
     );
 
+  // The automatic Host list follows the certificate in use, also across TLS reloads.
+  const certNames = (): readonly string[] => cert?.names ?? [];
   let live: Live = {
     config,
     certFile: demoCertificateFile(config),
     tlsProfile: profileOptions(config.tls.options),
     webRootReal: config.webRoot === undefined ? undefined : realpathSync(config.webRoot),
+    webSecrets: config.webRoot === undefined ? undefined : webSecrets(config),
     authenticator: startAuth.authenticator,
     recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log, config.limits.maxMessageBytes),
-    policy: createRequestPolicy(config.clientAddress, config.policy),
+    policy: createRequestPolicy(config.clientAddress, config.policy, Date.now, undefined, hostModeOf(config, certNames, machineHostNames())),
     wss: makeWss(config.limits.maxMessageBytes),
     targetTls: undefined,
   };
@@ -491,7 +499,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
       const hsts = current.tls.options?.hstsSeconds ?? 0;
       if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, authGuard: (c) => policy.authAttempt(c), upstream, logPath }, log).catch((err: unknown) => {
+      handleRequest(req, res, conn, { webRootReal, webHeaders: webRootHeaders(current.webCsp), webSecrets: live.webSecrets, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, authGuard: (c) => policy.authAttempt(c), upstream, logPath }, log).catch((err: unknown) => {
         failRequest(err, req, res);
       });
     }, failRequest));
@@ -814,9 +822,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         certFile,
         tlsProfile,
         webRootReal,
+        webSecrets: webRootReal === undefined ? undefined : webSecrets(next),
         authenticator,
         recorder: next.recordPrefix === running.recordPrefix && next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log, next.limits.maxMessageBytes),
-        policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy),
+        policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy, hostModeOf(next, certNames, machineHostNames())),
         wss: next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.wss : makeWss(next.limits.maxMessageBytes),
         targetTls,
       },

@@ -13,11 +13,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * For `--web` content (noVNC, an operator's own app): the same, except that pages of this same origin may frame it
- * (noVNC's own embedding). noVNC 1.3+ loads only external scripts, so `default-src 'self'` fits it.
+ * For `--web DIR` files (noVNC, an operator's own app): the directory owner's pages, so no Content-Security-Policy
+ * unless `--web-csp` gives one (a strict one broke noVNC's `vnc_lite.html`, whose script and styles are inline).
+ * Pages of this same origin may frame them (noVNC's own embedding).
  */
-export const WEB_ROOT_HEADERS: Readonly<Record<string, string>> = {
-  ...SECURITY_HEADERS,
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'",
-  'X-Frame-Options': 'SAMEORIGIN',
-};
+export function webRootHeaders(csp: string | undefined): Readonly<Record<string, string>> {
+  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'X-Frame-Options': 'SAMEORIGIN' };
+  if (csp === undefined) delete headers['Content-Security-Policy'];
+  else headers['Content-Security-Policy'] = csp;
+  return headers;
+}

@@ -14,9 +14,9 @@ import type { LogFields, Logger } from '../log.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
 import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
 import { framingRefused } from './framing.js';
-import { WEB_ROOT_HEADERS } from './headers.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
+import type { WebSecrets } from './web-secrets.js';
 import { ownsPath, type HttpUpstream } from './upstream.js';
 import type { SecureContextOptions } from 'node:tls';
 
@@ -60,6 +60,10 @@ export function createHttpServers(
 /** What request routing needs. */
 export interface RequestDeps {
   readonly webRootReal: string | undefined;
+  /** Response headers for `--web` files (`webRootHeaders(--web-csp)`). */
+  readonly webHeaders: Readonly<Record<string, string>>;
+  /** Files under `--web` that are never served (secrets: see web-secrets.ts). */
+  readonly webSecrets?: WebSecrets | undefined;
   /** `--web-auth`: the auth plugin guards pages and files too. */
   readonly webAuth: Authenticator | undefined;
   /** The brute-force guard for `webAuth` checks (`--auth-failure-limit`). */
@@ -99,7 +103,7 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   }
   let status: number;
   if (deps.webRootReal !== undefined) {
-    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, WEB_ROOT_HEADERS);
+    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, deps.webHeaders, (real) => deps.webSecrets?.hides(real) ?? Promise.resolve(false));
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
     status = 200;

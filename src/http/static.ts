@@ -43,9 +43,16 @@ export function contentTypeOf(file: string): string {
 
 /**
  * Serves the file for `segments` under `root` (an already real, absolute directory). Answers 404 for anything that is
- * not a regular file inside the root. Returns the status sent.
+ * not a regular file inside the root, and for a real path `hides` names (secrets under `--web`). Returns the status sent.
  */
-export async function serveStatic(res: ServerResponse, rootReal: string, segments: readonly string[], method: string, headers: Readonly<Record<string, string>> = SECURITY_HEADERS): Promise<number> {
+export async function serveStatic(
+  res: ServerResponse,
+  rootReal: string,
+  segments: readonly string[],
+  method: string,
+  headers: Readonly<Record<string, string>> = SECURITY_HEADERS,
+  hides: (real: string) => Promise<boolean> = () => Promise.resolve(false),
+): Promise<number> {
   let file = join(rootReal, ...segments);
   let real: string;
   try {
@@ -58,7 +65,7 @@ export async function serveStatic(res: ServerResponse, rootReal: string, segment
       if (!real.startsWith(rootReal + sep)) return notFound(res);
       info = await stat(real);
     }
-    if (!info.isFile()) return notFound(res);
+    if (!info.isFile() || (await hides(real))) return notFound(res);
     res.writeHead(200, {
       'Content-Type': contentTypeOf(real),
       'Content-Length': String(info.size),

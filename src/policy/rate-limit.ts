@@ -6,6 +6,7 @@
  */
 
 import { addressBytes } from './cidr.js';
+import { isHostAllowedBy } from './host-allowlist.js';
 
 /**
  * The key a client address is counted under (rate limits, the per-IP cap, the failed-auth limit): IPv4 addresses one
@@ -108,15 +109,5 @@ export class SessionCounter {
 
 /** Whether a `Host` header names one of `allowed` (names lowercased, port ignored, `[v6]` accepted). */
 export function isHostAllowed(host: string | undefined, allowed: readonly string[]): boolean {
-  if (allowed.length === 0) return true;
-  if (host === undefined) return false;
-  let h = host.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']');
-    h = end < 0 ? h : h.slice(1, end);
-  } else if ((h.match(/:/g) ?? []).length === 1) {
-    h = h.slice(0, h.indexOf(':'));
-  }
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  return allowed.includes(h);
+  return allowed.length === 0 || isHostAllowedBy(host, { kind: 'list', names: allowed });
 }

@@ -12,7 +12,8 @@ import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';
 import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
 import { clientFromHeaders } from './forwarded.js';
-import { isHostAllowed, RateLimiter, rateKey, SessionCounter, type Rate } from './rate-limit.js';
+import { isHostAllowedBy, type HostMode } from './host-allowlist.js';
+import { RateLimiter, rateKey, SessionCounter, type Rate } from './rate-limit.js';
 import { checkTargetAddress } from './target-policy.js';
 import type { SharedSessionCounter } from '../targets/types.js';
 
@@ -82,8 +83,15 @@ const NO_POLICY: PolicyConfig = { maxSessionsPerToken: 0, rateLimit: undefined, 
 /**
  * Builds the policy; `now` is the clock for the rate limiter (tests pass their own). `previous`, on a reload, is the
  * policy this one replaces: its session counts carry over, and its rate-limit buckets while the rate is unchanged.
+ * `hosts` is how Host headers are judged (server.ts passes `hostModeOf`); without it, only `--allowed-host` names.
  */
-export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS, policy: PolicyConfig = NO_POLICY, now: () => number = Date.now, previous?: RequestPolicy): RequestPolicy {
+export function createRequestPolicy(
+  clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS,
+  policy: PolicyConfig = NO_POLICY,
+  now: () => number = Date.now,
+  previous?: RequestPolicy,
+  hosts?: HostMode,
+): RequestPolicy {
   const old = previous?.carried;
   const sameRate = old !== undefined && old.rate?.perSecond === policy.rateLimit?.perSecond && old.rate?.burst === policy.rateLimit?.burst;
   const limiter = sameRate ? old.limiter : policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
@@ -92,10 +100,11 @@ export function createRequestPolicy(clientAddress: ClientAddressConfig = NO_CLIE
   const sessions = old?.sessions ?? new SessionCounter();
   const cap = policy.maxSessionsPerToken;
 
+  const hostMode: HostMode = hosts ?? (policy.allowedHosts.length === 0 || policy.allowedHosts.includes('any') ? { kind: 'any' } : { kind: 'list', names: policy.allowedHosts });
   const checkHost = (req: IncomingMessage): Refusal | undefined =>
-    isHostAllowed(req.headers.host, policy.allowedHosts)
+    isHostAllowedBy(req.headers.host, hostMode)
       ? undefined
-      : { code: 'HOST_NOT_ALLOWED', message: 'This server does not serve that host name.', fields: { host: req.headers.host ?? '' } };
+      : { code: 'HOST_NOT_ALLOWED', message: 'This server does not serve that host name; its operator can allow it with --allowed-host NAME.', fields: { host: req.headers.host ?? '' } };
 
   return {
     requestConn(conn, req) {

@@ -1,5 +1,6 @@
 // A real browser against a real VNC server through wsproxy: the built-in viewer and Debian's noVNC (--web), over
-// ws:// and wss:// on the same port. The remote screen is white (Xvnc -wr); the canvas must show it.
+// ws:// and wss:// on the same port (vnc.html and vnc_lite.html). The remote screen is white (Xvnc -wr); the canvas
+// must show it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -85,6 +86,21 @@ describe('browser: VNC through wsproxy', { timeout: 120_000 }, () => {
         await waitForWhite(page, '#noVNC_container canvas');
         assert.deepEqual(await pixelAt(page, '#noVNC_container canvas'), [255, 255, 255, 255]);
         assert.ok(web.logs.some((l) => l.includes(`scheme=${scheme === 'https' ? 'wss' : 'ws'}`)));
+      } finally {
+        await page.close();
+      }
+    });
+
+    // vnc_lite.html runs an inline module script and inline styles: it needs --web files served without wsproxy's
+    // strict CSP (issue #12 finding 17).
+    test(`noVNC's vnc_lite.html from --web over ${scheme}:// connects and shows the remote screen`, async () => {
+      const page = await browser.newPage();
+      try {
+        const res = await page.goto(`${scheme}://localhost:${web.port}/vnc_lite.html?path=websockify`);
+        assert.equal(res?.headers()['content-security-policy'], undefined, '--web files carry no CSP by default');
+        await page.waitForFunction(() => ((globalThis as unknown as { document: PageDocument }).document.getElementById('status') as { textContent?: string } | null)?.textContent?.startsWith('Connected to') === true, null, { timeout: 20_000 });
+        await waitForWhite(page, '#screen canvas');
+        assert.deepEqual(await pixelAt(page, '#screen canvas'), [255, 255, 255, 255]);
       } finally {
         await page.close();
       }

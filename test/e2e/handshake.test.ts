@@ -78,10 +78,10 @@ describe('one port, two schemes, refusals', () => {
   });
 
   test('a bad path is 400, traversal and dotfiles are 404, never a redirect', async () => {
-    assert.equal(statusOf(await exchange(proxy.port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')), 400);
-    const up = await exchange(proxy.port, 'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.equal(statusOf(await exchange(proxy.port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')), 400);
+    const up = await exchange(proxy.port, 'GET /../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     assert.equal(statusOf(up), 404);
-    const redirect = await exchange(proxy.port, 'GET //evil.example/%2f.. HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const redirect = await exchange(proxy.port, 'GET //evil.example/%2f.. HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     assert.doesNotMatch(redirect, /\r\nLocation:/i);
   });
 
@@ -183,7 +183,7 @@ describe('one port, two schemes, refusals', () => {
     }
     await Promise.all(sockets.map((s) => once(s, 'connect')));
     for (const [i, s] of sockets.entries()) {
-      if (i % 3 === 0) s.write('GET / HTTP/1.1\r\nHost: x\r\n'); // some mid-request
+      if (i % 3 === 0) s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // some mid-request
       if (i % 3 === 1) s.write(Buffer.from([0x16, 0x03, 0x01])); // some mid-TLS
       s.destroy();
     }
@@ -284,7 +284,7 @@ describe('TLS settings and limits', () => {
     const target = await startEchoTarget();
     const proxy = await startProxy(target.port, { tls: { sslOnly: true } });
     try {
-      const res = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      const res = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       assert.equal(res, '', 'closed without an answer');
       const ws = await openWs(`wss://127.0.0.1:${proxy.port}/`, { ca: proxy.ca });
       ws.terminate();

@@ -145,7 +145,7 @@ describe('hostile input', () => {
 
   test('2,100 header lines are answered, not crashed on (ws CVE-2024-37890 shape)', async () => {
     const lines = Array.from({ length: 2100 }, (_, i) => `X-${i}: 1`).join('\r\n');
-    const res = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${lines}\r\n\r\n`);
+    const res = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${lines}\r\n\r\n`);
     assert.ok([200, 400, 431].includes(statusOf(res)), res.slice(0, 40));
     const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
     ws.terminate();

@@ -95,7 +95,9 @@ describe('--http-upstream', () => {
   test('GET is proxied with status, headers and body; forwarding facts are ours, hop-by-hop headers are dropped', async () => {
     const app = await startApp();
     const echo = await startEchoTarget();
-    const proxy = await startProxy(echo.port, { httpUpstream: `http://127.0.0.1:${app.port}/` });
+    // The public name the user typed is allowed by name (the automatic Host list knows only local names).
+    const policy = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: ['portal.example', '127.0.0.1'], revalidateIntervalMs: 0 };
+    const proxy = await startProxy(echo.port, { httpUpstream: `http://127.0.0.1:${app.port}/`, policy });
     try {
       const r = await fetchRaw(proxy.port, '/app/page?x=1&y=%20', {
         headers: {
@@ -277,7 +279,7 @@ describe('--http-upstream', () => {
     await once(app, 'listening');
     const appPort = (app.address() as AddressInfo).port;
     const echo = await startEchoTarget();
-    const trusted = await spawnDaemon(['--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: caFile });
+    const trusted = await spawnDaemon(['--allowed-host', 'portal.example', '--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: caFile });
     const untrusted = await spawnDaemon(['--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: '' });
     try {
       const r = await fetchRaw(trusted.port, '/x', { headers: { Host: 'portal.example' } });

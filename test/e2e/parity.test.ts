@@ -82,7 +82,7 @@ describe('auth plugins', () => {
       const logs = proxy.logs.join('');
       assert.ok(!logs.includes('s3cr3t') && !logs.includes(basic('alice', 's3cr3t:pw').slice(6)), 'no secret in the logs');
       // Pages are open without --web-auth.
-      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')), 200);
+      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')), 200);
     } finally {
       await proxy.close();
       await target.close();
@@ -93,7 +93,7 @@ describe('auth plugins', () => {
     const target = await startEchoTarget();
     const proxy = await startProxy(target.port, { auth: { plugin: 'BasicHTTPAuth', source: 'bob:pw', webAuth: true } });
     try {
-      const denied = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const denied = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
       assert.equal(statusOf(denied), 401);
       assert.match(denied, /WWW-Authenticate: Basic/);
       const status = await new Promise<number>((resolve, reject) => {

@@ -62,6 +62,7 @@ describe('resolveConfig: operations options', () => {
     assert.deepEqual(resolveConfig(args({ adminListen: '9090', adminTokenFile: file }), '/', {}).admin, {
       listen: { kind: 'tcp', host: '127.0.0.1', port: 9090 },
       token: 's3cr3t-admin-token',
+      tokenFile: file,
     });
     const spaced = join(dir, 'spaced');
     writeFileSync(spaced, 'two words-secret\n');

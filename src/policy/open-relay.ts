@@ -1,0 +1,31 @@
+/**
+ * An open relay (issue #12 finding 19): a listener on a non-loopback address that forwards every client to one fixed
+ * target with no token, no auth plugin and no required client certificate lets anyone who reaches the port reach
+ * the target. wsproxy starts anyway (websockify does, and noVNC's launcher relies on it) but says so once.
+ */
+import { isIP } from 'node:net';
+import type { Config } from '../config.js';
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+function targetText(config: Config): string {
+  if (config.targets.kind !== 'fixed') return '';
+  const t = config.targets.target;
+  return t.kind === 'unix' ? `unix:${t.path}` : t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+}
+
+/** The warning for `config`, or undefined when it is not an open relay. */
+export function openRelayWarning(config: Config): string | undefined {
+  if (config.listen.kind !== 'tcp' || config.targets.kind !== 'fixed' || config.auth !== undefined) return undefined;
+  const cc = config.tls.clientCert;
+  if (cc?.mode === 'required' && !cc.allowPlain) return undefined;
+  const host = config.listen.host;
+  if (host !== undefined && isLoopback(host)) return undefined;
+  const where = host === undefined ? `every interface, port ${config.listen.port}` : `${host}:${config.listen.port}`;
+  return `open relay: anyone who reaches ${where} is relayed to ${targetText(config)} (no token, no --auth-plugin, no --verify-client required; --allow-origin does not stop non-browser clients); use a token (--token-plugin/--token-source), --auth-plugin, --verify-client required, or listen on 127.0.0.1`;
+}
