@@ -1,9 +1,10 @@
 /**
  * Shared pieces of the bounded fuzz suite (issue #12): seed, fast-check parameters, a real daemon (the CLI as a child
- * process, so a crash is seen as an exit and its RSS is its own), a raw-socket "is it still serving" check, an RSS
- * bound, and checks for what an answer may look like (a catalogued HTTP status, a valid close code, or a TCP close).
+ * process, so a crash is seen as an exit and its RSS is its own), a raw-socket "is it still serving" check, checks
+ * after a property (RSS bound, no connection left open, no internal error logged), and what an answer may look like
+ * (a catalogued HTTP status, a valid close code, or a TCP close).
  *
- * Replay: each fuzz file prints `fuzz seed=N` when it starts, and every property of the file runs with that seed.
+ * Replay: each fuzz file prints `fuzz seed=N` when its first property starts; every property of the file uses it.
  *   FUZZ_SEED=N node scripts/run-tests.mjs fuzz          # the same cases again (all fuzz files, or name one file)
  *   FUZZ_SEED=N FUZZ_SHRINK=1 node scripts/run-tests.mjs fuzz-http   # and shrink a failure to a smaller case
  *   FUZZ_SCALE=10 node scripts/run-tests.mjs fuzz        # ten times the runs and time budget, for a longer hunt
@@ -15,24 +16,28 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import fc from 'fast-check';
 import { REASONS } from '../../src/errors.js';
-import { spawnDaemon, testCertificate, upgradeRequest, type Daemon } from './proxy.js';
+import { freePort, spawnDaemon, testCertificate, upgradeRequest, type Daemon } from './proxy.js';
 
-/** The seed of this test process: FUZZ_SEED, or a fresh one. Printed once. */
-export const FUZZ_SEED: number = (() => {
+let seed: number | undefined;
+
+/** The seed of this test process: FUZZ_SEED, or a fresh one. Printed when first asked for. */
+export function fuzzSeed(): number {
+  if (seed !== undefined) return seed;
   const given = process.env['FUZZ_SEED'];
-  const seed = given !== undefined && /^-?\d+$/.test(given) ? Number(given) : (Math.random() * 2 ** 31) | 0;
+  seed = given !== undefined && /^-?\d+$/.test(given) ? Number(given) : (Math.random() * 2 ** 31) | 0;
   console.log(`fuzz seed=${seed} (replay: FUZZ_SEED=${seed} node scripts/run-tests.mjs fuzz)`);
   return seed;
-})();
+}
 
 const SCALE = Math.max(1, Number(process.env['FUZZ_SCALE'] ?? 1) || 1);
 
 /** fast-check parameters: the shared seed, `numRuns` cases at most, stopping quietly after `budgetMs`. */
 export function fuzzParams<T>(numRuns: number, budgetMs: number, caseMs = 8_000): fc.Parameters<T> {
   return {
-    seed: FUZZ_SEED,
+    seed: fuzzSeed(),
     numRuns: numRuns * SCALE,
     interruptAfterTimeLimit: budgetMs * SCALE,
     markInterruptAsFailure: false,
@@ -42,18 +47,39 @@ export function fuzzParams<T>(numRuns: number, budgetMs: number, caseMs = 8_000)
   };
 }
 
-/** A daemon under fuzz: the child process and where it listens. */
+/** A daemon under fuzz: the child process, where it listens, and its admin port (metrics). */
 export interface FuzzDaemon extends Daemon {
   readonly pid: number;
+  readonly adminPort: number;
 }
 
-/** Starts the real CLI with the test certificate and a 1 s handshake deadline (slow clients end quickly). */
+/**
+ * Starts the real CLI with the test certificate, a 1 s handshake deadline (slow clients end quickly), and low
+ * connection caps: a slot that leaks shows up within a few dozen cases as a refused health check.
+ */
 export async function startFuzzDaemon(args: readonly string[]): Promise<FuzzDaemon> {
   const cert = await testCertificate();
-  const d = await spawnDaemon(['--cert', cert.file, '--handshake-timeout', '1', ...args]);
+  const adminPort = await freePort();
+  const d = await spawnDaemon([
+    ...['--cert', cert.file, '--handshake-timeout', '1', '--max-connections', '64', '--max-connections-per-ip', '32'],
+    ...['--admin-listen', `127.0.0.1:${adminPort}`, ...args],
+  ]);
   const pid = d.proc.pid;
   if (pid === undefined) throw new Error('daemon has no pid');
-  return Object.assign(d, { pid });
+  return Object.assign(d, { pid, adminPort });
+}
+
+/** Polls the daemon's metrics until no connection and no session is open (nothing leaked); fails after 5 s. */
+export async function assertNothingOpen(d: FuzzDaemon): Promise<void> {
+  const end = Date.now() + 5_000;
+  for (;;) {
+    const text = await (await fetch(`http://127.0.0.1:${d.adminPort}/metrics`)).text();
+    const open = [...text.matchAll(/^wsproxy_(?:connections_open|sessions_active)(?:\{[^}]*\})? (\d+)$/gm)].map((m) => Number(m[1]));
+    assert.ok(open.length >= 2, 'metrics without wsproxy_connections_open / wsproxy_sessions_active');
+    if (open.every((n) => n === 0)) return;
+    assert.ok(Date.now() < end, `connections or sessions still open: ${text.split('\n').filter((l) => /^wsproxy_(connections_open|sessions_active)/.test(l)).join('; ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The daemon's resident memory in MiB (VmRSS of /proc/PID/status). */
@@ -177,21 +203,21 @@ export function cutAt(data: Buffer, fractions: readonly number[]): Buffer[] {
   return out.filter((b) => b.length > 0);
 }
 
-/** A connected raw socket (errors swallowed: the test judges by what it reads). */
-export async function rawConnect(port: number): Promise<Socket> {
-  const socket = connect(port, '127.0.0.1');
+/** A connected raw socket, or TLS trusting `tlsCa` (errors swallowed: the test judges by what it reads). */
+export async function rawConnect(port: number, tlsCa?: string): Promise<Socket> {
+  const socket = tlsCa === undefined ? connect(port, '127.0.0.1') : tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: tlsCa });
   socket.on('error', () => {});
-  await once(socket, 'connect');
+  await once(socket, tlsCa === undefined ? 'connect' : 'secureConnect');
   return socket;
 }
 
 /**
- * Upgrades a raw socket (after `prefix`, e.g. a PROXY header) on `path`; resolves the socket and the bytes after the
- * 101 head, or rejects with the head the server answered instead.
+ * Upgrades a raw socket (after `prefix`, e.g. a PROXY header) on `path`, with `pipelined` bytes (frames) in the same
+ * write; resolves the socket and the bytes after the 101 head, or rejects with the head the server answered instead.
  */
-export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0)): Promise<{ socket: Socket; rest: Buffer }> {
+export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0), pipelined: Buffer = Buffer.alloc(0)): Promise<{ socket: Socket; rest: Buffer }> {
   const socket = await rawConnect(port);
-  socket.write(Buffer.concat([prefix, Buffer.from(upgradeRequest(path), 'latin1')]));
+  socket.write(Buffer.concat([prefix, Buffer.from(upgradeRequest(path), 'latin1'), pipelined]));
   let buf = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail('no answer to the upgrade in 5 s'), 5_000);
@@ -241,15 +267,16 @@ export async function assertServing(d: FuzzDaemon, path = '/', prefix?: Buffer):
 }
 
 /** What a connection got back, judged. */
-export type Answer = { kind: 'tcp-close' } | { kind: 'tls-alert' } | { kind: 'http'; status: number; reason: string | undefined; head: string };
+export type Answer = { kind: 'tcp-close' } | { kind: 'tls' } | { kind: 'http'; status: number; reason: string | undefined; head: string };
 
 /**
- * Judges the first bytes a server sent on a connection: nothing (a TCP close), a TLS alert record, or an HTTP
+ * Judges the first bytes a server sent on a connection: nothing (a TCP close), a TLS record, or an HTTP
  * response whose status line is well formed and whose refusal (4xx/5xx) names a catalogued reason with that status.
  */
 export function judgeAnswer(bytes: Buffer): Answer {
   if (bytes.length === 0) return { kind: 'tcp-close' };
-  if (bytes[0] === 0x15) return { kind: 'tls-alert' };
+  // A TLS alert or handshake record (the client spoke TLS, or enough of it).
+  if (bytes[0] === 0x15 || bytes[0] === 0x16) return { kind: 'tls' };
   const text = bytes.toString('latin1');
   const m = /^HTTP\/1\.1 ([1-5]\d\d) [^\r\n]*\r\n/.exec(text);
   assert.ok(m, `not an HTTP status line: ${JSON.stringify(text.slice(0, 80))}`);
@@ -274,6 +301,13 @@ export function assertStatusIn(answer: Answer, allowed: ReadonlySet<number>, con
 /** Lines of the daemon's log that say a handler failed or the process hit an internal error (should never appear). */
 export function internalErrors(d: FuzzDaemon): string[] {
   return d.stderr().split('\n').filter((l) => /INTERNAL_ERROR|handler failed|internal error|uncaught/i.test(l));
+}
+
+/** After a property: no internal error was logged, nothing is left open, and RSS is under `limitMiB`. */
+export async function assertHealthyAfter(d: FuzzDaemon, limitMiB = 300): Promise<void> {
+  assert.deepEqual(internalErrors(d), []);
+  await assertNothingOpen(d);
+  assertRssBelow(d, limitMiB);
 }
 
 export { fc };
