@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { realpathSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -457,6 +457,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
     server.on('clientError', (err: Error, socket: Duplex) => {
       handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+    });
+    // Without this Node answers any other Expect with a bare 417 of its own: no reason, no log line, kept alive.
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      reject(res, 'EXPECTATION_FAILED', { log: connOf.get(req.socket)?.log ?? log, fields: { path: logPath((req.url ?? '').split('?')[0] ?? '') }, quiet: true });
     });
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.

@@ -34,7 +34,8 @@ function httpOptions(limits: Limits) {
     // How often Node checks the two timeouts above (its default, 30 s, would let a slow client linger).
     connectionsCheckingInterval: Math.min(1_000, limits.handshakeTimeoutMs),
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    // HTTP/1.1 without Host is refused in handleRequest: Node's own 400 would carry no reason code and log nothing.
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
   } as const;
 }
@@ -76,6 +77,10 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   const path = rawUrl.split('?')[0] ?? '/';
   const fields = { method, path: deps.logPath ? deps.logPath(path) : path };
   const rlog = conn?.log ?? log;
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    reject(res, 'BAD_REQUEST', { message: 'An HTTP/1.1 request needs a Host header.', log: rlog, fields, quiet: true });
+    return;
+  }
   // With --http-upstream, wsproxy answers only its own routes; every other method and path belongs to the app.
   const toUpstream = deps.upstream !== undefined && !(await ownsPath(path, deps.webRootReal));
   if (!toUpstream && method !== 'GET' && method !== 'HEAD') {

@@ -28,3 +28,38 @@ describe('fuzz finding: TokenFileName and a token longer than a file name', () =
     }
   });
 });
+
+describe('fuzz finding: an Expect header other than 100-continue', () => {
+  test('gets 417 as a catalogued refusal (reason header, one log line), not a bare answer from Node', async () => {
+    const proxy = await startProxy(1);
+    try {
+      const res = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: bytes=5-1\r\nConnection: close\r\n\r\n');
+      assert.equal(statusOf(res), 417, res.slice(0, 200));
+      assert.match(res, /X-Wsproxy-Reason: EXPECTATION_FAILED/);
+      assert.match(res, /Connection: close/);
+      assert.equal(proxy.logs.filter((l) => l.includes('reason=EXPECTATION_FAILED')).length, 1);
+      // 100-continue is still understood: the request goes on to its answer.
+      const ok = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+      assert.match(ok, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('fuzz finding: an HTTP/1.1 request without Host', () => {
+  test('gets 400 as a catalogued refusal (reason header, one log line), not a bare answer from Node', async () => {
+    const proxy = await startProxy(1);
+    try {
+      const res = await exchange(proxy.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
+      assert.equal(statusOf(res), 400, res.slice(0, 200));
+      assert.match(res, /X-Wsproxy-Reason: BAD_REQUEST/);
+      assert.match(res, /needs a Host header/);
+      assert.equal(proxy.logs.filter((l) => l.includes('reason=BAD_REQUEST')).length, 1);
+      // HTTP/1.0 has no Host requirement.
+      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.0\r\n\r\n')), 200);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
