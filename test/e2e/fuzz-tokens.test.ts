@@ -30,11 +30,14 @@ function encoded(s: string): string | undefined {
   }
 }
 
-/** Sends an upgrade on `path` (latin1: each char one byte, so raw UTF-8 goes out as its bytes) and judges the answer. */
-async function upgradeAndJudge(port: number, path: string, cuts: number[]): Promise<ReturnType<typeof judgeAnswer>> {
+/**
+ * Sends an upgrade on `path` with `host` (latin1: each char one byte, so raw UTF-8 goes out as its bytes) and judges
+ * the answer.
+ */
+async function upgradeAndJudge(port: number, path: string, cuts: number[], host = '127.0.0.1'): Promise<ReturnType<typeof judgeAnswer>> {
   const socket = await rawConnect(port);
   const done = untilAnswered(socket, 6_000);
-  await writeChunks(socket, cutAt(Buffer.from(upgradeRequest(path), 'latin1'), cuts));
+  await writeChunks(socket, cutAt(Buffer.from(upgradeRequest(path, {}, host), 'latin1'), cuts));
   return judgeAnswer(await done);
 }
 
@@ -52,6 +55,7 @@ describe('fuzz: token strings', () => {
   let target: TestTarget;
   let byFile: FuzzDaemon;
   let byName: FuzzDaemon;
+  let byHost: FuzzDaemon;
   before(async () => {
     target = await startEchoTarget();
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-fuzz-tokens-'));
@@ -61,10 +65,12 @@ describe('fuzz: token strings', () => {
     for (const t of KNOWN) writeFileSync(join(names, t), `127.0.0.1:${target.port}\n`);
     byFile = await startFuzzDaemon(['--token-plugin', 'TokenFile', '--token-source', file, '127.0.0.1:0']);
     byName = await startFuzzDaemon(['--token-plugin', 'TokenFileName', '--token-source', names, '--token-from-path', '127.0.0.1:0']);
+    byHost = await startFuzzDaemon(['--token-plugin', 'TokenFile', '--token-source', file, '--host-token', '127.0.0.1:0']);
   });
   after(async () => {
     await byFile.stop();
     await byName.stop();
+    await byHost.stop();
     await target.close();
   });
 
@@ -103,5 +109,26 @@ describe('fuzz: token strings', () => {
     console.log(`fuzz-tokens: ${runs} path tokens`);
     assert.ok(runs >= 10, 'too few cases ran in the time budget');
     await assertHealthyAfter(byName);
+  });
+
+  test('Host tokens (--host-token): 101 for a known host name, a refusal otherwise', async () => {
+    let runs = 0;
+    const port = fc.constantFrom('', ':80', ':6080', ':', ':99999', ':x');
+    await fc.assert(
+      fc.asyncProperty(tokenString, port, fc.boolean(), cutsArb, async (s, p, bracket, cuts) => {
+        runs++;
+        const host = bracket ? `[${s}]${p}` : `${s}${p}`;
+        // Only a plain printable ASCII name has one reading; for the rest (and '[name]', which is read as the name)
+        // a refusal or a 101 may both be right.
+        const plain = /^[!-~]+$/.test(s) && !/[:[\]]/.test(s) && !bracket;
+        const expect = plain ? KNOWN.includes(s) : undefined;
+        judgeToken(await upgradeAndJudge(byHost.port, '/websockify', cuts, asRawBytes(host)), expect, `Host ${JSON.stringify(host.slice(0, 60))} (${host.length} chars)`);
+        await assertServing(byHost, '/websockify', undefined, 'alpha');
+      }),
+      fuzzParams(200, 4_000),
+    );
+    console.log(`fuzz-tokens: ${runs} host tokens`);
+    assert.ok(runs >= 10, 'too few cases ran in the time budget');
+    await assertHealthyAfter(byHost);
   });
 });

@@ -215,9 +215,9 @@ export async function rawConnect(port: number, tlsCa?: string): Promise<Socket> 
  * Upgrades a raw socket (after `prefix`, e.g. a PROXY header) on `path`, with `pipelined` bytes (frames) in the same
  * write; resolves the socket and the bytes after the 101 head, or rejects with the head the server answered instead.
  */
-export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0), pipelined: Buffer = Buffer.alloc(0)): Promise<{ socket: Socket; rest: Buffer }> {
+export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0), pipelined: Buffer = Buffer.alloc(0), host?: string): Promise<{ socket: Socket; rest: Buffer }> {
   const socket = await rawConnect(port);
-  socket.write(Buffer.concat([prefix, Buffer.from(upgradeRequest(path), 'latin1'), pipelined]));
+  socket.write(Buffer.concat([prefix, Buffer.from(upgradeRequest(path, {}, host), 'latin1'), pipelined]));
   let buf = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail('no answer to the upgrade in 5 s'), 5_000);
@@ -244,13 +244,13 @@ export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buff
 }
 
 /**
- * The daemon is alive and serving: it has not exited, and a fresh session on `path` (after `prefix`) echoes a binary
- * message through the echo target and closes cleanly.
+ * The daemon is alive and serving: it has not exited, and a fresh session on `path` (after `prefix`, with `host`)
+ * echoes a binary message through the echo target.
  */
-export async function assertServing(d: FuzzDaemon, path = '/', prefix?: Buffer): Promise<void> {
+export async function assertServing(d: FuzzDaemon, path = '/', prefix?: Buffer, host?: string): Promise<void> {
   assert.equal(d.proc.exitCode, null, `daemon exited with ${d.proc.exitCode}: ${d.stderr().slice(-2000)}`);
   assert.equal(d.proc.signalCode, null, `daemon killed by ${d.proc.signalCode}`);
-  const { socket, rest } = await rawUpgrade(d.port, path, prefix);
+  const { socket, rest } = await rawUpgrade(d.port, path, prefix, undefined, host);
   const message = Buffer.from(`alive ${Date.now()}`);
   socket.write(clientFrame(2, message));
   let got = rest;
@@ -277,13 +277,17 @@ export function judgeAnswer(bytes: Buffer): Answer {
   if (bytes.length === 0) return { kind: 'tcp-close' };
   // A TLS alert or handshake record (the client spoke TLS, or enough of it).
   if (bytes[0] === 0x15 || bytes[0] === 0x16) return { kind: 'tls' };
-  const text = bytes.toString('latin1');
+  // An interim 100 Continue (the client sent Expect: 100-continue) comes before the answer itself.
+  const text = bytes.toString('latin1').replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '');
+  if (text === '') return { kind: 'tcp-close' };
   const m = /^HTTP\/1\.1 ([1-5]\d\d) [^\r\n]*\r\n/.exec(text);
   assert.ok(m, `not an HTTP status line: ${JSON.stringify(text.slice(0, 80))}`);
   const end = text.indexOf('\r\n\r\n');
   const head = end < 0 ? text : text.slice(0, end);
   const status = Number(m[1]);
   const reason = /^x-wsproxy-reason: *([A-Z_0-9]+)/im.exec(head)?.[1];
+  // Every refusal is wsproxy's own, with its reason; the one exception is a static file's plain 404.
+  if (status >= 400 && status !== 404) assert.ok(reason !== undefined, `refusal without X-Wsproxy-Reason: ${head.slice(0, 300)}`);
   if (reason !== undefined) {
     const entry = (REASONS as Record<string, { status?: number }>)[reason];
     assert.ok(entry, `reason ${reason} is not in the catalogue`);
