@@ -114,6 +114,8 @@ describe('fuzz: HTTP requests to the plain listener', () => {
       origin: optional(fc.oneof(fc.constantFrom('http://127.0.0.1', 'http://evil.example', 'null', 'http://127.0.0.1:1'), oddString(4))),
       forwarded: optional(forwardedValue),
       fillers: fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.nat(2_500), weight: 1 }),
+      // A body on the upgrade request: its bytes are the first WebSocket bytes if the upgrade goes through.
+      body: optional(fc.constantFrom('Content-Length: 5\r\n\r\nhello', 'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'Content-Length: 2\r\n\r\n\x88\x80')),
       twice: fc.boolean(),
     });
     await fc.assert(
@@ -134,7 +136,7 @@ describe('fuzz: HTTP requests to the plain listener', () => {
         add('Origin', v.origin);
         add(v.twice ? 'Forwarded' : 'X-Forwarded-For', v.forwarded);
         for (let i = 0; i < v.fillers; i++) lines.push(`X-F${i}: ${i}`);
-        const request = `${m} /websockify HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
+        const request = `${m} /websockify HTTP/1.1\r\n${lines.join('\r\n')}\r\n${v.body ?? '\r\n'}`;
         await requestAndJudge(d.port, request, cuts, `upgrade ${JSON.stringify(request)}`);
         await assertServing(d);
       }),
