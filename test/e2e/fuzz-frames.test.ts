@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startEchoTarget, type TestTarget } from '../helpers/proxy.js';
+import { startEchoTarget, testCertificate, type TestTarget } from '../helpers/proxy.js';
 import { assertHealthyAfter, assertServing, clientFrame, cutAt, fc, fuzzParams, isValidSentCloseCode, parseServerFrames, rawUpgrade, startFuzzDaemon, writeChunks, type FuzzDaemon, type ServerFrame } from '../helpers/fuzz.js';
 
 const MAX_MESSAGE = 64 * 1024;
@@ -68,8 +68,10 @@ const hostileFrame = fc.oneof(
 describe('fuzz: WebSocket frame streams', () => {
   let target: TestTarget;
   let d: FuzzDaemon;
+  let ca: string;
   before(async () => {
     target = await startEchoTarget();
+    ca = (await testCertificate()).pem;
     d = await startFuzzDaemon(['--max-message-size', String(MAX_MESSAGE), '--text-frames', 'binary', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
   });
   after(async () => {
@@ -77,14 +79,14 @@ describe('fuzz: WebSocket frame streams', () => {
     await target.close();
   });
 
-  test('valid fragmented messages with interleaved control frames (some sent with the upgrade) echo exactly, pings get pongs, close is answered', async () => {
+  test('valid fragmented messages with interleaved control frames (ws and wss, some sent with the upgrade) echo exactly, pings get pongs, close is answered', async () => {
     let runs = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 5 }), cutsArb, fc.boolean(), fc.constantFrom(1000, 1001, 3000, 4999), async (messages, cuts, pipelined, code) => {
+      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 5 }), cutsArb, fc.boolean(), fc.boolean(), fc.constantFrom(1000, 1001, 3000, 4999), async (messages, cuts, pipelined, tls, code) => {
         runs++;
         const pieces = cutAt(Buffer.concat(messages.map((m) => m.wire)), cuts);
         // Pipelined: the first frames go out with the upgrade request, before its 101 came back.
-        const { socket, rest } = await rawUpgrade(d.port, '/', undefined, pipelined ? pieces.shift() : undefined);
+        const { socket, rest } = await rawUpgrade(d.port, '/', undefined, pipelined ? pieces.shift() : undefined, undefined, tls ? ca : undefined);
         const r = frameReader(socket, rest);
         const expected = Buffer.concat(messages.map((m) => m.payload));
         const pings = messages.flatMap((m) => m.pings);
@@ -113,13 +115,14 @@ describe('fuzz: WebSocket frame streams', () => {
     let runs = 0;
     const stream = fc.tuple(fc.array(message, { maxLength: 2 }), fc.array(hostileFrame, { minLength: 1, maxLength: 6 }));
     await fc.assert(
-      fc.asyncProperty(stream, cutsArb, async ([good, bad], cuts) => {
+      fc.asyncProperty(stream, cutsArb, fc.boolean(), fc.boolean(), async ([good, bad], cuts, pipelined, tls) => {
         runs++;
-        const { socket, rest } = await rawUpgrade(d.port);
-        const r = frameReader(socket, rest);
         // Whatever came before, a final close frame (or the frame error) must end the session.
         const wire = Buffer.concat([...good.map((m) => m.wire), ...bad, clientFrame(8, Buffer.from([0x03, 0xe8]))]);
-        await writeChunks(socket, cutAt(wire, cuts));
+        const pieces = cutAt(wire, cuts);
+        const { socket, rest } = await rawUpgrade(d.port, '/', undefined, pipelined ? pieces.shift() : undefined, undefined, tls ? ca : undefined);
+        const r = frameReader(socket, rest);
+        await writeChunks(socket, pieces);
         await until(() => r.closed(), 5_000, () => `session still open after ${wire.subarray(0, 40).toString('hex')}`);
         for (const f of r.frames().filter((x) => x.opcode === 8)) {
           const code = closeCodeOf(f);

@@ -212,11 +212,12 @@ export async function rawConnect(port: number, tlsCa?: string): Promise<Socket> 
 }
 
 /**
- * Upgrades a raw socket (after `prefix`, e.g. a PROXY header) on `path`, with `pipelined` bytes (frames) in the same
- * write; resolves the socket and the bytes after the 101 head, or rejects with the head the server answered instead.
+ * Upgrades a raw socket (TLS if `tlsCa` is given; after `prefix`, e.g. a PROXY header) on `path`, with `pipelined`
+ * bytes (frames) in the same write; resolves the socket and the bytes after the 101 head, or rejects with the head the
+ * server answered instead.
  */
-export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0), pipelined: Buffer = Buffer.alloc(0), host?: string): Promise<{ socket: Socket; rest: Buffer }> {
-  const socket = await rawConnect(port);
+export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0), pipelined: Buffer = Buffer.alloc(0), host?: string, tlsCa?: string): Promise<{ socket: Socket; rest: Buffer }> {
+  const socket = await rawConnect(port, tlsCa);
   socket.write(Buffer.concat([prefix, Buffer.from(upgradeRequest(path, {}, host), 'latin1'), pipelined]));
   let buf = Buffer.alloc(0);
   return new Promise((resolve, reject) => {
