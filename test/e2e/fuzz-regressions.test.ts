@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { exchange, startEchoTarget, startProxy, statusOf, upgradeRequest } from '../helpers/proxy.js';
-import { rawUpgrade } from '../helpers/fuzz.js';
+import { rawConnect, rawUpgrade, untilAnswered } from '../helpers/fuzz.js';
 
 describe('fuzz finding: TokenFileName and a token longer than a file name', () => {
   test('is an unknown token (404), not a token source that is down (503)', async () => {
@@ -60,6 +60,28 @@ describe('fuzz finding: an HTTP/1.1 request without Host', () => {
       assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.0\r\n\r\n')), 200);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('fuzz finding: a WebSocket upgrade without Host', () => {
+  test('is refused with 400 BAD_HANDSHAKE (RFC 6455 §4.1 requires Host), not relayed', async () => {
+    const echo = await startEchoTarget();
+    const proxy = await startProxy(echo.port);
+    try {
+      const request = upgradeRequest('/websockify').replace('Host: 127.0.0.1\r\n', '');
+      assert.doesNotMatch(request, /Host:/);
+      const socket = await rawConnect(proxy.port);
+      const answered = untilAnswered(socket, 5_000);
+      socket.write(request);
+      const res = (await answered).toString('latin1');
+      assert.equal(statusOf(res), 400, res.slice(0, 200));
+      assert.match(res, /X-Wsproxy-Reason: BAD_HANDSHAKE/);
+      assert.equal(echo.sockets.length, 0, 'the target was dialled');
+      (await rawUpgrade(proxy.port, '/websockify')).socket.destroy();
+    } finally {
+      await proxy.close();
+      await echo.close();
     }
   });
 });
