@@ -53,6 +53,11 @@ export function createHttpServers(
     handshakeTimeout: limits.handshakeTimeoutMs,
     ALPNProtocols: ['http/1.1'],
   });
+  // These servers never listen (the listener hands them sockets), and Node starts the check that enforces
+  // headersTimeout/requestTimeout, and the tracking behind closeIdleConnections(), on 'listening'. Without it a kept-alive
+  // connection could trickle the headers of its next request forever.
+  plain.emit('listening');
+  secure.emit('listening');
   return { plain, secure };
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { exchange, startEchoTarget, startProxy, statusOf, upgradeRequest } from '../helpers/proxy.js';
-import { rawConnect, rawUpgrade, untilAnswered } from '../helpers/fuzz.js';
+import { rawConnect, rawUpgrade, untilAnswered, untilClosed } from '../helpers/fuzz.js';
 
 describe('fuzz finding: TokenFileName and a token longer than a file name', () => {
   test('is an unknown token (404), not a token source that is down (503)', async () => {
@@ -82,6 +82,33 @@ describe('fuzz finding: a WebSocket upgrade without Host', () => {
     } finally {
       await proxy.close();
       await echo.close();
+    }
+  });
+});
+
+describe('fuzz finding: slowloris on a kept-alive connection', () => {
+  test('the headers of a second request that trickle in forever are cut by headersTimeout (plain and TLS)', async () => {
+    const proxy = await startProxy(1, { limits: { handshakeTimeoutMs: 1_000 } });
+    try {
+      for (const tls of [false, true]) {
+        const socket = await rawConnect(proxy.port, tls ? proxy.ca : undefined);
+        const t0 = Date.now();
+        const done = untilClosed(socket, 8_000);
+        // The first request ends the listener's handshake deadline; only Node's headersTimeout can cut the second.
+        socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+        const timer = setInterval(() => socket.write('a'), 100);
+        try {
+          const got = (await done).toString('latin1');
+          assert.match(got, /^HTTP\/1\.1 200 /, 'the first request was answered');
+        } finally {
+          clearInterval(timer);
+        }
+        // 1 s headersTimeout, checked every second.
+        assert.ok(Date.now() - t0 < 4_000, `${tls ? 'TLS' : 'plain'}: open for ${Date.now() - t0} ms`);
+      }
+      assert.ok(proxy.logs.some((l) => l.includes('reason=HANDSHAKE_TIMEOUT')), 'no HANDSHAKE_TIMEOUT line');
+    } finally {
+      await proxy.close();
     }
   });
 });
