@@ -149,4 +149,30 @@ describe('fuzz: HTTP requests to the plain listener', () => {
     assert.ok(runs >= 10, 'too few cases ran in the time budget');
     await assertHealthyAfter(d);
   });
+
+  test('slowloris: headers that trickle in forever are cut by the 1 s deadline (first or kept-alive request, plain or TLS)', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.boolean(), fc.integer({ min: 20, max: 200 }), fc.constantFrom('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ', 'GET /websockify HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nX-Slow: ', 'GET / HT'), async (tls, keptAlive, gapMs, start) => {
+        runs++;
+        const socket = await rawConnect(d.port, tls ? ca : undefined);
+        const t0 = Date.now();
+        const done = untilClosed(socket, 6_000);
+        if (keptAlive) socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+        socket.write(start);
+        const timer = setInterval(() => socket.write('a'), gapMs);
+        try {
+          await done;
+        } finally {
+          clearInterval(timer);
+        }
+        // The listener's deadline for a first request, Node's headersTimeout (checked every second) for a later one.
+        assert.ok(Date.now() - t0 < (keptAlive ? 3_500 : 2_500), `open for ${Date.now() - t0} ms`);
+        await assertServing(d);
+      }),
+      fuzzParams(4, 10_000, 8_000),
+    );
+    console.log(`fuzz-http: ${runs} slow clients`);
+    await assertHealthyAfter(d);
+  });
 });
