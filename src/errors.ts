@@ -8,6 +8,7 @@ export const REASONS = {
   BAD_REQUEST: { status: 400, text: 'The HTTP request is malformed.' },
   BAD_FRAMING: { status: 400, text: 'The request body framing is ambiguous: use one Content-Length of plain digits or Transfer-Encoding: chunked alone.' },
   HEADERS_TOO_LARGE: { status: 431, text: 'The request headers are larger than the server accepts.' },
+  EXPECTATION_FAILED: { status: 417, text: "Only 'Expect: 100-continue' is understood." },
   METHOD_NOT_ALLOWED: { status: 405, text: 'Only GET and HEAD are served.' },
   NOT_FOUND: { status: 404, text: 'No such file.' },
   BAD_HANDSHAKE: { status: 400, text: 'The WebSocket handshake is invalid.' },

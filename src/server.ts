@@ -519,6 +519,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     server.on('clientError', guard((err: Error, socket: Duplex) => {
       handleClientError(err, socket, connOf.get(socket)?.log ?? log);
     }, (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' })));
+    // Without this Node answers any other Expect with a bare 417 of its own: no reason, no log line, kept alive.
+    server.on('checkExpectation', guard((req: IncomingMessage, res: ServerResponse) => {
+      reject(res, 'EXPECTATION_FAILED', { log: connOf.get(req.socket)?.log ?? log, fields: { path: logPath((req.url ?? '').split('?')[0] ?? '') }, quiet: true });
+    }, failRequest));
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
   http.secure.prependListener('secureConnection', guard((tlsSocket: TLSSocket) => {

@@ -30,13 +30,15 @@ export interface HttpServers {
 function httpOptions(limits: Limits) {
   return {
     headersTimeout: limits.handshakeTimeoutMs,
-    requestTimeout: Math.max(30_000, limits.handshakeTimeoutMs),
+    // Node's own default for a whole request, body included: slow uploads to --http-upstream must still get through.
+    requestTimeout: Math.max(300_000, limits.handshakeTimeoutMs),
     keepAliveTimeout: 5_000,
     maxHeaderSize: 16 * 1024,
     // How often Node checks the two timeouts above (its default, 30 s, would let a slow client linger).
     connectionsCheckingInterval: Math.min(1_000, limits.handshakeTimeoutMs),
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    // HTTP/1.1 without Host is refused in handleRequest: Node's own 400 would carry no reason code and log nothing.
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
   } as const;
 }
@@ -54,6 +56,11 @@ export function createHttpServers(
     handshakeTimeout: limits.handshakeTimeoutMs,
     ALPNProtocols: ['http/1.1'],
   });
+  // These servers never listen (the listener hands them sockets), and Node starts the check that enforces
+  // headersTimeout/requestTimeout, and the tracking behind closeIdleConnections(), on 'listening'. Without it a kept-alive
+  // connection could trickle the headers of its next request forever.
+  plain.emit('listening');
+  secure.emit('listening');
   return { plain, secure };
 }
 
@@ -84,6 +91,10 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
   const path = rawUrl.split('?')[0] ?? '/';
   const fields = { method, path: deps.logPath ? deps.logPath(path) : path };
   const rlog = conn?.log ?? log;
+  if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+    reject(res, 'BAD_REQUEST', { message: 'An HTTP/1.1 request needs a Host header.', log: rlog, fields, quiet: true });
+    return;
+  }
   // With --http-upstream, wsproxy answers only its own routes; every other method and path belongs to the app.
   const toUpstream = deps.upstream !== undefined && !(await ownsPath(path, deps.webRootReal));
   if (!toUpstream && method !== 'GET' && method !== 'HEAD') {

@@ -26,7 +26,8 @@ export function tokenFileNameResolver(dir: string): TargetResolver {
         text = await readFile(real, 'utf8');
       } catch (err) {
         const code = errnoCode(err);
-        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return unknown;
+        // A token longer than a file name may be (ENAMETOOLONG) names no file: unknown, not a broken source.
+        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') return unknown;
         throw new ProxyError('TOKEN_SOURCE_DOWN', `token directory ${root} cannot be read (${code ?? 'error'})`, { cause: err });
       }
       const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));

@@ -24,6 +24,8 @@ function single(value: string | string[] | undefined): string | undefined {
 /** Checks method, Upgrade, key and version as RFC 6455 §4.2.1 asks (and as `ws` would, so it never refuses itself). */
 export function validateHandshake(method: string | undefined, headers: IncomingHttpHeaders): HandshakeProblem | undefined {
   if (method !== 'GET') return { code: 'METHOD_NOT_ALLOWED', message: 'A WebSocket handshake must be a GET request.', headers: { Allow: 'GET' } };
+  // RFC 6455 §4.1: the handshake carries Host (Node's own Host check skips upgrades); Origin and Host checks need it.
+  if (headers.host === undefined) return { code: 'BAD_HANDSHAKE', message: 'A WebSocket handshake needs a Host header.' };
   const upgrade = single(headers.upgrade);
   if (upgrade === undefined || upgrade.trim().toLowerCase() !== 'websocket') {
     return { code: 'BAD_HANDSHAKE', message: "Only 'Upgrade: websocket' is supported on this port." };

@@ -100,6 +100,9 @@ describe('validateHandshake', () => {
     assert.equal(validateHandshake('HEAD', GOOD)?.code, 'METHOD_NOT_ALLOWED');
     assert.equal(validateHandshake(undefined, GOOD)?.code, 'METHOD_NOT_ALLOWED');
   });
+  test('a missing Host → BAD_HANDSHAKE', () => {
+    assert.equal(validateHandshake('GET', without('host'))?.code, 'BAD_HANDSHAKE');
+  });
   test('a missing or other Upgrade → BAD_HANDSHAKE', () => {
     assert.equal(validateHandshake('GET', without('upgrade'))?.code, 'BAD_HANDSHAKE');
     assert.equal(validateHandshake('GET', { ...GOOD, upgrade: 'h2c' })?.code, 'BAD_HANDSHAKE');
