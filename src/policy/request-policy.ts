@@ -101,8 +101,10 @@ export function createRequestPolicy(
   const cap = policy.maxSessionsPerToken;
 
   const hostMode: HostMode = hosts ?? (policy.allowedHosts.length === 0 || policy.allowedHosts.includes('any') ? { kind: 'any' } : { kind: 'list', names: policy.allowedHosts });
+  // No Host at all is a malformed request (HTTP/1.1, WebSocket), answered 400 by its own check; HTTP/1.0 without Host
+  // is no browser, so no DNS rebinding either.
   const checkHost = (req: IncomingMessage): Refusal | undefined =>
-    isHostAllowedBy(req.headers.host, hostMode)
+    req.headers.host === undefined || isHostAllowedBy(req.headers.host, hostMode)
       ? undefined
       : { code: 'HOST_NOT_ALLOWED', message: 'This server does not serve that host name; its operator can allow it with --allowed-host NAME.', fields: { host: req.headers.host ?? '' } };
 

@@ -63,9 +63,10 @@ describe('fuzz: token strings', () => {
     writeFileSync(file, KNOWN.map((t) => `${t}: 127.0.0.1:${target.port}\n`).join(''));
     const names = mkdtempSync(join(tmpdir(), 'wsproxy-fuzz-names-'));
     for (const t of KNOWN) writeFileSync(join(names, t), `127.0.0.1:${target.port}\n`);
-    byFile = await startFuzzDaemon(['--token-plugin', 'TokenFile', '--token-source', file, '127.0.0.1:0']);
-    byName = await startFuzzDaemon(['--token-plugin', 'TokenFileName', '--token-source', names, '--token-from-path', '127.0.0.1:0']);
-    byHost = await startFuzzDaemon(['--token-plugin', 'TokenFile', '--token-source', file, '--host-token', '127.0.0.1:0']);
+    // Thousands of unknown tokens from one address: the brute-force guard (tested in limits) would answer 429 to all.
+    byFile = await startFuzzDaemon(['--auth-failure-limit', '0', '--token-plugin', 'TokenFile', '--token-source', file, '127.0.0.1:0']);
+    byName = await startFuzzDaemon(['--auth-failure-limit', '0', '--token-plugin', 'TokenFileName', '--token-source', names, '--token-from-path', '127.0.0.1:0']);
+    byHost = await startFuzzDaemon(['--auth-failure-limit', '0', '--token-plugin', 'TokenFile', '--token-source', file, '--host-token', '127.0.0.1:0']);
   });
   after(async () => {
     await byFile.stop();
