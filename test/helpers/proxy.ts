@@ -282,11 +282,14 @@ export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEn
   };
 }
 
-/** Sends a raw request and resolves the status code of the response head, then drops the connection. */
-export async function statusFor(port: number, request: string): Promise<number> {
-  const socket = connect(port, '127.0.0.1');
+/**
+ * Sends a raw request and resolves the status code of the response head, then drops the connection. With `tls`, over
+ * TLS with that SNI name, trusting `ca`.
+ */
+export async function statusFor(port: number, request: string, tls?: { servername: string; ca: string }): Promise<number> {
+  const socket = tls ? tlsConnect({ host: '127.0.0.1', port, ...tls }) : connect(port, '127.0.0.1');
   socket.on('error', () => {});
-  await once(socket, 'connect');
+  await once(socket, tls ? 'secureConnect' : 'connect');
   socket.write(request);
   let text = '';
   socket.setEncoding('latin1');
