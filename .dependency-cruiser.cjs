@@ -1,5 +1,6 @@
 /**
- * Import direction rules from ARCHITECTURE.md §3. `npm run lint` fails on a wrong arrow.
+ * Import direction rules, as listed in docs/architecture.md §3 (keep the two in step). `npm run lint` fails on a wrong
+ * arrow.
  * @type {import('dependency-cruiser').IConfiguration}
  */
 module.exports = {
@@ -86,7 +87,7 @@ module.exports = {
     },
     {
       name: 'only-main-runs-processes',
-      comment: 'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (ARCHITECTURE §3).',
+      comment: 'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (docs/architecture.md §3).',
       severity: 'error',
       from: { pathNot: '^src/(main\\.ts$|process/)' },
       to: { path: '^src/process/' },

@@ -1,4 +1,4 @@
-// Lint: typed rules for the whole tree. Import direction (ARCHITECTURE.md §3) is checked by dependency-cruiser.
+// Lint: typed rules for the whole tree. Import direction (docs/architecture.md §3) is checked by dependency-cruiser.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -1,6 +1,6 @@
 /**
  * The command line: websockify's positionals and flags as a yargs spec, turned into `CliArgs`. This file owns every
- * option's name, alias, default and help text (the README flag table is checked against `--help` by a test). It
+ * option's name, alias, default and help text (docs/options.md is generated from it by `npm run docs`). It
  * never exits or prints: `main.ts` does that with what `parseCommandLine` returns.
  */
 import yargs from 'yargs';
@@ -53,10 +53,10 @@ const EXAMPLES: [string, string][] = [
 ];
 
 /**
- * The option spec. Numeric options are read as strings so that `resolveConfig` can say exactly what was wrong with
+ * The option spec (also read by scripts/gen-docs.mjs for docs/options.md). Numeric options are read as strings so that `resolveConfig` can say exactly what was wrong with
  * them (yargs would turn `10s` into NaN).
  */
-const OPTIONS = {
+export const OPTIONS = {
   cert: { type: 'string', describe: `TLS certificate chain in PEM, may also hold the key [default: ${DEFAULTS.cert}]`, group: 'TLS:' },
   key: { type: 'string', describe: 'TLS private key in PEM, if not inside --cert', group: 'TLS:' },
   'key-password': { type: 'string', describe: 'passphrase of an encrypted --key (never logged)', group: 'TLS:' },
@@ -164,7 +164,7 @@ const OPTIONS = {
   'legacy-syslog': { type: 'boolean', default: false, describe: 'use the old BSD syslog format (RFC 3164) for --syslog', group: 'Process:' },
 } as const;
 
-/** Every long option name the CLI accepts (for the README consistency test). */
+/** Every long option name the CLI accepts. */
 export const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 
 /** The options a config file or `WSPROXY_*` variable may set (all but help, version and config itself). */

@@ -1,7 +1,7 @@
 /**
  * Stable reason codes. Every refusal, dropped connection and session close carries one of these, in its log line and
- * (for HTTP refusals) in the `X-Wsproxy-Reason` header. The README's error-code catalogue is checked against this list
- * by a test, so a new code needs a README row.
+ * (for HTTP refusals) in the `X-Wsproxy-Reason` header. docs/errors.md is generated from this list
+ * (`npm run docs`), and a test fails when it is stale.
  */
 export const REASONS = {
   // HTTP answers before any WebSocket exists.
@@ -140,7 +140,7 @@ export function errnoCode(err: unknown): string | undefined {
 /**
  * Why a configuration reload (SIGHUP, `POST /reload`) was refused. A refused reload changes nothing: the running
  * configuration stays in use entirely. Kept apart from {@link REASONS}, which are about connections (and are counted
- * as refusals by the metrics); the README lists both.
+ * as refusals by the metrics); docs/errors.md lists both.
  */
 export const RELOAD_REASONS = {
   CONFIG_UNREADABLE: 'The config file cannot be read (missing, or no permission).',

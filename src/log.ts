@@ -325,7 +325,7 @@ export type LogTap = (level: LogLevel, msg: string, fields: LogFields) => void;
 
 /**
  * A logger that forwards to `base` and also tells `tap` about every line (children included). Metrics use it to
- * count refusals: every refusal and dropped connection is one log line with a stable `reason` (ARCHITECTURE.md §1),
+ * count refusals: every refusal and dropped connection is one log line with a stable `reason` (docs/architecture.md §1),
  * so counting those lines keeps the log and the counters in agreement without a second hook at every call site.
  */
 export function tapLogger(base: Logger, tap: LogTap, bound: LogFields = {}): Logger {

@@ -1,4 +1,4 @@
-/** The plugin interface for authorising a WebSocket upgrade (ARCHITECTURE.md §4). */
+/** The plugin interface for authorising a WebSocket upgrade (docs/architecture.md §4). */
 import type { Target } from '../config.js';
 import type { PeerIdentity } from '../tls/peer.js';
 

@@ -1,5 +1,5 @@
 /**
- * The plugin interface for choosing where a session goes (ARCHITECTURE.md §4). The client never names a host: a
+ * The plugin interface for choosing where a session goes (docs/architecture.md §4). The client never names a host: a
  * resolver maps what the request carries (later a token) to a target.
  */
 import type { Target } from '../config.js';

@@ -1,4 +1,4 @@
-// The real command line as a child process: errors, the --demo start, signals, and the README staying true to --help.
+// The real command line as a child process: errors, the --demo start, signals, and docs/ staying true to --help.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -152,27 +152,28 @@ describe('--config file and WSPROXY_* environment', () => {
   });
 });
 
-describe('README stays true', () => {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+describe('docs stay true', () => {
+  const options = readFileSync(join(REPO_ROOT, 'docs', 'options.md'), 'utf8');
+  const errors = readFileSync(join(REPO_ROOT, 'docs', 'errors.md'), 'utf8');
 
-  test('every command-line option is in the README flag table', () => {
-    const missing = OPTION_NAMES.filter((name) => !readme.includes(`| \`--${name}`));
+  test('every command-line option is in the docs/options.md flag table', () => {
+    const missing = OPTION_NAMES.filter((name) => !options.includes(`| \`--${name}`));
     assert.deepEqual(missing, []);
   });
 
-  test('every flag in the README table exists', () => {
-    const inTable = [...readme.matchAll(/^\| `--([a-z0-9-]+)/gm)].map((m) => m[1]);
+  test('every flag in the docs/options.md table exists', () => {
+    const inTable = [...options.matchAll(/^\| `--([a-z0-9-]+)/gm)].map((m) => m[1]);
     assert.ok(inTable.length > 10);
     assert.deepEqual(inTable.filter((n) => n !== undefined && !OPTION_NAMES.includes(n)), []);
   });
 
-  test('every reason code is in the README error-code catalogue', () => {
-    const missing = Object.keys(REASONS).filter((code) => !readme.includes(`| \`${code}\``));
+  test('every reason code is in the docs/errors.md error-code catalogue', () => {
+    const missing = Object.keys(REASONS).filter((code) => !errors.includes(`| \`${code}\``));
     assert.deepEqual(missing, []);
   });
 
-  test('every reload reason code is in the README reload-error table', () => {
-    const table = readme.slice(readme.indexOf('### Reload errors'));
+  test('every reload reason code is in the docs/errors.md reload-error table', () => {
+    const table = errors.slice(errors.indexOf('## Reload errors'));
     const missing = Object.keys(RELOAD_REASONS).filter((code) => !table.includes(`| \`${code}\` |`));
     assert.deepEqual(missing, []);
   });
