@@ -11,7 +11,7 @@ import type { ConnectionContext } from '../context.js';
 import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';
 import { clientKey, hostPort } from '../net/address.js';
-import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
+import { proxyHeaderV1, proxyHeaderV2 } from '../net/proxy-protocol.js';
 import { clientFromHeaders } from './forwarded.js';
 import { isHostAllowedBy, type HostMode } from './host-allowlist.js';
 import { RateLimiter, SessionCounter, type Rate } from './rate-limit.js';
