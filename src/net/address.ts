@@ -82,6 +82,21 @@ export function hostPort(host: string, port: number | string): string {
   return `${bracketHost(host)}:${port}`;
 }
 
+/**
+ * Splits `host:port`, `[v6]:port` or websockify's unbracketed `::1:port` (last colon wins). Returns the host without
+ * brackets. A string without a colon has no host; a bad bracket gives the whole text as host and no port.
+ */
+export function splitHostPort(text: string): { host: string | undefined; port: string } {
+  if (text.startsWith('[')) {
+    const end = text.indexOf(']');
+    if (end < 0 || text[end + 1] !== ':') return { host: text, port: '' };
+    return { host: text.slice(1, end), port: text.slice(end + 2) };
+  }
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: undefined, port: text };
+  return { host: text.slice(0, colon), port: text.slice(colon + 1) };
+}
+
 /** Whether a host is reachable only from this machine: `localhost`, 127.0.0.0/8, `::1` (any spelling, bracketed or mapped). */
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { bracketHost, cidrContains, cidrWithin, clientKey, foldMapped, hostPort, ipText, isIpLiteral, isLoopbackHost, parseCidr, parseIp, type Cidr } from '../../../src/net/address.js';
+import { bracketHost, cidrContains, cidrWithin, clientKey, foldMapped, hostPort, ipText, isIpLiteral, isLoopbackHost, parseCidr, parseIp, splitHostPort, type Cidr } from '../../../src/net/address.js';
 
 const bytes16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const v4 = fc.ipV4();
@@ -116,6 +116,24 @@ describe('hostPort and bracketHost', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('splitHostPort∘hostPort is the identity on (address, port), bracketed or not', () => {
+    const address = fc.oneof(v4, bytes16.map(hexOf), fc.constantFrom('localhost', 'vnc.example'));
+    fc.assert(
+      fc.property(address, fc.integer({ min: 0, max: 65535 }), (a, port) => {
+        assert.deepEqual(splitHostPort(hostPort(a, port)), { host: a, port: String(port) });
+        if (a.includes(':')) assert.deepEqual(splitHostPort(`${a}:${port}`), { host: a, port: String(port) }, "websockify's unbracketed form");
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('splitHostPort edge cases', () => {
+    assert.deepEqual(splitHostPort('6080'), { host: undefined, port: '6080' });
+    assert.deepEqual(splitHostPort('[::1'), { host: '[::1', port: '' }, 'a bad bracket: the whole text as host');
+    assert.deepEqual(splitHostPort('[::1]5900'), { host: '[::1]5900', port: '' });
+    assert.deepEqual(splitHostPort(':6080'), { host: '', port: '6080' });
   });
 });
 
