@@ -33,10 +33,17 @@ module.exports = {
     },
     {
       name: 'relay-imports-nothing-above-it',
-      comment: 'relay/ sees two duplexes and a tap; errors and log only.',
+      comment: 'relay/ sees two duplexes and a tap; errors, log and the net/ leaf (address formatting) only.',
       severity: 'error',
       from: { path: '^src/relay/' },
-      to: { path: '^src/', pathNot: '^src/(relay/|errors\\.ts$|log\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(relay/|net/|errors\\.ts$|log\\.ts$)' },
+    },
+    {
+      name: 'net-is-a-leaf',
+      comment: 'net/ (addresses, PROXY protocol bytes) is pure and used from every layer, relay/ included: errors and log only.',
+      severity: 'error',
+      from: { path: '^src/net/' },
+      to: { path: '^src/', pathNot: '^src/(net/|errors\\.ts$|log\\.ts$)' },
     },
     {
       name: 'errors-and-log-are-leaves',
@@ -73,10 +80,10 @@ module.exports = {
     },
     {
       name: 'admin-reads-types-only',
-      comment: 'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log, plugin/relay types and the listener helper for its unix socket.',
+      comment: 'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
       severity: 'error',
       from: { path: '^src/admin/' },
-      to: { path: '^src/', pathNot: '^src/(admin/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(admin/|net/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)' },
     },
     {
       name: 'prom-client-stays-in-admin',

@@ -5,13 +5,16 @@
  * was given on purpose is a file).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { isLoopbackHost, parseAddressRange, type AddressRange } from './policy/cidr.js';
+import { ipFamily, isLoopbackHost, splitHostPort } from './net/address.js';
+import { parseAddressRange, type AddressRange } from './policy/cidr.js';
 import { parseRate, type Rate } from './policy/rate-limit.js';
 import { isModulePath } from './plugin-loader.js';
 import { createSecureContext } from 'node:tls';
+
+// Where the CLI parsers (and their tests) have always found it.
+export { splitHostPort } from './net/address.js';
 
 /**
  * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
@@ -572,7 +575,7 @@ export function parseAdminListen(text: string, cwd: string): AdminConfig['listen
     return { kind: 'unix', path: resolve(cwd, path) };
   }
   const { host, port } = splitHostPort(text);
-  if (host !== undefined && (host === '' || (host.includes(':') && isIP(host) !== 6))) {
+  if (host !== undefined && (host === '' || (host.includes(':') && ipFamily(host) !== 6))) {
     throw new ConfigError('--admin-listen', `--admin-listen: '${text}' is not host:port, [v6]:port, a port or unix:/path`);
   }
   return { kind: 'tcp', host: host ?? '127.0.0.1', port: parsePort(port, '--admin-listen', true) };
@@ -678,20 +681,6 @@ function parsePort(text: string, flag: string, allowZero: boolean): number {
   return port;
 }
 
-/**
- * Splits `host:port`, `[v6]:port` or websockify's unbracketed `::1:port` (last colon wins). Returns the host without
- * brackets. A string without a colon has no host.
- */
-export function splitHostPort(text: string): { host: string | undefined; port: string } {
-  if (text.startsWith('[')) {
-    const end = text.indexOf(']');
-    if (end < 0 || text[end + 1] !== ':') return { host: text, port: '' };
-    return { host: text.slice(1, end), port: text.slice(end + 2) };
-  }
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return { host: undefined, port: text };
-  return { host: text.slice(0, colon), port: text.slice(colon + 1) };
-}
 
 /** Parses the `[source_addr:]source_port` positional. Port 0 picks a free port (tests, scripts). */
 export function parseListenAddress(text: string): ListenAddress {
@@ -699,7 +688,7 @@ export function parseListenAddress(text: string): ListenAddress {
   if (host !== undefined && host.length === 0) {
     throw new ConfigError('source_port', `listen address '${text}' has an empty host; give a port alone to listen everywhere`);
   }
-  if (host !== undefined && host.includes(':') && isIP(host) !== 6) {
+  if (host !== undefined && host.includes(':') && ipFamily(host) !== 6) {
     throw new ConfigError('source_port', `listen address '${text}': '${host}' is not an IPv6 address`);
   }
   return { kind: 'tcp', host, port: parsePort(port, 'source_port', true) };
@@ -716,7 +705,7 @@ export function parseTargetAddress(text: string): Target {
   if (host === undefined || host.length === 0) {
     throw new ConfigError('target', `target '${text}' needs a host and a port, e.g. localhost:5900`);
   }
-  if (host.includes(':') && isIP(host) !== 6) {
+  if (host.includes(':') && ipFamily(host) !== 6) {
     throw new ConfigError('target', `target '${text}': '${host}' is not an IPv6 address (write [2001:db8::1]:5900)`);
   }
   return { kind: 'tcp', host, port: parsePort(port, 'target', false) };

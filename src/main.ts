@@ -12,6 +12,7 @@ import { ConfigError, resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
 import { errnoCode, ReloadError, type ReloadReason } from './errors.js';
 import { createLogger, fdSink, redactUrl, type LogFields, type Logger, type LogSink, type RootLogger } from './log.js';
+import { bracketHost } from './net/address.js';
 import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
 import { notifySystemd } from './process/sd-notify.js';
 import { createSyslogSink, type SyslogSink } from './process/syslog.js';
@@ -335,7 +336,7 @@ async function main(): Promise<void> {
   if (cert) lines.push({ msg: 'certificate', fields: { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo } });
   if (server.addresses().length === 0) lines.push({ msg: 'listening', fields: { address: server.listening() } });
   for (const a of server.addresses()) {
-    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    const host = bracketHost(a.address);
     const shown = a.address === '::' || a.address === '0.0.0.0' ? 'localhost' : host;
     lines.push({
       msg: 'listening',

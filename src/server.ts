@@ -50,7 +50,8 @@ import type { TLSSocket } from 'node:tls';
 import { createUpgradeHandler, type SessionInfo } from './websocket/upgrade.js';
 import { SingleSession } from './websocket/single-session.js';
 import { readProxyHeader } from './listener/proxy-protocol.js';
-import { inAnyRange, plainIp } from './policy/cidr.js';
+import { foldMapped, hostPort } from './net/address.js';
+import { inAnyRange } from './policy/cidr.js';
 import { createRequestPolicy, type RequestPolicy } from './policy/request-policy.js';
 import { hostModeOf, machineHostNames } from './policy/host-allowlist.js';
 import { createRevalidator } from './policy/revalidate.js';
@@ -149,7 +150,7 @@ export interface WsProxyServer {
 /** Strips the IPv4-mapped prefix so logs and per-IP caps see one address per client. */
 function plainAddress(address: string | undefined): string {
   if (!address) return 'unix';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return foldMapped(address);
 }
 
 // How often a TLS client may trigger another attempt to load a missing certificate.
@@ -634,13 +635,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         return;
       }
       if (header.source) {
-        const real = plainIp(header.source.address);
+        const real = foldMapped(header.source.address);
         conn.remoteAddress = real;
         conn.remotePort = header.source.port;
         conn.proxyPeer = `${remoteAddress}:${remotePort}`;
-        conn.localAddress = header.destination ? plainIp(header.destination.address) : conn.localAddress;
+        conn.localAddress = header.destination ? foldMapped(header.destination.address) : conn.localAddress;
         conn.localPort = header.destination?.port ?? conn.localPort;
-        conn.log = log.child({ conn: id, peer: real.includes(':') ? `[${real}]:${header.source.port}` : `${real}:${header.source.port}`, proxy: conn.proxyPeer });
+        conn.log = log.child({ conn: id, peer: hostPort(real, header.source.port), proxy: conn.proxyPeer });
       }
       if (socket.remoteAddress !== undefined) {
         // Now the client's own address counts against --max-connections-per-ip (LOCAL health checks: the balancer's).
@@ -720,7 +721,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const st = s.relay.stats();
       return {
         id: s.id,
-        client: s.conn.remoteAddress.includes(':') ? `[${s.conn.remoteAddress}]:${s.conn.remotePort}` : `${s.conn.remoteAddress}:${s.conn.remotePort}`,
+        client: hostPort(s.conn.remoteAddress, s.conn.remotePort),
         scheme: s.scheme,
         token_hash: s.tokenHash ?? null,
         target: s.target,
@@ -1053,7 +1054,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const a = netServer?.address();
       if (typeof a === 'string') return `unix:${a}`;
       if (!a) return live.config.listen.kind === 'inetd' ? 'inetd (fd 0)' : 'not listening';
-      return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+      return hostPort(a.address, a.port);
     },
 
     certificate: () => cert,

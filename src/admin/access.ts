@@ -3,8 +3,8 @@
  * web pages: a browser can be made to send requests to it by any page the operator visits (cross-site requests, and
  * DNS rebinding against a loopback address), so those are refused here before any route runs. Pure functions.
  */
-import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isIpLiteral } from '../net/address.js';
 
 /** A refusal: status, stable reason code and the one-line answer. */
 export interface AdminRefusal {
@@ -39,7 +39,7 @@ function hostOf(header: string): string {
  */
 function rebindable(headers: IncomingHttpHeaders): boolean {
   const host = hostOf((headers.host ?? '').trim().toLowerCase());
-  return host !== '' && host !== 'localhost' && isIP(host) === 0;
+  return host !== '' && host !== 'localhost' && !isIpLiteral(host);
 }
 
 /** Why the admin listener refuses this request before routing, or undefined. `tcp`: not a unix socket. */

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { AdminConfig } from '../config.js';
 import { clearStaleSocket, listenUnix } from '../listener/listen.js';
+import { hostPort } from '../net/address.js';
 import { adminRefusal } from './access.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -202,7 +203,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   if (config.listen.kind === 'unix') await chmod(config.listen.path, 0o600);
   const a = server.address();
   const address = a && typeof a === 'object' ? a : undefined;
-  const where = config.listen.kind === 'unix' ? `unix:${config.listen.path}` : address?.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address?.address}:${address?.port}`;
+  const where = config.listen.kind === 'unix' ? `unix:${config.listen.path}` : hostPort(String(address?.address), String(address?.port));
   return {
     where,
     address,

@@ -6,7 +6,7 @@
  * Built on `@peculiar/x509` over Node's WebCrypto, never on hand-written ASN.1.
  */
 import { randomBytes, webcrypto } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIpLiteral } from '../net/address.js';
 import type * as X509Module from '@peculiar/x509';
 
 type X509Lib = typeof X509Module;
@@ -75,7 +75,7 @@ export function parseHosts(values: readonly string[]): HostNames {
   const ips: string[] = [];
   for (const raw of values.flatMap((v) => v.split(/[\s,]+/)).filter((v) => v.length > 0)) {
     const v = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
-    if (isIP(v)) {
+    if (isIpLiteral(v)) {
       if (!ips.includes(v)) ips.push(v);
       continue;
     }

@@ -16,7 +16,7 @@
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 import { realpath, stat } from 'node:fs/promises';
@@ -25,6 +25,7 @@ import { errnoCode } from '../errors.js';
 import { applyFraming, upstreamFraming } from './framing.js';
 import type { PeerIdentity } from '../tls/peer.js';
 import type { Logger } from '../log.js';
+import { bracketHost, ipFamily, isIpLiteral } from '../net/address.js';
 import { BUILTIN_WEB_ROOT, INFO_PATH, novncSegments } from './builtin.js';
 import { reject } from './reject.js';
 import { failConnection, guard } from '../boundary.js';
@@ -166,7 +167,7 @@ export function upstreamRequestHeaders(
   out['x-forwarded-proto'] = proto;
   if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
   if (facts.localPort !== undefined) out['x-forwarded-port'] = String(facts.localPort);
-  const forAddr = isIP(facts.remoteAddress) === 6 ? `"[${facts.remoteAddress}]"` : facts.remoteAddress;
+  const forAddr = ipFamily(facts.remoteAddress) === 6 ? `"${bracketHost(facts.remoteAddress)}"` : facts.remoteAddress;
   out.forwarded = `for=${forAddr};proto=${proto}${incoming.host === undefined ? '' : `;host="${incoming.host.replace(/["\\]/g, '')}"`}`;
   // The client's own copies were dropped above; these come from the TLS socket only.
   if (facts.tls) Object.assign(out, clientCertHeaders(facts.peer));
@@ -226,7 +227,7 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
   const agent = secure
     ? new HttpsAgent({
         keepAlive: true,
-        ...(isIP(host) === 0 ? { servername: host } : {}),
+        ...(isIpLiteral(host) ? {} : { servername: host }),
         checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
       })
     : new HttpAgent({ keepAlive: true });

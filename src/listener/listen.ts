@@ -4,14 +4,14 @@
  */
 import { lookup } from 'node:dns/promises';
 import { chmod, lstat, unlink } from 'node:fs/promises';
-import { createServer, isIP, type ListenOptions, type Server, type Socket } from 'node:net';
+import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import type { ListenAddress } from '../config.js';
 import type { ReasonCode } from '../errors.js';
-import { rateKey } from '../policy/rate-limit.js';
+import { clientKey, isIpLiteral } from '../net/address.js';
 
 /**
  * Counts open connections, in total and per client address, against the configured caps (Infinity = no cap).
- * Addresses are counted by {@link rateKey}: IPv6 per /64, IPv4-mapped IPv6 as IPv4.
+ * Addresses are counted by {@link clientKey}: IPv6 per /64, IPv4-mapped IPv6 as IPv4.
  */
 export class ConnectionGate {
   private total = 0;
@@ -41,7 +41,7 @@ export class ConnectionGate {
       this.total++;
       return { ok: true };
     }
-    const key = rateKey(ip);
+    const key = clientKey(ip);
     const n = this.perIp.get(key) ?? 0;
     if (n >= this.maxPerIp) {
       this.refused.CONNECTION_LIMIT_PER_IP++;
@@ -57,7 +57,7 @@ export class ConnectionGate {
    * connection of its own). Counted as a refusal when it is.
    */
   atCap(ip: string): boolean {
-    if ((this.perIp.get(rateKey(ip)) ?? 0) < this.maxPerIp) return false;
+    if ((this.perIp.get(clientKey(ip)) ?? 0) < this.maxPerIp) return false;
     this.refused.CONNECTION_LIMIT_PER_IP++;
     return true;
   }
@@ -68,7 +68,7 @@ export class ConnectionGate {
    * slot under `undefined`; admitted: it `release`s under `ip`.
    */
   assign(ip: string): { ok: true } | { ok: false; reason: 'CONNECTION_LIMIT_PER_IP' } {
-    const key = rateKey(ip);
+    const key = clientKey(ip);
     const n = this.perIp.get(key) ?? 0;
     if (n >= this.maxPerIp) {
       this.refused.CONNECTION_LIMIT_PER_IP++;
@@ -82,7 +82,7 @@ export class ConnectionGate {
   release(ip: string | undefined): void {
     this.total--;
     if (ip === undefined) return;
-    const key = rateKey(ip);
+    const key = clientKey(ip);
     const n = (this.perIp.get(key) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(key);
     else this.perIp.set(key, n);
@@ -96,7 +96,7 @@ export class ConnectionGate {
 
 /** Picks the address to bind for a host name: websockify takes IPv4 first, or IPv6 first with -6. */
 async function bindHost(host: string | undefined, preferIpv6: boolean): Promise<string | undefined> {
-  if (host === undefined || isIP(host) !== 0) return host;
+  if (host === undefined || isIpLiteral(host)) return host;
   const all = await lookup(host, { all: true });
   const family = preferIpv6 ? 6 : 4;
   return (all.find((a) => a.family === family) ?? all[0])?.address ?? host;

@@ -4,7 +4,8 @@
  * peer leftwards, the first address that is not a trusted proxy is the client (the "rightmost untrusted" rule). A
  * client can prepend anything it likes to these headers, so nothing left of that address is ever used.
  */
-import { addressBytes, inAnyRange, plainIp, type AddressRange } from './cidr.js';
+import { foldMapped, parseIp } from '../net/address.js';
+import { inAnyRange, type AddressRange } from './cidr.js';
 
 /** A client address with its port (0 when the header did not say). */
 export interface ClientAddress {
@@ -31,8 +32,8 @@ function parseNode(raw: string): Hop {
     port = Number(v.slice(colon + 1));
     v = v.slice(0, colon);
   }
-  if (port > 65535 || !addressBytes(v)) return undefined;
-  return { address: plainIp(v.toLowerCase()), port };
+  if (port > 65535 || !parseIp(v)) return undefined;
+  return { address: foldMapped(v.toLowerCase()), port };
 }
 
 /** The `for=` nodes of `Forwarded` header values, in order (leftmost = farthest from us). */

@@ -5,8 +5,8 @@
  * the DNS names of the certificate in use. A rebinding page's own name (`rebind.attacker.example`) is none of these.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { bracketHost, isIpLiteral } from '../net/address.js';
 
 /** What the automatic list is made of; `certNames` is asked per request, so a TLS reload is followed at once. */
 export interface AutoHostSources {
@@ -46,8 +46,8 @@ export function isHostAllowedBy(host: string | undefined, mode: HostMode): boole
 }
 
 function isAutoHost(name: string, s: AutoHostSources): boolean {
-  if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;
-  const listen = s.listenHost === undefined ? undefined : hostNameOf(s.listenHost.includes(':') && !s.listenHost.startsWith('[') ? `[${s.listenHost}]` : s.listenHost);
+  if (isIpLiteral(name) || name === 'localhost' || name.endsWith('.localhost')) return true;
+  const listen = s.listenHost === undefined ? undefined : hostNameOf(bracketHost(s.listenHost));
   if (name === listen) return true;
   if (s.machineNames.includes(name)) return true;
   return s.certNames().some((c) => matchesCertName(name, c.toLowerCase()));

@@ -3,20 +3,18 @@
  * target with no token, no auth plugin and no required client certificate lets anyone who reaches the port reach
  * the target. wsproxy starts anyway (websockify does, and noVNC's launcher relies on it) but says so once.
  */
-import { isIP } from 'node:net';
 import type { Config } from '../config.js';
+import { hostPort, isLoopbackHost } from '../net/address.js';
 
+/** Loopback, or a `*.localhost` name (RFC 6761: resolves to loopback only). */
 function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  return isIP(v4) === 4 && v4.startsWith('127.');
+  return isLoopbackHost(host) || host.replace(/\]$/, '').toLowerCase().endsWith('.localhost');
 }
 
 function targetText(config: Config): string {
   if (config.targets.kind !== 'fixed') return '';
   const t = config.targets.target;
-  return t.kind === 'unix' ? `unix:${t.path}` : t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`;
+  return t.kind === 'unix' ? `unix:${t.path}` : hostPort(t.host, t.port);
 }
 
 /** The warning for `config`, or undefined when it is not an open relay. */

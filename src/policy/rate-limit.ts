@@ -5,21 +5,11 @@
  * follows the number of recently active clients.
  */
 
-import { addressBytes } from './cidr.js';
+import { clientKey } from '../net/address.js';
 import { isHostAllowedBy } from './host-allowlist.js';
 
-/**
- * The key a client address is counted under (rate limits, the per-IP cap, the failed-auth limit): IPv4 addresses one
- * each (IPv4-mapped IPv6 as the IPv4 address), IPv6 addresses by their /64 (one subscriber usually holds a whole
- * /64, so per-address counts could be dodged by rotating through it). Anything else (`unix`) is its own key.
- */
-export function rateKey(address: string): string {
-  const a = addressBytes(address);
-  if (!a) return address;
-  if (a.family === 4) return a.bytes.join('.');
-  const hex = a.bytes.slice(0, 8).map((b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.replace(/(.{4})(?!$)/g, '$1:')}::/64`;
-}
+/** The key a client address is counted under: net/address.ts's {@link clientKey} (IPv6 per /64), by its older name. */
+export const rateKey: (address: string) => string = clientKey;
 
 /** A rate: `perSecond` refill, `burst` capacity. */
 export interface Rate {

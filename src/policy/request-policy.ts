@@ -10,10 +10,11 @@ import type { ClientAddressConfig, PolicyConfig, Target } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';
-import { proxyHeaderV1, proxyHeaderV2 } from '../relay/proxy-header.js';
+import { clientKey, hostPort } from '../net/address.js';
+import { proxyHeaderV1, proxyHeaderV2 } from '../net/proxy-protocol.js';
 import { clientFromHeaders } from './forwarded.js';
 import { isHostAllowedBy, type HostMode } from './host-allowlist.js';
-import { RateLimiter, rateKey, SessionCounter, type Rate } from './rate-limit.js';
+import { RateLimiter, SessionCounter, type Rate } from './rate-limit.js';
 import { checkTargetAddress } from './target-policy.js';
 import type { SharedSessionCounter } from '../targets/types.js';
 
@@ -114,7 +115,7 @@ export function createRequestPolicy(
       const peer = { address: conn.remoteAddress, port: conn.remotePort };
       const client = clientFromHeaders(peer, { forwarded: req.headersDistinct['forwarded'], xForwardedFor: req.headersDistinct['x-forwarded-for'] }, clientAddress.trustedProxies);
       if (client === peer) return conn;
-      const shown = client.address.includes(':') ? `[${client.address}]:${client.port}` : `${client.address}:${client.port}`;
+      const shown = hostPort(client.address, client.port);
       return { ...conn, remoteAddress: client.address, remotePort: client.port, log: conn.log.child({ client: shown, via: 'forwarded' }) };
     },
 
@@ -124,7 +125,7 @@ export function createRequestPolicy(
       const host = checkHost(req);
       if (host) return host;
       if (limiter && conn.remoteAddress !== 'unix') {
-        const taken = limiter.take(rateKey(conn.remoteAddress), now());
+        const taken = limiter.take(clientKey(conn.remoteAddress), now());
         if (!taken.ok) {
           return { code: 'RATE_LIMITED', headers: { 'Retry-After': String(taken.retryAfterSeconds) }, fields: { retry_after: String(taken.retryAfterSeconds) } };
         }
@@ -150,7 +151,7 @@ export function createRequestPolicy(
 
     authAttempt(conn) {
       if (!authLimiter || conn.remoteAddress === 'unix') return { ok: true, attempt: NO_ATTEMPT };
-      const key = rateKey(conn.remoteAddress);
+      const key = clientKey(conn.remoteAddress);
       const taken = authLimiter.take(key, now());
       if (!taken.ok) {
         const retry = String(taken.retryAfterSeconds);

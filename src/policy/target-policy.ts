@@ -5,7 +5,8 @@
  * metadata/link-local address is allowed only by an entry that lies inside such a range itself, so
  * `--allow-target 0.0.0.0/0` does not open 169.254.169.254 by accident.
  */
-import { addressBytes, inRange, parseAddressRange, rangeWithin, type AddressRange } from './cidr.js';
+import { parseIp } from '../net/address.js';
+import { inRange, parseAddressRange, rangeWithin, type AddressRange } from './cidr.js';
 
 /** Link-local and cloud metadata addresses, refused unless listed explicitly (tls-and-security.md, "Open proxy"). */
 export const DEFAULT_DENIED_TARGETS: readonly string[] = [
@@ -29,7 +30,7 @@ export type TargetDecision = { ok: true } | { ok: false; why: 'link-local or met
 
 /** Decides whether a session may connect to `address:port`. `allow` empty = no allowlist (only the default denials). */
 export function checkTargetAddress(address: string, port: number, allow: readonly AddressRange[]): TargetDecision {
-  const parsed = addressBytes(address); // once, not once per range: this runs on every connect
+  const parsed = parseIp(address); // once, not once per range: this runs on every connect
   if (!parsed) return allow.length === 0 ? { ok: true } : { ok: false, why: 'not in --allow-target' };
   const denied = DENIED.find((d) => inRange(d, parsed));
   if (denied) {

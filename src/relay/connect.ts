@@ -4,9 +4,10 @@
  * first that accepts wins.
  */
 import { lookup } from 'node:dns/promises';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ProxyError, errnoCode, type ReasonCode } from '../errors.js';
+import { hostPort, isIpLiteral } from '../net/address.js';
 
 /**
  * TLS to the target (`--ssl-target`): certificate and host name verified against the system CAs, or `ca` instead;
@@ -62,7 +63,7 @@ function destroyOnError(plain: Socket): (this: Socket) => void {
 function secure(socket: Socket, host: string, tls: TargetTlsOptions, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
   return new Promise((resolve, reject) => {
     // SNI must be a host name (RFC 6066 §3); an IP target is checked against the certificate's IP SANs instead.
-    const servername = tls.servername ?? (isIP(host) ? undefined : host);
+    const servername = tls.servername ?? (isIpLiteral(host) ? undefined : host);
     const tlsSocket = tlsConnect({
       socket,
       host: servername ?? host, // the name checkServerIdentity compares with the certificate
@@ -215,7 +216,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
   }
 
   let addresses: string[];
-  if (isIP(target.host)) addresses = [target.host];
+  if (isIpLiteral(target.host)) addresses = [target.host];
   else {
     try {
       addresses = (await lookup(target.host, { all: true, order: 'verbatim' })).map((a) => a.address);
@@ -253,7 +254,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       plain.setKeepAlive(true, 60_000);
       // The PROXY header goes first on the wire, before a TLS ClientHello (as HAProxy's send-proxy with ssl).
       if (options.preamble) plain.write(options.preamble);
-      const shown = address.includes(':') ? `[${address}]:${target.port}` : `${address}:${target.port}`;
+      const shown = hostPort(address, target.port);
       if (tls === undefined) {
         plain.pause();
         return { socket: plain, address: shown };

@@ -10,6 +10,7 @@ import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } fr
 import { readFileSync, statSync } from 'node:fs';
 import { compactDecrypt, jwtVerify } from 'jose';
 import type { Logger } from '../log.js';
+import { hostPort } from '../net/address.js';
 import { parseTargetValue } from './token-line.js';
 import type { Resolution, Target, TargetResolver } from './types.js';
 
@@ -55,7 +56,7 @@ function targetOf(payload: Record<string, unknown>): Target | string {
   const { host, port } = payload;
   if (typeof host !== 'string' || host === '') return "no 'host' claim";
   if (typeof port !== 'number' && typeof port !== 'string') return "no 'port' claim";
-  return parseTargetValue(host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
+  return parseTargetValue(hostPort(host, port));
 }
 
 /** Builds the resolver on the key file `file`. */

@@ -6,6 +6,7 @@
  */
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { hostPort } from '../net/address.js';
 import { parseTargetValue } from './token-line.js';
 import type { Resolution, Target, TargetResolver } from './types.js';
 
@@ -34,7 +35,7 @@ function fromJson(body: string): Target | string {
   if (typeof port !== 'number' && typeof port !== 'string') return "the answer has no 'port'";
   // Optional per-token override of --proxy-protocol-out.
   if (pp !== undefined && pp !== 'v1' && pp !== 'v2' && pp !== 'none') return "'proxy_protocol' is not one of v1, v2, none";
-  const target = parseTargetValue(host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
+  const target = parseTargetValue(hostPort(host, port));
   return typeof target === 'string' || pp === undefined ? target : { ...target, proxyProtocol: pp };
 }
 

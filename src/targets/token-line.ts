@@ -3,7 +3,7 @@
  * `token: 2001:db8::1:5900`, `token: unix_socket:/path`; `#` comments and blank lines are skipped. The separator is
  * the first colon followed by white space, as websockify splits (`re.split(r':\s', line)`).
  */
-import { isIP } from 'node:net';
+import { ipFamily, splitHostPort } from '../net/address.js';
 import type { Target } from './types.js';
 
 /** One parsed line: an entry, nothing (blank/comment), or what is wrong with it (never echoing the token). */
@@ -16,20 +16,10 @@ export function parseTargetValue(value: string): Target | string {
     const path = v.slice('unix_socket:'.length).trim();
     return path.startsWith('/') ? { kind: 'unix', path } : 'unix_socket needs an absolute path';
   }
-  let host: string;
-  let port: string;
-  if (v.startsWith('[')) {
-    const end = v.indexOf(']');
-    if (end < 0 || v[end + 1] !== ':') return "expected '[ipv6]:port'";
-    host = v.slice(1, end);
-    port = v.slice(end + 2);
-  } else {
-    const colon = v.lastIndexOf(':');
-    if (colon <= 0) return "expected 'host:port'";
-    host = v.slice(0, colon);
-    port = v.slice(colon + 1);
-  }
-  if (host.includes(':') && isIP(host) !== 6) return `'${host}' is not an IPv6 address`;
+  const { host, port } = splitHostPort(v);
+  if (v.startsWith('[') && host === v) return "expected '[ipv6]:port'";
+  if (host === undefined || host === '') return "expected 'host:port'";
+  if (host.includes(':') && ipFamily(host) !== 6) return `'${host}' is not an IPv6 address`;
   if (/\s/.test(host)) return 'the host contains white space';
   if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return `'${port}' is not a port (1-65535)`;
   return { kind: 'tcp', host, port: Number(port) };

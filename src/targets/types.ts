@@ -3,6 +3,7 @@
  * resolver maps what the request carries (later a token) to a target.
  */
 import type { Target } from '../config.js';
+import { hostPort } from '../net/address.js';
 
 export type { Target } from '../config.js';
 
@@ -67,5 +68,5 @@ export interface SourceHealth {
 /** Formats a target for logs and pages. */
 export function describeTarget(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
-  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+  return hostPort(target.host, target.port);
 }

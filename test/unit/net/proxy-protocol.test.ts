@@ -1,8 +1,9 @@
-// PROXY protocol v1/v2 on bytes: the spec's examples, every truncation, garbage, and our own headers round-tripped.
+// PROXY protocol v1/v2 on bytes (src/net/proxy-protocol.ts): the spec's examples, every truncation, garbage, and our
+// own headers round-tripped.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseProxyHeader, V2_SIGNATURE } from '../../src/listener/proxy-protocol.js';
-import { proxyHeaderV1, proxyHeaderV2 } from '../../src/relay/proxy-header.js';
+import fc from 'fast-check';
+import { parseProxyHeader, proxyHeaderV1, proxyHeaderV2, V2_SIGNATURE, type ProxyEndpoint } from '../../../src/net/proxy-protocol.js';
 
 const v2 = (verCmd: number, famProto: number, body: number[]): Buffer =>
   Buffer.concat([V2_SIGNATURE, Buffer.from([verCmd, famProto, body.length >> 8, body.length & 0xff]), Buffer.from(body)]);
@@ -110,5 +111,55 @@ describe('headers we send (--proxy-protocol-out)', () => {
     const back = parseProxyHeader(six);
     assert.deepEqual(back.kind === 'header' ? [back.source, back.destination] : undefined, [{ address: '2001:db8::1', port: 1 }, { address: '::1', port: 2 }]);
     assert.deepEqual(proxyHeaderV2(undefined, undefined), Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0, 0, 0])]));
+  });
+});
+
+describe('our headers, read back by our parser (one module, both directions)', () => {
+  const port = fc.integer({ min: 0, max: 65535 });
+  const v4 = fc.ipV4();
+  const v6 = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }).map((g) => g.map((x) => x.toString(16)).join(':'));
+  const endpoint = (address: fc.Arbitrary<string>): fc.Arbitrary<ProxyEndpoint> => fc.record({ address, port });
+  const canonical = (a: string): string => (a.includes(':') ? new URL(`http://[${a}]/`).hostname.slice(1, -1) : a);
+  const mapped = (a: string): boolean => /^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/.test(canonical(a));
+
+  test('v1 and v2 round-trip any IPv4 or IPv6 pair (IPv6 in canonical text)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.tuple(endpoint(v4), endpoint(v4)), fc.tuple(endpoint(v6), endpoint(v6))), ([src, dst]) => {
+        fc.pre(!mapped(src.address) && !mapped(dst.address));
+        for (const h of [proxyHeaderV1(src, dst), proxyHeaderV2(src, dst)]) {
+          const r = parseProxyHeader(h);
+          assert.equal(r.kind, 'header');
+          if (r.kind !== 'header') return;
+          assert.equal(r.length, h.length);
+          assert.deepEqual([r.source, r.destination], [{ address: canonical(src.address), port: src.port }, { address: canonical(dst.address), port: dst.port }]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a mixed pair is written as IPv6 with the IPv4 end mapped; a mapped pair (any spelling) as IPv4', () => {
+    const mixed = parseProxyHeader(proxyHeaderV2({ address: '192.0.2.1', port: 1 }, { address: '2001:db8::2', port: 2 }));
+    assert.deepEqual(mixed.kind === 'header' ? mixed.source : undefined, { address: '::ffff:c000:201', port: 1 });
+    const h = proxyHeaderV1({ address: '::ffff:c000:201', port: 1 }, { address: '::FFFF:198.51.100.2', port: 2 });
+    assert.equal(h.toString('latin1'), 'PROXY TCP4 192.0.2.1 198.51.100.2 1 2\r\n');
+  });
+
+  test('an IPv6 zone is dropped, not thrown on; a non-IP end gives UNKNOWN / LOCAL', () => {
+    assert.equal(proxyHeaderV1({ address: 'fe80::1%eth0', port: 1 }, { address: 'fe80::2', port: 2 }).toString('latin1'), 'PROXY TCP6 fe80::1 fe80::2 1 2\r\n');
+    assert.equal(proxyHeaderV1({ address: 'unix', port: 0 }, { address: '::1', port: 2 }).toString('latin1'), 'PROXY UNKNOWN\r\n');
+    assert.deepEqual(proxyHeaderV2({ address: '127.1', port: 0 }, { address: '127.0.0.1', port: 2 }), Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0, 0, 0])]));
+  });
+
+  test('v2 TCP6 address text is what the URL parser (RFC 5952) writes, for any 16 bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (addrs) => {
+        const r = parseProxyHeader(Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, 0x21, 0, 36]), addrs, Buffer.alloc(4)]));
+        assert.equal(r.kind, 'header');
+        const hex = [...Buffer.from(addrs.subarray(0, 16)).toString('hex').matchAll(/.{4}/g)].map((m) => m[0]).join(':');
+        assert.equal(r.kind === 'header' ? r.source?.address : '', canonical(hex));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
