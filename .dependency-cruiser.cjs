@@ -38,17 +38,10 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(relay/|errors\\.ts$|log\\.ts$)' },
     },
     {
-      name: 'errors-is-a-leaf',
-      comment: 'errors.ts holds every error class and the reason catalogue; everything may import it.',
+      name: 'errors-and-log-are-leaves',
+      comment: 'errors.ts (every error class, the reason catalogue) imports nothing from src/; log.ts only errors.ts.',
       severity: 'error',
-      from: { path: '^src/errors\\.ts$' },
-      to: { path: '^src/' },
-    },
-    {
-      name: 'log-is-a-leaf',
-      comment: 'log.ts imports only errors.ts (its error classes).',
-      severity: 'error',
-      from: { path: '^src/log\\.ts$' },
+      from: { path: '^src/(errors|log)\\.ts$' },
       to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
     },
     {
