@@ -9,10 +9,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CertInputError, DEFAULT_DAYS, parseHosts } from './certs/authority.js';
+import { DEFAULT_DAYS, parseHosts } from './certs/authority.js';
 import { localNames } from './certs/self-signed.js';
 import { addUser, initStore, listIssued, revoke } from './certs/store.js';
-import { ConfigError, defaultStateDir } from './config.js';
+import { defaultStateDir } from './config.js';
+import { CertInputError, ConfigError } from './errors.js';
 
 /** The environment variable `cert user` reads the `.p12` password from. */
 export const P12_PASSWORD_ENV = 'WSPROXY_P12_PASSWORD';

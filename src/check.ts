@@ -13,10 +13,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import type { Config } from './config.js';
-import { errnoCode, ProxyError } from './errors.js';
+import { CertificateError, errnoCode, ProxyError, TimeoutError } from './errors.js';
 import { silentLogger } from './log.js';
 import { connectTarget } from './relay/connect.js';
-import { CertificateError, loadCertificate, type LoadedCertificate } from './tls/context.js';
+import { loadCertificate, type LoadedCertificate } from './tls/context.js';
 import { createTokenResolver } from './targets/registry.js';
 import { describeTarget } from './targets/types.js';
 import { openRelayWarning } from './policy/open-relay.js';
@@ -116,7 +116,7 @@ async function checkTrust(loaded: LoadedCertificate, chain: readonly X509Certifi
   try {
     const code = await new Promise<string | undefined>((resolve) => {
       const socket = tlsConnect({ host: '127.0.0.1', port, servername });
-      socket.setTimeout(5_000, () => socket.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+      socket.setTimeout(5_000, () => socket.destroy(new TimeoutError('timeout')));
       socket.once('secureConnect', () => {
         socket.destroy();
         resolve(undefined);

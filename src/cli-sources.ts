@@ -6,21 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-
-/** What kind of mistake a {@link SourceError} is: the file cannot be read, cannot be parsed, or holds a bad entry. */
-export type SourceProblem = 'unreadable' | 'syntax' | 'invalid';
-
-/** A config-file or environment mistake, phrased for one stderr line. */
-export class SourceError extends Error {
-  constructor(
-    message: string,
-    /** Lets a reload report a stable reason code (CONFIG_UNREADABLE, CONFIG_SYNTAX, CONFIG_INVALID). */
-    readonly problem: SourceProblem = 'invalid',
-  ) {
-    super(message);
-    this.name = 'SourceError';
-  }
-}
+import { SourceError } from './errors.js';
 
 /** What an option source contributes: flag values by long name, and the positionals if it names them. */
 export interface SourceValues {

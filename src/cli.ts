@@ -4,21 +4,10 @@
  * never exits or prints: `main.ts` does that with what `parseCommandLine` returns.
  */
 import yargs from 'yargs';
-import { configFileFromArgv, optionsFromEnv, optionsFromFile, SourceError, type OptionKinds, type SourceProblem, type SourceValues } from './cli-sources.js';
+import { configFileFromArgv, optionsFromEnv, optionsFromFile, type OptionKinds, type SourceValues } from './cli-sources.js';
+import { SourceError, UsageError } from './errors.js';
 import type { CertArgs } from './cert-command.js';
 import { DEFAULTS, type CliArgs } from './config.js';
-
-/** A command-line mistake: one line, for stderr, exit code 2. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    /** For a mistake in the config file: whether it could not be read, not be parsed, or holds a bad entry. */
-    readonly source?: SourceProblem,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 /** The config file a command line uses (`--config FILE`, else `WSPROXY_CONFIG`), if any: named in reload errors. */
 export function configFileOf(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): string | undefined {

@@ -11,6 +11,7 @@ import { ipFamily, isLoopbackHost, splitHostPort } from './net/address.js';
 import { parseAddressRange, type AddressRange } from './policy/cidr.js';
 import { parseRate, type Rate } from './policy/rate-limit.js';
 import { isModulePath } from './plugin-loader.js';
+import { ConfigError } from './errors.js';
 import { createSecureContext } from 'node:tls';
 
 // Where the CLI parsers (and their tests) have always found it.
@@ -660,16 +661,6 @@ function resolveCustomTokenPlugin(args: CliArgs, tokenPlugin: string, target: st
     throw new ConfigError('--token-jwt-audience', '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi');
   }
   return { kind: 'token', plugin: file, custom: true, source: args.tokenSource ?? '', from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
-}
-
-/** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
-export class ConfigError extends Error {
-  readonly flag: string;
-  constructor(flag: string, message: string) {
-    super(message);
-    this.name = 'ConfigError';
-    this.flag = flag;
-  }
 }
 
 function parsePort(text: string, flag: string, allowZero: boolean): number {

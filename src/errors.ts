@@ -50,7 +50,13 @@ export const REASONS = {
   PLAIN_REFUSED: { text: 'A plain (non-TLS) client arrived while --ssl-only is set.' },
   CONNECTION_LIMIT: { text: 'The server is at --max-connections.' },
   CONNECTION_LIMIT_PER_IP: { text: 'This client address is at --max-connections-per-ip.' },
-  CLIENT_ERROR: { text: 'The client connection failed before a request was read.' },
+  // Clients that went away before their session began; not counted as handshake failures.
+  CLIENT_LEFT_EARLY: { text: 'The client closed the connection before sending anything.' },
+  PROXY_HEADER_INCOMPLETE: { text: 'A trusted peer closed the connection before its PROXY protocol header was complete.' },
+  CLIENT_RESET: { text: 'The client connection broke (reset, broken pipe, or closed) before its session began.' },
+  CLIENT_TLS_ERROR: { text: "The client's TLS layer failed after the handshake (OpenSSL refused what it sent), before a session began." },
+  CLIENT_LEFT_UPGRADE: { text: 'The client went away during its WebSocket upgrade (while the target was being connected, or before the 101).' },
+  UPSTREAM_CLIENT_GONE: { text: 'The client of a --http-upstream request went away before its response was sent.' },
   PROXY_UNTRUSTED: { text: 'A connection arrived from outside --trusted-proxy while --proxy-protocol-in is set.' },
   PROXY_HEADER_INVALID: { text: 'A trusted peer sent no valid PROXY protocol header.' },
   // How a relayed session ended, with the WebSocket close code sent to the client (if one could be sent).
@@ -108,15 +114,25 @@ export function closeCodeOf(code: ReasonCode): number | undefined {
 }
 
 /**
- * The one error type wsproxy raises on purpose. `code` is stable and machine-readable; `message` is for people and
- * never contains a secret.
+ * The base of every error class wsproxy defines; all of them live in this file. `code` is stable and machine-readable
+ * and set by the constructor (never attached afterwards: callers test `instanceof`, so an ad-hoc `code` means nothing);
+ * `message` is for people and never contains a secret.
  */
-export class ProxyError extends Error {
+export abstract class WsproxyError<C extends string = string> extends Error {
+  abstract readonly code: C;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+/** A refused or ended connection: `code` is a reason from {@link REASONS} (log line, `X-Wsproxy-Reason`, close). */
+export class ProxyError extends WsproxyError<ReasonCode> {
   readonly code: ReasonCode;
 
   constructor(code: ReasonCode, message?: string, options?: { cause?: unknown }) {
     super(message ?? REASONS[code].text, options);
-    this.name = 'ProxyError';
     this.code = code;
   }
 
@@ -135,6 +151,14 @@ export class ProxyError extends Error {
 export function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
   return undefined;
+}
+
+/**
+ * The reason code for a client socket error before its session: a failed TLS layer (Node's `ERR_SSL_*`) or a broken
+ * connection (reset, broken pipe, anything else).
+ */
+export function clientFailureReason(err: unknown): 'CLIENT_TLS_ERROR' | 'CLIENT_RESET' {
+  return errnoCode(err)?.startsWith('ERR_SSL_') ? 'CLIENT_TLS_ERROR' : 'CLIENT_RESET';
 }
 
 /**
@@ -157,15 +181,127 @@ export const RELOAD_REASONS = {
 export type ReloadReason = keyof typeof RELOAD_REASONS;
 
 /** A refused reload: `code` is stable, `message` names the flag or file and never holds a secret value. */
-export class ReloadError extends Error {
+export class ReloadError extends WsproxyError<ReloadReason> {
   readonly code: ReloadReason;
   /** The option at fault (`--cert`, `--token-source`), when one is. */
   readonly flag: string | undefined;
 
   constructor(code: ReloadReason, message: string, options?: { flag?: string | undefined; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ReloadError';
+    super(message, options);
     this.code = code;
     this.flag = options?.flag;
   }
+}
+
+/**
+ * A file, plugin or token source that cannot be used at start: one line naming the option, exit 2 (a reload refuses
+ * the same problem with a {@link ReloadError} of the same code).
+ */
+export class SetupError extends WsproxyError<'TARGET_TLS_UNUSABLE' | 'TOKEN_SOURCE_UNUSABLE' | 'PLUGIN_UNUSABLE'> {
+  readonly code: 'TARGET_TLS_UNUSABLE' | 'TOKEN_SOURCE_UNUSABLE' | 'PLUGIN_UNUSABLE';
+
+  constructor(code: SetupError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A bad option: `flag` names it, the message says what is wrong and how to fix it. */
+export class ConfigError extends WsproxyError<'CONFIG_INVALID'> {
+  readonly code = 'CONFIG_INVALID';
+
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What kind of mistake a {@link SourceError} is: the file cannot be read, cannot be parsed, or holds a bad entry. */
+export type SourceProblem = 'unreadable' | 'syntax' | 'invalid';
+
+const SOURCE_CODES = { unreadable: 'CONFIG_UNREADABLE', syntax: 'CONFIG_SYNTAX', invalid: 'CONFIG_INVALID' } as const satisfies Record<SourceProblem, ReloadReason>;
+
+/** A config-file or environment mistake, phrased for one stderr line. */
+export class SourceError extends WsproxyError<(typeof SOURCE_CODES)[SourceProblem]> {
+  readonly code: (typeof SOURCE_CODES)[SourceProblem];
+
+  constructor(
+    message: string,
+    /** Lets a reload report a stable reason code (CONFIG_UNREADABLE, CONFIG_SYNTAX, CONFIG_INVALID). */
+    readonly problem: SourceProblem = 'invalid',
+  ) {
+    super(message);
+    this.code = SOURCE_CODES[problem];
+  }
+}
+
+/** A command-line mistake: one line, for stderr, exit code 2. */
+export class UsageError extends WsproxyError<'USAGE'> {
+  readonly code = 'USAGE';
+
+  constructor(
+    message: string,
+    /** For a mistake in the config file: whether it could not be read, not be parsed, or holds a bad entry. */
+    readonly source?: SourceProblem,
+  ) {
+    super(message);
+  }
+}
+
+/** A problem with an `--auth-plugin`/`--token-plugin` module itself: reported as one line naming the flag, exit 2. */
+export class PluginModuleError extends WsproxyError<'PLUGIN_UNUSABLE'> {
+  readonly code = 'PLUGIN_UNUSABLE';
+}
+
+/** A bad input to certificate generation (`wsproxy cert`); the message names the value and the fix. */
+export class CertInputError extends WsproxyError<'CERT_INPUT_INVALID'> {
+  readonly code = 'CERT_INPUT_INVALID';
+}
+
+/** Why a certificate could not be loaded; the message names the file and the fix, never the key password. */
+export class CertificateError extends WsproxyError<'CERTIFICATE_UNUSABLE'> {
+  readonly code = 'CERTIFICATE_UNUSABLE';
+
+  constructor(
+    message: string,
+    /** The file is not there (as opposed to there but unusable). */
+    readonly missing: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** The admin listener could not listen; `cause` is the listen error (main.ts words it like the main listener's). */
+export class AdminListenError extends WsproxyError<'ADMIN_LISTEN_FAILED'> {
+  readonly code = 'ADMIN_LISTEN_FAILED';
+
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/** A path wsproxy would bind a unix socket on exists and is not a socket (so it is not removed). */
+export class NotASocketError extends WsproxyError<'EEXIST'> {
+  readonly code = 'EEXIST';
+}
+
+/** Something wsproxy waits for (a connect, a TLS handshake, an upstream, a check) took too long; errno-like code. */
+export class TimeoutError extends WsproxyError<'ETIMEDOUT'> {
+  readonly code = 'ETIMEDOUT';
+}
+
+/** A target connect given up because the client went away first. */
+export class AbortedError extends WsproxyError<'ABORTED'> {
+  readonly code = 'ABORTED';
+
+  constructor() {
+    super('client went away');
+  }
+}
+
+/** The log output (a pipe or file descriptor) was not read for too long; lines are dropped until it is. */
+export class LogStalledError extends WsproxyError<'EAGAIN'> {
+  readonly code = 'EAGAIN';
 }

@@ -5,12 +5,12 @@
 export { createServer } from './server.js';
 export type { ReloadOptions, ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server.js';
 export type { ReloadResult } from './reload.js';
-export { ConfigError, DEFAULTS, resolveConfig } from './config.js';
+export { DEFAULTS, resolveConfig } from './config.js';
 export type { CliArgs, Config, Limits, ListenAddress, Target, TargetSource, TlsConfig } from './config.js';
 export type { ClientCertConfig, TlsOptionsConfig, VerifyClientMode } from './config.js';
 export type { PeerIdentity } from './tls/peer.js';
 export type { AuthContext, AuthDecision, Authenticator } from './auth/types.js';
-export { ProxyError, REASONS, RELOAD_REASONS, ReloadError } from './errors.js';
+export { ConfigError, ProxyError, REASONS, RELOAD_REASONS, ReloadError } from './errors.js';
 export type { ReasonCode, ReloadReason } from './errors.js';
 export { createLogger, silentLogger } from './log.js';
 export type { LogFields, Logger, LoggerOptions, LogLevel, RootLogger } from './log.js';

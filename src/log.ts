@@ -12,6 +12,7 @@
  */
 import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { LogStalledError } from './errors.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -155,7 +156,7 @@ export function fdSink(fd: number, onError: (err: Error) => void = () => {}, sta
             continue;
           }
           if (e.code === 'EAGAIN') {
-            if (!stalled) onError(Object.assign(new Error(`the log output was not read for ${stallMs} ms; dropping lines until it is`), { code: 'EAGAIN' }));
+            if (!stalled) onError(new LogStalledError(`the log output was not read for ${stallMs} ms; dropping lines until it is`));
             stalled = true;
           } else if (e.code === 'EPIPE') gone = true;
           else onError(e);

@@ -7,10 +7,10 @@ import cluster from 'node:cluster';
 import { openSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { runCertCommand } from './cert-command.js';
-import { configFileOf, parseCommandLine, helpText, UsageError } from './cli.js';
-import { ConfigError, resolveConfig } from './config.js';
+import { configFileOf, parseCommandLine, helpText } from './cli.js';
+import { resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
-import { errnoCode, ReloadError, type ReloadReason } from './errors.js';
+import { AdminListenError, ConfigError, errnoCode, ReloadError, SetupError, UsageError, type ReloadReason } from './errors.js';
 import { createLogger, fdSink, redactUrl, type LogFields, type Logger, type LogSink, type RootLogger } from './log.js';
 import { bracketHost } from './net/address.js';
 import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
@@ -324,10 +324,10 @@ async function main(): Promise<void> {
   try {
     await server.listen();
   } catch (err) {
-    if (errnoCode(err) === 'ECONFIG') fail((err as Error).message, EXIT_USAGE);
-    if ((err as { admin?: boolean }).admin && config.admin) {
+    if (err instanceof SetupError) fail(err.message, EXIT_USAGE);
+    if (err instanceof AdminListenError && config.admin) {
       const a = config.admin.listen;
-      fail(`--admin-listen: ${listenHint(err, a.kind === 'unix' ? `unix:${a.path}` : `${a.host}:${a.port}`)}`, EXIT_FAILURE);
+      fail(`--admin-listen: ${listenHint(err.cause, a.kind === 'unix' ? `unix:${a.path}` : `${a.host}:${a.port}`)}`, EXIT_FAILURE);
     }
     fail(listenHint(err, where), EXIT_FAILURE);
   }

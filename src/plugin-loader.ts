@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PluginModuleError } from './errors.js';
 import type { Logger } from './log.js';
 
 /** What a class or factory default export is called with. */
@@ -15,14 +16,6 @@ export interface PluginOptions {
   readonly source: string | undefined;
   /** A logger for the plugin (lines carry `plugin=<file name>`; do not log tokens). */
   readonly log: Logger;
-}
-
-/** A problem with the module itself: reported as one line naming the flag, exit 2. */
-export class PluginModuleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PluginModuleError';
-  }
 }
 
 /** Whether a `--token-plugin`/`--auth-plugin` value names a module file rather than a built-in plugin. Pure. */

@@ -15,9 +15,9 @@ import { findOwnCa, type OwnCa } from './certs/own-ca.js';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
 import { loadTargetTls } from './tls/target.js';
 import type { TargetTlsOptions } from './relay/connect.js';
-import { ConfigError, defaultMaxBufferedTotal, type AuthConfig, type Config, type TargetSource } from './config.js';
+import { defaultMaxBufferedTotal, type AuthConfig, type Config, type TargetSource } from './config.js';
 import type { ConnectionContext } from './context.js';
-import { errnoCode, ReloadError } from './errors.js';
+import { AdminListenError, CertificateError, clientFailureReason, ConfigError, errnoCode, PluginModuleError, ReloadError, SetupError } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
@@ -41,9 +41,8 @@ import { fixedTarget } from './targets/fixed.js';
 import { createTokenResolver, customResolver } from './targets/registry.js';
 import { extractToken, hostForLog, pathForLog, type TokenFrom } from './targets/token.js';
 import { loadTokenHashKey } from './targets/token-hash.js';
-import { PluginModuleError } from './plugin-loader.js';
 import type { TargetResolver } from './targets/types.js';
-import { CertificateError, loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
+import { loadCertificate, profileOptions, type LoadedCertificate } from './tls/context.js';
 import { peerLogFields, readPeerIdentity, requestCertVerdict } from './tls/peer.js';
 import { rotateTicketKeys, startTicketRotation, watchFiles } from './tls/reload.js';
 import type { TLSSocket } from 'node:tls';
@@ -563,7 +562,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   async function socketOnConnection(socket: Socket): Promise<void> {
     // Rule 1: an 'error' listener before anything else can happen on this socket.
     socket.on('error', (err) => {
-      (connOf.get(socket)?.log ?? log).debug('client socket error', { reason: 'CLIENT_ERROR', error: errnoCode(err) ?? err.message });
+      (connOf.get(socket)?.log ?? log).debug('client socket error', { reason: clientFailureReason(err), error: errnoCode(err) ?? err.message });
     });
     const remoteAddress = plainAddress(socket.remoteAddress);
     const remotePort = socket.remotePort ?? 0;
@@ -626,7 +625,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     if (proxyIn) {
       const header = await readProxyHeader(socket);
       if (header === undefined) {
-        conn.log.debug('client left before sending a PROXY header', { reason: 'CLIENT_ERROR' });
+        conn.log.debug('client left before sending a PROXY header', { reason: 'PROXY_HEADER_INCOMPLETE' });
         return;
       }
       if (header.kind === 'invalid') {
@@ -659,7 +658,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
     const transport = await sniffTransport(socket);
     if (transport === undefined) {
-      conn.log.debug('client left before sending anything', { reason: 'CLIENT_ERROR' });
+      conn.log.debug('client left before sending anything', { reason: 'CLIENT_LEFT_EARLY' });
       return;
     }
     if (transport === 'tls') {
@@ -930,19 +929,19 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       try {
         await installTokenHashKey(current);
       } catch (err) {
-        throw Object.assign(err as Error, { code: 'ECONFIG' });
+        throw new SetupError('TOKEN_SOURCE_UNUSABLE', (err as Error).message, { cause: err });
       }
       try {
         await startAuth.load?.();
       } catch (err) {
-        throw Object.assign(new Error((err as Error).message.split('\n')[0] ?? '--auth-plugin: unusable'), { code: 'ECONFIG' });
+        throw new SetupError('PLUGIN_UNUSABLE', (err as Error).message.split('\n')[0] ?? '--auth-plugin: unusable');
       }
       try {
         resolver = await buildResolver(current.targets);
       } catch (err) {
         // A token source that cannot be used at start is a configuration problem, not a listen failure.
         const first = (err as Error).message.split('\n')[0] ?? 'unusable';
-        throw Object.assign(new Error(err instanceof PluginModuleError ? first : `--token-source: ${first}`), { code: 'ECONFIG' });
+        throw err instanceof PluginModuleError ? new SetupError('PLUGIN_UNUSABLE', first) : new SetupError('TOKEN_SOURCE_UNUSABLE', `--token-source: ${first}`);
       }
       try {
         netServer = await listenOn(
@@ -971,7 +970,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         } catch (err) {
           await this.close();
           // main.ts words this like a listen failure, naming the admin address.
-          throw Object.assign(err as Error, { admin: true });
+          throw new AdminListenError(err);
         }
       }
       started = true;

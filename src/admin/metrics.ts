@@ -27,7 +27,16 @@ export interface MetricsSources {
 
 // Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, one
 // that closed its own session, a recording dropped while its session went on).
-const NOT_FAILURES: ReadonlySet<string> = new Set(['CLIENT_ERROR', 'CLIENT_CLOSED', 'RECORDING_DROPPED']);
+const NOT_FAILURES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'CLIENT_LEFT_EARLY',
+  'PROXY_HEADER_INCOMPLETE',
+  'CLIENT_RESET',
+  'CLIENT_TLS_ERROR',
+  'CLIENT_LEFT_UPGRADE',
+  'UPSTREAM_CLIENT_GONE',
+  'CLIENT_CLOSED',
+  'RECORDING_DROPPED',
+]);
 
 /**
  * Whether a log line reports a refusal before a session: an HTTP refusal (every `reject()` logs `reason` and `status`)
@@ -38,7 +47,7 @@ export function refusalReason(fields: LogFields): ReasonCode | undefined {
   if (typeof reason !== 'string' || !Object.hasOwn(REASONS, reason)) return undefined;
   const entry = REASONS[reason as ReasonCode];
   if ('status' in entry) return typeof fields['status'] === 'number' ? (reason as ReasonCode) : undefined;
-  if ('closeCode' in entry || NOT_FAILURES.has(reason)) return undefined;
+  if ('closeCode' in entry || NOT_FAILURES.has(reason as ReasonCode)) return undefined;
   return reason as ReasonCode;
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIpLiteral } from '../net/address.js';
 import type * as X509Module from '@peculiar/x509';
+import { CertInputError } from '../errors.js';
 
 type X509Lib = typeof X509Module;
 let lib: Promise<X509Lib> | undefined;
@@ -56,14 +57,6 @@ export interface Issued {
 export interface HostNames {
   readonly dns: readonly string[];
   readonly ips: readonly string[];
-}
-
-/** A bad input to certificate generation; the message names the value and the fix. */
-export class CertInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CertInputError';
-  }
 }
 
 /**

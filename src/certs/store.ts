@@ -16,8 +16,8 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, isAbsolute, resolve } from 'node:path';
+import { CertInputError } from '../errors.js';
 import {
-  CertInputError,
   checkUserName,
   createAuthority,
   createCrl,

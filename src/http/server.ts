@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../auth/types.js';
 import type { Limits } from '../config.js';
 import type { ConnectionContext } from '../context.js';
-import { errnoCode } from '../errors.js';
+import { clientFailureReason, errnoCode } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
 import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
@@ -183,7 +183,7 @@ export function handleClientError(err: Error, socket: Duplex, log: Logger): void
   const code = errnoCode(err) ?? '';
   // ERR_SSL_*: the TLS layer failed (e.g. OpenSSL could not handle the client's certificate); no answer can pass.
   if (code === 'ECONNRESET' || code === 'EPIPE' || code.startsWith('ERR_SSL_') || !socket.writable) {
-    log.debug('client connection failed', { reason: 'CLIENT_ERROR', error: code || err.message });
+    log.debug('client connection failed', { reason: clientFailureReason(err), error: code || err.message });
     socket.destroy();
     return;
   }

@@ -21,7 +21,7 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { errnoCode } from '../errors.js';
+import { errnoCode, TimeoutError } from '../errors.js';
 import { applyFraming, upstreamFraming } from './framing.js';
 import type { PeerIdentity } from '../tls/peer.js';
 import type { Logger } from '../log.js';
@@ -291,7 +291,7 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
     // A fresh socket may hang in connect (a black-holed address); a reused keep-alive socket is already open.
     if (!p || !socket.connecting) return;
     p.connectTimer = setTimeout(() => {
-      proxyReq.destroy(Object.assign(new Error('connecting to the upstream timed out'), { code: 'ETIMEDOUT' }));
+      proxyReq.destroy(new TimeoutError('connecting to the upstream timed out'));
     }, options.connectTimeoutMs);
     socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(p.connectTimer));
   }, (err, proxyReq, req, res) => {
@@ -341,7 +341,7 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       pending.set(req, p);
       res.once('close', () => clearTimeout(p.connectTimer));
       // proxyRes.pipe(res) rethrows a response error that has no other listener; a vanished client is not a crash.
-      res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'CLIENT_GONE', error: errnoCode(err) ?? err.message }));
+      res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'UPSTREAM_CLIENT_GONE', error: errnoCode(err) ?? err.message }));
       req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, headerFilter());
       proxy.web(req, res, (err: Error) => {
         clearTimeout(p.connectTimer);

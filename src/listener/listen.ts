@@ -6,7 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import type { ListenAddress } from '../config.js';
-import type { ReasonCode } from '../errors.js';
+import { NotASocketError, type ReasonCode } from '../errors.js';
 import { clientKey, isIpLiteral } from '../net/address.js';
 
 /**
@@ -114,7 +114,7 @@ export async function clearStaleSocket(path: string, flag = '--unix-listen'): Pr
     return;
   }
   if (!info.isSocket()) {
-    throw Object.assign(new Error(`${path} exists and is not a socket; remove it or choose another ${flag} path`), { code: 'EEXIST' });
+    throw new NotASocketError(`${path} exists and is not a socket; remove it or choose another ${flag} path`);
   }
   await unlink(path);
 }

@@ -6,7 +6,7 @@
 import { lookup } from 'node:dns/promises';
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { ProxyError, errnoCode, type ReasonCode } from '../errors.js';
+import { AbortedError, ProxyError, TimeoutError, errnoCode, type ReasonCode } from '../errors.js';
 import { hostPort, isIpLiteral } from '../net/address.js';
 
 /**
@@ -73,8 +73,8 @@ function secure(socket: Socket, host: string, tls: TargetTlsOptions, timeoutMs: 
       ...(tls.ca === undefined ? {} : { ca: tls.ca }),
       ...(tls.cert === undefined ? {} : { cert: tls.cert, key: tls.key ?? tls.cert }),
     });
-    const timer = setTimeout(() => finish(Object.assign(new Error('TLS handshake with the target timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
-    const signalOnAbort = (): void => finish(Object.assign(new Error('client went away'), { code: 'ABORTED' }));
+    const timer = setTimeout(() => finish(new TimeoutError('TLS handshake with the target timed out')), timeoutMs);
+    const signalOnAbort = (): void => finish(new AbortedError());
     const finish = (err?: Error): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', signalOnAbort);
@@ -152,8 +152,8 @@ function largeReads(bytes: number, getSocket: () => Socket): { buffer: () => Buf
 function attempt(options: { host: string; port: number } | { path: string }, timeoutMs: number, signal: AbortSignal, readBytes = NODE_READ_BYTES): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket: Socket = readBytes > NODE_READ_BYTES ? connect({ ...options, onread: largeReads(readBytes, () => socket) }) : connect(options);
-    const timer = setTimeout(() => finish(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
-    const signalOnAbort = (): void => finish(Object.assign(new Error('client went away'), { code: 'ABORTED' }));
+    const timer = setTimeout(() => finish(new TimeoutError('connect timed out')), timeoutMs);
+    const signalOnAbort = (): void => finish(new AbortedError());
     const finish = (err?: Error): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', signalOnAbort);
@@ -210,7 +210,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       if (options.preamble) socket.write(options.preamble);
       return { socket, address: `unix:${target.path}` };
     } catch (err) {
-      if (errnoCode(err) === 'ABORTED') throw err;
+      if (err instanceof AbortedError) throw err;
       throw new ProxyError(connectFailureReason(err), `connect to unix:${target.path} failed: ${errnoCode(err) ?? String(err)}`, { cause: err });
     }
   }
@@ -263,7 +263,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       try {
         secured = await secure(plain, target.host, tls, Math.max(1, deadline - Date.now()), signal);
       } catch (err) {
-        if (errnoCode(err) === 'ABORTED') throw err;
+        if (err instanceof AbortedError) throw err;
         if (errnoCode(err) === 'ETIMEDOUT') throw new ProxyError('TARGET_TIMEOUT', `TLS handshake with ${shown} timed out`, { cause: err });
         // A certificate problem is the same on every address of this host: report it, do not try the next one.
         const reason = tlsFailureReason(err);
@@ -272,7 +272,7 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       secured.pause();
       return { socket: secured, address: shown };
     } catch (err) {
-      if (errnoCode(err) === 'ABORTED' || err instanceof ProxyError) throw err;
+      if (err instanceof AbortedError || err instanceof ProxyError) throw err;
       const reason = connectFailureReason(err);
       failures.push(`${address}: ${errnoCode(err) ?? 'error'}`);
       if (worst === undefined || SEVERITY.indexOf(reason) < SEVERITY.indexOf(worst)) worst = reason;

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { TlsConfig, TlsOptionsConfig } from '../config.js';
+import { CertificateError } from '../errors.js';
 
 /**
  * Mozilla Server Side TLS 6.0, Intermediate: TLS 1.2 suites are ECDHE with AEAD only. TLS 1.3 suites are OpenSSL's
@@ -77,17 +78,6 @@ export interface LoadedCertificate {
   readonly subject: string;
   readonly names: readonly string[];
   readonly validTo: string;
-}
-
-/** Why a certificate could not be loaded; the message names the file and the fix, never the key password. */
-export class CertificateError extends Error {
-  constructor(
-    message: string,
-    readonly missing: boolean,
-  ) {
-    super(message);
-    this.name = 'CertificateError';
-  }
 }
 
 function subjectAltNames(cert: X509Certificate): string[] {

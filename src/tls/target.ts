@@ -6,16 +6,17 @@
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import type { TargetTlsConfig } from '../config.js';
+import { SetupError } from '../errors.js';
 import type { TargetTlsOptions } from '../relay/connect.js';
 
-/** Loads and checks the target TLS files. Throws an Error coded `ECONFIG` naming the flag. */
+/** Loads and checks the target TLS files. Throws a SetupError naming the flag. */
 export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsOptions> {
   const read = async (flag: string, file: string | undefined): Promise<Buffer | undefined> => {
     if (file === undefined) return undefined;
     try {
       return await readFile(file);
     } catch (err) {
-      throw Object.assign(new Error(`${flag}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`), { code: 'ECONFIG' });
+      throw new SetupError('TARGET_TLS_UNUSABLE', `${flag}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   };
   const ca = await read('--target-ca', config.caFile);
@@ -25,17 +26,17 @@ export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsO
     try {
       createSecureContext({ ca });
     } catch {
-      throw Object.assign(new Error(`--target-ca: '${config.caFile}' holds no usable PEM certificate`), { code: 'ECONFIG' });
+      throw new SetupError('TARGET_TLS_UNUSABLE', `--target-ca: '${config.caFile}' holds no usable PEM certificate`);
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw Object.assign(new Error(`--target-ca: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`), { code: 'ECONFIG' });
+      throw new SetupError('TARGET_TLS_UNUSABLE', `--target-ca: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
     }
   }
   if (cert !== undefined) {
     try {
       createSecureContext({ cert, key });
     } catch {
-      throw Object.assign(new Error(`--target-cert: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give --target-key)`), { code: 'ECONFIG' });
+      throw new SetupError('TARGET_TLS_UNUSABLE', `--target-cert: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give --target-key)`);
     }
   }
   return { verify: config.verify === 'required', ca, servername: config.servername, cert, key };

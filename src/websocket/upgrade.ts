@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
 import type { Logger } from '../log.js';
-import { ProxyError, REASONS, errnoCode, isHttpReason, type ReasonCode } from '../errors.js';
+import { AbortedError, ProxyError, REASONS, clientFailureReason, errnoCode, isHttpReason, type ReasonCode } from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
@@ -272,7 +272,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     let clientGone = false;
     const abort = new AbortController();
     const socketOnError = (err: Error): void => {
-      log.debug('client socket error during upgrade', { reason: 'CLIENT_ERROR', error: errnoCode(err) ?? err.message });
+      log.debug('client socket error during upgrade', { reason: clientFailureReason(err), error: errnoCode(err) ?? err.message });
     };
     const socketOnClose = (): void => {
       clientGone = true;
@@ -416,7 +416,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...policy?.dialOptions(conn, resolution.target), tls: targetTls, readBytes: config.limits.highWaterMark }).then(
         (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
         (err: unknown) => {
-          if (errnoCode(err) === 'ABORTED') throw err;
+          if (err instanceof AbortedError) throw err;
           // Whatever dialling throws is a failed connect; a throw anywhere else in this block is the boundary's.
           const pe = err instanceof ProxyError ? err : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
           deps.onTargetConnect?.(performance.now() - dialStart, pe.code);
@@ -424,8 +424,8 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         },
       );
     } catch (err) {
-      if (errnoCode(err) === 'ABORTED' || clientGone) {
-        log.debug('client left while the target was being connected', { reason: 'CLIENT_GONE' });
+      if (err instanceof AbortedError || clientGone) {
+        log.debug('client left while the target was being connected', { reason: 'CLIENT_LEFT_UPGRADE' });
         return;
       }
       if (!(err instanceof ProxyError) || !isHttpReason(err.code)) throw err;
@@ -469,7 +469,7 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     // unusable and ws destroyed it. The dialled target must not outlive it.
     if (!accepted) {
       dialled.socket.destroy();
-      log.debug('client socket closed before the 101 could be sent', { reason: 'CLIENT_GONE' });
+      log.debug('client socket closed before the 101 could be sent', { reason: 'CLIENT_LEFT_UPGRADE' });
     }
   }
 }

@@ -186,7 +186,7 @@ async function assertValid(answer: Answer, ask: 'upgrade' | 'upstream'): Promise
   assertRunning();
   if (answer.status === 0) {
     const peer = `peer=127.0.0.1:${answer.localPort ?? 'none'} `;
-    const line = /reason=(TLS_HANDSHAKE_FAILED|CLIENT_ERROR|TLS_CLIENT_CERT_REJECTED)/;
+    const line = /reason=(TLS_HANDSHAKE_FAILED|CLIENT_TLS_ERROR|TLS_CLIENT_CERT_REJECTED)/;
     await waitFor(() => daemon.stderr().split('\n').some((l) => l.includes(peer) && line.test(l)), 5_000, `a log line for ${peer}(client: ${answer.error ?? 'no error'})`);
     return;
   }

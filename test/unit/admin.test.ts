@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { refusalReason } from '../../src/admin/metrics.js';
 import { bearerMatches } from '../../src/admin/server.js';
-import { ConfigError, parseAdminListen, resolveConfig, type CliArgs } from '../../src/config.js';
+import { parseAdminListen, resolveConfig, type CliArgs } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
 
 function args(over: Partial<CliArgs> = {}): CliArgs {
@@ -97,7 +98,9 @@ describe('refusalReason', () => {
     assert.equal(refusalReason({ reason: 'TOKEN_UNKNOWN' }), undefined);
     assert.equal(refusalReason({ reason: 'HANDSHAKE_TIMEOUT' }), 'HANDSHAKE_TIMEOUT');
     assert.equal(refusalReason({ reason: 'CONNECTION_LIMIT_PER_IP' }), 'CONNECTION_LIMIT_PER_IP');
-    assert.equal(refusalReason({ reason: 'CLIENT_ERROR' }), undefined);
+    for (const reason of ['CLIENT_LEFT_EARLY', 'PROXY_HEADER_INCOMPLETE', 'CLIENT_RESET', 'CLIENT_TLS_ERROR', 'CLIENT_LEFT_UPGRADE', 'UPSTREAM_CLIENT_GONE']) {
+      assert.equal(refusalReason({ reason }), undefined, reason);
+    }
     assert.equal(refusalReason({ reason: 'CLIENT_CLOSED', close_code: 1000 }), undefined);
     assert.equal(refusalReason({ reason: 'TARGET_CLOSED' }), undefined);
     assert.equal(refusalReason({ reason: 'NOT_A_CODE', status: 400 }), undefined);

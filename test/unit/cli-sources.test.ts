@@ -4,8 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { configFileFromArgv, envName, kebab, optionsFromEnv, optionsFromText, SourceError, type OptionKinds } from '../../src/cli-sources.js';
-import { parseCommandLine, UsageError } from '../../src/cli.js';
+import { configFileFromArgv, envName, kebab, optionsFromEnv, optionsFromText, type OptionKinds } from '../../src/cli-sources.js';
+import { parseCommandLine } from '../../src/cli.js';
+import { SourceError, UsageError } from '../../src/errors.js';
 
 const kinds: OptionKinds = {
   all: new Set(['cert', 'ssl-only', 'allow-origin', 'token-plugin', 'key-password']),

@@ -4,8 +4,9 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../../src/errors.js';
 import {
-  ConfigError, DEFAULTS, defaultStateDir, normaliseOrigin, parseListenAddress, parseSeconds, parseSize, parseTargetAddress,
+  DEFAULTS, defaultStateDir, normaliseOrigin, parseListenAddress, parseSeconds, parseSize, parseTargetAddress,
   resolveConfig, resolveWorkers, splitHostPort, type CliArgs,
 } from '../../src/config.js';
 

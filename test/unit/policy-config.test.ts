@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseCommandLine } from '../../src/cli.js';
-import { ConfigError, resolveConfig, type Config } from '../../src/config.js';
+import { resolveConfig, type Config } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
 import { inRange } from '../../src/policy/cidr.js';
 
 function config(argv: string[]): Config {
