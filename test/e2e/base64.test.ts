@@ -149,10 +149,12 @@ describe("legacy 'base64' subprotocol", () => {
       // 4.5 MiB of text (past where the old regex overflowed) and exactly the 16 MiB limit.
       for (const textBytes of [4.5 * 1024 * 1024, 16 * 1024 * 1024]) {
         const raw = randomBytes((textBytes / 4) * 3);
+        // The target's accept and the client's 101 reach this process in either order: find the session by index.
+        const index = got.length;
         const ws = await openWs(url, {}, ['base64']);
         ws.send(raw.toString('base64'));
-        const entry = got[got.length - 1];
-        await waitFor(() => (entry?.bytes ?? 0) >= raw.length, 30_000, `${textBytes} bytes at the target`);
+        await waitFor(() => (got[index]?.bytes ?? 0) >= raw.length, 30_000, `${textBytes} bytes at the target`);
+        const entry = got[index];
         assert.equal(entry?.bytes, raw.length);
         assert.equal(entry?.hash.digest('hex'), createHash('sha256').update(raw).digest('hex'), 'target got other bytes');
         ws.close(1000);
@@ -167,10 +169,10 @@ describe("legacy 'base64' subprotocol", () => {
       assert.equal(c.code, 1007);
       await waitFor(() => /session closed.*reason=BAD_BASE64/.test(d.stderr()), 5000, 'BAD_BASE64 log line');
       assert.equal(d.proc.exitCode, null, 'the daemon exited');
+      const index = got.length;
       const again = await openWs(url, {}, ['base64']);
       again.send('AAEC');
-      const last = got[got.length - 1];
-      await waitFor(() => last?.bytes === 3, 5000, 'a new session after the big ones');
+      await waitFor(() => got[index]?.bytes === 3, 5000, 'a new session after the big ones');
       again.close();
       await closed(again);
     } finally {
