@@ -9,7 +9,8 @@ const root = new URL('..', import.meta.url).pathname;
 const pick = (dir) => {
   const full = join(root, 'dist', 'test', dir);
   try {
-    return readdirSync(full).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(full, f));
+    // Recursive: unit tests sit in folders that mirror src/ (test/unit/relay/relay.test.ts).
+    return readdirSync(full, { recursive: true }).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(full, f));
   } catch {
     return [];
   }
