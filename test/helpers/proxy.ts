@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
 import type { Config, Limits } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { createServer, type WsProxyServer } from '../../src/server.js';
 
 /** Repository root (tests run from dist/test/helpers). */
@@ -58,11 +58,10 @@ export interface TestProxy {
 /** Config overrides; `limits` is merged with TEST_LIMITS. */
 export type ProxyOverrides = Partial<Omit<Config, 'limits' | 'tls'>> & { limits?: Partial<Limits>; tls?: Partial<Config['tls']> };
 
-/** Starts an in-process proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate. */
-export async function startProxy(targetPort: number, overrides: ProxyOverrides = {}): Promise<TestProxy> {
+/** A full Config for a proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate and TEST_LIMITS. */
+export async function proxyConfig(targetPort: number, overrides: ProxyOverrides = {}): Promise<Config> {
   const cert = await testCertificate();
-  const logs: string[] = [];
-  const config: Config = {
+  return {
     listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     targets: { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: targetPort } },
     webRoot: undefined,
@@ -81,7 +80,19 @@ export async function startProxy(targetPort: number, overrides: ProxyOverrides =
     },
     limits: { ...TEST_LIMITS, ...overrides.limits },
   };
-  const logger = createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } });
+}
+
+/** A debug-level text logger that keeps its lines in `logs`. */
+export function captureLogger(): { logger: Logger; logs: string[] } {
+  const logs: string[] = [];
+  return { logs, logger: createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } }) };
+}
+
+/** Starts an in-process proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate. */
+export async function startProxy(targetPort: number, overrides: ProxyOverrides = {}): Promise<TestProxy> {
+  const cert = await testCertificate();
+  const config = await proxyConfig(targetPort, overrides);
+  const { logger, logs } = captureLogger();
   const server = createServer(config, { logger, version: 'test' });
   await server.listen();
   const port = server.addresses()[0]?.port;
