@@ -1,24 +1,16 @@
 // -D/--daemon and --pid-file with the real CLI: the parent returns only once the detached child listens, the pid file
 // names a live process that serves WebSocket sessions, SIGTERM ends it and removes the file; failures are one line.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAIN_JS, openWs, spawnDaemon, startEchoTarget, waitFor } from '../helpers/proxy.js';
+import { MAIN_JS, openWs, runCliAsync, spawnDaemon, startEchoTarget, waitFor, type CliResult } from '../helpers/proxy.js';
 
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    // Without --cert a certificate is made in the state dir: a temporary one, never the real home.
-    const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
-    const child = execFile(process.execPath, [MAIN_JS, '--log-format', 'text', ...args], { encoding: 'utf8', timeout: 15_000, env }, (_err, stdout, stderr) =>
-      resolve({ code: child.exitCode, stderr, stdout }),
-    );
-  });
-}
+const runCli = (args: string[]): Promise<CliResult> => runCliAsync(['--log-format', 'text', ...args]);
 
 async function refused(port: number): Promise<boolean> {
   const s = connect(port, '127.0.0.1');
@@ -39,7 +31,7 @@ describe('-D/--daemon and --pid-file', () => {
     let pid: number | undefined;
     try {
       const r = await runCli(['-D', '--pid-file', pidFile, '--log-file', logFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr, '', 'the parent prints nothing when all went well');
       // Ready means listening: the pid file and the listening line exist as soon as the parent has returned.
       pid = Number(readFileSync(pidFile, 'utf8').trim());
@@ -58,7 +50,7 @@ describe('-D/--daemon and --pid-file', () => {
       await once(ws, 'close');
 
       const again = await runCli(['-D', '--pid-file', pidFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
-      assert.equal(again.code, 2);
+      assert.equal(again.status, 2);
       assert.equal(again.stderr.trimEnd().split('\n').length, 1, again.stderr);
       assert.match(again.stderr, new RegExp(`^wsproxy: --pid-file: .* names process ${pid}, which is running`));
 
@@ -78,7 +70,7 @@ describe('-D/--daemon and --pid-file', () => {
     const busy = await startEchoTarget(); // its port is taken
     try {
       const r = await runCli(['-D', `127.0.0.1:${busy.port}`, '127.0.0.1:9']);
-      assert.equal(r.code, 1);
+      assert.equal(r.status, 1);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^wsproxy: cannot listen on .*address is in use/);
     } finally {
