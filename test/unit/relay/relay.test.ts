@@ -37,7 +37,7 @@ async function session(options: Partial<RelayOptions> = {}): Promise<Session> {
   return { relay, client, remote, ended };
 }
 
-/** Waits until `value()` is the same on two polls 50 ms apart (a stream that stopped), and returns it. */
+/** Waits until `value()` is the same on two polls in a row (a stream that stopped), and returns it. */
 async function settled(value: () => number, what: string): Promise<number> {
   let last = -1;
   await waitFor(() => {
