@@ -2,13 +2,12 @@
 // token is required at start; browsers can't change anything (cross-origin POST /reload → 403, nothing reloaded);
 // without a token a rebound host name gets 421; with a token on 0.0.0.0 the probes stay open and the rest needs it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAIN_JS, spawnDaemon, startEchoTarget, waitFor, type Daemon } from '../helpers/proxy.js';
+import { runCli, spawnDaemon, startEchoTarget, waitFor, type Daemon } from '../helpers/proxy.js';
 
 interface Answer {
   readonly status: number;
@@ -42,11 +41,7 @@ function tempDir(): string {
 
 describe('admin listener access', () => {
   test('a non-loopback admin listener without a token is a command-line error (one line, exit 2)', () => {
-    const r = spawnSync(process.execPath, [MAIN_JS, '--admin-listen', '0.0.0.0:0', '127.0.0.1:0', '127.0.0.1:9'], {
-      encoding: 'utf8',
-      env: { ...process.env, XDG_STATE_HOME: tempDir() },
-      timeout: 20_000,
-    });
+    const r = runCli(['--admin-listen', '0.0.0.0:0', '127.0.0.1:0', '127.0.0.1:9'], { timeoutMs: 20_000 });
     assert.equal(r.status, 2, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { connect, createServer, type TLSSocket } from 'node:tls';
-import { MAIN_JS } from '../helpers/proxy.js';
+import { runCli, type CliResult } from '../helpers/proxy.js';
 
 const PASSWORD = 'corr3ct horse ☃';
 
@@ -19,12 +19,9 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function cli(args: string[], env: Record<string, string> = {}): CliResult {
   // stdin is not a terminal here, so `cert user` can never fall back to a prompt.
-  const clean = { ...process.env };
-  delete clean['WSPROXY_P12_PASSWORD'];
-  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { env, unset: 'WSPROXY_P12_PASSWORD' in env ? [] : ['WSPROXY_P12_PASSWORD'], timeoutMs: 30_000 });
 }
 
 function ok(args: string[], env: Record<string, string> = {}): string {

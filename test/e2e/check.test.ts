@@ -1,6 +1,5 @@
 // `wsproxy check`: findings and exit codes against real files, sockets and a closed Redis port.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -8,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
-import { freePort, MAIN_JS, startEchoTarget, testCertificate, type TestTarget } from '../helpers/proxy.js';
+import { runCli, freePort, startEchoTarget, testCertificate, type TestTarget } from '../helpers/proxy.js';
 
 function check(...args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [MAIN_JS, 'check', ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = runCli(['check', ...args], { timeoutMs: 30_000, keepStateHome: true });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

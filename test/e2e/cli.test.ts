@@ -1,6 +1,5 @@
 // The real command line as a child process: errors, the --demo start, signals, and docs/ staying true to --help.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -9,14 +8,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTION_NAMES } from '../../src/cli.js';
 import { REASONS, RELOAD_REASONS } from '../../src/errors.js';
-import { MAIN_JS, REPO_ROOT, openWs, spawnDaemon, startEchoTarget, closed } from '../helpers/proxy.js';
+import { REPO_ROOT, openWs, runCli, spawnDaemon, startEchoTarget, closed, type CliResult } from '../helpers/proxy.js';
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  // Without --cert the daemon makes a certificate in its state dir: keep that out of the real home directory.
-  const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
-  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000, env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(args, { timeoutMs: 10_000 });
 
 describe('command-line errors', () => {
   const cases: [string, string[], RegExp][] = [

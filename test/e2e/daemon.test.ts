@@ -1,24 +1,15 @@
 // -D/--daemon and --pid-file with the real CLI: the parent returns only once the detached child listens, the pid file
 // names a live process that serves WebSocket sessions, SIGTERM ends it and removes the file; failures are one line.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAIN_JS, openWs, spawnDaemon, startEchoTarget, waitFor } from '../helpers/proxy.js';
+import { openWs, runCli, runCliAsync, spawnDaemon, startEchoTarget, waitFor, type CliResult } from '../helpers/proxy.js';
 
-function runCli(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    // Without --cert a certificate is made in the state dir: a temporary one, never the real home.
-    const env = { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
-    const child = execFile(process.execPath, [MAIN_JS, '--log-format', 'text', ...args], { encoding: 'utf8', timeout: 15_000, env }, (_err, stdout, stderr) =>
-      resolve({ code: child.exitCode, stderr, stdout }),
-    );
-  });
-}
+const runAsync = (args: string[]): Promise<CliResult> => runCliAsync(['--log-format', 'text', ...args]);
 
 async function refused(port: number): Promise<boolean> {
   const s = connect(port, '127.0.0.1');
@@ -38,8 +29,8 @@ describe('-D/--daemon and --pid-file', () => {
     const logFile = join(dir, 'wsproxy.log');
     let pid: number | undefined;
     try {
-      const r = await runCli(['-D', '--pid-file', pidFile, '--log-file', logFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
-      assert.equal(r.code, 0, r.stderr);
+      const r = await runAsync(['-D', '--pid-file', pidFile, '--log-file', logFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr, '', 'the parent prints nothing when all went well');
       // Ready means listening: the pid file and the listening line exist as soon as the parent has returned.
       pid = Number(readFileSync(pidFile, 'utf8').trim());
@@ -57,8 +48,8 @@ describe('-D/--daemon and --pid-file', () => {
       ws.close();
       await once(ws, 'close');
 
-      const again = await runCli(['-D', '--pid-file', pidFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
-      assert.equal(again.code, 2);
+      const again = await runAsync(['-D', '--pid-file', pidFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      assert.equal(again.status, 2);
       assert.equal(again.stderr.trimEnd().split('\n').length, 1, again.stderr);
       assert.match(again.stderr, new RegExp(`^wsproxy: --pid-file: .* names process ${pid}, which is running`));
 
@@ -77,8 +68,8 @@ describe('-D/--daemon and --pid-file', () => {
   test('a daemon that cannot start: the parent exits non-zero with the child\'s one-line error', async () => {
     const busy = await startEchoTarget(); // its port is taken
     try {
-      const r = await runCli(['-D', `127.0.0.1:${busy.port}`, '127.0.0.1:9']);
-      assert.equal(r.code, 1);
+      const r = await runAsync(['-D', `127.0.0.1:${busy.port}`, '127.0.0.1:9']);
+      assert.equal(r.status, 1);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /^wsproxy: cannot listen on .*address is in use/);
     } finally {
@@ -104,7 +95,7 @@ describe('-D/--daemon and --pid-file', () => {
   });
 
   test('a pid file in a missing folder is a one-line error naming --pid-file', () => {
-    const r = spawnSync(process.execPath, [MAIN_JS, '--pid-file', '/nonexistent/dir/ws.pid', '127.0.0.1:0', '127.0.0.1:9'], { env: { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) }, encoding: 'utf8', timeout: 10_000 });
+    const r = runCli(['--pid-file', '/nonexistent/dir/ws.pid', '127.0.0.1:0', '127.0.0.1:9'], { timeoutMs: 10_000 });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^wsproxy: --pid-file: cannot write \/nonexistent\/dir\/ws.pid \(ENOENT\)/);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);

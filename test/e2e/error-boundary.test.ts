@@ -13,10 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import type { Config } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
 import { createServer, type ServerDeps, type WsProxyServer } from '../../src/server.js';
-import { TEST_LIMITS, closed, exchange, openWs, spawnDaemon, startEchoTarget, statusOf, testCertificate, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import { captureLogger, closed, exchange, openWs, proxyConfig, spawnDaemon, startEchoTarget, statusOf, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
 
 // A value whose conversion to text throws (and throws null): what a careless or hostile plugin can throw.
 const PLUGIN_PRELUDE = `const unprintable = { toString() { throw null; } };\n`;
@@ -163,19 +161,8 @@ describe('error boundary after the upgrade', () => {
 
   /** An in-process proxy built with the library's hooks (as an embedder would), logging to `logs`. */
   async function embedded(targetPort: number, hooks: Partial<ServerDeps>): Promise<{ server: WsProxyServer; port: number; logs: string[] }> {
-    const cert = await testCertificate();
-    const logs: string[] = [];
-    const config: Config = {
-      listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
-      targets: { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: targetPort } },
-      webRoot: undefined,
-      allowOrigins: [],
-      log: { level: 'debug', format: 'text' },
-      traffic: true,
-      tls: { certFile: cert.file, certGiven: true, keyFile: undefined, keyPassword: undefined, sslOnly: false, generateIfMissing: false, stateDir: cert.dir },
-      limits: TEST_LIMITS,
-    };
-    const logger = createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } });
+    const config = await proxyConfig(targetPort, { traffic: true });
+    const { logger, logs } = captureLogger();
     const server = createServer(config, { logger, version: 'test', ...hooks });
     await server.listen();
     return { server, port: server.addresses()[0]?.port ?? 0, logs };

@@ -261,10 +261,7 @@ describe('targets that fail', () => {
   test('a unix socket target relays', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-unix-'));
     const path = join(dir, 'target.sock');
-    const { createServer } = await import('node:net');
-    const server = createServer((s) => s.pipe(s));
-    server.listen(path);
-    await once(server, 'listening');
+    const server = await startEchoTarget(path);
     const proxy = await startProxy(1, { targets: { kind: 'fixed', target: { kind: 'unix', path } } });
     try {
       const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
@@ -274,7 +271,7 @@ describe('targets that fail', () => {
       ws.terminate();
     } finally {
       await proxy.close();
-      server.close();
+      await server.close();
     }
   });
 });

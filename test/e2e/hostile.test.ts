@@ -76,22 +76,38 @@ describe('hostile input', () => {
     await target.close();
   });
 
-  test('every possible first byte, then a close, leaves the daemon serving and no connection behind', async () => {
+  test('every possible first byte, then a close: each gets its answer, the daemon serves on, no connection is left', async () => {
+    const answers = new Map<number, string>();
     for (let start = 0; start < 256; start += 64) {
       const batch: Promise<unknown>[] = [];
       for (let b = start; b < start + 64; b++) {
         const s = connect(proxy.port, '127.0.0.1');
         s.on('error', () => {});
-        s.resume(); // read the server's answer or EOF, so 'close' can come
+        let got = '';
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => (got += d)); // read the answer or EOF, so 'close' can come
         batch.push(
           once(s, 'connect').then(() => {
             s.end(Buffer.from([b]));
-            return new Promise((r) => s.once('close', r));
+            return new Promise((r) => s.once('close', r)).then(() => answers.set(b, got));
           }),
         );
       }
       await Promise.all(batch);
     }
+    for (let b = 0; b < 256; b++) {
+      const got = answers.get(b) ?? '';
+      const name = `byte 0x${b.toString(16)}`;
+      if (b === 0x16 || b === 0x80) assert.doesNotMatch(got, /^HTTP\//, `${name} goes to TLS: no HTTP answer`);
+      else if (b === 0x0a || b === 0x0d) assert.equal(got, '', `${name}: a blank line before a request is skipped; EOF then closes`);
+      else {
+        assert.equal(statusOf(got), 400, `${name}: ${got.slice(0, 40)}`);
+        assert.match(got, /\r\nX-Wsproxy-Reason: BAD_REQUEST\r\n/, name);
+      }
+    }
+    const count = (re: RegExp): number => proxy.logs.filter((l) => re.test(l)).length;
+    await waitFor(() => count(/reason=TLS_HANDSHAKE_FAILED/) === 2, 5_000, 'a TLS failure line for 0x16 and 0x80');
+    assert.equal(count(/reason=BAD_REQUEST/), 252, 'one BAD_REQUEST line per plain byte answered 400');
     await waitFor(() => proxy.server.stats().openConnections === 0, 5_000, 'connections released');
     const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
     ws.terminate();
@@ -138,15 +154,20 @@ describe('hostile input', () => {
     const items = Array.from({ length: 3000 }, (_, i) => `p${i}`).join(', ');
     const res = await exchange(proxy.port, upgradeRequest('/', { 'Sec-WebSocket-Protocol': items }));
     assert.equal(statusOf(res), 431); // over the 16 KiB header limit: refused by the parser
+    assert.match(res, /\r\nX-Wsproxy-Reason: HEADERS_TOO_LARGE\r\n/);
     const fewer = Array.from({ length: 1000 }, (_, i) => `p${i}`).join(',');
     const res2 = await exchange(proxy.port, upgradeRequest('/', { 'Sec-WebSocket-Protocol': fewer }));
     assert.equal(statusOf(res2), 400);
+    assert.match(res2, /\r\nX-Wsproxy-Reason: SUBPROTOCOL_UNSUPPORTED\r\n/);
   });
 
   test('2,100 header lines are answered, not crashed on (ws CVE-2024-37890 shape)', async () => {
     const lines = Array.from({ length: 2100 }, (_, i) => `X-${i}: 1`).join('\r\n');
     const res = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${lines}\r\n\r\n`);
-    assert.ok([200, 400, 431].includes(statusOf(res)), res.slice(0, 40));
+    // Node keeps at most 2,000 headers and drops the rest (ws's crash was on that count); 2,100 short lines fit in
+    // the 16 KiB header limit, so this is the ordinary page.
+    assert.equal(statusOf(res), 200, res.slice(0, 40));
+    assert.match(res, /\r\nContent-Type: text\/html/);
     const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
     ws.terminate();
   });

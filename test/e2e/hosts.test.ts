@@ -3,13 +3,12 @@
 // localhost, the machine's host name and the certificate's DNS names pass, and follow a TLS reload.
 // `--allowed-host any` turns the check off.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
-import { exchange, MAIN_JS, spawnDaemon, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest } from '../helpers/proxy.js';
+import { runCli, exchange, spawnDaemon, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest } from '../helpers/proxy.js';
 
 const get = (host: string): string => `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
 
@@ -76,7 +75,7 @@ describe('automatic Host allowlist (no --allowed-host)', () => {
       assert.equal(statusOf(await exchange(any.port, get(evil))), 200);
       assert.equal(statusOf(await exchange(named.port, get('vnc.example.test'))), 200);
       assert.equal(statusOf(await exchange(named.port, get('localhost'))), 421, 'an explicit list replaces the automatic one');
-      const both = spawnSync(process.execPath, [MAIN_JS, '--allowed-host', 'any vnc.example.test', '127.0.0.1:0', '127.0.0.1:1'], { encoding: 'utf8', timeout: 10_000 });
+      const both = runCli(['--allowed-host', 'any vnc.example.test', '127.0.0.1:0', '127.0.0.1:1'], { timeoutMs: 10_000 });
       assert.equal(both.status, 2);
       assert.match(both.stderr, /^wsproxy: --allowed-host: 'any' turns the Host check off and cannot be combined with names/);
     } finally {

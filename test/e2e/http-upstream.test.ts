@@ -1,6 +1,5 @@
 // --http-upstream: one port for an application (reverse-proxied with http-proxy-3) and its WebSocket tunnel.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { MAIN_JS, closed, freePort, openWs, spawnDaemon, startEchoTarget, startProxy, testCertificate, waitFor } from '../helpers/proxy.js';
+import { runCli, closed, freePort, openWs, spawnDaemon, startEchoTarget, startProxy, testCertificate, waitFor } from '../helpers/proxy.js';
 
 /** What the upstream saw of one request. */
 interface Seen {
@@ -382,7 +381,7 @@ describe('--http-upstream', () => {
     ['http://127.0.0.1/?q=1', /--http-upstream: .* must not have a query/],
   ] as const) {
     test(`--http-upstream ${value.replace('s3cret', '***')}: one line, exit 2, no secret`, () => {
-      const r = spawnSync(process.execPath, [MAIN_JS, '--http-upstream', value, '0', '127.0.0.1:1'], { encoding: 'utf8', timeout: 10_000 });
+      const r = runCli(['--http-upstream', value, '0', '127.0.0.1:1'], { timeoutMs: 10_000 });
       assert.equal(r.status, 2, r.stderr);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, expected);

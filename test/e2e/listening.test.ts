@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
-import { MAIN_JS, closed, openWs, startEchoTarget, startProxy } from '../helpers/proxy.js';
+import { MAIN_JS, closed, openWs, startEchoTarget, startProxy, waitFor } from '../helpers/proxy.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'wsproxy-listen-'));
 // Without --cert the daemon makes a certificate in its state dir: keep that in a temp dir.
@@ -24,9 +23,7 @@ describe('unix sockets', () => {
   test('--unix-listen with its mode, --unix-target, and a stale socket file replaced', async () => {
     const dir = tmp();
     const targetPath = join(dir, 'target.sock');
-    const target = createServer((s) => s.pipe(s));
-    target.listen(targetPath);
-    await once(target, 'listening');
+    const target = await startEchoTarget(targetPath);
     const listenPath = join(dir, 'proxy.sock');
     // A stale socket file, as a crashed earlier run leaves it (bound, never unlinked).
     execFileSync('python3', ['-c', `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(listenPath)})`]);
@@ -53,7 +50,7 @@ describe('unix sockets', () => {
     } finally {
       proc.kill();
       await once(proc, 'exit');
-      target.close();
+      await target.close();
     }
   });
 
@@ -141,8 +138,7 @@ describe('frames and traces', () => {
       assert.equal(await echo(ws, 'trace me'), 'trace me');
       ws.close();
       await closed(ws);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.match(out, /\}>\{</);
+      await waitFor(() => /\}>\{</.test(out), 5_000, 'the --traffic legend on stdout');
       assert.ok(existsSync(logFile));
       assert.equal(statSync(logFile).mode & 0o777, 0o600);
       assert.match(readFileSync(logFile, 'utf8'), /listening address=/);

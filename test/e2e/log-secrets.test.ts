@@ -4,7 +4,7 @@
 // the Redis password in a redis:// URL, a password query parameter, the .p12 password of `cert user`), and every
 // byte of log output (stderr, --log-file, syslog, the --workers processes) is searched for each of them.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
-import { MAIN_JS, closed, exchange, openWs, redisCli, spawnDaemon, startEchoTarget, startRedis, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import { runCli, closed, exchange, openWs, redisCli, spawnDaemon, startEchoTarget, startRedis, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
 
 const SECRETS = {
   token: 'tokSECRET-8c1f5a',
@@ -172,7 +172,7 @@ describe('logs of a full run keep every secret out', () => {
         [['cert', 'user', 'alice', '--cert-dir', join(dir, 'ca'), '--p12-password-file', pwFile], {}],
         [['cert', 'user', 'bob', '--cert-dir', join(dir, 'ca')], { WSPROXY_P12_PASSWORD: SECRETS.p12Password }],
       ] as const) {
-        const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const r = runCli(args, { env, keepStateHome: true });
         assert.equal(r.status, 0, r.stderr);
         logs.push({ where: `wsproxy ${args.slice(0, 2).join(' ')}`, text: r.stdout + r.stderr });
       }

@@ -3,12 +3,11 @@
 // The bind on 0.0.0.0 is allowed; the test still connects through 127.0.0.1.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { freePort, MAIN_JS, openWs, spawnDaemon, startEchoTarget } from '../helpers/proxy.js';
+import { runCli, freePort, openWs, spawnDaemon, startEchoTarget } from '../helpers/proxy.js';
 
 const relayLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l.includes('reason=OPEN_RELAY'));
 
@@ -58,7 +57,7 @@ describe('open relay warning', () => {
     const target = await startEchoTarget();
     try {
       const check = (listen: string): { code: number | null; out: string } => {
-        const r = spawnSync(process.execPath, [MAIN_JS, 'check', listen, `127.0.0.1:${target.port}`], { encoding: 'utf8', timeout: 30_000 });
+        const r = runCli(['check', listen, `127.0.0.1:${target.port}`], { timeoutMs: 30_000, keepStateHome: true });
         return { code: r.status, out: r.stdout };
       };
       const open = check(`0.0.0.0:${await freePort()}`);

@@ -1,12 +1,11 @@
 // The operations flags on the real daemon: a bad one is one line and exit 2; good ones take effect end to end.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { MAIN_JS, exchange, spawnDaemon, startTarget, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import { runCli, exchange, spawnDaemon, startTarget, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
 
 describe('operations flags on the daemon', () => {
   test('--proxy-protocol-in without --trusted-proxy: one line, exit 2', () => {
-    const r = spawnSync(process.execPath, [MAIN_JS, '--proxy-protocol-in', '6080', 'localhost:5900'], { encoding: 'utf8', timeout: 10_000 });
+    const r = runCli(['--proxy-protocol-in', '6080', 'localhost:5900'], { timeoutMs: 10_000 });
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1);
     assert.match(r.stderr, /--proxy-protocol-in needs --trusted-proxy/);

@@ -1,7 +1,6 @@
 // Operations with the real daemon: the admin listener from the command line, SIGTERM drain (sessions go on, /readyz
 // is 503, new connections are refused, 1001 at the deadline), and admin start-up errors.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -11,7 +10,7 @@ import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
-import { MAIN_JS, closed, exchange, openWs, spawnDaemon, startEchoTarget, testCertificate, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import { runCli, closed, exchange, openWs, spawnDaemon, startEchoTarget, testCertificate, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
 
 const ADMIN_TOKEN = 'drain-admin-token-5f2c9e';
 
@@ -124,7 +123,7 @@ describe('admin listener from the command line', () => {
     await once(busy, 'listening');
     const port = (busy.address() as AddressInfo).port;
     try {
-      const r = spawnSync(process.execPath, [MAIN_JS, '127.0.0.1:0', '127.0.0.1:9', '--admin-listen', `127.0.0.1:${port}`], { encoding: 'utf8' });
+      const r = runCli(['127.0.0.1:0', '127.0.0.1:9', '--admin-listen', `127.0.0.1:${port}`], { keepStateHome: true });
       assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.match(r.stderr, new RegExp(`^wsproxy: --admin-listen: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
@@ -134,7 +133,7 @@ describe('admin listener from the command line', () => {
   });
 
   test('--admin-token-file without --admin-listen is a usage error (exit 2)', () => {
-    const r = spawnSync(process.execPath, [MAIN_JS, '127.0.0.1:0', '127.0.0.1:9', '--admin-token-file', tokenFile()], { encoding: 'utf8' });
+    const r = runCli(['127.0.0.1:0', '127.0.0.1:9', '--admin-token-file', tokenFile()]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^wsproxy: --admin-token-file needs --admin-listen/);
     assert.ok(!r.stderr.includes(ADMIN_TOKEN));

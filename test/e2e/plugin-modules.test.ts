@@ -1,19 +1,16 @@
 // The operator's own plugins by path: --token-plugin ./resolver.mjs and --auth-plugin ./auth.mjs, through the real CLI.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { MAIN_JS, REPO_ROOT, closed, exchange, spawnDaemon, startEchoTarget, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import { REPO_ROOT, closed, exchange, runCli, spawnDaemon, startEchoTarget, statusOf, upgradeRequest, waitFor, type CliResult } from '../helpers/proxy.js';
 
 // The fixtures stay in the source tree (tsc compiles only .ts); tests find them from the repository root.
 const PLUGINS = join(REPO_ROOT, 'test', 'fixtures', 'plugins');
 
-function run(args: string[], cwd = REPO_ROOT): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 15_000, cwd });
-  return { status: r.status, stderr: r.stderr };
-}
+// The state home as before: a fresh one would add a "made the key for token_hash" line to stderr.
+const run = (args: string[]): CliResult => runCli(args, { cwd: REPO_ROOT, keepStateHome: true });
 
 async function echoThrough(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });

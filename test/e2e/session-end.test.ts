@@ -10,9 +10,8 @@ import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus } from '../helpers/prom.js';
-import type { Config } from '../../src/config.js';
 import { createServer } from '../../src/server.js';
-import { TEST_LIMITS, closed, openWs, spawnDaemon, startEchoTarget, startProxy, startTarget, testCertificate, upgradeRequest, waitFor, type ProxyOverrides, type TestProxy } from '../helpers/proxy.js';
+import { closed, openWs, proxyConfig, spawnDaemon, startEchoTarget, startProxy, startTarget, upgradeRequest, waitFor, type ProxyOverrides, type TestProxy } from '../helpers/proxy.js';
 
 const ADMIN = { admin: { listen: { kind: 'tcp' as const, host: '127.0.0.1', port: 0 }, token: undefined } };
 
@@ -196,17 +195,8 @@ describe('sessions cut by shutdown are logged before close() returns', () => {
 
   test('--shutdown-timeout with a deaf client: the end is counted once before close() returns (the hook told with the metric)', async () => {
     const target = await startEchoTarget();
-    const cert = await testCertificate();
     const ended: string[] = [];
-    const config: Config = {
-      listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
-      targets: { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: target.port } },
-      webRoot: undefined,
-      allowOrigins: [],
-      log: { level: 'info', format: 'text' },
-      tls: { certFile: cert.file, certGiven: true, keyFile: undefined, keyPassword: undefined, sslOnly: false, generateIfMissing: false, stateDir: cert.dir },
-      limits: { ...TEST_LIMITS, shutdownTimeoutMs: 200 },
-    };
+    const config = await proxyConfig(target.port, { log: { level: 'info', format: 'text' }, limits: { shutdownTimeoutMs: 200 } });
     // onSessionClosed is called right after wsproxy_sessions_total is counted, in the same step (server.ts).
     const server = createServer(config, { onSessionClosed: (info) => ended.push(info.reason) });
     await server.listen();

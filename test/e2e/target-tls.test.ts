@@ -1,7 +1,6 @@
 // --ssl-target: real TLS target servers with certificates from test CAs made in-process by certs/authority.ts.
 // Verification is never switched off in a test client; `--target-verify none` is exercised as the operator's choice.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +11,7 @@ import { createServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { createAuthority, issueServer, issueUser, keyToPem, loadAuthority, type Authority, type Issued } from '../../src/certs/authority.js';
 import type { TargetTlsConfig } from '../../src/config.js';
 import { tlsFailureReason } from '../../src/relay/connect.js';
-import { MAIN_JS, closed, exchange, openWs, startProxy, statusOf, upgradeRequest } from '../helpers/proxy.js';
+import { runCli, closed, exchange, openWs, startProxy, statusOf, upgradeRequest } from '../helpers/proxy.js';
 
 let dir: string;
 let ca: Authority;
@@ -178,7 +177,7 @@ test('--ssl-target option mistakes: one line naming the flag, exit 2', () => {
     [['--ssl-target', '--target-ca', clientPem.replace('client.pem', 'nothing'), '0', 'localhost:5900'], /--target-ca/],
   ];
   for (const [args, message] of cases) {
-    const r = spawnSync(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: 10_000 });
+    const r = runCli(args, { timeoutMs: 10_000 });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -186,7 +185,7 @@ test('--ssl-target option mistakes: one line naming the flag, exit 2', () => {
   // A file that exists but holds no certificate is caught at start, not on the first connection.
   const junk = join(dir, 'junk.pem');
   writeFileSync(junk, 'not a certificate\n');
-  const r = spawnSync(process.execPath, [MAIN_JS, '--ssl-target', '--target-ca', junk, '127.0.0.1:0', 'localhost:5900'], { encoding: 'utf8', timeout: 10_000 });
+  const r = runCli(['--ssl-target', '--target-ca', junk, '127.0.0.1:0', 'localhost:5900'], { timeoutMs: 10_000 });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /--target-ca: '.*junk\.pem' holds no/);
 });

@@ -3,30 +3,19 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { exchange, openWs, startEchoTarget, startProxy, statusOf, upgradeRequest } from '../helpers/proxy.js';
-
-async function echoOnce(url: string, text: string): Promise<string> {
-  const ws = await openWs(url);
-  ws.send(Buffer.from(text));
-  const [d] = (await once(ws, 'message')) as [Buffer];
-  ws.terminate();
-  return d.toString();
-}
+import { echoOnce, exchange, startEchoTarget, startProxy, startTarget, statusOf, upgradeRequest } from '../helpers/proxy.js';
 
 describe('UnixDomainSocketDirectory', () => {
   test('a token names a socket in the directory; ../ escapes to a real socket outside are refused', async () => {
     const root = mkdtempSync(join(tmpdir(), 'wsproxy-uds-'));
     const dir = join(root, 'sockets');
     mkdirSync(dir);
-    const inside = createServer((s) => s.pipe(s));
-    inside.listen(join(dir, 'desk1'));
-    const outside = createServer((s) => s.end('escaped!'));
-    outside.listen(join(root, 'secret.sock'));
-    await Promise.all([once(inside, 'listening'), once(outside, 'listening')]);
+    const inside = await startEchoTarget(join(dir, 'desk1'));
+    const outside = await startTarget((s) => s.end('escaped!'), join(root, 'secret.sock'));
     const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'UnixDomainSocketDirectory', source: dir, from: 'query' } });
     try {
       assert.equal(await echoOnce(`ws://127.0.0.1:${proxy.port}/?token=desk1`, 'uds'), 'uds');
@@ -35,8 +24,8 @@ describe('UnixDomainSocketDirectory', () => {
       }
     } finally {
       await proxy.close();
-      inside.close();
-      outside.close();
+      await inside.close();
+      await outside.close();
     }
   });
 });

@@ -6,17 +6,20 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { exchange, openWs, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import { echoOnce, exchange, openWs, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+
+/** Sends `request` until it is answered `status` (a source that reloads on its own schedule), for up to 5 s. */
+async function pollStatus(port: number, request: string, status: number): Promise<void> {
+  const end = Date.now() + 5_000;
+  for (;;) {
+    const got = await statusFor(port, request);
+    if (got === status) return;
+    if (Date.now() > end) assert.fail(`still ${got}, not ${status}, after 5 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'wsproxy-tokens-'));
-
-async function echoOnce(url: string, text: string): Promise<string> {
-  const ws = await openWs(url);
-  ws.send(Buffer.from(text));
-  const [d] = (await once(ws, 'message')) as [Buffer];
-  ws.terminate();
-  return d.toString();
-}
 
 describe('TokenFile', () => {
   test('?token= picks the target; missing → 401, unknown → 404; tokens never logged', async () => {
@@ -56,7 +59,8 @@ describe('TokenFile', () => {
       writeFileSync(join(dir, 'two'), `t2: 127.0.0.1:${b.port}\n`);
       const future = new Date(Date.now() + 5_000);
       utimesSync(join(dir, 'two'), future, future);
-      await new Promise((r) => setTimeout(r, 1_100)); // the file set is checked at most once a second
+      // The file set is checked at most once a second: poll until the new file is seen.
+      await pollStatus(proxy.port, upgradeRequest('/?token=t2'), 101);
       assert.equal(await echoOnce(`ws://127.0.0.1:${proxy.port}/?token=t2`, 'y'), 'B:y');
     } finally {
       await proxy.close();
@@ -75,7 +79,8 @@ describe('TokenFile', () => {
     try {
       assert.equal(await statusFor(ro.port, upgradeRequest('/', {}, 'vm1.example:6080')), 101);
       writeFileSync(file, `later: 127.0.0.1:${a.port}\n`);
-      await new Promise((r) => setTimeout(r, 1_100));
+      // The reloading TokenFile on the same file sees the edit first: by then a reloading source would have too.
+      await pollStatus(byPath.port, upgradeRequest('/vnc/later'), 101);
       assert.equal(statusOf(await exchange(ro.port, upgradeRequest('/', {}, 'later'))), 404, 'read-only: no reload');
       assert.equal(await echoOnce(`ws://127.0.0.1:${byPath.port}/vnc/later`, 'p'), 'p');
       assert.equal(statusOf(await exchange(byPath.port, upgradeRequest('/'))), 401);
@@ -110,16 +115,14 @@ describe('TokenFile', () => {
   test('a token can name a unix socket target', async () => {
     const dir = tmp();
     const path = join(dir, 'vnc.sock');
-    const server = createServer((s) => s.pipe(s));
-    server.listen(path);
-    await once(server, 'listening');
+    const server = await startEchoTarget(path);
     writeFileSync(join(dir, 'tokens'), `u: unix_socket:${path}\n`);
     const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFile', source: join(dir, 'tokens'), from: 'query' } });
     try {
       assert.equal(await echoOnce(`ws://127.0.0.1:${proxy.port}/?token=u`, 'unix'), 'unix');
     } finally {
       await proxy.close();
-      server.close();
+      await server.close();
     }
   });
 });
@@ -161,7 +164,10 @@ describe('--heartbeat', () => {
       await once(raw, 'close');
       assert.ok(Date.now() - t0 >= 300, 'not before the first ping went unanswered');
       await waitFor(() => proxy.logs.some((l) => l.includes('reason=HEARTBEAT_TIMEOUT')), 2_000, 'log line');
-      await new Promise((r) => setTimeout(r, 300));
+      // Two more pings to the good client after the cut: it has outlived the point where the silent one was cut.
+      let pings = 0;
+      good.on('ping', () => pings++);
+      await waitFor(() => pings >= 2, 5_000, 'two more pings');
       good.send(Buffer.from('alive'));
       const [d] = (await once(good, 'message')) as [Buffer];
       assert.equal(d.toString(), 'alive');

@@ -3,13 +3,12 @@
 // missing file, also through a symlink or %2e%2e; one warning at start names them. And `--web` files carry no CSP
 // unless --web-csp gives one (finding 17).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
-import { exchange, MAIN_JS, spawnDaemon, startEchoTarget, startProxy, statusOf } from '../helpers/proxy.js';
+import { runCli, exchange, spawnDaemon, startEchoTarget, startProxy, statusOf } from '../helpers/proxy.js';
 
 const get = (path: string, method = 'GET'): string => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
 const bodyOf = (res: string): string => res.slice(res.indexOf('\r\n\r\n') + 4);
@@ -107,7 +106,7 @@ describe('--web-csp', () => {
 
   test('--web-csp without --web, or with a line break, is a one-line usage error (exit 2)', () => {
     for (const args of [['--web-csp', "default-src 'self'"], ['--web', tmpdir(), '--web-csp', "default-src 'self'\nX-Evil: 1"]]) {
-      const r = spawnSync(process.execPath, [MAIN_JS, ...args, '127.0.0.1:0', '127.0.0.1:1'], { encoding: 'utf8', timeout: 10_000 });
+      const r = runCli([...args, '127.0.0.1:0', '127.0.0.1:1'], { timeoutMs: 10_000 });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /^wsproxy: --web-csp/);
       assert.equal(r.stderr.trim().split('\n').length, 1);

@@ -1,7 +1,6 @@
 // Wrap mode with real processes: wsproxy starts a small node echo server given after `--`, relays sessions to
 // --wrap-target, and acts on its exit per --wrap-mode (exit, ignore, respawn). The command never goes through a shell.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { respawnDelayMs, exitStatusOf } from '../../src/process/wrap.js';
-import { MAIN_JS, closed, freePort, openWs, spawnDaemon, statusFor, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import { runCli, closed, freePort, openWs, spawnDaemon, statusFor, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
 
 // argv: PORT ARGS_FILE [ARGS...]. Writes ARGS to ARGS_FILE as JSON (to check they arrived literally), echoes every
 // byte, exits with status 7 when it receives "exit-now", and announces "echo-ready <pid>" on stderr.
@@ -120,13 +119,13 @@ describe('wrap mode', () => {
 
   test('a program that cannot be started ends wsproxy with status 127 and one log line', async () => {
     const port = await freePort();
-    const r = spawnSync(process.execPath, [MAIN_JS, '--log-format', 'text', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', '/nonexistent/program', 'x'], { env: { ...process.env, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) }, encoding: 'utf8', timeout: 10_000 });
+    const r = runCli(['--log-format', 'text', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', '/nonexistent/program', 'x'], { timeoutMs: 10_000 });
     assert.equal(r.status, 127, r.stderr);
     assert.match(r.stderr, /wrapped program could not be started .*error=ENOENT/);
   });
 
   test('a program without --wrap-target is a one-line CLI error naming the flag', () => {
-    const r = spawnSync(process.execPath, [MAIN_JS, '6080', '--', 'x11vnc', '-rfbport', '5901'], { encoding: 'utf8', timeout: 10_000 });
+    const r = runCli(['6080', '--', 'x11vnc', '-rfbport', '5901'], { timeoutMs: 10_000 });
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^wsproxy: wrapping 'x11vnc' needs --wrap-target host:port/);

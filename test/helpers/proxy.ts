@@ -2,7 +2,7 @@
  * Test helpers: a real wsproxy (in-process via the library, or the real CLI as a child process), real TCP targets,
  * and raw-socket clients. Everything binds 127.0.0.1 port 0.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
 import type { Config, Limits } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { createServer, type WsProxyServer } from '../../src/server.js';
 
 /** Repository root (tests run from dist/test/helpers). */
@@ -58,11 +58,10 @@ export interface TestProxy {
 /** Config overrides; `limits` is merged with TEST_LIMITS. */
 export type ProxyOverrides = Partial<Omit<Config, 'limits' | 'tls'>> & { limits?: Partial<Limits>; tls?: Partial<Config['tls']> };
 
-/** Starts an in-process proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate. */
-export async function startProxy(targetPort: number, overrides: ProxyOverrides = {}): Promise<TestProxy> {
+/** A full Config for a proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate and TEST_LIMITS. */
+export async function proxyConfig(targetPort: number, overrides: ProxyOverrides = {}): Promise<Config> {
   const cert = await testCertificate();
-  const logs: string[] = [];
-  const config: Config = {
+  return {
     listen: { kind: 'tcp', host: '127.0.0.1', port: 0 },
     targets: { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: targetPort } },
     webRoot: undefined,
@@ -81,7 +80,19 @@ export async function startProxy(targetPort: number, overrides: ProxyOverrides =
     },
     limits: { ...TEST_LIMITS, ...overrides.limits },
   };
-  const logger = createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } });
+}
+
+/** A debug-level text logger that keeps its lines in `logs`. */
+export function captureLogger(): { logger: Logger; logs: string[] } {
+  const logs: string[] = [];
+  return { logs, logger: createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } }) };
+}
+
+/** Starts an in-process proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate. */
+export async function startProxy(targetPort: number, overrides: ProxyOverrides = {}): Promise<TestProxy> {
+  const cert = await testCertificate();
+  const config = await proxyConfig(targetPort, overrides);
+  const { logger, logs } = captureLogger();
   const server = createServer(config, { logger, version: 'test' });
   await server.listen();
   const port = server.addresses()[0]?.port;
@@ -100,23 +111,28 @@ export async function waitFor(check: () => boolean, ms = 5_000, what = 'conditio
 
 /** A TCP target: records what it receives, runs `onConnection` for each client. */
 export interface TestTarget {
+  /** The TCP port (0 for a unix socket target). */
   readonly port: number;
   readonly server: Server;
   readonly sockets: Socket[];
   close(): Promise<void>;
 }
 
-/** Starts a TCP server on 127.0.0.1:0 calling `onConnection` for each socket (errors are swallowed: tests assert). */
-export async function startTarget(onConnection: (socket: Socket) => void): Promise<TestTarget> {
+/**
+ * Starts a TCP server on 127.0.0.1:0 (or on the unix socket `path`) calling `onConnection` for each socket (errors are
+ * swallowed: tests assert).
+ */
+export async function startTarget(onConnection: (socket: Socket) => void, path?: string): Promise<TestTarget> {
   const sockets: Socket[] = [];
   const server = createNetServer((socket) => {
     socket.on('error', () => {});
     sockets.push(socket);
     onConnection(socket);
   });
-  server.listen(0, '127.0.0.1');
+  if (path === undefined) server.listen(0, '127.0.0.1');
+  else server.listen(path);
   await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const port = path === undefined ? (server.address() as AddressInfo).port : 0;
   return {
     port,
     server,
@@ -159,9 +175,18 @@ export async function waitForFloodToStop(target: { written(): number }, timeoutM
   }, timeoutMs, 'target writes to stop');
 }
 
-/** An echo target. */
-export function startEchoTarget(): Promise<TestTarget> {
-  return startTarget((socket) => socket.pipe(socket));
+/** An echo target on 127.0.0.1:0, or on the unix socket `path`. */
+export function startEchoTarget(path?: string): Promise<TestTarget> {
+  return startTarget((socket) => socket.pipe(socket), path);
+}
+
+/** Opens a WebSocket, sends `text` as one binary message, and resolves the first message back (then cuts it). */
+export async function echoOnce(url: string, text: string, options: WebSocket.ClientOptions = {}): Promise<string> {
+  const ws = await openWs(url, options);
+  ws.send(Buffer.from(text));
+  const [d] = (await once(ws, 'message')) as [Buffer];
+  ws.terminate();
+  return d.toString();
 }
 
 /** A port with nothing listening on it (bound, then released). */
@@ -225,6 +250,54 @@ export async function exchange(port: number, data: string | Buffer, options: { t
 export function statusOf(response: string): number {
   const m = /^HTTP\/1\.1 (\d{3})/.exec(response);
   return m ? Number(m[1]) : 0;
+}
+
+/** What a finished CLI run printed, and its exit status. */
+export interface CliResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Options of {@link runCli}: `env` is added to this process's environment, `unset` names variables to drop. A fresh
+ * temporary XDG_STATE_HOME is set unless `keepStateHome` (a test that counts the lines a first start prints).
+ */
+export interface CliOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly keepStateHome?: boolean;
+  readonly unset?: readonly string[];
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+}
+
+function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
+  // Without --cert the daemon makes a certificate in its state dir: keep that out of the real home directory.
+  const stateHome = options.keepStateHome ? {} : { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'wsproxy-xdg-')) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...stateHome, ...options.env };
+  for (const name of options.unset ?? []) delete env[name];
+  return env;
+}
+
+/** Runs `node dist/src/main.js ...args` to its end (stdin closed, so nothing can prompt). */
+export function runCli(args: readonly string[], options: CliOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [MAIN_JS, ...args], {
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 15_000,
+    env: cliEnv(options),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** {@link runCli} without blocking this process (tests that serve something while the CLI runs). */
+export function runCliAsync(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: options.timeoutMs ?? 15_000, env: cliEnv(options), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) }, (_err, stdout, stderr) =>
+      resolve({ status: child.exitCode, stdout, stderr }),
+    );
+  });
 }
 
 /** The real CLI as a child process. */

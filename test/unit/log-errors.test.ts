@@ -325,35 +325,47 @@ describe('error catalogue', () => {
       assert.match(code, /^[A-Z][A-Z0-9_]*$/);
     }
   });
-  test('httpStatusOf, closeCodeOf and isHttpReason agree with the table', () => {
+  // Written out by hand, not derived from REASONS: a changed status, close code, or an added or dropped code must
+  // show up here as a failing line (and be a deliberate, reviewed change).
+  const HTTP: Readonly<Record<string, number>> = {
+    BAD_REQUEST: 400, BAD_FRAMING: 400, HEADERS_TOO_LARGE: 431, EXPECTATION_FAILED: 417, METHOD_NOT_ALLOWED: 405,
+    NOT_FOUND: 404, BAD_HANDSHAKE: 400, UNSUPPORTED_VERSION: 426, SUBPROTOCOL_UNSUPPORTED: 400, ORIGIN_FORBIDDEN: 403,
+    AUTH_REQUIRED: 401, AUTH_FORBIDDEN: 403, TOKEN_MISSING: 401, TOKEN_UNKNOWN: 404, TOKEN_SOURCE_DOWN: 503,
+    TARGET_REFUSED: 502, TARGET_UNREACHABLE: 502, TARGET_DNS: 502, TARGET_FAILED: 502, TARGET_TIMEOUT: 504,
+    TARGET_TLS_UNKNOWN_CA: 502, TARGET_TLS_NAME_MISMATCH: 502, TARGET_TLS_EXPIRED: 502, TARGET_TLS_FAILED: 502,
+    SHUTTING_DOWN: 503, RUN_ONCE_BUSY: 503, HOST_NOT_ALLOWED: 421, RATE_LIMITED: 429, AUTH_RATE_LIMITED: 429,
+    TOKEN_SESSION_LIMIT: 429, TARGET_FORBIDDEN: 403, UPSTREAM_FAILED: 502, CLIENT_CERT_PLAIN: 403,
+    CLIENT_CERT_REQUIRED: 403, HTTPS_REQUIRED: 403, CLIENT_CERT_NOT_ALLOWED: 403, INTERNAL_ERROR: 500,
+    ADMIN_BROWSER_REFUSED: 403, ADMIN_HOST_NOT_ALLOWED: 421,
+  };
+  const CLOSE: Readonly<Record<string, number>> = {
+    TARGET_CLOSED: 1000, CLIENT_GONE: 1006, BAD_BASE64: 1007, TEXT_FRAME: 1003, MESSAGE_TOO_BIG: 1009,
+    MESSAGE_BUFFER_FULL: 1009, PROTOCOL_ERROR: 1002, TARGET_ERROR: 1011, SERVER_SHUTDOWN: 1001, TOKEN_REVOKED: 1008,
+    TOKEN_TARGET_CHANGED: 1008, HEARTBEAT_TIMEOUT: 1006, ADMIN_CLOSED: 1008,
+  };
+  const NEITHER = [
+    'HANDSHAKE_TIMEOUT', 'TLS_HANDSHAKE_FAILED', 'TLS_NOT_CONFIGURED', 'TLS_CLIENT_CERT_REJECTED', 'PLAIN_REFUSED',
+    'CONNECTION_LIMIT', 'CONNECTION_LIMIT_PER_IP', 'CLIENT_ERROR', 'PROXY_UNTRUSTED', 'PROXY_HEADER_INVALID',
+    'CLIENT_CLOSED', 'RECORDING_DROPPED', 'OPEN_RELAY', 'WEB_SECRET_HIDDEN',
+  ];
+
+  test('the catalogue holds exactly the expected codes', () => {
+    const expected = [...Object.keys(HTTP), ...Object.keys(CLOSE), ...NEITHER].sort();
+    assert.deepEqual([...codes].sort(), expected);
+  });
+  test('each code has its expected HTTP status, close code, or neither', () => {
+    for (const code of codes) {
+      assert.equal(httpStatusOf(code), HTTP[code], `${code} status`);
+      assert.equal(closeCodeOf(code), CLOSE[code], `${code} close code`);
+      assert.equal(isHttpReason(code), HTTP[code] !== undefined, `${code} isHttpReason`);
+    }
+  });
+  test('the status and close code accessors read the catalogue entry', () => {
     for (const code of codes) {
       const e = entry(code);
       assert.equal(httpStatusOf(code), e.status, code);
       assert.equal(closeCodeOf(code), e.closeCode, code);
-      assert.equal(isHttpReason(code), e.status !== undefined, code);
-      assert.ok(!(e.status !== undefined && e.closeCode !== undefined), `${code} is either an HTTP answer or a close`);
-      if (e.status !== undefined) assert.ok(e.status >= 400 && e.status <= 599, code);
-      if (e.closeCode !== undefined) assert.ok(e.closeCode >= 1000 && e.closeCode <= 1015, code);
     }
-  });
-  test('known values', () => {
-    assert.equal(httpStatusOf('BAD_HANDSHAKE'), 400);
-    assert.equal(httpStatusOf('METHOD_NOT_ALLOWED'), 405);
-    assert.equal(httpStatusOf('UNSUPPORTED_VERSION'), 426);
-    assert.equal(httpStatusOf('ORIGIN_FORBIDDEN'), 403);
-    assert.equal(httpStatusOf('TARGET_REFUSED'), 502);
-    assert.equal(httpStatusOf('TARGET_TIMEOUT'), 504);
-    assert.equal(httpStatusOf('SHUTTING_DOWN'), 503);
-    assert.equal(httpStatusOf('HANDSHAKE_TIMEOUT'), undefined);
-    assert.equal(isHttpReason('TEXT_FRAME'), false);
-    assert.equal(closeCodeOf('TARGET_CLOSED'), 1000);
-    assert.equal(closeCodeOf('SERVER_SHUTDOWN'), 1001);
-    assert.equal(closeCodeOf('PROTOCOL_ERROR'), 1002);
-    assert.equal(closeCodeOf('TEXT_FRAME'), 1003);
-    assert.equal(closeCodeOf('MESSAGE_TOO_BIG'), 1009);
-    assert.equal(closeCodeOf('TARGET_ERROR'), 1011);
-    assert.equal(closeCodeOf('CLIENT_CLOSED'), undefined);
-    assert.equal(closeCodeOf('TARGET_TIMEOUT'), undefined);
   });
 });
 
