@@ -40,7 +40,8 @@ module.exports = {
     },
     {
       name: 'net-is-a-leaf',
-      comment: 'net/ (addresses, PROXY protocol bytes) is pure and used from every layer, relay/ included: errors and log only.',
+      comment:
+        'net/ (addresses, PROXY protocol bytes) is pure and used from every layer, relay/ included: errors and log only.',
       severity: 'error',
       from: { path: '^src/net/' },
       to: { path: '^src/', pathNot: '^src/(net/|errors\\.ts$|log\\.ts$)' },
@@ -54,7 +55,8 @@ module.exports = {
     },
     {
       name: 'plugin-loader-is-a-leaf',
-      comment: 'Shared by targets/ and auth/ (which may not import each other), so it imports nothing above log.ts and errors.ts.',
+      comment:
+        'Shared by targets/ and auth/ (which may not import each other), so it imports nothing above log.ts and errors.ts.',
       severity: 'error',
       from: { path: '^src/plugin-loader\\.ts$' },
       to: { path: '^src/', pathNot: '^src/(log|errors)\\.ts$' },
@@ -81,10 +83,15 @@ module.exports = {
     },
     {
       name: 'admin-reads-types-only',
-      comment: 'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
+      comment:
+        'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
       severity: 'error',
       from: { path: '^src/admin/' },
-      to: { path: '^src/', pathNot: '^src/(admin/|net/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(admin/|net/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
+      },
     },
     {
       name: 'prom-client-stays-in-admin',
@@ -95,7 +102,8 @@ module.exports = {
     },
     {
       name: 'only-main-runs-processes',
-      comment: 'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (docs/architecture.md §3).',
+      comment:
+        'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (docs/architecture.md §3).',
       severity: 'error',
       from: { pathNot: '^src/(main\\.ts$|process/)' },
       to: { path: '^src/process/' },

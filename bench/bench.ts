@@ -32,7 +32,10 @@ function option(name: string, fallback: string): string {
 }
 const REPS = Number(option('reps', '3'));
 const BYTES = Number(option('bytes', String(1024 * 1024 * 1024)));
-const IDLE = option('idle', '1000,5000,9000').split(',').map(Number).filter((n) => n > 0);
+const IDLE = option('idle', '1000,5000,9000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const ONLY = new Set(option('only', 'bulk,rtt,rate,idle,slow,workers').split(','));
 const JSON_OUT = option('json', join(tmpdir(), `wsproxy-bench-${Date.now()}.json`));
 const MSG = 64 * 1024;
@@ -93,21 +96,57 @@ async function startSocat(targetPort: number, certFile: string | undefined): Pro
     : `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`;
   const child = spawn('socat', ['-b', '262144', listen, `TCP:127.0.0.1:${targetPort},nodelay`], { stdio: 'ignore' });
   await waitPort(port);
-  return { name: certFile ? 'socat (TLS)' : 'socat', tls: !!certFile, protocol: 'raw', port, pid: child.pid, stop: () => child.kill() };
+  return {
+    name: certFile ? 'socat (TLS)' : 'socat',
+    tls: !!certFile,
+    protocol: 'raw',
+    port,
+    pid: child.pid,
+    stop: () => child.kill(),
+  };
 }
 
 async function startNodeRelay(targetPort: number, certFile: string | undefined, ws = false): Promise<Relay> {
-  const { child, port } = await forkWithPort(join(DIST, 'bench', 'node-relay.js'), [String(targetPort), ...(certFile ? [certFile] : []), ...(ws ? ['--ws'] : [])]);
+  const { child, port } = await forkWithPort(join(DIST, 'bench', 'node-relay.js'), [
+    String(targetPort),
+    ...(certFile ? [certFile] : []),
+    ...(ws ? ['--ws'] : []),
+  ]);
   const name = `${ws ? 'ws minimal' : 'node pipe'}${certFile ? ' (TLS)' : ''}`;
   return { name, tls: !!certFile, protocol: ws ? 'ws' : 'raw', port, pid: child.pid, stop: () => child.kill() };
 }
 
-async function startWsproxy(targetPort: number, certFile: string, workers = 0, highWaterMark?: string): Promise<{ plain: Relay; tls: Relay }> {
-  const extra = [...(workers > 0 ? ['--workers', String(workers)] : []), ...(highWaterMark ? ['--high-water-mark', highWaterMark] : [])];
+async function startWsproxy(
+  targetPort: number,
+  certFile: string,
+  workers = 0,
+  highWaterMark?: string,
+): Promise<{ plain: Relay; tls: Relay }> {
+  const extra = [
+    ...(workers > 0 ? ['--workers', String(workers)] : []),
+    ...(highWaterMark ? ['--high-water-mark', highWaterMark] : []),
+  ];
   const suffix = highWaterMark ? ` (${highWaterMark})` : '';
-  const child = spawn(process.execPath, [join(DIST, 'src', 'main.js'), ...extra, '--log-format', 'text', '--cert', certFile, '--max-connections-per-ip', '100000', '--max-connections', '100000', '127.0.0.1:0', `127.0.0.1:${targetPort}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(DIST, 'src', 'main.js'),
+      ...extra,
+      '--log-format',
+      'text',
+      '--cert',
+      certFile,
+      '--max-connections-per-ip',
+      '100000',
+      '--max-connections',
+      '100000',
+      '127.0.0.1:0',
+      `127.0.0.1:${targetPort}`,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   child.stderr?.setEncoding('utf8');
   const port = await new Promise<number>((resolve, reject) => {
@@ -122,7 +161,14 @@ async function startWsproxy(targetPort: number, certFile: string, workers = 0, h
   // SIGTERM lets a --workers primary take its workers down with it; a plain wsproxy stops at once (no sessions).
   const stop = (): void => void child.kill(workers > 0 ? 'SIGTERM' : 'SIGKILL');
   return {
-    plain: { name: workers > 0 ? `wsproxy ws:// ×${workers}` : `wsproxy ws://${suffix}`, tls: false, protocol: 'ws', port, pid: child.pid, stop },
+    plain: {
+      name: workers > 0 ? `wsproxy ws:// ×${workers}` : `wsproxy ws://${suffix}`,
+      tls: false,
+      protocol: 'ws',
+      port,
+      pid: child.pid,
+      stop,
+    },
     tls: { name: `wsproxy wss://${suffix}`, tls: true, protocol: 'ws', port, pid: child.pid, stop: () => {} },
   };
 }
@@ -142,7 +188,10 @@ let CA = '';
 
 async function open(relay: Relay): Promise<Conn> {
   if (relay.protocol === 'ws') {
-    const ws = new WebSocket(`${relay.tls ? 'wss' : 'ws'}://127.0.0.1:${relay.port}/`, { ca: CA, perMessageDeflate: false });
+    const ws = new WebSocket(`${relay.tls ? 'wss' : 'ws'}://127.0.0.1:${relay.port}/`, {
+      ca: CA,
+      perMessageDeflate: false,
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
@@ -192,13 +241,20 @@ function buildLoadgen(): string {
   const cc = process.env['CC'] ?? 'cc';
   const r = spawnSync(cc, ['-O2', '-o', binary, source, '-lssl', '-lcrypto', '-lpthread'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
-    throw new Error(`cannot build the load generator with ${cc} (apt-get install gcc libssl-dev): ${r.error?.message ?? r.stderr}`);
+    throw new Error(
+      `cannot build the load generator with ${cc} (apt-get install gcc libssl-dev): ${r.error?.message ?? r.stderr}`,
+    );
   }
   return binary;
 }
 
 function loadgenArgs(relay: Relay): string[] {
-  return ['--port', String(relay.port), ...(relay.protocol === 'ws' ? ['--ws'] : []), ...(relay.tls ? ['--tls', '--ca', CA_FILE] : [])];
+  return [
+    '--port',
+    String(relay.port),
+    ...(relay.protocol === 'ws' ? ['--ws'] : []),
+    ...(relay.tls ? ['--tls', '--ca', CA_FILE] : []),
+  ];
 }
 
 /** Runs the load generator and returns the JSON line it prints. */
@@ -214,11 +270,21 @@ async function loadgen<T>(mode: string, relay: Relay, extra: string[]): Promise<
 }
 
 async function bulkUp(relay: Relay, streams = 1): Promise<number> {
-  return (await loadgen<{ mbps: number }>('up', relay, ['--bytes', String(BYTES), '--msg', String(MSG), '--streams', String(streams)])).mbps;
+  return (
+    await loadgen<{ mbps: number }>('up', relay, [
+      '--bytes',
+      String(BYTES),
+      '--msg',
+      String(MSG),
+      '--streams',
+      String(streams),
+    ])
+  ).mbps;
 }
 
 async function bulkDown(relay: Relay, streams = 1): Promise<number> {
-  return (await loadgen<{ mbps: number }>('down', relay, ['--bytes', String(BYTES), '--streams', String(streams)])).mbps;
+  return (await loadgen<{ mbps: number }>('down', relay, ['--bytes', String(BYTES), '--streams', String(streams)]))
+    .mbps;
 }
 
 async function roundTrips(relay: Relay): Promise<{ p50: number; p99: number }> {
@@ -226,7 +292,9 @@ async function roundTrips(relay: Relay): Promise<{ p50: number; p99: number }> {
 }
 
 async function connectionRate(relay: Relay, total = CONNS, concurrency = 8): Promise<number> {
-  return (await loadgen<{ rate: number }>('rate', relay, ['--count', String(total), '--concurrency', String(concurrency)])).rate;
+  return (
+    await loadgen<{ rate: number }>('rate', relay, ['--count', String(total), '--concurrency', String(concurrency)])
+  ).rate;
 }
 
 function memoryOf(pid: number): { rss: number; pss: number } {
@@ -235,7 +303,10 @@ function memoryOf(pid: number): { rss: number; pss: number } {
   return { rss: kb('Rss'), pss: kb('Pss') };
 }
 
-async function idleMemory(relay: Relay, count: number): Promise<{ rssPerConn: number; pssPerConn: number; held: number }> {
+async function idleMemory(
+  relay: Relay,
+  count: number,
+): Promise<{ rssPerConn: number; pssPerConn: number; held: number }> {
   if (relay.pid === undefined) throw new Error('no pid');
   await new Promise((r) => setTimeout(r, 300));
   const before = memoryOf(relay.pid);
@@ -250,7 +321,11 @@ async function idleMemory(relay: Relay, count: number): Promise<{ rssPerConn: nu
   for (const c of conns) c.close();
   await Promise.all(conns.map((c) => c.closed));
   await new Promise((r) => setTimeout(r, 500));
-  return { rssPerConn: (after.rss - before.rss) / count, pssPerConn: (after.pss - before.pss) / count, held: conns.length };
+  return {
+    rssPerConn: (after.rss - before.rss) / count,
+    pssPerConn: (after.pss - before.pss) / count,
+    held: conns.length,
+  };
 }
 
 /** Bytes the target flooded since the last query (the target's 'Q' control connection; asking resets the count). */
@@ -263,7 +338,11 @@ async function floodedSinceLastAsk(targetPort: number): Promise<number> {
   return Number(Buffer.concat(chunks).readBigUInt64BE(0));
 }
 
-async function slowReader(relay: Relay, targetPort: number, seconds = SLOW_SECONDS): Promise<{ growthBytes: number; targetWrote: number; clientRead: number }> {
+async function slowReader(
+  relay: Relay,
+  targetPort: number,
+  seconds = SLOW_SECONDS,
+): Promise<{ growthBytes: number; targetWrote: number; clientRead: number }> {
   if (relay.pid === undefined) throw new Error('no pid');
   await floodedSinceLastAsk(targetPort);
   await new Promise((r) => setTimeout(r, 300));
@@ -305,12 +384,21 @@ function stat(values: number[]): Stat {
 }
 const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 
-function table(title: string, unit: string, rows: { name: string; s: Stat }[], reference: string | undefined, higherIsBetter: boolean, digits = 0): void {
+function table(
+  title: string,
+  unit: string,
+  rows: { name: string; s: Stat }[],
+  reference: string | undefined,
+  higherIsBetter: boolean,
+  digits = 0,
+): void {
   const ref = rows.find((r) => r.name === reference)?.s.median;
   console.log(`\n${title} (${unit}, median of ${REPS}, min–max${ref !== undefined ? `, ratio to ${reference}` : ''})`);
   for (const r of rows) {
     const ratio = ref ? (higherIsBetter ? r.s.median / ref : r.s.median / ref) : NaN;
-    console.log(`  ${r.name.padEnd(22)} ${fmt(r.s.median, digits).padStart(10)}   ${`${fmt(r.s.min, digits)}–${fmt(r.s.max, digits)}`.padEnd(22)} ${ref ? `${fmt(ratio, 2)}×` : ''}`);
+    console.log(
+      `  ${r.name.padEnd(22)} ${fmt(r.s.median, digits).padStart(10)}   ${`${fmt(r.s.min, digits)}–${fmt(r.s.max, digits)}`.padEnd(22)} ${ref ? `${fmt(ratio, 2)}×` : ''}`,
+    );
   }
 }
 
@@ -330,7 +418,14 @@ async function main(): Promise<void> {
   LOADGEN = buildLoadgen();
 
   const { child: target, port: targetPort } = await startTarget();
-  const direct: Relay = { name: 'direct', tls: false, protocol: 'raw', port: targetPort, pid: undefined, stop: () => {} };
+  const direct: Relay = {
+    name: 'direct',
+    tls: false,
+    protocol: 'raw',
+    port: targetPort,
+    pid: undefined,
+    stop: () => {},
+  };
   const socat = await startSocat(targetPort, undefined);
   const socatTls = await startSocat(targetPort, certFile);
   const node = await startNodeRelay(targetPort, undefined);
@@ -345,10 +440,16 @@ async function main(): Promise<void> {
   const tlsSet = [socatTls, nodeTls, wsMinTls, wsp.tls];
   const results: Record<string, unknown> = {};
 
-  console.log(`wsproxy bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+  console.log(
+    `wsproxy bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+  );
   console.log(`reps ${REPS}, bulk ${BYTES / 2 ** 20} MiB per run in ${MSG / 1024} KiB messages`);
 
-  const series = async (name: string, set: Relay[], fn: (r: Relay) => Promise<number>): Promise<{ name: string; s: Stat }[]> => {
+  const series = async (
+    name: string,
+    set: Relay[],
+    fn: (r: Relay) => Promise<number>,
+  ): Promise<{ name: string; s: Stat }[]> => {
     const values = new Map<string, number[]>(set.map((r) => [r.name, []]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const r of rotate(set, rep)) values.get(r.name)?.push(await fn(r));
@@ -368,7 +469,10 @@ async function main(): Promise<void> {
     wspBulk?.plain.stop();
   }
   if (ONLY.has('rtt')) {
-    for (const [label, set, ref] of [['plain', plainSet, 'socat'], ['TLS', tlsSet, 'socat (TLS)']] as const) {
+    for (const [label, set, ref] of [
+      ['plain', plainSet, 'socat'],
+      ['TLS', tlsSet, 'socat (TLS)'],
+    ] as const) {
       const p50: Map<string, number[]> = new Map();
       const p99: Map<string, number[]> = new Map();
       for (let rep = 0; rep < REPS; rep++) {
@@ -387,8 +491,20 @@ async function main(): Promise<void> {
     }
   }
   if (ONLY.has('rate')) {
-    table('connections per second (handshake + round trip + close), plain', 'conn/s', await series('rate_plain', plainSet, (r) => connectionRate(r)), 'node pipe', true);
-    table('connections per second, TLS', 'conn/s', await series('rate_tls', tlsSet, (r) => connectionRate(r)), 'node pipe (TLS)', true);
+    table(
+      'connections per second (handshake + round trip + close), plain',
+      'conn/s',
+      await series('rate_plain', plainSet, (r) => connectionRate(r)),
+      'node pipe',
+      true,
+    );
+    table(
+      'connections per second, TLS',
+      'conn/s',
+      await series('rate_tls', tlsSet, (r) => connectionRate(r)),
+      'node pipe (TLS)',
+      true,
+    );
   }
   if (ONLY.has('idle')) {
     // Fresh processes for each count: a heap grown by the rows above would hide (or fake) per-connection cost.
@@ -399,7 +515,9 @@ async function main(): Promise<void> {
       for (const r of [freshNode, freshWsp.plain]) {
         const m = await idleMemory(r, n);
         results[`idle_${n}_${r.name}`] = m;
-        console.log(`  ${r.name.padEnd(22)} ${String(m.held).padStart(6)} held   ${fmt(m.rssPerConn / 1024, 1)} KiB RSS   ${fmt(m.pssPerConn / 1024, 1)} KiB PSS per connection`);
+        console.log(
+          `  ${r.name.padEnd(22)} ${String(m.held).padStart(6)} held   ${fmt(m.rssPerConn / 1024, 1)} KiB RSS   ${fmt(m.pssPerConn / 1024, 1)} KiB PSS per connection`,
+        );
       }
       freshNode.stop();
       freshWsp.plain.stop();
@@ -410,7 +528,9 @@ async function main(): Promise<void> {
     for (const r of [node, wsp.plain, wsp.tls]) {
       const m = await slowReader(r, targetPort);
       results[`slow_${r.name}`] = m;
-      console.log(`  ${r.name.padEnd(22)} relay grew ${fmt(m.growthBytes / 2 ** 20, 1)} MiB   target wrote ${fmt(m.targetWrote / 2 ** 20, 1)} MiB   client read ${fmt(m.clientRead / 2 ** 20, 1)} MiB`);
+      console.log(
+        `  ${r.name.padEnd(22)} relay grew ${fmt(m.growthBytes / 2 ** 20, 1)} MiB   target wrote ${fmt(m.targetWrote / 2 ** 20, 1)} MiB   client read ${fmt(m.clientRead / 2 ** 20, 1)} MiB`,
+      );
     }
   }
 
@@ -423,7 +543,10 @@ async function main(): Promise<void> {
     table('4 parallel streams client→target, plain (aggregate)', 'MB/s', up, 'socat', true);
     const down = await series('parallel4_down_plain', set, (r) => bulkDown(r, 4));
     table('4 parallel streams target→client, plain (aggregate)', 'MB/s', down, 'socat', true);
-    for (const [label, rows] of [['client→target', up], ['target→client', down]] as const) {
+    for (const [label, rows] of [
+      ['client→target', up],
+      ['target→client', down],
+    ] as const) {
       const a = rows.find((r) => r.name === one.plain.name)?.s.median ?? NaN;
       const b = rows.find((r) => r.name === two.plain.name)?.s.median ?? NaN;
       console.log(`  --workers 2 / --workers 1, ${label}: ${fmt(b / a, 2)}×`);
@@ -433,7 +556,10 @@ async function main(): Promise<void> {
     two.plain.stop();
   }
 
-  writeFileSync(JSON_OUT, JSON.stringify({ node: process.version, cpus: cpus().length, reps: REPS, bytes: BYTES, results }, null, 2));
+  writeFileSync(
+    JSON_OUT,
+    JSON.stringify({ node: process.version, cpus: cpus().length, reps: REPS, bytes: BYTES, results }, null, 2),
+  );
   console.log(`\nJSON: ${JSON_OUT}`);
   for (const r of [socat, socatTls, node, nodeTls, wsMin, wsMinTls, wsp.plain]) r.stop();
   target.kill();

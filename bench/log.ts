@@ -23,7 +23,8 @@ type LogModule = { createLogger(options: LoggerOptions): Logger };
 
 const CONNS = Number(option('conns', '100000'));
 const ROUNDS = Number(option('rounds', '7'));
-const FORMATS: readonly LoggerOptions['format'][] = option('format', 'both') === 'both' ? ['json', 'text'] : [option('format', 'json') === 'text' ? 'text' : 'json'];
+const FORMATS: readonly LoggerOptions['format'][] =
+  option('format', 'both') === 'both' ? ['json', 'text'] : [option('format', 'json') === 'text' ? 'text' : 'json'];
 const compare = option('compare', '');
 const builds: { name: string; mod: LogModule }[] = [{ name: 'this build', mod: await import('../src/log.js') }];
 if (compare) builds.push({ name: compare, mod: (await import(pathToFileURL(resolve(compare)).href)) as LogModule });
@@ -35,7 +36,13 @@ function connection(root: Logger, i: number): void {
   session.debug('session open', { protocol: 'binary' });
   ws.info('tls handshake done', { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' });
   session.info('client certificate', { client_cn: 'alice', client_verified: true });
-  session.info('session closed', { reason: 'CLIENT_CLOSED', close_code: 1000, bytes_from_client: 123456, bytes_to_client: 9876543, duration_ms: 61234 });
+  session.info('session closed', {
+    reason: 'CLIENT_CLOSED',
+    close_code: 1000,
+    bytes_from_client: 123456,
+    bytes_to_client: 9876543,
+    duration_ms: 61234,
+  });
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -43,7 +50,11 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 for (const format of FORMATS) {
   const runs = builds.map((b) => {
     let bytes = 0;
-    const root = b.mod.createLogger({ level: 'info', format, sink: { write: (line: string) => (bytes += line.length) } });
+    const root = b.mod.createLogger({
+      level: 'info',
+      format,
+      sink: { write: (line: string) => (bytes += line.length) },
+    });
     for (let i = 0; i < 20_000; i++) connection(root, i); // warm-up
     return { ...b, root, perConn: [] as number[], bytes: () => bytes };
   });
@@ -62,5 +73,8 @@ for (const format of FORMATS) {
         `${((3 * 1e9) / m / 1e6).toFixed(2)} M lines/s, ${(run.bytes() / ((ROUNDS * CONNS + 20_000) * 3)).toFixed(0)} bytes/line`,
     );
   }
-  if (runs.length === 2) console.log(`${format}: this build / ${compare} = ${(median(runs[0]!.perConn) / median(runs[1]!.perConn)).toFixed(2)}`);
+  if (runs.length === 2)
+    console.log(
+      `${format}: this build / ${compare} = ${(median(runs[0]!.perConn) / median(runs[1]!.perConn)).toFixed(2)}`,
+    );
 }

@@ -12,5 +12,8 @@ const root = new URL('..', import.meta.url).pathname;
 if (process.argv.includes('--if-missing') && existsSync(join(root, 'dist', 'src', 'main.js'))) process.exit(0);
 rmSync(join(root, 'dist', 'src'), { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(result.status ?? 1);

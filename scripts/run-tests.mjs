@@ -10,7 +10,10 @@ const pick = (dir) => {
   const full = join(root, 'dist', 'test', dir);
   try {
     // Recursive: unit tests mirror src/ folders (test/unit/net/ for src/net/).
-    return readdirSync(full, { recursive: true }).filter((f) => f.endsWith('.test.js')).sort().map((f) => join(full, f));
+    return readdirSync(full, { recursive: true })
+      .filter((f) => f.endsWith('.test.js'))
+      .sort()
+      .map((f) => join(full, f));
   } catch {
     return [];
   }

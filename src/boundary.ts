@@ -45,8 +45,15 @@ export interface FailureContext {
 
 /** Logs the one error line of an internal error (and its stack at debug level). */
 export function logInternalError(err: unknown, ctx: FailureContext, extra: LogFields = {}): void {
-  ctx.log.error('internal error; connection closed', { reason: 'INTERNAL_ERROR', where: ctx.where, error: describeThrown(err, ctx.secret), ...ctx.fields, ...extra });
-  if (ctx.log.enabled('debug')) ctx.log.debug('internal error stack', { where: ctx.where, stack: stackOf(err, ctx.secret) });
+  ctx.log.error('internal error; connection closed', {
+    reason: 'INTERNAL_ERROR',
+    where: ctx.where,
+    error: describeThrown(err, ctx.secret),
+    ...ctx.fields,
+    ...extra,
+  });
+  if (ctx.log.enabled('debug'))
+    ctx.log.debug('internal error stack', { where: ctx.where, stack: stackOf(err, ctx.secret) });
 }
 
 /**
@@ -65,7 +72,10 @@ export function failConnection(to: Duplex | ServerResponse | undefined, err: unk
 }
 
 /** A synchronous listener that hands whatever it throws to `onError` instead of the event loop. */
-export function guard<A extends unknown[]>(fn: (...args: A) => void, onError: (err: unknown, ...args: A) => void): (...args: A) => void {
+export function guard<A extends unknown[]>(
+  fn: (...args: A) => void,
+  onError: (err: unknown, ...args: A) => void,
+): (...args: A) => void {
   return (...args: A): void => {
     try {
       fn(...args);
@@ -76,7 +86,10 @@ export function guard<A extends unknown[]>(fn: (...args: A) => void, onError: (e
 }
 
 /** An async listener: a synchronous throw and a rejection both go to `onError`. */
-export function guardAsync<A extends unknown[]>(fn: (...args: A) => Promise<unknown>, onError: (err: unknown, ...args: A) => void): (...args: A) => void {
+export function guardAsync<A extends unknown[]>(
+  fn: (...args: A) => Promise<unknown>,
+  onError: (err: unknown, ...args: A) => void,
+): (...args: A) => void {
   return (...args: A): void => {
     try {
       fn(...args).catch((err: unknown) => onError(err, ...args));

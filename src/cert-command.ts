@@ -47,7 +47,8 @@ const ACTIONS = ['init', 'user', 'revoke', 'list'] as const;
 
 function parseDays(text: string | undefined): number {
   if (text === undefined) return DEFAULT_DAYS;
-  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1) throw new ConfigError('--days', `--days: '${text}' is not a whole number of days (at least 1)`);
+  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1)
+    throw new ConfigError('--days', `--days: '${text}' is not a whole number of days (at least 1)`);
   return Number(text);
 }
 
@@ -58,18 +59,29 @@ async function p12Password(args: CertArgs, io: CertIo): Promise<string> {
     try {
       password = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';
     } catch {
-      throw new ConfigError('--p12-password-file', `--p12-password-file: cannot read '${file}'; give a file whose first line is the password`);
+      throw new ConfigError(
+        '--p12-password-file',
+        `--p12-password-file: cannot read '${file}'; give a file whose first line is the password`,
+      );
     }
-    if (password === '') throw new ConfigError('--p12-password-file', `--p12-password-file: the first line of '${file}' is empty; a .p12 needs a password`);
+    if (password === '')
+      throw new ConfigError(
+        '--p12-password-file',
+        `--p12-password-file: the first line of '${file}' is empty; a .p12 needs a password`,
+      );
     return password;
   }
   password = io.env[P12_PASSWORD_ENV];
   if (password !== undefined) {
-    if (password === '') throw new ConfigError('--p12-password-file', `${P12_PASSWORD_ENV} is empty; a .p12 needs a password`);
+    if (password === '')
+      throw new ConfigError('--p12-password-file', `${P12_PASSWORD_ENV} is empty; a .p12 needs a password`);
     return password;
   }
   if (!io.askSecret) {
-    throw new ConfigError('--p12-password-file', `the .p12 needs a password: give --p12-password-file FILE or set ${P12_PASSWORD_ENV} (no terminal to ask on)`);
+    throw new ConfigError(
+      '--p12-password-file',
+      `the .p12 needs a password: give --p12-password-file FILE or set ${P12_PASSWORD_ENV} (no terminal to ask on)`,
+    );
   }
   const first = await io.askSecret('Password for the .p12 file: ');
   if (first === '') throw new ConfigError('--p12-password-file', 'the .p12 password must not be empty');
@@ -82,16 +94,24 @@ async function p12Password(args: CertArgs, io: CertIo): Promise<string> {
 export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> {
   const action = ACTIONS.find((a) => a === args.action);
   if (action === undefined) {
-    throw new ConfigError('cert', `'wsproxy cert ${args.action ?? ''}': choose one of ${ACTIONS.join(', ')} (e.g. wsproxy cert init --host vnc.example.com)`);
+    throw new ConfigError(
+      'cert',
+      `'wsproxy cert ${args.action ?? ''}': choose one of ${ACTIONS.join(', ')} (e.g. wsproxy cert init --host vnc.example.com)`,
+    );
   }
   const stateDir = resolve(io.cwd, args.stateDir ?? defaultStateDir(io.env));
   const dir = resolve(io.cwd, args.certDir ?? resolve(stateDir, 'ca'));
   const needsName = action === 'user' || action === 'revoke';
   if (needsName && args.names.length !== 1) {
-    throw new ConfigError('cert', `'wsproxy cert ${action}' needs exactly one user name, e.g. wsproxy cert ${action} alice`);
+    throw new ConfigError(
+      'cert',
+      `'wsproxy cert ${action}' needs exactly one user name, e.g. wsproxy cert ${action} alice`,
+    );
   }
-  if (!needsName && args.names.length > 0) throw new ConfigError('cert', `'wsproxy cert ${action}' takes no name ('${args.names.join(' ')}')`);
-  if (action !== 'init' && args.hosts.length > 0) throw new ConfigError('--host', `--host goes with 'wsproxy cert init'`);
+  if (!needsName && args.names.length > 0)
+    throw new ConfigError('cert', `'wsproxy cert ${action}' takes no name ('${args.names.join(' ')}')`);
+  if (action !== 'init' && args.hosts.length > 0)
+    throw new ConfigError('--host', `--host goes with 'wsproxy cert init'`);
   if (action !== 'user' && (args.p12Compat || args.p12PasswordFile !== undefined)) {
     throw new ConfigError('--p12-compat', `--p12-compat and --p12-password-file go with 'wsproxy cert user NAME'`);
   }
@@ -99,13 +119,24 @@ export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> 
     switch (action) {
       case 'init': {
         const names = args.hosts.length > 0 ? parseHosts(args.hosts) : localNames();
-        const r = await initStore(dir, names, parseDays(args.days), args.web === undefined ? undefined : resolve(io.cwd, args.web));
-        io.out(r.caCreated ? `made a new CA: ${r.caFile} (key ca.key, mode 0600)` : `kept the existing CA: ${r.caFile}`);
+        const r = await initStore(
+          dir,
+          names,
+          parseDays(args.days),
+          args.web === undefined ? undefined : resolve(io.cwd, args.web),
+        );
+        io.out(
+          r.caCreated ? `made a new CA: ${r.caFile} (key ca.key, mode 0600)` : `kept the existing CA: ${r.caFile}`,
+        );
         io.out(`CA SHA-256 fingerprint: ${r.caFingerprint256}`);
-        io.out(`server certificate for ${[...names.dns, ...names.ips].join(', ')}: ${r.serverFile} (valid until ${r.serverNotAfter.toISOString()})`);
+        io.out(
+          `server certificate for ${[...names.dns, ...names.ips].join(', ')}: ${r.serverFile} (valid until ${r.serverNotAfter.toISOString()})`,
+        );
         io.out(`server SHA-256 fingerprint: ${r.serverFingerprint256}`);
         io.out(`revocation list: ${r.crlFile}`);
-        io.out(`next: wsproxy --cert ${r.serverFile} 6080 localhost:5900, then open https://HOST:6080/ to download ca.crt`);
+        io.out(
+          `next: wsproxy --cert ${r.serverFile} 6080 localhost:5900, then open https://HOST:6080/ to download ca.crt`,
+        );
         return;
       }
       case 'user': {
@@ -113,20 +144,31 @@ export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> 
         const days = parseDays(args.days);
         const password = await p12Password(args, io);
         const r = await addUser(dir, name, days, password, args.p12Compat);
-        io.out(`client certificate for ${name}: ${r.certFile} (serial ${r.serial}, valid until ${r.notAfter.toISOString()})`);
-        io.out(`PKCS#12 for the browser or OS store: ${r.p12File} (${args.p12Compat ? '3DES/SHA-1 for macOS Keychain: weaker encryption, keep the file private' : 'AES-256/PBKDF2/SHA-256'})`);
+        io.out(
+          `client certificate for ${name}: ${r.certFile} (serial ${r.serial}, valid until ${r.notAfter.toISOString()})`,
+        );
+        io.out(
+          `PKCS#12 for the browser or OS store: ${r.p12File} (${args.p12Compat ? '3DES/SHA-1 for macOS Keychain: weaker encryption, keep the file private' : 'AES-256/PBKDF2/SHA-256'})`,
+        );
         return;
       }
       case 'revoke': {
         const r = await revoke(dir, args.names[0]!);
-        io.out(`revoked serial ${r.serials.join(', ')}; ${r.crlFile} rewritten (a running wsproxy with --crl reloads it)`);
+        io.out(
+          `revoked serial ${r.serials.join(', ')}; ${r.crlFile} rewritten (a running wsproxy with --crl reloads it)`,
+        );
         return;
       }
       case 'list': {
         const issued = await listIssued(dir);
         if (issued.length === 0) io.out(`no certificates issued in ${dir}; run 'wsproxy cert init --host NAME'`);
         for (const e of issued) {
-          const status = e.revokedAt !== undefined ? `revoked ${e.revokedAt}` : Date.parse(e.notAfter) < Date.now() ? 'expired' : 'valid';
+          const status =
+            e.revokedAt !== undefined
+              ? `revoked ${e.revokedAt}`
+              : Date.parse(e.notAfter) < Date.now()
+                ? 'expired'
+                : 'valid';
           io.out(`${e.kind.padEnd(6)} ${e.name.padEnd(24)} ${e.serial} until ${e.notAfter} ${status}`);
         }
         return;
@@ -136,7 +178,10 @@ export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> 
     if (err instanceof CertInputError) throw new ConfigError('cert', err.message);
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      throw new ConfigError('--cert-dir', `cannot use '${dir}' (${code}); check the folder and its permissions or give --cert-dir`);
+      throw new ConfigError(
+        '--cert-dir',
+        `cannot use '${dir}' (${code}); check the folder and its permissions or give --cert-dir`,
+      );
     }
     throw err;
   }

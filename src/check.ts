@@ -56,13 +56,27 @@ export function formatFindings(findings: readonly Finding[]): string {
 async function checkCertificate(config: Config, now: Date): Promise<Finding[]> {
   const { tls } = config;
   if (!tls.certGiven && !existsSync(tls.certFile)) {
-    return [{ status: tls.generateIfMissing ? 'ok' : 'warn', check: 'certificate', detail: tls.generateIfMissing ? 'no --cert and no self.pem: a self-signed certificate is made (once, in the state directory) at start' : `${tls.certFile} does not exist: wss:// and https:// are off until it does` }];
+    return [
+      {
+        status: tls.generateIfMissing ? 'ok' : 'warn',
+        check: 'certificate',
+        detail: tls.generateIfMissing
+          ? 'no --cert and no self.pem: a self-signed certificate is made (once, in the state directory) at start'
+          : `${tls.certFile} does not exist: wss:// and https:// are off until it does`,
+      },
+    ];
   }
   let loaded: LoadedCertificate;
   try {
     loaded = await loadCertificate(tls);
   } catch (err) {
-    return [{ status: 'fail', check: 'certificate', detail: err instanceof CertificateError ? err.message : `cannot load: ${(err as Error).message}` }];
+    return [
+      {
+        status: 'fail',
+        check: 'certificate',
+        detail: err instanceof CertificateError ? err.message : `cannot load: ${(err as Error).message}`,
+      },
+    ];
   }
   const out: Finding[] = [];
   const chain = pemCertificates(readFileSync(tls.certFile, 'utf8'));
@@ -70,21 +84,34 @@ async function checkCertificate(config: Config, now: Date): Promise<Finding[]> {
   const from = new Date(leaf.validFrom);
   const to = new Date(leaf.validTo);
   const days = Math.floor((to.getTime() - now.getTime()) / 86_400_000);
-  out.push({ status: 'ok', check: 'certificate', detail: `${tls.certFile}: key matches; ${loaded.subject}; sha256 ${loaded.fingerprint256}` });
+  out.push({
+    status: 'ok',
+    check: 'certificate',
+    detail: `${tls.certFile}: key matches; ${loaded.subject}; sha256 ${loaded.fingerprint256}`,
+  });
   if (now < from) out.push({ status: 'fail', check: 'validity', detail: `not valid before ${from.toISOString()}` });
   else if (now > to) out.push({ status: 'fail', check: 'validity', detail: `expired on ${to.toISOString()}` });
-  else if (days < EXPIRY_WARNING_DAYS) out.push({ status: 'warn', check: 'validity', detail: `expires in ${days} days (${to.toISOString()})` });
+  else if (days < EXPIRY_WARNING_DAYS)
+    out.push({ status: 'warn', check: 'validity', detail: `expires in ${days} days (${to.toISOString()})` });
   else out.push({ status: 'ok', check: 'validity', detail: `valid until ${to.toISOString()} (${days} days)` });
   out.push(
     loaded.names.length === 0
-      ? { status: 'warn', check: 'names', detail: 'no subjectAltName: browsers ignore the CN and will refuse the certificate' }
+      ? {
+          status: 'warn',
+          check: 'names',
+          detail: 'no subjectAltName: browsers ignore the CN and will refuse the certificate',
+        }
       : { status: 'ok', check: 'names', detail: loaded.names.join(', ') },
   );
   // The chain in the file must link up: each certificate issued and signed by the next.
   for (let i = 0; i + 1 < chain.length; i++) {
     const [child, parent] = [chain[i]!, chain[i + 1]!];
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) {
-      out.push({ status: 'fail', check: 'chain', detail: `certificate ${i + 1} in ${tls.certFile} is not issued by certificate ${i + 2}: order is leaf first, then intermediates` });
+      out.push({
+        status: 'fail',
+        check: 'chain',
+        detail: `certificate ${i + 1} in ${tls.certFile} is not issued by certificate ${i + 2}: order is leaf first, then intermediates`,
+      });
       return out;
     }
   }
@@ -126,11 +153,15 @@ async function checkTrust(loaded: LoadedCertificate, chain: readonly X509Certifi
     if (code === undefined) return { status: 'ok', check: 'trust', detail: `publicly trusted chain for ${servername}` };
     const selfSigned = chain.length === 1 && chain[0]!.checkIssued(chain[0]!);
     const detail =
-      code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || selfSigned ? 'self-signed: each browser must accept it once (open https://host:port/), or use `wsproxy cert init` and install the CA'
-      : code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ? 'issued by a CA that Node does not trust: a private CA (clients must install it) or intermediates missing from the file'
-      : code === 'SELF_SIGNED_CERT_IN_CHAIN' ? 'the chain ends in a root that is not publicly trusted (a private CA): clients must install it'
-      : code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? `the certificate does not name ${servername}`
-      : `not trusted by Node's CA store (${code})`;
+      code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || selfSigned
+        ? 'self-signed: each browser must accept it once (open https://host:port/), or use `wsproxy cert init` and install the CA'
+        : code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+          ? 'issued by a CA that Node does not trust: a private CA (clients must install it) or intermediates missing from the file'
+          : code === 'SELF_SIGNED_CERT_IN_CHAIN'
+            ? 'the chain ends in a root that is not publicly trusted (a private CA): clients must install it'
+            : code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+              ? `the certificate does not name ${servername}`
+              : `not trusted by Node's CA store (${code})`;
     return { status: 'warn', check: 'trust', detail };
   } finally {
     server.close();
@@ -143,7 +174,11 @@ async function checkListen(config: Config): Promise<Finding> {
   if (listen.kind === 'inetd') return { status: 'ok', check: 'listen', detail: 'inetd: the socket comes on fd 0' };
   if (listen.kind === 'unix') {
     return existsSync(listen.path)
-      ? { status: 'warn', check: 'listen', detail: `unix:${listen.path} exists: in use, or a stale socket replaced at start` }
+      ? {
+          status: 'warn',
+          check: 'listen',
+          detail: `unix:${listen.path} exists: in use, or a stale socket replaced at start`,
+        }
       : { status: 'ok', check: 'listen', detail: `unix:${listen.path}` };
   }
   const where = `${listen.host ?? '*'}:${listen.port}`;
@@ -157,7 +192,8 @@ async function checkListen(config: Config): Promise<Finding> {
     return { status: 'ok', check: 'listen', detail: `${where} is free` };
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'EADDRINUSE') return { status: 'warn', check: 'listen', detail: `${where} is in use (the running daemon?)` };
+    if (code === 'EADDRINUSE')
+      return { status: 'warn', check: 'listen', detail: `${where} is in use (the running daemon?)` };
     return { status: 'fail', check: 'listen', detail: `cannot listen on ${where} (${code ?? (err as Error).message})` };
   } finally {
     probe.close();
@@ -182,18 +218,44 @@ async function checkTargets(config: Config): Promise<Finding[]> {
   }
   let resolver;
   try {
-    resolver = createTokenResolver(targets.plugin, targets.source, silentLogger, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer });
+    resolver = createTokenResolver(targets.plugin, targets.source, silentLogger, {
+      jwtAudience: targets.jwtAudience,
+      jwtIssuer: targets.jwtIssuer,
+    });
   } catch (err) {
-    return [{ status: 'fail', check: 'token source', detail: `${targets.plugin}: ${(err as Error).message.split('\n')[0] ?? 'unusable'}` }];
+    return [
+      {
+        status: 'fail',
+        check: 'token source',
+        detail: `${targets.plugin}: ${(err as Error).message.split('\n')[0] ?? 'unusable'}`,
+      },
+    ];
   }
   try {
     // A random token no source holds: a reachable source answers "unknown", a broken one throws.
     const probe = `wsproxy-check-${randomBytes(8).toString('hex')}`;
-    const answer = await resolver.resolve(probe, { remoteAddress: '127.0.0.1', scheme: 'ws', host: undefined, path: '/' });
-    return [{ status: 'ok', check: 'token source', detail: `${targets.plugin} answers lookups (${answer.kind === 'unknown' ? 'a random token is unknown' : 'a random token matched: check the source'})` }];
+    const answer = await resolver.resolve(probe, {
+      remoteAddress: '127.0.0.1',
+      scheme: 'ws',
+      host: undefined,
+      path: '/',
+    });
+    return [
+      {
+        status: 'ok',
+        check: 'token source',
+        detail: `${targets.plugin} answers lookups (${answer.kind === 'unknown' ? 'a random token is unknown' : 'a random token matched: check the source'})`,
+      },
+    ];
   } catch (err) {
     const reason = err instanceof ProxyError ? ` (${err.code})` : '';
-    return [{ status: 'fail', check: 'token source', detail: `${targets.plugin} does not answer: ${(err as Error).message.split('\n')[0] ?? ''}${reason}` }];
+    return [
+      {
+        status: 'fail',
+        check: 'token source',
+        detail: `${targets.plugin} does not answer: ${(err as Error).message.split('\n')[0] ?? ''}${reason}`,
+      },
+    ];
   } finally {
     await resolver.close?.();
   }

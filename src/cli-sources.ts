@@ -34,7 +34,10 @@ const ENV_NOT_OPTIONS = new Set([
 
 /** `tokenPlugin` or `token_plugin` → `token-plugin`. */
 export function kebab(name: string): string {
-  return name.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  return name
+    .replace(/_/g, '-')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 /** `token-plugin` → `WSPROXY_TOKEN_PLUGIN`. */
@@ -52,7 +55,10 @@ function parseBoolean(raw: string, where: string): boolean {
  * Reads `WSPROXY_*` variables for known options. Unknown `WSPROXY_*` names are returned as notices (a typo should
  * not pass silently, but must not stop a daemon that shares its environment with other tools either).
  */
-export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>, kinds: OptionKinds): SourceValues & { notices: string[] } {
+export function optionsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  kinds: OptionKinds,
+): SourceValues & { notices: string[] } {
   const options: Record<string, string | boolean | string[]> = {};
   const notices: string[] = [];
   const byEnv = new Map([...kinds.all].map((o) => [envName(o), o]));
@@ -70,7 +76,12 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   }
   const listen = env['WSPROXY_LISTEN'];
   const target = env['WSPROXY_TARGET'];
-  const positionals = listen !== undefined ? [listen, ...(target !== undefined ? [target] : [])] : target !== undefined ? [target] : undefined;
+  const positionals =
+    listen !== undefined
+      ? [listen, ...(target !== undefined ? [target] : [])]
+      : target !== undefined
+        ? [target]
+        : undefined;
   return { options, positionals, notices };
 }
 
@@ -103,7 +114,8 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
     if (option === 'listen') listen = scalar(value);
     else if (option === 'target') target = scalar(value);
     else if (option === 'config') throw new SourceError(`${where}: a config file cannot include another`);
-    else if (!kinds.all.has(option)) throw new SourceError(`${where} is not a wsproxy option; see 'wsproxy --help' for the names`);
+    else if (!kinds.all.has(option))
+      throw new SourceError(`${where} is not a wsproxy option; see 'wsproxy --help' for the names`);
     else if (kinds.booleans.has(option)) {
       if (typeof value === 'boolean') options[option] = value;
       else options[option] = parseBoolean(scalar(value), where);
@@ -114,7 +126,12 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
       options[option] = scalar(value);
     }
   }
-  const positionals = listen !== undefined ? [listen, ...(target !== undefined ? [target] : [])] : target !== undefined ? [target] : undefined;
+  const positionals =
+    listen !== undefined
+      ? [listen, ...(target !== undefined ? [target] : [])]
+      : target !== undefined
+        ? [target]
+        : undefined;
   return { options, positionals };
 }
 

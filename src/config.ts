@@ -36,7 +36,16 @@ export type Target =
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
   | { kind: 'fixed'; target: Target }
-  | { kind: 'token'; plugin: string; source: string; from: 'query' | 'host' | 'path'; jwtAudience?: string; jwtIssuer?: string; jwtAllowNoExp?: boolean; custom?: boolean }
+  | {
+      kind: 'token';
+      plugin: string;
+      source: string;
+      from: 'query' | 'host' | 'path';
+      jwtAudience?: string;
+      jwtIssuer?: string;
+      jwtAllowNoExp?: boolean;
+      custom?: boolean;
+    }
   | { kind: 'demo' };
 
 /** TLS termination settings. */
@@ -198,7 +207,11 @@ export interface Config {
   /** Origins allowed besides the page's own host; `'*'` allows every origin. */
   readonly allowOrigins: readonly string[];
   readonly limits: Limits;
-  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json'; readonly file?: string | undefined };
+  readonly log: {
+    readonly level: 'debug' | 'info' | 'warn' | 'error';
+    readonly format: 'text' | 'json';
+    readonly file?: string | undefined;
+  };
   /** Auth plugin, if any. */
   readonly auth?: AuthConfig | undefined;
   /** `--record` file prefix (absolute), if recording. */
@@ -261,7 +274,6 @@ export interface PolicyConfig {
   /** Re-resolve every live session's token this often, closing revoked ones with 1008 (0 = off). */
   readonly revalidateIntervalMs: number;
 }
-
 
 /** TLS to the target (`--ssl-target` and its `--target-*` options). Files are absolute; server.ts reads them at start. */
 export interface TargetTlsConfig {
@@ -415,7 +427,16 @@ export const DEFAULTS = {
  * Token plugins `resolveConfig` accepts, by canonical name (kept here, not imported from targets/, so that config
  * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
  */
-export const TOKEN_PLUGINS = ['TokenFile', 'ReadOnlyTokenFile', 'TokenFileName', 'UnixDomainSocketDirectory', 'BaseTokenAPI', 'JSONTokenApi', 'JWTTokenApi', 'TokenRedis'] as const;
+export const TOKEN_PLUGINS = [
+  'TokenFile',
+  'ReadOnlyTokenFile',
+  'TokenFileName',
+  'UnixDomainSocketDirectory',
+  'BaseTokenAPI',
+  'JSONTokenApi',
+  'JWTTokenApi',
+  'TokenRedis',
+] as const;
 
 /** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
 export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin', 'ClientCertCNAuth'] as const;
@@ -430,13 +451,18 @@ function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): Ta
   ] as const;
   if (!args.sslTarget) {
     const given = extras.find(([, v]) => v !== undefined);
-    if (given) throw new ConfigError(given[0], `${given[0]} goes with --ssl-target (TLS to the target); add --ssl-target`);
+    if (given)
+      throw new ConfigError(given[0], `${given[0]} goes with --ssl-target (TLS to the target); add --ssl-target`);
     return undefined;
   }
   if (targets.kind === 'fixed' && targets.target.kind === 'unix') {
-    throw new ConfigError('--ssl-target', '--ssl-target needs a host:port target; a unix socket target is relayed as is');
+    throw new ConfigError(
+      '--ssl-target',
+      '--ssl-target needs a host:port target; a unix socket target is relayed as is',
+    );
   }
-  if (targets.kind === 'demo') throw new ConfigError('--ssl-target', '--ssl-target does not go with --demo (its echo target speaks plain TCP)');
+  if (targets.kind === 'demo')
+    throw new ConfigError('--ssl-target', '--ssl-target does not go with --demo (its echo target speaks plain TCP)');
   const verify = args.targetVerify ?? 'required';
   if (verify !== 'required' && verify !== 'none') {
     throw new ConfigError('--target-verify', `--target-verify: '${verify}' is not one of required, none`);
@@ -448,7 +474,10 @@ function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): Ta
     return path;
   };
   if (args.targetKey !== undefined && args.targetCert === undefined) {
-    throw new ConfigError('--target-key', '--target-key goes with --target-cert (the client certificate it belongs to)');
+    throw new ConfigError(
+      '--target-key',
+      '--target-key goes with --target-cert (the client certificate it belongs to)',
+    );
   }
   if (args.targetServername !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(args.targetServername)) {
     throw new ConfigError('--target-servername', `--target-servername: '${args.targetServername}' is not a host name`);
@@ -464,32 +493,50 @@ function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): Ta
 
 function resolveAuth(args: CliArgs, cwd: string): AuthConfig | undefined {
   if (args.authPlugin === undefined) {
-    if (args.authSource !== undefined) throw new ConfigError('--auth-source', '--auth-source needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
-    if (args.webAuth) throw new ConfigError('--web-auth', '--web-auth needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
+    if (args.authSource !== undefined)
+      throw new ConfigError('--auth-source', '--auth-source needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
+    if (args.webAuth)
+      throw new ConfigError('--web-auth', '--web-auth needs --auth-plugin (e.g. --auth-plugin BasicHTTPAuth)');
     return undefined;
   }
   if (isModulePath(args.authPlugin)) {
     const file = resolve(cwd, args.authPlugin);
-    if (!isFile(file)) throw new ConfigError('--auth-plugin', `--auth-plugin: '${file}' is not a file; give the path of an ES module whose default export checks requests (see README)`);
+    if (!isFile(file))
+      throw new ConfigError(
+        '--auth-plugin',
+        `--auth-plugin: '${file}' is not a file; give the path of an ES module whose default export checks requests (see README)`,
+      );
     return { plugin: file, source: args.authSource ?? '', webAuth: args.webAuth, custom: true };
   }
   const wanted = args.authPlugin.replace(/^websockify\.auth_plugins\./, '').toLowerCase();
   const plugin = AUTH_PLUGINS.find((n) => n.toLowerCase() === wanted);
   if (plugin === undefined) {
-    throw new ConfigError('--auth-plugin', `--auth-plugin: '${args.authPlugin}' is not available; choose one of ${AUTH_PLUGINS.join(', ')}`);
+    throw new ConfigError(
+      '--auth-plugin',
+      `--auth-plugin: '${args.authPlugin}' is not available; choose one of ${AUTH_PLUGINS.join(', ')}`,
+    );
   }
   const source = args.authSource ?? '';
   if (plugin === 'BasicHTTPAuth' && source.indexOf(':') <= 0) {
     throw new ConfigError('--auth-source', '--auth-plugin BasicHTTPAuth needs --auth-source user:password');
   }
   if (plugin === 'ExpectOrigin' && source.trim() === '') {
-    throw new ConfigError('--auth-source', "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'");
+    throw new ConfigError(
+      '--auth-source',
+      "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'",
+    );
   }
   if (plugin === 'ClientCertCNAuth' && source.trim() === '') {
-    throw new ConfigError('--auth-source', "--auth-plugin ClientCertCNAuth needs --auth-source 'alice bob' (the allowed certificate CNs)");
+    throw new ConfigError(
+      '--auth-source',
+      "--auth-plugin ClientCertCNAuth needs --auth-source 'alice bob' (the allowed certificate CNs)",
+    );
   }
   if (plugin === 'ClientCertCNAuth' && (args.verifyClient ?? 'off') === 'off') {
-    throw new ConfigError('--auth-plugin', '--auth-plugin ClientCertCNAuth needs client certificates: add --verify-client [optional|required] --cafile CA.pem');
+    throw new ConfigError(
+      '--auth-plugin',
+      '--auth-plugin ClientCertCNAuth needs client certificates: add --verify-client [optional|required] --cafile CA.pem',
+    );
   }
   return { plugin, source, webAuth: args.webAuth };
 }
@@ -509,10 +556,16 @@ function resolveClientAddress(args: CliArgs, listenIsUnix: boolean): ClientAddre
   const proxyProtocolIn = args.proxyProtocolIn ?? false;
   const trustForwarded = args.trustForwarded ?? false;
   if (proxyProtocolIn && trustedProxies.length === 0 && !listenIsUnix) {
-    throw new ConfigError('--proxy-protocol-in', "--proxy-protocol-in needs --trusted-proxy CIDR (the balancer's addresses), e.g. --trusted-proxy 10.0.0.0/8");
+    throw new ConfigError(
+      '--proxy-protocol-in',
+      "--proxy-protocol-in needs --trusted-proxy CIDR (the balancer's addresses), e.g. --trusted-proxy 10.0.0.0/8",
+    );
   }
   if (trustForwarded && trustedProxies.length === 0) {
-    throw new ConfigError('--trust-forwarded', '--trust-forwarded needs --trusted-proxy CIDR (the reverse proxies whose headers are believed)');
+    throw new ConfigError(
+      '--trust-forwarded',
+      '--trust-forwarded needs --trusted-proxy CIDR (the reverse proxies whose headers are believed)',
+    );
   }
   const out = args.proxyProtocolOut;
   if (out !== undefined && out !== 'v1' && out !== 'v2') {
@@ -525,7 +578,11 @@ function resolveClientAddress(args: CliArgs, listenIsUnix: boolean): ClientAddre
 function resolveTokenHashKey(args: CliArgs, cwd: string, stateDir: string): { file: string; given: boolean } {
   if (args.tokenHashKeyFile === undefined) return { file: join(stateDir, 'token-hash.key'), given: false };
   const file = resolve(cwd, args.tokenHashKeyFile);
-  if (!isFile(file)) throw new ConfigError('--token-hash-key-file', `--token-hash-key-file: '${file}' is not a file; put a random secret in it (e.g. openssl rand -hex 32 > FILE)`);
+  if (!isFile(file))
+    throw new ConfigError(
+      '--token-hash-key-file',
+      `--token-hash-key-file: '${file}' is not a file; put a random secret in it (e.g. openssl rand -hex 32 > FILE)`,
+    );
   return { file, given: true };
 }
 
@@ -539,7 +596,11 @@ function parseRateOption(text: string | undefined, flag: string): Rate | undefin
 
 function resolvePolicy(args: CliArgs): PolicyConfig {
   const capText = args.maxSessionsPerToken ?? '0';
-  if (!/^\s*\d+\s*$/.test(capText)) throw new ConfigError('--max-sessions-per-token', `--max-sessions-per-token: '${capText}' is not a whole number (0 = no cap)`);
+  if (!/^\s*\d+\s*$/.test(capText))
+    throw new ConfigError(
+      '--max-sessions-per-token',
+      `--max-sessions-per-token: '${capText}' is not a whole number (0 = no cap)`,
+    );
   const rateLimit = parseRateOption(args.rateLimit, '--rate-limit');
   const authFailureLimit = parseRateOption(args.authFailureLimit ?? DEFAULTS.authFailureLimit, '--auth-failure-limit');
   const allowTargets = splitList(args.allowTarget, /\s+/).map((t) => {
@@ -548,12 +609,22 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
     return r;
   });
   const allowedHosts = splitList(args.allowedHost).map((h) => {
-    const name = h.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
-    if (!/^[a-z0-9.:_-]+$/.test(name)) throw new ConfigError('--allowed-host', `--allowed-host: '${h}' is not a host name or address (no port, no scheme)`);
+    const name = h
+      .toLowerCase()
+      .replace(/^\[(.*)\]$/, '$1')
+      .replace(/\.$/, '');
+    if (!/^[a-z0-9.:_-]+$/.test(name))
+      throw new ConfigError(
+        '--allowed-host',
+        `--allowed-host: '${h}' is not a host name or address (no port, no scheme)`,
+      );
     return name;
   });
   if (allowedHosts.includes('any') && allowedHosts.length > 1) {
-    throw new ConfigError('--allowed-host', "--allowed-host: 'any' turns the Host check off and cannot be combined with names; give either 'any' or the names");
+    throw new ConfigError(
+      '--allowed-host',
+      "--allowed-host: 'any' turns the Host check off and cannot be combined with names; give either 'any' or the names",
+    );
   }
   return {
     maxSessionsPerToken: Number(capText),
@@ -572,19 +643,30 @@ function resolvePolicy(args: CliArgs): PolicyConfig {
 export function parseAdminListen(text: string, cwd: string): AdminConfig['listen'] {
   if (text.startsWith('unix:')) {
     const path = text.slice('unix:'.length);
-    if (path === '') throw new ConfigError('--admin-listen', "--admin-listen: give a socket path after 'unix:', e.g. unix:/run/wsproxy/admin.sock");
+    if (path === '')
+      throw new ConfigError(
+        '--admin-listen',
+        "--admin-listen: give a socket path after 'unix:', e.g. unix:/run/wsproxy/admin.sock",
+      );
     return { kind: 'unix', path: resolve(cwd, path) };
   }
   const { host, port } = splitHostPort(text);
   if (host !== undefined && (host === '' || (host.includes(':') && ipFamily(host) !== 6))) {
-    throw new ConfigError('--admin-listen', `--admin-listen: '${text}' is not host:port, [v6]:port, a port or unix:/path`);
+    throw new ConfigError(
+      '--admin-listen',
+      `--admin-listen: '${text}' is not host:port, [v6]:port, a port or unix:/path`,
+    );
   }
   return { kind: 'tcp', host: host ?? '127.0.0.1', port: parsePort(port, '--admin-listen', true) };
 }
 
 function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
   if (args.adminListen === undefined) {
-    if (args.adminTokenFile !== undefined) throw new ConfigError('--admin-token-file', '--admin-token-file needs --admin-listen (e.g. --admin-listen 127.0.0.1:9090)');
+    if (args.adminTokenFile !== undefined)
+      throw new ConfigError(
+        '--admin-token-file',
+        '--admin-token-file needs --admin-listen (e.g. --admin-listen 127.0.0.1:9090)',
+      );
     return undefined;
   }
   const listen = parseAdminListen(args.adminListen, cwd);
@@ -594,35 +676,63 @@ function resolveAdmin(args: CliArgs, cwd: string): AdminConfig | undefined {
     try {
       token = readFileSync(file, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError('--admin-token-file', `--admin-token-file: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the bearer token`);
+      throw new ConfigError(
+        '--admin-token-file',
+        `--admin-token-file: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a file holding the bearer token`,
+      );
     }
     if (token === '' || /\s/.test(token)) {
-      throw new ConfigError('--admin-token-file', `--admin-token-file: '${file}' must hold one token (no spaces), e.g. from: openssl rand -hex 32`);
+      throw new ConfigError(
+        '--admin-token-file',
+        `--admin-token-file: '${file}' must hold one token (no spaces), e.g. from: openssl rand -hex 32`,
+      );
     }
   }
   if (listen.kind === 'tcp' && token === undefined && !isLoopbackHost(listen.host)) {
     // Sessions, metrics and /reload would be open to the network; the probes stay open with a token (README).
-    throw new ConfigError('--admin-token-file', `--admin-listen ${listen.host}:${listen.port} is reachable from other machines: add --admin-token-file FILE (make one with: openssl rand -hex 32 > FILE), or listen on 127.0.0.1 or unix:/path`);
+    throw new ConfigError(
+      '--admin-token-file',
+      `--admin-listen ${listen.host}:${listen.port} is reachable from other machines: add --admin-token-file FILE (make one with: openssl rand -hex 32 > FILE), or listen on 127.0.0.1 or unix:/path`,
+    );
   }
-  return { listen, token, ...(args.adminTokenFile === undefined ? {} : { tokenFile: resolve(cwd, args.adminTokenFile) }) };
+  return {
+    listen,
+    token,
+    ...(args.adminTokenFile === undefined ? {} : { tokenFile: resolve(cwd, args.adminTokenFile) }),
+  };
 }
 
 /** `--web-csp`: one header value (no control characters, so no header injection); it needs `--web`. */
 function parseWebCsp(text: string, webRoot: string | undefined): string {
-  if (webRoot === undefined) throw new ConfigError('--web-csp', '--web-csp sets the policy of --web files; give --web DIR too (built-in pages keep their own)');
+  if (webRoot === undefined)
+    throw new ConfigError(
+      '--web-csp',
+      '--web-csp sets the policy of --web files; give --web DIR too (built-in pages keep their own)',
+    );
   const value = text.trim();
   // eslint-disable-next-line no-control-regex
-  if (value === '' || /[\x00-\x1f\x7f]/.test(value)) throw new ConfigError('--web-csp', "--web-csp: give one Content-Security-Policy value on one line, e.g. \"default-src 'self'\"");
+  if (value === '' || /[\x00-\x1f\x7f]/.test(value))
+    throw new ConfigError(
+      '--web-csp',
+      '--web-csp: give one Content-Security-Policy value on one line, e.g. "default-src \'self\'"',
+    );
   return value;
 }
 
 /** `--http-upstream` and the option that goes with it. */
 function resolveHttpUpstream(args: CliArgs): Pick<Config, 'httpUpstream' | 'upstreamUnderscoreHeaders'> {
   if (args.httpUpstream === undefined) {
-    if (args.upstreamUnderscoreHeaders === true) throw new ConfigError('--upstream-underscore-headers', '--upstream-underscore-headers goes with --http-upstream URL; add --http-upstream or drop it');
+    if (args.upstreamUnderscoreHeaders === true)
+      throw new ConfigError(
+        '--upstream-underscore-headers',
+        '--upstream-underscore-headers goes with --http-upstream URL; add --http-upstream or drop it',
+      );
     return {};
   }
-  return { httpUpstream: parseHttpUpstream(args.httpUpstream), ...(args.upstreamUnderscoreHeaders === true ? { upstreamUnderscoreHeaders: true } : {}) };
+  return {
+    httpUpstream: parseHttpUpstream(args.httpUpstream),
+    ...(args.upstreamUnderscoreHeaders === true ? { upstreamUnderscoreHeaders: true } : {}),
+  };
 }
 
 /** Validates `--http-upstream`: an http(s) URL, optional path prefix, no credentials, query or fragment. */
@@ -636,31 +746,64 @@ export function parseHttpUpstream(text: string): string {
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     // The value is not echoed: a mistyped URL may still carry a password.
     const got = url ? `the scheme '${url.protocol}'` : 'a value that is not a URL';
-    throw new ConfigError('--http-upstream', `--http-upstream: got ${got}; give an http:// or https:// URL such as http://127.0.0.1:8080`);
+    throw new ConfigError(
+      '--http-upstream',
+      `--http-upstream: got ${got}; give an http:// or https:// URL such as http://127.0.0.1:8080`,
+    );
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ConfigError('--http-upstream', '--http-upstream: the URL must not carry a user or password (they would be sent for every client); let the application authenticate');
+    throw new ConfigError(
+      '--http-upstream',
+      '--http-upstream: the URL must not carry a user or password (they would be sent for every client); let the application authenticate',
+    );
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new ConfigError('--http-upstream', `--http-upstream: '${url.origin}${url.pathname}' must not have a query or #fragment; give scheme://host[:port][/prefix]`);
+    throw new ConfigError(
+      '--http-upstream',
+      `--http-upstream: '${url.origin}${url.pathname}' must not have a query or #fragment; give scheme://host[:port][/prefix]`,
+    );
   }
   return url.href;
 }
 
 /** `--token-plugin ./file.js`: the operator's own resolver module (loaded at start by targets/custom.ts). */
-function resolveCustomTokenPlugin(args: CliArgs, tokenPlugin: string, target: string | undefined, cwd: string): TargetSource {
+function resolveCustomTokenPlugin(
+  args: CliArgs,
+  tokenPlugin: string,
+  target: string | undefined,
+  cwd: string,
+): TargetSource {
   const file = resolve(cwd, tokenPlugin);
   if (!isFile(file)) {
-    throw new ConfigError('--token-plugin', `--token-plugin: '${file}' is not a file; give the path of an ES module whose default export resolves tokens (see README)`);
+    throw new ConfigError(
+      '--token-plugin',
+      `--token-plugin: '${file}' is not a file; give the path of an ES module whose default export resolves tokens (see README)`,
+    );
   }
-  if (target !== undefined) throw new ConfigError('target', `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`);
+  if (target !== undefined)
+    throw new ConfigError(
+      'target',
+      `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`,
+    );
   if (args.hostToken && args.tokenFromPath) {
-    throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
+    throw new ConfigError(
+      '--host-token',
+      '--host-token and --token-from-path exclude each other; pick where the token comes from',
+    );
   }
   if (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined || args.tokenJwtAllowNoExp === true) {
-    throw new ConfigError('--token-jwt-audience', '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi');
+    throw new ConfigError(
+      '--token-jwt-audience',
+      '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi',
+    );
   }
-  return { kind: 'token', plugin: file, custom: true, source: args.tokenSource ?? '', from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query' };
+  return {
+    kind: 'token',
+    plugin: file,
+    custom: true,
+    source: args.tokenSource ?? '',
+    from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query',
+  };
 }
 
 function parsePort(text: string, flag: string, allowZero: boolean): number {
@@ -672,12 +815,14 @@ function parsePort(text: string, flag: string, allowZero: boolean): number {
   return port;
 }
 
-
 /** Parses the `[source_addr:]source_port` positional. Port 0 picks a free port (tests, scripts). */
 export function parseListenAddress(text: string): ListenAddress {
   const { host, port } = splitHostPort(text);
   if (host !== undefined && host.length === 0) {
-    throw new ConfigError('source_port', `listen address '${text}' has an empty host; give a port alone to listen everywhere`);
+    throw new ConfigError(
+      'source_port',
+      `listen address '${text}' has an empty host; give a port alone to listen everywhere`,
+    );
   }
   if (host !== undefined && host.includes(':') && ipFamily(host) !== 6) {
     throw new ConfigError('source_port', `listen address '${text}': '${host}' is not an IPv6 address`);
@@ -689,7 +834,8 @@ export function parseListenAddress(text: string): ListenAddress {
 export function parseTargetAddress(text: string): Target {
   if (text.startsWith('unix:')) {
     const path = text.slice('unix:'.length);
-    if (!path.startsWith('/')) throw new ConfigError('target', `target '${text}': give an absolute socket path, e.g. unix:/run/vnc.sock`);
+    if (!path.startsWith('/'))
+      throw new ConfigError('target', `target '${text}': give an absolute socket path, e.g. unix:/run/vnc.sock`);
     return { kind: 'unix', path };
   }
   const { host, port } = splitHostPort(text);
@@ -703,14 +849,25 @@ export function parseTargetAddress(text: string): Target {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
 };
 
 /** Parses a byte size: `65536`, `64KiB`, `16m`, `1G` (binary units). */
 export function parseSize(text: string, flag: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ConfigError(flag, `${flag}: '${text}' is not a size; write e.g. 65536, 64KiB or 16MiB`);
+  if (!m || unit === undefined)
+    throw new ConfigError(flag, `${flag}: '${text}' is not a size; write e.g. 65536, 64KiB or 16MiB`);
   const bytes = Math.floor(Number(m[1]) * unit);
   if (bytes < 1) throw new ConfigError(flag, `${flag}: the size must be at least 1 byte`);
   if (!Number.isSafeInteger(bytes)) throw new ConfigError(flag, `${flag}: '${text}' is too large`);
@@ -727,8 +884,13 @@ export function parseSeconds(text: string, flag: string, allowZero = false): num
     throw new ConfigError(flag, `${flag}: '${text}' is not a ${allowZero ? '' : 'positive '}number of seconds`);
   }
   const ms = Math.round(n * 1000);
-  if (n > 0 && ms < 1) throw new ConfigError(flag, `${flag}: '${text}' is shorter than a millisecond; give at least 0.001 seconds`);
-  if (ms > MAX_TIMER_MS) throw new ConfigError(flag, `${flag}: '${text}' is too long; give at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds`);
+  if (n > 0 && ms < 1)
+    throw new ConfigError(flag, `${flag}: '${text}' is shorter than a millisecond; give at least 0.001 seconds`);
+  if (ms > MAX_TIMER_MS)
+    throw new ConfigError(
+      flag,
+      `${flag}: '${text}' is too long; give at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds`,
+    );
   return ms;
 }
 
@@ -760,10 +922,16 @@ export function normaliseOrigin(text: string): string {
   try {
     url = new URL(t);
   } catch {
-    throw new ConfigError('--allow-origin', `--allow-origin: '${text}' is not an origin; write e.g. https://example.com:8443`);
+    throw new ConfigError(
+      '--allow-origin',
+      `--allow-origin: '${text}' is not an origin; write e.g. https://example.com:8443`,
+    );
   }
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    throw new ConfigError('--allow-origin', `--allow-origin: '${text}' has a path or query; give only scheme://host[:port]`);
+    throw new ConfigError(
+      '--allow-origin',
+      `--allow-origin: '${text}' has a path or query; give only scheme://host[:port]`,
+    );
   }
   return url.origin.toLowerCase();
 }
@@ -788,13 +956,22 @@ export function defaultStateDir(env: Readonly<Record<string, string | undefined>
  * Validates and normalises command-line values. `cwd` resolves relative paths; `env` supplies the state directory
  * default. Throws `ConfigError` with a one-line message.
  */
-export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<string, string | undefined>> = {}, stderrIsTty = false): Config {
+export function resolveConfig(
+  args: CliArgs,
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+  stderrIsTty = false,
+): Config {
   // With --unix-listen or --inetd there is no source positional (websockify's rule): the first one is the target.
   const noSource = args.unixListen !== undefined || args.inetd;
-  if (args.unixListen !== undefined && args.inetd) throw new ConfigError('--inetd', '--inetd and --unix-listen exclude each other');
+  if (args.unixListen !== undefined && args.inetd)
+    throw new ConfigError('--inetd', '--inetd and --unix-listen exclude each other');
   const [source, positionalTarget, ...rest] = noSource ? [undefined, ...args.positionals] : args.positionals;
   if (source === undefined && !noSource) {
-    throw new ConfigError('source_port', 'missing the listen port: wsproxy [options] [source_addr:]source_port [target_addr:target_port]');
+    throw new ConfigError(
+      'source_port',
+      'missing the listen port: wsproxy [options] [source_addr:]source_port [target_addr:target_port]',
+    );
   }
   if (rest.length > 0) {
     throw new ConfigError('target', `too many arguments ('${rest.join(' ')}'): give one listen address and one target`);
@@ -802,7 +979,10 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
   let listen: ListenAddress;
   if (args.unixListen !== undefined) {
     if (!/^[0-7]{3,4}$/.test(args.unixListenMode)) {
-      throw new ConfigError('--unix-listen-mode', `--unix-listen-mode: '${args.unixListenMode}' is not an octal mode such as 600 or 660`);
+      throw new ConfigError(
+        '--unix-listen-mode',
+        `--unix-listen-mode: '${args.unixListenMode}' is not an octal mode such as 600 or 660`,
+      );
     }
     listen = { kind: 'unix', path: resolve(cwd, args.unixListen), mode: parseInt(args.unixListenMode, 8) };
   } else if (args.inetd) {
@@ -811,43 +991,79 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     listen = { ...parseListenAddress(source ?? ''), ...(args.preferIpv6 ? { preferIpv6: true } : {}) };
   }
   if (args.unixTarget !== undefined && positionalTarget !== undefined) {
-    throw new ConfigError('--unix-target', `--unix-target and a target ('${positionalTarget}') exclude each other; give one`);
+    throw new ConfigError(
+      '--unix-target',
+      `--unix-target and a target ('${positionalTarget}') exclude each other; give one`,
+    );
   }
   const wrap = resolveWrap(args, positionalTarget);
-  const target = wrap !== undefined ? args.wrapTarget : args.unixTarget !== undefined ? `unix:${resolve(cwd, args.unixTarget)}` : positionalTarget;
+  const target =
+    wrap !== undefined
+      ? args.wrapTarget
+      : args.unixTarget !== undefined
+        ? `unix:${resolve(cwd, args.unixTarget)}`
+        : positionalTarget;
   let targets: TargetSource;
   const tokenPlugin = args.tokenPlugin ?? (args.targetConfig !== undefined ? 'TokenFile' : undefined);
   const tokenSource = args.tokenSource ?? args.targetConfig;
   if (args.targetConfig !== undefined && (args.tokenPlugin !== undefined || args.tokenSource !== undefined)) {
-    throw new ConfigError('--target-config', '--target-config is the old spelling of --token-plugin TokenFile --token-source FILE; give one or the other');
+    throw new ConfigError(
+      '--target-config',
+      '--target-config is the old spelling of --token-plugin TokenFile --token-source FILE; give one or the other',
+    );
   }
   if (tokenPlugin === undefined) {
-    if (args.tokenSource !== undefined) throw new ConfigError('--token-source', '--token-source needs --token-plugin (e.g. --token-plugin TokenFile)');
-    if (args.hostToken) throw new ConfigError('--host-token', '--host-token needs --token-plugin (e.g. --token-plugin TokenFile)');
-    if (args.tokenFromPath) throw new ConfigError('--token-from-path', '--token-from-path needs --token-plugin (e.g. --token-plugin TokenFile)');
+    if (args.tokenSource !== undefined)
+      throw new ConfigError('--token-source', '--token-source needs --token-plugin (e.g. --token-plugin TokenFile)');
+    if (args.hostToken)
+      throw new ConfigError('--host-token', '--host-token needs --token-plugin (e.g. --token-plugin TokenFile)');
+    if (args.tokenFromPath)
+      throw new ConfigError(
+        '--token-from-path',
+        '--token-from-path needs --token-plugin (e.g. --token-plugin TokenFile)',
+      );
   }
   if (wrap !== undefined && (args.demo || tokenPlugin !== undefined)) {
-    throw new ConfigError('--wrap-target', 'wrapping a program (-- COMMAND) relays to --wrap-target; drop --demo/--token-plugin');
+    throw new ConfigError(
+      '--wrap-target',
+      'wrapping a program (-- COMMAND) relays to --wrap-target; drop --demo/--token-plugin',
+    );
   }
   if (args.demo) {
-    if (target !== undefined) throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
-    if (tokenPlugin !== undefined) throw new ConfigError('--demo', '--demo runs its own echo target; drop --token-plugin or drop --demo');
+    if (target !== undefined)
+      throw new ConfigError('--demo', `--demo runs its own echo target; drop '${target}' or drop --demo`);
+    if (tokenPlugin !== undefined)
+      throw new ConfigError('--demo', '--demo runs its own echo target; drop --token-plugin or drop --demo');
     targets = { kind: 'demo' };
   } else if (tokenPlugin !== undefined && isModulePath(tokenPlugin)) {
     targets = resolveCustomTokenPlugin(args, tokenPlugin, target, cwd);
   } else if (tokenPlugin !== undefined) {
-    const plugin = TOKEN_PLUGINS.find((n) => n.toLowerCase() === tokenPlugin.replace(/^websockify\.token_plugins\./, '').toLowerCase());
+    const plugin = TOKEN_PLUGINS.find(
+      (n) => n.toLowerCase() === tokenPlugin.replace(/^websockify\.token_plugins\./, '').toLowerCase(),
+    );
     if (plugin === undefined) {
-      throw new ConfigError('--token-plugin', `--token-plugin: '${tokenPlugin}' is not available; choose one of ${TOKEN_PLUGINS.join(', ')}`);
+      throw new ConfigError(
+        '--token-plugin',
+        `--token-plugin: '${tokenPlugin}' is not available; choose one of ${TOKEN_PLUGINS.join(', ')}`,
+      );
     }
     if (target !== undefined) {
-      throw new ConfigError('target', `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`);
+      throw new ConfigError(
+        'target',
+        `a target ('${target}') and --token-plugin exclude each other: the token chooses the target`,
+      );
     }
     if (tokenSource === undefined || tokenSource === '') {
-      throw new ConfigError('--token-source', `--token-plugin ${plugin} needs --token-source (a file or directory of 'token: host:port' lines)`);
+      throw new ConfigError(
+        '--token-source',
+        `--token-plugin ${plugin} needs --token-source (a file or directory of 'token: host:port' lines)`,
+      );
     }
     if (args.hostToken && args.tokenFromPath) {
-      throw new ConfigError('--host-token', '--host-token and --token-from-path exclude each other; pick where the token comes from');
+      throw new ConfigError(
+        '--host-token',
+        '--host-token and --token-from-path exclude each other; pick where the token comes from',
+      );
     }
     let sourcePath: string;
     if (plugin === 'TokenRedis') {
@@ -861,7 +1077,10 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
         url = undefined;
       }
       if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !tokenSource.includes('%s')) {
-        throw new ConfigError('--token-source', `--token-plugin ${plugin} needs an http(s) URL with %s where the token goes, e.g. https://api.example/lookup/%s`);
+        throw new ConfigError(
+          '--token-source',
+          `--token-plugin ${plugin} needs an http(s) URL with %s where the token goes, e.g. https://api.example/lookup/%s`,
+        );
       }
       sourcePath = tokenSource;
     } else {
@@ -874,10 +1093,20 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
       } catch {
         exists = false;
       }
-      if (!exists) throw new ConfigError('--token-source', `--token-source: '${sourcePath}' is not ${needsDir ? 'a directory' : 'a file or directory'}`);
+      if (!exists)
+        throw new ConfigError(
+          '--token-source',
+          `--token-source: '${sourcePath}' is not ${needsDir ? 'a directory' : 'a file or directory'}`,
+        );
     }
-    if ((args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined || args.tokenJwtAllowNoExp === true) && plugin !== 'JWTTokenApi') {
-      throw new ConfigError('--token-jwt-audience', '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi');
+    if (
+      (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined || args.tokenJwtAllowNoExp === true) &&
+      plugin !== 'JWTTokenApi'
+    ) {
+      throw new ConfigError(
+        '--token-jwt-audience',
+        '--token-jwt-audience, --token-jwt-issuer and --token-jwt-allow-no-exp go with --token-plugin JWTTokenApi',
+      );
     }
     targets = {
       kind: 'token',
@@ -890,7 +1119,10 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     };
   } else {
     if (target === undefined) {
-      throw new ConfigError('target', 'missing the target: give target_addr:target_port (e.g. localhost:5900), --token-plugin, or --demo for a built-in echo target');
+      throw new ConfigError(
+        'target',
+        'missing the target: give target_addr:target_port (e.g. localhost:5900), --token-plugin, or --demo for a built-in echo target',
+      );
     }
     targets = { kind: 'fixed', target: parseTargetAddress(target) };
   }
@@ -899,11 +1131,17 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
   const certFile = resolve(cwd, args.cert ?? DEFAULTS.cert);
   const keyFile = args.key === undefined ? undefined : resolve(cwd, args.key);
   if (keyFile !== undefined && !isFile(keyFile)) {
-    throw new ConfigError('--key', `--key: '${keyFile}' is not a readable file; give the PEM private key that matches --cert`);
+    throw new ConfigError(
+      '--key',
+      `--key: '${keyFile}' is not a readable file; give the PEM private key that matches --cert`,
+    );
   }
   // A certificate given on purpose must exist; without --cert, self.pem is used if present, else one is generated.
   if (certGiven && !isFile(certFile)) {
-    throw new ConfigError('--cert', `--cert: '${certFile}' not found; give an existing PEM file, make one with scripts/make-self-signed.sh, or drop --cert to use a generated one`);
+    throw new ConfigError(
+      '--cert',
+      `--cert: '${certFile}' not found; give an existing PEM file, make one with scripts/make-self-signed.sh, or drop --cert to use a generated one`,
+    );
   }
   const generateIfMissing = !certGiven && !isFile(certFile);
   const tlsExtra = resolveTlsExtras(args, cwd);
@@ -917,7 +1155,11 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     } catch {
       ok = false;
     }
-    if (!ok) throw new ConfigError('--web', `--web: '${webRoot}' is not a directory; give the folder to serve (e.g. /usr/share/novnc)`);
+    if (!ok)
+      throw new ConfigError(
+        '--web',
+        `--web: '${webRoot}' is not a directory; give the folder to serve (e.g. /usr/share/novnc)`,
+      );
   }
 
   // auto (the CLI default): people at a terminal read text; collectors (journald, Docker, Kubernetes) get JSON.
@@ -939,11 +1181,18 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     } catch {
       dirOk = false;
     }
-    if (!dirOk) throw new ConfigError('--record', `--record: the folder of '${recordPrefix}' does not exist; sessions are written to ${recordPrefix}.<n>`);
+    if (!dirOk)
+      throw new ConfigError(
+        '--record',
+        `--record: the folder of '${recordPrefix}' does not exist; sessions are written to ${recordPrefix}.<n>`,
+      );
   }
 
   if (args.daemon && args.inetd) {
-    throw new ConfigError('--daemon', '-D and --inetd exclude each other: under inetd the listening socket is standard input; drop -D');
+    throw new ConfigError(
+      '--daemon',
+      '-D and --inetd exclude each other: under inetd the listening socket is standard input; drop -D',
+    );
   }
   if (args.textFrames !== 'reject' && args.textFrames !== 'binary') {
     throw new ConfigError('--text-frames', `--text-frames: '${args.textFrames}' is not one of reject, binary`);
@@ -951,18 +1200,27 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
 
   const workers = resolveWorkers(args.workers, availableParallelism());
   if (workers > 1) {
-    const clash =
-      args.inetd ? '--inetd'
-      : args.unixListen !== undefined ? '--unix-listen'
-      : args.runOnce ? '--run-once'
-      : parseSeconds(args.timeout, '--timeout', true) > 0 ? '--timeout'
-      : parseSeconds(args.idleTimeout, '--idle-timeout', true) > 0 ? '--idle-timeout'
-      // Each worker would bind the admin address too and the cluster would hand scrapes to any one of them.
-      : args.adminListen !== undefined ? '--admin-listen'
-      : (args.wrapCommand ?? []).length > 0 ? "'-- COMMAND' (wrap mode)"
-      : undefined;
+    const clash = args.inetd
+      ? '--inetd'
+      : args.unixListen !== undefined
+        ? '--unix-listen'
+        : args.runOnce
+          ? '--run-once'
+          : parseSeconds(args.timeout, '--timeout', true) > 0
+            ? '--timeout'
+            : parseSeconds(args.idleTimeout, '--idle-timeout', true) > 0
+              ? '--idle-timeout'
+              : // Each worker would bind the admin address too and the cluster would hand scrapes to any one of them.
+                args.adminListen !== undefined
+                ? '--admin-listen'
+                : (args.wrapCommand ?? []).length > 0
+                  ? "'-- COMMAND' (wrap mode)"
+                  : undefined;
     if (clash !== undefined) {
-      throw new ConfigError('--workers', `--workers ${workers} and ${clash} exclude each other (${clash} is about one process); drop one of them`);
+      throw new ConfigError(
+        '--workers',
+        `--workers ${workers} and ${clash} exclude each other (${clash} is about one process); drop one of them`,
+      );
     }
   }
 
@@ -995,11 +1253,31 @@ export function resolveConfig(args: CliArgs, cwd: string, env: Readonly<Record<s
     },
     webRoot,
     ...(args.webCsp === undefined ? {} : { webCsp: parseWebCsp(args.webCsp, webRoot) }),
-    allowOrigins: args.allowOrigin.flatMap((o) => o.split(/[\s,]+/)).filter((o) => o.length > 0).map(normaliseOrigin),
+    allowOrigins: args.allowOrigin
+      .flatMap((o) => o.split(/[\s,]+/))
+      .filter((o) => o.length > 0)
+      .map(normaliseOrigin),
     limits: {
-      handshakeTimeoutMs: parseSeconds(notZero(args.handshakeTimeout, '--handshake-timeout', 'without a deadline an idle client holds its connection slot forever'), '--handshake-timeout'),
-      connectTimeoutMs: parseSeconds(notZero(args.connectTimeout, '--connect-timeout', 'without a deadline a silent target holds the handshake forever'), '--connect-timeout'),
-      maxMessageBytes: parseSize(notZero(args.maxMessageSize, '--max-message-size', 'one unbounded message could take all memory'), '--max-message-size'),
+      handshakeTimeoutMs: parseSeconds(
+        notZero(
+          args.handshakeTimeout,
+          '--handshake-timeout',
+          'without a deadline an idle client holds its connection slot forever',
+        ),
+        '--handshake-timeout',
+      ),
+      connectTimeoutMs: parseSeconds(
+        notZero(
+          args.connectTimeout,
+          '--connect-timeout',
+          'without a deadline a silent target holds the handshake forever',
+        ),
+        '--connect-timeout',
+      ),
+      maxMessageBytes: parseSize(
+        notZero(args.maxMessageSize, '--max-message-size', 'one unbounded message could take all memory'),
+        '--max-message-size',
+      ),
       maxBufferedTotal: resolveMaxBufferedTotal(args),
       maxConnections: parseCount(args.maxConnections, '--max-connections'),
       maxConnectionsPerIp: parseCount(args.maxConnectionsPerIp, '--max-connections-per-ip'),
@@ -1036,7 +1314,10 @@ function resolveMaxBufferedTotal(args: CliArgs): number {
   if (/^\s*0+\s*$/.test(args.maxBufferedTotal)) return 0;
   const total = parseSize(args.maxBufferedTotal, '--max-buffered-total');
   if (total < maxMessage) {
-    throw new ConfigError('--max-buffered-total', `--max-buffered-total (${args.maxBufferedTotal}) is below --max-message-size (${args.maxMessageSize}): no message of the largest size could arrive; raise it, lower --max-message-size, or use 0 for no limit`);
+    throw new ConfigError(
+      '--max-buffered-total',
+      `--max-buffered-total (${args.maxBufferedTotal}) is below --max-message-size (${args.maxMessageSize}): no message of the largest size could arrive; raise it, lower --max-message-size, or use 0 for no limit`,
+    );
   }
   return total;
 }
@@ -1049,14 +1330,24 @@ function resolveWrap(args: CliArgs, positionalTarget: string | undefined): WrapC
   }
   const [program, ...rest] = args.wrapCommand ?? [];
   if (program === undefined || program === '') {
-    if (args.wrapTarget !== undefined) throw new ConfigError('--wrap-target', '--wrap-target goes with a program to wrap: wsproxy [options] PORT -- COMMAND [ARGS...]');
+    if (args.wrapTarget !== undefined)
+      throw new ConfigError(
+        '--wrap-target',
+        '--wrap-target goes with a program to wrap: wsproxy [options] PORT -- COMMAND [ARGS...]',
+      );
     return undefined;
   }
   if (args.wrapTarget === undefined) {
-    throw new ConfigError('--wrap-target', `wrapping '${program}' needs --wrap-target host:port (where it listens), e.g. --wrap-target 127.0.0.1:5901`);
+    throw new ConfigError(
+      '--wrap-target',
+      `wrapping '${program}' needs --wrap-target host:port (where it listens), e.g. --wrap-target 127.0.0.1:5901`,
+    );
   }
   if (positionalTarget !== undefined || args.unixTarget !== undefined) {
-    throw new ConfigError('--wrap-target', `a target ('${positionalTarget ?? args.unixTarget ?? ''}') and a wrapped program exclude each other; the program's address is --wrap-target`);
+    throw new ConfigError(
+      '--wrap-target',
+      `a target ('${positionalTarget ?? args.unixTarget ?? ''}') and a wrapped program exclude each other; the program's address is --wrap-target`,
+    );
   }
   try {
     parseTargetAddress(args.wrapTarget);
@@ -1070,13 +1361,15 @@ function resolveWrap(args: CliArgs, positionalTarget: string | undefined): WrapC
 /** `--syslog host:port` (UDP, websockify's rule: a colon means host:port) or a unix socket path. */
 function resolveSyslog(args: CliArgs, cwd: string): SyslogConfig | undefined {
   if (args.syslog === undefined) {
-    if (args.legacySyslog) throw new ConfigError('--legacy-syslog', '--legacy-syslog needs --syslog (e.g. --syslog /dev/log)');
+    if (args.legacySyslog)
+      throw new ConfigError('--legacy-syslog', '--legacy-syslog needs --syslog (e.g. --syslog /dev/log)');
     return undefined;
   }
   let destination: SyslogDestination;
   if (args.syslog.includes(':')) {
     const { host, port } = splitHostPort(args.syslog);
-    if (host === undefined || host === '') throw new ConfigError('--syslog', `--syslog: '${args.syslog}' needs a host, e.g. 127.0.0.1:514 or /dev/log`);
+    if (host === undefined || host === '')
+      throw new ConfigError('--syslog', `--syslog: '${args.syslog}' needs a host, e.g. 127.0.0.1:514 or /dev/log`);
     destination = { kind: 'udp', host, port: parsePort(port, '--syslog', false) };
   } else {
     destination = { kind: 'unix', path: resolve(cwd, args.syslog) };
@@ -1116,7 +1409,10 @@ function ciphersAccepted(list: string): boolean {
 function checkAllowPattern(pattern: string): string {
   const body = pattern.startsWith('*.') ? pattern.slice(2) : pattern;
   if (body.length === 0 || body.includes('*') || /\s/.test(body)) {
-    throw new ConfigError('--client-cert-allow', `--client-cert-allow: '${pattern}' is not a name or '*.domain' pattern`);
+    throw new ConfigError(
+      '--client-cert-allow',
+      `--client-cert-allow: '${pattern}' is not a name or '*.domain' pattern`,
+    );
   }
   return pattern.toLowerCase();
 }
@@ -1127,18 +1423,34 @@ function resolveTlsExtras(args: CliArgs, cwd: string): { clientCert?: ClientCert
     throw new ConfigError('--verify-client', `--verify-client: '${rawMode}' is not one of off, optional, required`);
   }
   const mode: VerifyClientMode = rawMode;
-  const allow = (args.clientCertAllow ?? []).flatMap((p) => p.split(/[\s,]+/)).filter((p) => p.length > 0).map(checkAllowPattern);
+  const allow = (args.clientCertAllow ?? [])
+    .flatMap((p) => p.split(/[\s,]+/))
+    .filter((p) => p.length > 0)
+    .map(checkAllowPattern);
   if (mode === 'off') {
-    for (const [flag, given] of [['--cafile', args.cafile], ['--crl', args.crl], ['--verify-depth', args.verifyDepth]] as const) {
-      if (given !== undefined) throw new ConfigError(flag, `${flag} checks client certificates; add --verify-client [optional|required]`);
+    for (const [flag, given] of [
+      ['--cafile', args.cafile],
+      ['--crl', args.crl],
+      ['--verify-depth', args.verifyDepth],
+    ] as const) {
+      if (given !== undefined)
+        throw new ConfigError(flag, `${flag} checks client certificates; add --verify-client [optional|required]`);
     }
-    if (allow.length > 0) throw new ConfigError('--client-cert-allow', '--client-cert-allow needs --verify-client [optional|required]');
-    if (args.allowPlainWithVerifyClient) throw new ConfigError('--allow-plain-with-verify-client', '--allow-plain-with-verify-client only matters with --verify-client');
+    if (allow.length > 0)
+      throw new ConfigError('--client-cert-allow', '--client-cert-allow needs --verify-client [optional|required]');
+    if (args.allowPlainWithVerifyClient)
+      throw new ConfigError(
+        '--allow-plain-with-verify-client',
+        '--allow-plain-with-verify-client only matters with --verify-client',
+      );
   }
   let verifyDepth: number | undefined;
   if (args.verifyDepth !== undefined) {
     if (!/^\s*\d{1,3}\s*$/.test(args.verifyDepth)) {
-      throw new ConfigError('--verify-depth', `--verify-depth: '${args.verifyDepth}' is not a whole number from 0 to 999 (intermediate CAs allowed)`);
+      throw new ConfigError(
+        '--verify-depth',
+        `--verify-depth: '${args.verifyDepth}' is not a whole number from 0 to 999 (intermediate CAs allowed)`,
+      );
     }
     verifyDepth = Number(args.verifyDepth);
   }
@@ -1147,8 +1459,14 @@ function resolveTlsExtras(args: CliArgs, cwd: string): { clientCert?: ClientCert
       ? undefined
       : {
           mode,
-          caFile: args.cafile === undefined ? undefined : existingFile(cwd, args.cafile, '--cafile', 'the PEM CA certificate(s) that issue client certificates'),
-          crlFile: args.crl === undefined ? undefined : existingFile(cwd, args.crl, '--crl', 'a PEM certificate revocation list from the client CA'),
+          caFile:
+            args.cafile === undefined
+              ? undefined
+              : existingFile(cwd, args.cafile, '--cafile', 'the PEM CA certificate(s) that issue client certificates'),
+          crlFile:
+            args.crl === undefined
+              ? undefined
+              : existingFile(cwd, args.crl, '--crl', 'a PEM certificate revocation list from the client CA'),
           verifyDepth,
           allowPlain: args.allowPlainWithVerifyClient ?? false,
           allow,
@@ -1160,22 +1478,38 @@ function resolveTlsExtras(args: CliArgs, cwd: string): { clientCert?: ClientCert
   }
   const versionName = (args.sslVersion ?? 'default').toLowerCase();
   if (!(versionName in SSL_VERSIONS)) {
-    throw new ConfigError('--ssl-version', `--ssl-version: '${args.sslVersion ?? ''}' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3`);
+    throw new ConfigError(
+      '--ssl-version',
+      `--ssl-version: '${args.sslVersion ?? ''}' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3`,
+    );
   }
   const minVersion = SSL_VERSIONS[versionName];
   if (profile === 'modern' && minVersion !== undefined && minVersion !== 'TLSv1.3') {
-    throw new ConfigError('--ssl-version', `--ssl-version ${versionName} contradicts --tls-profile modern (TLS 1.3 only); drop one of them`);
+    throw new ConfigError(
+      '--ssl-version',
+      `--ssl-version ${versionName} contradicts --tls-profile modern (TLS 1.3 only); drop one of them`,
+    );
   }
   if (args.sslCiphers !== undefined) {
-    if (profile === 'modern') throw new ConfigError('--ssl-ciphers', '--ssl-ciphers sets TLS 1.2 suites, but --tls-profile modern allows TLS 1.3 only; use --tls13-ciphers');
+    if (profile === 'modern')
+      throw new ConfigError(
+        '--ssl-ciphers',
+        '--ssl-ciphers sets TLS 1.2 suites, but --tls-profile modern allows TLS 1.3 only; use --tls13-ciphers',
+      );
     if (args.sslCiphers.split(':').some((c) => c.startsWith('TLS_')) || !ciphersAccepted(args.sslCiphers)) {
-      throw new ConfigError('--ssl-ciphers', `--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher in '${args.sslCiphers}'; write e.g. ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256 (TLS 1.3 suites go in --tls13-ciphers)`);
+      throw new ConfigError(
+        '--ssl-ciphers',
+        `--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher in '${args.sslCiphers}'; write e.g. ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256 (TLS 1.3 suites go in --tls13-ciphers)`,
+      );
     }
   }
   if (args.tls13Ciphers !== undefined) {
     const suites = args.tls13Ciphers.split(':');
     if (suites.some((c) => !c.startsWith('TLS_')) || !ciphersAccepted(args.tls13Ciphers)) {
-      throw new ConfigError('--tls13-ciphers', `--tls13-ciphers: '${args.tls13Ciphers}' is not a list of TLS 1.3 suites; write e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256`);
+      throw new ConfigError(
+        '--tls13-ciphers',
+        `--tls13-ciphers: '${args.tls13Ciphers}' is not a list of TLS 1.3 suites; write e.g. TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256`,
+      );
     }
   }
   let ecdhCurve: string | undefined;
@@ -1190,23 +1524,39 @@ function resolveTlsExtras(args: CliArgs, cwd: string): { clientCert?: ClientCert
       }
     });
     if (supported.length === 0) {
-      throw new ConfigError('--ecdh-curve', `--ecdh-curve: OpenSSL supports none of '${args.ecdhCurve}'; write e.g. X25519:P-256:P-384`);
+      throw new ConfigError(
+        '--ecdh-curve',
+        `--ecdh-curve: OpenSSL supports none of '${args.ecdhCurve}'; write e.g. X25519:P-256:P-384`,
+      );
     }
     ecdhCurve = supported.join(':');
   }
   const hsts = args.hsts ?? '0';
-  if (!/^\s*\d{1,10}\s*$/.test(hsts)) throw new ConfigError('--hsts', `--hsts: '${hsts}' is not a whole number of seconds (0 = off; 63072000 = two years)`);
+  if (!/^\s*\d{1,10}\s*$/.test(hsts))
+    throw new ConfigError(
+      '--hsts',
+      `--hsts: '${hsts}' is not a whole number of seconds (0 = off; 63072000 = two years)`,
+    );
   const options: TlsOptionsConfig = {
     profile,
     minVersion,
     ciphers: args.sslCiphers,
     tls13Ciphers: args.tls13Ciphers,
     ecdhCurve,
-    dhparamFile: args.dhparam === undefined ? undefined : existingFile(cwd, args.dhparam, '--dhparam', 'a PEM DH parameters file (openssl dhparam -out dh.pem 2048)'),
-    chainFile: args.chain === undefined ? undefined : existingFile(cwd, args.chain, '--chain', 'the PEM intermediate certificate(s)'),
+    dhparamFile:
+      args.dhparam === undefined
+        ? undefined
+        : existingFile(cwd, args.dhparam, '--dhparam', 'a PEM DH parameters file (openssl dhparam -out dh.pem 2048)'),
+    chainFile:
+      args.chain === undefined
+        ? undefined
+        : existingFile(cwd, args.chain, '--chain', 'the PEM intermediate certificate(s)'),
     hstsSeconds: Number(hsts),
     sessionTickets: args.sessionTickets ?? true,
-    ticketRotateMs: parseSeconds(args.sessionTicketRotate ?? String(DEFAULTS.sessionTicketRotateSeconds), '--session-ticket-rotate'),
+    ticketRotateMs: parseSeconds(
+      args.sessionTicketRotate ?? String(DEFAULTS.sessionTicketRotateSeconds),
+      '--session-ticket-rotate',
+    ),
     watchFiles: args.watchCerts ?? true,
   };
   return clientCert === undefined ? { options } : { clientCert, options };

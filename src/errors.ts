@@ -6,14 +6,20 @@
 export const REASONS = {
   // HTTP answers before any WebSocket exists.
   BAD_REQUEST: { status: 400, text: 'The HTTP request is malformed.' },
-  BAD_FRAMING: { status: 400, text: 'The request body framing is ambiguous: use one Content-Length of plain digits or Transfer-Encoding: chunked alone.' },
+  BAD_FRAMING: {
+    status: 400,
+    text: 'The request body framing is ambiguous: use one Content-Length of plain digits or Transfer-Encoding: chunked alone.',
+  },
   HEADERS_TOO_LARGE: { status: 431, text: 'The request headers are larger than the server accepts.' },
   EXPECTATION_FAILED: { status: 417, text: "Only 'Expect: 100-continue' is understood." },
   METHOD_NOT_ALLOWED: { status: 405, text: 'Only GET and HEAD are served.' },
   NOT_FOUND: { status: 404, text: 'No such file.' },
   BAD_HANDSHAKE: { status: 400, text: 'The WebSocket handshake is invalid.' },
   UNSUPPORTED_VERSION: { status: 426, text: 'Only WebSocket version 13 is supported.' },
-  SUBPROTOCOL_UNSUPPORTED: { status: 400, text: "None of the offered subprotocols is supported; offer 'binary', 'base64' or none." },
+  SUBPROTOCOL_UNSUPPORTED: {
+    status: 400,
+    text: "None of the offered subprotocols is supported; offer 'binary', 'base64' or none.",
+  },
   ORIGIN_FORBIDDEN: { status: 403, text: 'The Origin of the page is not allowed to connect.' },
   AUTH_REQUIRED: { status: 401, text: 'Credentials are required (the auth plugin asked for them).' },
   AUTH_FORBIDDEN: { status: 403, text: 'The auth plugin refused this request.' },
@@ -25,37 +31,72 @@ export const REASONS = {
   TARGET_DNS: { status: 502, text: 'The target host name does not resolve.' },
   TARGET_FAILED: { status: 502, text: 'Connecting to the target failed.' },
   TARGET_TIMEOUT: { status: 504, text: 'Connecting to the target timed out.' },
-  TARGET_TLS_UNKNOWN_CA: { status: 502, text: "Target TLS failed: the target's certificate is not signed by a trusted CA." },
-  TARGET_TLS_NAME_MISMATCH: { status: 502, text: "Target TLS failed: the target's certificate does not name the target host." },
-  TARGET_TLS_EXPIRED: { status: 502, text: "Target TLS failed: the target's certificate has expired or is not yet valid." },
+  TARGET_TLS_UNKNOWN_CA: {
+    status: 502,
+    text: "Target TLS failed: the target's certificate is not signed by a trusted CA.",
+  },
+  TARGET_TLS_NAME_MISMATCH: {
+    status: 502,
+    text: "Target TLS failed: the target's certificate does not name the target host.",
+  },
+  TARGET_TLS_EXPIRED: {
+    status: 502,
+    text: "Target TLS failed: the target's certificate has expired or is not yet valid.",
+  },
   TARGET_TLS_FAILED: { status: 502, text: 'Target TLS failed: the TLS handshake with the target did not complete.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
   RUN_ONCE_BUSY: { status: 503, text: 'With --run-once the server serves one session, and it is taken.' },
   // Limits and policy (README "Operations").
-  HOST_NOT_ALLOWED: { status: 421, text: 'The Host header is not a name of this server (--allowed-host, or the automatic list when it is not given).' },
+  HOST_NOT_ALLOWED: {
+    status: 421,
+    text: 'The Host header is not a name of this server (--allowed-host, or the automatic list when it is not given).',
+  },
   RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
-  AUTH_RATE_LIMITED: { status: 429, text: 'Too many unknown tokens or failed logins from this client address (--auth-failure-limit); see Retry-After.' },
+  AUTH_RATE_LIMITED: {
+    status: 429,
+    text: 'Too many unknown tokens or failed logins from this client address (--auth-failure-limit); see Retry-After.',
+  },
   TOKEN_SESSION_LIMIT: { status: 429, text: 'This token already has --max-sessions-per-token live sessions.' },
-  TARGET_FORBIDDEN: { status: 403, text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).' },
+  TARGET_FORBIDDEN: {
+    status: 403,
+    text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).',
+  },
   UPSTREAM_FAILED: { status: 502, text: 'The application behind this proxy (--http-upstream) did not answer.' },
-  CLIENT_CERT_PLAIN: { status: 403, text: 'Client certificates are required: plain ws:// upgrades are refused (see --allow-plain-with-verify-client).' },
-  CLIENT_CERT_REQUIRED: { status: 403, text: 'The upgrade (with --verify-client required, any request) needs a verified client certificate.' },
-  HTTPS_REQUIRED: { status: 403, text: 'With --verify-client required, plain http:// requests are refused: use https:// (see --allow-plain-with-verify-client).' },
+  CLIENT_CERT_PLAIN: {
+    status: 403,
+    text: 'Client certificates are required: plain ws:// upgrades are refused (see --allow-plain-with-verify-client).',
+  },
+  CLIENT_CERT_REQUIRED: {
+    status: 403,
+    text: 'The upgrade (with --verify-client required, any request) needs a verified client certificate.',
+  },
+  HTTPS_REQUIRED: {
+    status: 403,
+    text: 'With --verify-client required, plain http:// requests are refused: use https:// (see --allow-plain-with-verify-client).',
+  },
   CLIENT_CERT_NOT_ALLOWED: { status: 403, text: 'The client certificate matches no --client-cert-allow pattern.' },
   // Connections closed without an HTTP answer (nothing sensible can be said on that socket).
   HANDSHAKE_TIMEOUT: { text: 'The client did not finish its handshake (first byte, TLS, request headers) in time.' },
   TLS_HANDSHAKE_FAILED: { text: 'The TLS handshake failed.' },
   TLS_NOT_CONFIGURED: { text: 'A TLS client arrived but no certificate is loaded.' },
-  TLS_CLIENT_CERT_REJECTED: { text: 'With --verify-client required, the client sent no certificate or one that failed verification.' },
+  TLS_CLIENT_CERT_REJECTED: {
+    text: 'With --verify-client required, the client sent no certificate or one that failed verification.',
+  },
   PLAIN_REFUSED: { text: 'A plain (non-TLS) client arrived while --ssl-only is set.' },
   CONNECTION_LIMIT: { text: 'The server is at --max-connections.' },
   CONNECTION_LIMIT_PER_IP: { text: 'This client address is at --max-connections-per-ip.' },
   // Clients that went away before their session began; not counted as handshake failures.
   CLIENT_LEFT_EARLY: { text: 'The client closed the connection before sending anything.' },
-  PROXY_HEADER_INCOMPLETE: { text: 'A trusted peer closed the connection before its PROXY protocol header was complete.' },
+  PROXY_HEADER_INCOMPLETE: {
+    text: 'A trusted peer closed the connection before its PROXY protocol header was complete.',
+  },
   CLIENT_RESET: { text: 'The client connection broke (reset, broken pipe, or closed) before its session began.' },
-  CLIENT_TLS_ERROR: { text: "The client's TLS layer failed after the handshake (OpenSSL refused what it sent), before a session began." },
-  CLIENT_LEFT_UPGRADE: { text: 'The client went away during its WebSocket upgrade (while the target was being connected, or before the 101).' },
+  CLIENT_TLS_ERROR: {
+    text: "The client's TLS layer failed after the handshake (OpenSSL refused what it sent), before a session began.",
+  },
+  CLIENT_LEFT_UPGRADE: {
+    text: 'The client went away during its WebSocket upgrade (while the target was being connected, or before the 101).',
+  },
   UPSTREAM_CLIENT_GONE: { text: 'The client of a --http-upstream request went away before its response was sent.' },
   PROXY_UNTRUSTED: { text: 'A connection arrived from outside --trusted-proxy while --proxy-protocol-in is set.' },
   PROXY_HEADER_INVALID: { text: 'A trusted peer sent no valid PROXY protocol header.' },
@@ -63,29 +104,56 @@ export const REASONS = {
   TARGET_CLOSED: { closeCode: 1000, text: 'The target closed the connection.' },
   CLIENT_CLOSED: { text: 'The client closed the WebSocket; its own close code is logged.' },
   CLIENT_GONE: { closeCode: 1006, text: 'The client connection dropped without a close frame.' },
-  BAD_BASE64: { closeCode: 1007, text: "A client of the legacy 'base64' subprotocol sent a text frame that is not valid base64." },
+  BAD_BASE64: {
+    closeCode: 1007,
+    text: "A client of the legacy 'base64' subprotocol sent a text frame that is not valid base64.",
+  },
   TEXT_FRAME: { closeCode: 1003, text: 'The client sent a text frame; only binary frames are relayed.' },
   MESSAGE_TOO_BIG: { closeCode: 1009, text: 'The client sent a message larger than --max-message-size.' },
-  MESSAGE_BUFFER_FULL: { closeCode: 1009, text: 'Unfinished client messages of all sessions would have passed --max-buffered-total; this session, the one adding to them, was closed.' },
+  MESSAGE_BUFFER_FULL: {
+    closeCode: 1009,
+    text: 'Unfinished client messages of all sessions would have passed --max-buffered-total; this session, the one adding to them, was closed.',
+  },
   PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
   SERVER_SHUTDOWN: { closeCode: 1001, text: 'The server is shutting down.' },
   TOKEN_REVOKED: { closeCode: 1008, text: 'The token of this session was removed from its source.' },
   TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
-  HEARTBEAT_TIMEOUT: { closeCode: 1006, text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.' },
+  HEARTBEAT_TIMEOUT: {
+    closeCode: 1006,
+    text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.',
+  },
   // The per-connection error boundary (src/boundary.ts): a bug met while serving one connection ends only that one.
   // 500 before the upgrade; after it the same code closes the session with 1011 (given by the relay, since an entry
   // is either an HTTP answer or a close).
-  INTERNAL_ERROR: { status: 500, text: 'wsproxy failed while serving this connection; the error is logged. Other connections go on.' },
+  INTERNAL_ERROR: {
+    status: 500,
+    text: 'wsproxy failed while serving this connection; the error is logged. Other connections go on.',
+  },
   // Not about the connection: the session goes on.
-  RECORDING_DROPPED: { text: 'The disk fell too far behind a recorded session (--record: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.' },
+  RECORDING_DROPPED: {
+    text: 'The disk fell too far behind a recorded session (--record: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.',
+  },
   // Operations (admin listener).
-  ADMIN_BROWSER_REFUSED: { status: 403, text: 'The admin API takes no changes from web browsers (the request carried Origin or Sec-Fetch-Site).' },
-  ADMIN_HOST_NOT_ALLOWED: { status: 421, text: 'Without --admin-token-file the admin listener answers only Host: localhost or an IP address (DNS rebinding).' },
-  ADMIN_CLOSED: { closeCode: 1008, text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).' },
+  ADMIN_BROWSER_REFUSED: {
+    status: 403,
+    text: 'The admin API takes no changes from web browsers (the request carried Origin or Sec-Fetch-Site).',
+  },
+  ADMIN_HOST_NOT_ALLOWED: {
+    status: 421,
+    text: 'Without --admin-token-file the admin listener answers only Host: localhost or an IP address (DNS rebinding).',
+  },
+  ADMIN_CLOSED: {
+    closeCode: 1008,
+    text: 'An operator closed the session (DELETE /sessions/{id} on the admin listener).',
+  },
   // Warnings said once at start (and by `wsproxy check`); nothing is refused.
-  OPEN_RELAY: { text: 'A non-loopback listener relays every client to a fixed target with no token, auth plugin or required client certificate.' },
-  WEB_SECRET_HIDDEN: { text: 'Files in the --web root hold secrets (configured keys, tokens, private keys); they are answered 404.' },
+  OPEN_RELAY: {
+    text: 'A non-loopback listener relays every client to a fixed target with no token, auth plugin or required client certificate.',
+  },
+  WEB_SECRET_HIDDEN: {
+    text: 'Files in the --web root hold secrets (configured keys, tokens, private keys); they are answered 404.',
+  },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
 /** A stable reason code from {@link REASONS}. */
@@ -169,12 +237,14 @@ export function clientFailureReason(err: unknown): 'CLIENT_TLS_ERROR' | 'CLIENT_
 export const RELOAD_REASONS = {
   CONFIG_UNREADABLE: 'The config file cannot be read (missing, or no permission).',
   CONFIG_SYNTAX: 'The config file is not valid YAML or JSON, or not a mapping of option names to values.',
-  CONFIG_INVALID: 'An option (config file, environment or command line) is unknown, has a bad value, or names a file that is not there.',
+  CONFIG_INVALID:
+    'An option (config file, environment or command line) is unknown, has a bad value, or names a file that is not there.',
   CERTIFICATE_UNUSABLE: 'The TLS certificate, key, chain, client CA, CRL or DH parameters cannot be used.',
   TARGET_TLS_UNUSABLE: 'A --target-ca, --target-cert or --target-key file cannot be used.',
   TOKEN_SOURCE_UNUSABLE: 'The new token source cannot be built or does not answer.',
   PLUGIN_UNUSABLE: 'An --auth-plugin or --token-plugin module cannot be loaded.',
-  RELOAD_UNAVAILABLE: 'The server is starting or shutting down, or a worker did not answer; nothing was reloaded there.',
+  RELOAD_UNAVAILABLE:
+    'The server is starting or shutting down, or a worker did not answer; nothing was reloaded there.',
 } as const satisfies Record<string, string>;
 
 /** A stable reason code from {@link RELOAD_REASONS}. */
@@ -221,7 +291,11 @@ export class ConfigError extends WsproxyError<'CONFIG_INVALID'> {
 /** What kind of mistake a {@link SourceError} is: the file cannot be read, cannot be parsed, or holds a bad entry. */
 export type SourceProblem = 'unreadable' | 'syntax' | 'invalid';
 
-const SOURCE_CODES = { unreadable: 'CONFIG_UNREADABLE', syntax: 'CONFIG_SYNTAX', invalid: 'CONFIG_INVALID' } as const satisfies Record<SourceProblem, ReloadReason>;
+const SOURCE_CODES = {
+  unreadable: 'CONFIG_UNREADABLE',
+  syntax: 'CONFIG_SYNTAX',
+  invalid: 'CONFIG_INVALID',
+} as const satisfies Record<SourceProblem, ReloadReason>;
 
 /** A config-file or environment mistake, phrased for one stderr line. */
 export class SourceError extends WsproxyError<(typeof SOURCE_CODES)[SourceProblem]> {

@@ -37,7 +37,8 @@ const TEXT_LEVEL: Readonly<Record<string, string>> = { debug: 'DEBUG', info: 'IN
 // Keys whose values are never printed. `*_hash` keys (token_hash) are the safe stand-ins and stay.
 const SECRET_KEY = /pass(word|phrase)?|secret|token|authori[sz]ation|cookie|credential|private_?key|api_?key/i;
 // Inside any string: `?token=…`/`&password=…` query values, and the password of `scheme://user:password@host`.
-const SECRET_TEXT = /([?&](?:token|password|pass|secret|key)=)[^&#\s]*|(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/gi;
+const SECRET_TEXT =
+  /([?&](?:token|password|pass|secret|key)=)[^&#\s]*|(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*:)[^\s/?#@]*@/gi;
 // Deeper than this a value is replaced, not walked (and never printed unchecked); also ends reference cycles.
 const MAX_DEPTH = 8;
 
@@ -45,7 +46,9 @@ const MAX_DEPTH = 8;
 export function redactUrl(url: string): string {
   // Most strings (ids, addresses, reason codes) have neither: skip the regular expression for them.
   if (!url.includes('=') && !url.includes('@')) return url;
-  return url.replace(SECRET_TEXT, (_m, query: string | undefined, userinfo: string | undefined) => (query !== undefined ? `${query}***` : `${userinfo ?? ''}***@`));
+  return url.replace(SECRET_TEXT, (_m, query: string | undefined, userinfo: string | undefined) =>
+    query !== undefined ? `${query}***` : `${userinfo ?? ''}***@`,
+  );
 }
 
 /** Whether values under `key` are secrets (printed as `***`). */
@@ -156,7 +159,8 @@ export function fdSink(fd: number, onError: (err: Error) => void = () => {}, sta
             continue;
           }
           if (e.code === 'EAGAIN') {
-            if (!stalled) onError(new LogStalledError(`the log output was not read for ${stallMs} ms; dropping lines until it is`));
+            if (!stalled)
+              onError(new LogStalledError(`the log output was not read for ${stallMs} ms; dropping lines until it is`));
             stalled = true;
           } else if (e.code === 'EPIPE') gone = true;
           else onError(e);
@@ -291,7 +295,10 @@ class RootLineLogger extends LineLogger implements RootLogger {
 /** Builds a logger writing one line per call to `sink`; `bound` fields are on every line. */
 export function createLogger(options: LoggerOptions, bound: LogFields = {}): RootLogger {
   const now = options.now;
-  const core: { pino?: PinoLogger; threshold: number; format: 'text' | 'json' } = { threshold: LEVELS[options.level], format: options.format };
+  const core: { pino?: PinoLogger; threshold: number; format: 'text' | 'json' } = {
+    threshold: LEVELS[options.level],
+    format: options.format,
+  };
   core.pino = pino(
     {
       level: 'debug',

@@ -10,10 +10,26 @@ import { runCertCommand } from './cert-command.js';
 import { configFileOf, parseCommandLine, helpText } from './cli.js';
 import { resolveConfig } from './config.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
-import { AdminListenError, ConfigError, errnoCode, ReloadError, SetupError, UsageError, type ReloadReason } from './errors.js';
+import {
+  AdminListenError,
+  ConfigError,
+  errnoCode,
+  ReloadError,
+  SetupError,
+  UsageError,
+  type ReloadReason,
+} from './errors.js';
 import { createLogger, fdSink, redactUrl, type LogFields, type Logger, type LogSink, type RootLogger } from './log.js';
 import { bracketHost } from './net/address.js';
-import { detach, isDaemonChild, livePidIn, removePidFile, reportFailure, reportReady, writePidFile } from './process/daemon.js';
+import {
+  detach,
+  isDaemonChild,
+  livePidIn,
+  removePidFile,
+  reportFailure,
+  reportReady,
+  writePidFile,
+} from './process/daemon.js';
 import { notifySystemd } from './process/sd-notify.js';
 import { createSyslogSink, type SyslogSink } from './process/syslog.js';
 import { writeStdout } from './process/stdout.js';
@@ -84,7 +100,8 @@ function askSecret(prompt: string): Promise<string> {
     const stdinOnData = (chunk: Buffer): void => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003' || ch === '\u0004') return done(new ConfigError('--p12-password-file', 'password entry cancelled'));
+        if (ch === '\u0003' || ch === '\u0004')
+          return done(new ConfigError('--p12-password-file', 'password entry cancelled'));
         if (ch === '\u007f' || ch === '\b') text = [...text].slice(0, -1).join('');
         else text += ch;
       }
@@ -93,7 +110,11 @@ function askSecret(prompt: string): Promise<string> {
   });
 }
 
-const SOURCE_REASONS: Record<string, ReloadReason> = { unreadable: 'CONFIG_UNREADABLE', syntax: 'CONFIG_SYNTAX', invalid: 'CONFIG_INVALID' };
+const SOURCE_REASONS: Record<string, ReloadReason> = {
+  unreadable: 'CONFIG_UNREADABLE',
+  syntax: 'CONFIG_SYNTAX',
+  invalid: 'CONFIG_INVALID',
+};
 
 /**
  * The configuration as a reload sees it: the original command line and environment, with the `--config` file read
@@ -104,7 +125,8 @@ function readConfigAgain(): Config {
   try {
     command = parseCommandLine(process.argv.slice(2), process.env);
   } catch (err) {
-    if (err instanceof UsageError) throw new ReloadError(SOURCE_REASONS[err.source ?? 'invalid'] ?? 'CONFIG_INVALID', err.message);
+    if (err instanceof UsageError)
+      throw new ReloadError(SOURCE_REASONS[err.source ?? 'invalid'] ?? 'CONFIG_INVALID', err.message);
     throw err;
   }
   if (command.kind !== 'run') throw new ReloadError('CONFIG_INVALID', 'the command line no longer starts a proxy');
@@ -161,10 +183,16 @@ async function main(): Promise<void> {
   }
 
   // Process-wide steps (daemon, pid file) belong to the primary; cluster workers skip them.
-  const proc = cluster.isWorker ? { daemon: false, pidFile: undefined, syslog: config.process?.syslog, wrap: undefined } : (config.process ?? { daemon: false });
+  const proc = cluster.isWorker
+    ? { daemon: false, pidFile: undefined, syslog: config.process?.syslog, wrap: undefined }
+    : (config.process ?? { daemon: false });
   if (proc.pidFile !== undefined) {
     const running = livePidIn(proc.pidFile);
-    if (running !== undefined) fail(`--pid-file: ${proc.pidFile} names process ${running}, which is running; stop it first, or remove the file if it is not wsproxy`, EXIT_USAGE);
+    if (running !== undefined)
+      fail(
+        `--pid-file: ${proc.pidFile} names process ${running}, which is running; stop it first, or remove the file if it is not wsproxy`,
+        EXIT_USAGE,
+      );
   }
   if (proc.daemon && !isDaemonChild()) {
     // -D: start this same command line again, detached, and wait until it listens (or report why it could not).
@@ -175,7 +203,9 @@ async function main(): Promise<void> {
       fail(`-D: cannot start the daemon (${errnoCode(err) ?? (err as Error).message})`, EXIT_FAILURE);
     }
     if (!result.ok) {
-      process.stderr.write(`${result.message.startsWith('wsproxy: ') ? result.message : `wsproxy: ${result.message}`}\n`);
+      process.stderr.write(
+        `${result.message.startsWith('wsproxy: ') ? result.message : `wsproxy: ${result.message}`}\n`,
+      );
       process.exit(result.status === 0 ? EXIT_FAILURE : result.status);
     }
     process.exit(0);
@@ -187,7 +217,10 @@ async function main(): Promise<void> {
     try {
       writePidFile(pidFile);
     } catch (err) {
-      fail(`--pid-file: cannot write ${pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
+      fail(
+        `--pid-file: cannot write ${pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`,
+        EXIT_USAGE,
+      );
     }
     cleanups.push(() => removePidFile(pidFile));
   }
@@ -201,11 +234,17 @@ async function main(): Promise<void> {
     try {
       fd = openSync(file, 'a', 0o600);
     } catch (err) {
-      fail(`--log-file: cannot open ${file} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`, EXIT_USAGE);
+      fail(
+        `--log-file: cannot open ${file} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`,
+        EXIT_USAGE,
+      );
     }
     let warned = false;
     const toFile = fdSink(fd, (err) => {
-      if (!warned) stderr.write(`wsproxy: --log-file ${file}: write failed (${errnoCode(err) ?? err.message}); lines may be missing from it\n`);
+      if (!warned)
+        stderr.write(
+          `wsproxy: --log-file ${file}: write failed (${errnoCode(err) ?? err.message}); lines may be missing from it\n`,
+        );
       warned = true;
     });
     sink = { write: (line: string) => (stderr.write(line), toFile.write(line)) };
@@ -220,7 +259,10 @@ async function main(): Promise<void> {
     loggers.push(plainLog);
     syslog = createSyslogSink(proc.syslog, { warn: (m) => plainLog.warn(m) });
     const both = syslog;
-    sink = { write: (line: string) => plain.write(line), writeAt: (level, line) => (plain.write(line), both.write(line, level)) };
+    sink = {
+      write: (line: string) => plain.write(line),
+      writeAt: (level, line) => (plain.write(line), both.write(line, level)),
+    };
   }
   const rootLog = createLogger({ level: config.log.level, format: config.log.format, sink });
   loggers.push(rootLog);
@@ -318,22 +360,31 @@ async function main(): Promise<void> {
     });
   }
   const where =
-    config.listen.kind === 'unix' ? `unix:${config.listen.path}`
-    : config.listen.kind === 'inetd' ? 'inetd socket (fd 0)'
-    : `${config.listen.host ?? '*'}:${config.listen.port}`;
+    config.listen.kind === 'unix'
+      ? `unix:${config.listen.path}`
+      : config.listen.kind === 'inetd'
+        ? 'inetd socket (fd 0)'
+        : `${config.listen.host ?? '*'}:${config.listen.port}`;
   try {
     await server.listen();
   } catch (err) {
     if (err instanceof SetupError) fail(err.message, EXIT_USAGE);
     if (err instanceof AdminListenError && config.admin) {
       const a = config.admin.listen;
-      fail(`--admin-listen: ${listenHint(err.cause, a.kind === 'unix' ? `unix:${a.path}` : `${a.host}:${a.port}`)}`, EXIT_FAILURE);
+      fail(
+        `--admin-listen: ${listenHint(err.cause, a.kind === 'unix' ? `unix:${a.path}` : `${a.host}:${a.port}`)}`,
+        EXIT_FAILURE,
+      );
     }
     fail(listenHint(err, where), EXIT_FAILURE);
   }
   const lines: { msg: string; fields: LogFields }[] = [];
   const cert = server.certificate();
-  if (cert) lines.push({ msg: 'certificate', fields: { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo } });
+  if (cert)
+    lines.push({
+      msg: 'certificate',
+      fields: { sha256: cert.fingerprint256, names: cert.names.join(','), valid_to: cert.validTo },
+    });
   if (server.addresses().length === 0) lines.push({ msg: 'listening', fields: { address: server.listening() } });
   for (const a of server.addresses()) {
     const host = bracketHost(a.address);
@@ -361,11 +412,17 @@ async function main(): Promise<void> {
   }
 
   const adminAt = server.adminAddress();
-  if (adminAt !== undefined) log.info('admin listener', { admin: adminAt, auth: config.admin?.token === undefined ? 'none' : 'bearer' });
+  if (adminAt !== undefined)
+    log.info('admin listener', { admin: adminAt, auth: config.admin?.token === undefined ? 'none' : 'bearer' });
   if (proc.wrap !== undefined) {
     // websockify starts the wrapped program once it listens; sessions before the program listens get a 502.
     const wrap = proc.wrap;
-    wrapped = startWrapped({ command: wrap.command, mode: wrap.mode, log, onExit: (status) => stop('wrapped program ended', false, status) });
+    wrapped = startWrapped({
+      command: wrap.command,
+      mode: wrap.mode,
+      log,
+      onExit: (status) => stop('wrapped program ended', false, status),
+    });
   }
   if (!worker) reportReady();
   armIdle();
@@ -384,12 +441,18 @@ async function runPrimary(
   config: Config,
   log: Logger,
   notices: readonly string[],
-  own: { pidFile: string | undefined; syslog: SyslogSink | undefined; configFile: string | undefined; applyLogSettings: (applied: Config) => void },
+  own: {
+    pidFile: string | undefined;
+    syslog: SyslogSink | undefined;
+    configFile: string | undefined;
+    applyLogSettings: (applied: Config) => void;
+  },
 ): Promise<void> {
   try {
     // Made once here, so that every worker loads the same certificate instead of racing to make one each.
     const made = await prepareSharedFiles(config);
-    if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: made.file });
+    if (made.created)
+      log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: made.file });
   } catch (err) {
     fail(`cannot make the self-signed certificate: ${(err as Error).message}`, EXIT_FAILURE);
   }
@@ -423,7 +486,10 @@ async function runPrimary(
     try {
       next = readConfigAgain();
     } catch (err) {
-      const refused = err instanceof ReloadError ? reloadFailed(err.code, err.message) : reloadFailed('CONFIG_INVALID', (err as Error).message);
+      const refused =
+        err instanceof ReloadError
+          ? reloadFailed(err.code, err.message)
+          : reloadFailed('CONFIG_INVALID', (err as Error).message);
       logReload(log, refused, fields);
       return;
     }
@@ -444,7 +510,10 @@ async function runPrimary(
     lines = await pool.ready;
   } catch (code) {
     // The worker printed its one-line reason (to stderr, or the log file under -D).
-    fail(`a worker could not start (exit ${String(code)})${isDaemonChild() ? '; see --log-file, or run without -D' : ''}`, typeof code === 'number' ? code : EXIT_FAILURE);
+    fail(
+      `a worker could not start (exit ${String(code)})${isDaemonChild() ? '; see --log-file, or run without -D' : ''}`,
+      typeof code === 'number' ? code : EXIT_FAILURE,
+    );
   }
   for (const line of lines) log.info(line.msg, { ...line.fields, workers: count });
   void notifySystemd('ready', process.env, log);
@@ -460,7 +529,9 @@ async function runPrimary(
 process.on('uncaughtException', (err) => {
   reportFailure(70, `wsproxy: internal error: ${redactUrl(err.message)}`);
   for (const cleanup of cleanups.splice(0)) cleanup();
-  stderr.write(`wsproxy: internal error: ${redactUrl(err.message)}${process.env['WSPROXY_DEBUG'] ? `\n${redactUrl(err.stack ?? '')}` : ''}\n`);
+  stderr.write(
+    `wsproxy: internal error: ${redactUrl(err.message)}${process.env['WSPROXY_DEBUG'] ? `\n${redactUrl(err.stack ?? '')}` : ''}\n`,
+  );
   process.exit(70);
 });
 

@@ -36,7 +36,12 @@ export function hideSecret(text: string, secret: string | undefined): string {
  * Loads `file` (absolute) and instantiates what it exports; `method` is the one it must have (`resolve`, `check`).
  * Throws PluginModuleError with a one-line message.
  */
-export async function loadPluginModule(flag: string, file: string, options: PluginOptions, method: string): Promise<unknown> {
+export async function loadPluginModule(
+  flag: string,
+  file: string,
+  options: PluginOptions,
+  method: string,
+): Promise<unknown> {
   let exported: unknown;
   try {
     if (!statSync(file).isFile()) throw new Error('not a file');
@@ -44,7 +49,9 @@ export async function loadPluginModule(flag: string, file: string, options: Plug
     exported = mod.default;
   } catch (err) {
     const first = ((err as Error).message || String(err)).split('\n')[0] ?? '';
-    throw new PluginModuleError(`${flag}: cannot load ${file} (${first}); give an ES module file with a default export`);
+    throw new PluginModuleError(
+      `${flag}: cannot load ${file} (${first}); give an ES module file with a default export`,
+    );
   }
   let instance: unknown = exported;
   try {
@@ -55,7 +62,11 @@ export async function loadPluginModule(flag: string, file: string, options: Plug
     const first = hideSecret(((err as Error).message || String(err)).split('\n')[0] ?? '', options.source);
     throw new PluginModuleError(`${flag}: ${basename(file)} failed to start (${first})`);
   }
-  if (typeof instance !== 'object' || instance === null || typeof (instance as Record<string, unknown>)[method] !== 'function') {
+  if (
+    typeof instance !== 'object' ||
+    instance === null ||
+    typeof (instance as Record<string, unknown>)[method] !== 'function'
+  ) {
     throw new PluginModuleError(
       `${flag}: the default export of ${basename(file)} must be an object with a ${method}() method, or a class or factory returning one`,
     );

@@ -21,7 +21,8 @@ export interface ReloadField {
   readonly read: (c: Config) => unknown;
 }
 
-const tokenSource = (c: Config) => (c.process?.wrap === undefined && c.targets.kind === 'token' ? c.targets : undefined);
+const tokenSource = (c: Config) =>
+  c.process?.wrap === undefined && c.targets.kind === 'token' ? c.targets : undefined;
 const tlsOptions = (c: Config) => c.tls.options;
 
 /**
@@ -30,7 +31,12 @@ const tlsOptions = (c: Config) => c.tls.options;
  */
 export const RELOAD_FIELDS: readonly ReloadField[] = [
   // Bound at start: the listening socket, the process model, where logs go.
-  { name: 'listen', live: false, flags: ['unix-listen', 'unix-listen-mode', 'inetd', 'prefer-ipv6'], read: (c) => c.listen },
+  {
+    name: 'listen',
+    live: false,
+    flags: ['unix-listen', 'unix-listen-mode', 'inetd', 'prefer-ipv6'],
+    read: (c) => c.listen,
+  },
   { name: 'workers', live: false, flags: ['workers'], read: (c) => c.workers ?? 1 },
   { name: 'admin-listen', live: false, flags: ['admin-listen'], read: (c) => c.admin?.listen },
   { name: 'http-upstream', live: false, flags: ['http-upstream'], read: (c) => c.httpUpstream },
@@ -40,12 +46,22 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'log-file', live: false, flags: ['log-file'], read: (c) => c.log.file },
   { name: 'wrap-mode', live: false, flags: ['wrap-mode'], read: (c) => c.process?.wrap },
   // The wrapped program was told where to listen when it started.
-  { name: 'wrap-target', live: false, flags: ['wrap-target'], read: (c) => (c.process?.wrap === undefined ? undefined : c.targets) },
+  {
+    name: 'wrap-target',
+    live: false,
+    flags: ['wrap-target'],
+    read: (c) => (c.process?.wrap === undefined ? undefined : c.targets),
+  },
   { name: 'run-once', live: false, flags: ['run-once'], read: (c) => c.lifecycle?.runOnce ?? false },
   { name: 'timeout', live: false, flags: ['timeout'], read: (c) => c.lifecycle?.timeoutMs ?? 0 },
   { name: 'idle-timeout', live: false, flags: ['idle-timeout'], read: (c) => c.lifecycle?.idleTimeoutMs ?? 0 },
   // Where sessions go.
-  { name: 'target', live: true, flags: ['unix-target'], read: (c) => (c.process?.wrap === undefined && c.targets.kind === 'fixed' ? c.targets.target : undefined) },
+  {
+    name: 'target',
+    live: true,
+    flags: ['unix-target'],
+    read: (c) => (c.process?.wrap === undefined && c.targets.kind === 'fixed' ? c.targets.target : undefined),
+  },
   { name: 'demo', live: true, flags: ['demo'], read: (c) => c.targets.kind === 'demo' },
   { name: 'token-plugin', live: true, flags: ['token-plugin', 'target-config'], read: (c) => tokenSource(c)?.plugin },
   { name: 'token-source', live: true, flags: ['token-source', 'target-config'], read: (c) => tokenSource(c)?.source },
@@ -53,7 +69,12 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'token-from-path', live: true, flags: ['token-from-path'], read: (c) => tokenSource(c)?.from === 'path' },
   { name: 'token-jwt-audience', live: true, flags: ['token-jwt-audience'], read: (c) => tokenSource(c)?.jwtAudience },
   { name: 'token-jwt-issuer', live: true, flags: ['token-jwt-issuer'], read: (c) => tokenSource(c)?.jwtIssuer },
-  { name: 'token-jwt-allow-no-exp', live: true, flags: ['token-jwt-allow-no-exp'], read: (c) => tokenSource(c)?.jwtAllowNoExp ?? false },
+  {
+    name: 'token-jwt-allow-no-exp',
+    live: true,
+    flags: ['token-jwt-allow-no-exp'],
+    read: (c) => tokenSource(c)?.jwtAllowNoExp ?? false,
+  },
   // Loaded once per process: hashes in logs, recordings and Redis keys must not change under running sessions.
   { name: 'token-hash-key-file', live: false, flags: ['token-hash-key-file'], read: (c) => c.tokenHashKey },
   // TLS towards clients: the certificate reload path.
@@ -66,7 +87,12 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'cafile', live: true, flags: ['cafile'], read: (c) => c.tls.clientCert?.caFile },
   { name: 'crl', live: true, flags: ['crl'], read: (c) => c.tls.clientCert?.crlFile },
   { name: 'verify-depth', live: true, flags: ['verify-depth'], read: (c) => c.tls.clientCert?.verifyDepth },
-  { name: 'allow-plain-with-verify-client', live: true, flags: ['allow-plain-with-verify-client'], read: (c) => c.tls.clientCert?.allowPlain ?? false },
+  {
+    name: 'allow-plain-with-verify-client',
+    live: true,
+    flags: ['allow-plain-with-verify-client'],
+    read: (c) => c.tls.clientCert?.allowPlain ?? false,
+  },
   { name: 'client-cert-allow', live: true, flags: ['client-cert-allow'], read: (c) => c.tls.clientCert?.allow ?? [] },
   { name: 'tls-profile', live: true, flags: ['tls-profile'], read: (c) => tlsOptions(c)?.profile },
   { name: 'ssl-version', live: true, flags: ['ssl-version'], read: (c) => tlsOptions(c)?.minVersion },
@@ -76,8 +102,18 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'dhparam', live: true, flags: ['dhparam'], read: (c) => tlsOptions(c)?.dhparamFile },
   { name: 'chain', live: true, flags: ['chain'], read: (c) => tlsOptions(c)?.chainFile },
   { name: 'hsts', live: true, flags: ['hsts'], read: (c) => tlsOptions(c)?.hstsSeconds ?? 0 },
-  { name: 'session-tickets', live: true, flags: ['session-tickets'], read: (c) => tlsOptions(c)?.sessionTickets ?? true },
-  { name: 'session-ticket-rotate', live: true, flags: ['session-ticket-rotate'], read: (c) => tlsOptions(c)?.ticketRotateMs },
+  {
+    name: 'session-tickets',
+    live: true,
+    flags: ['session-tickets'],
+    read: (c) => tlsOptions(c)?.sessionTickets ?? true,
+  },
+  {
+    name: 'session-ticket-rotate',
+    live: true,
+    flags: ['session-ticket-rotate'],
+    read: (c) => tlsOptions(c)?.ticketRotateMs,
+  },
   { name: 'watch-certs', live: true, flags: ['watch-certs'], read: (c) => tlsOptions(c)?.watchFiles ?? true },
   // Pages, handshakes and sessions.
   { name: 'web', live: true, flags: ['web'], read: (c) => c.webRoot },
@@ -88,7 +124,12 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'max-message-size', live: true, flags: ['max-message-size'], read: (c) => c.limits.maxMessageBytes },
   { name: 'max-buffered-total', live: true, flags: ['max-buffered-total'], read: (c) => c.limits.maxBufferedTotal },
   { name: 'max-connections', live: true, flags: ['max-connections'], read: (c) => c.limits.maxConnections },
-  { name: 'max-connections-per-ip', live: true, flags: ['max-connections-per-ip'], read: (c) => c.limits.maxConnectionsPerIp },
+  {
+    name: 'max-connections-per-ip',
+    live: true,
+    flags: ['max-connections-per-ip'],
+    read: (c) => c.limits.maxConnectionsPerIp,
+  },
   { name: 'high-water-mark', live: true, flags: ['high-water-mark'], read: (c) => c.limits.highWaterMark },
   { name: 'shutdown-timeout', live: true, flags: ['shutdown-timeout'], read: (c) => c.limits.shutdownTimeoutMs },
   { name: 'heartbeat', live: true, flags: ['heartbeat'], read: (c) => c.limits.heartbeatMs },
@@ -100,19 +141,59 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
   { name: 'auth-plugin', live: true, flags: ['auth-plugin'], read: (c) => c.auth?.plugin },
   { name: 'auth-source', live: true, flags: ['auth-source'], read: (c) => c.auth?.source },
   { name: 'web-auth', live: true, flags: ['web-auth'], read: (c) => c.auth?.webAuth ?? false },
-  { name: 'upstream-underscore-headers', live: true, flags: ['upstream-underscore-headers'], read: (c) => c.upstreamUnderscoreHeaders ?? false },
+  {
+    name: 'upstream-underscore-headers',
+    live: true,
+    flags: ['upstream-underscore-headers'],
+    read: (c) => c.upstreamUnderscoreHeaders ?? false,
+  },
   { name: 'record', live: true, flags: ['record'], read: (c) => c.recordPrefix },
   // Real client addresses and policy.
-  { name: 'proxy-protocol-in', live: true, flags: ['proxy-protocol-in'], read: (c) => c.clientAddress?.proxyProtocolIn ?? false },
-  { name: 'trusted-proxy', live: true, flags: ['trusted-proxy'], read: (c) => c.clientAddress?.trustedProxies.map((r) => r.text) ?? [] },
-  { name: 'trust-forwarded', live: true, flags: ['trust-forwarded'], read: (c) => c.clientAddress?.trustForwarded ?? false },
-  { name: 'proxy-protocol-out', live: true, flags: ['proxy-protocol-out'], read: (c) => c.clientAddress?.proxyProtocolOut },
-  { name: 'max-sessions-per-token', live: true, flags: ['max-sessions-per-token'], read: (c) => c.policy?.maxSessionsPerToken ?? 0 },
+  {
+    name: 'proxy-protocol-in',
+    live: true,
+    flags: ['proxy-protocol-in'],
+    read: (c) => c.clientAddress?.proxyProtocolIn ?? false,
+  },
+  {
+    name: 'trusted-proxy',
+    live: true,
+    flags: ['trusted-proxy'],
+    read: (c) => c.clientAddress?.trustedProxies.map((r) => r.text) ?? [],
+  },
+  {
+    name: 'trust-forwarded',
+    live: true,
+    flags: ['trust-forwarded'],
+    read: (c) => c.clientAddress?.trustForwarded ?? false,
+  },
+  {
+    name: 'proxy-protocol-out',
+    live: true,
+    flags: ['proxy-protocol-out'],
+    read: (c) => c.clientAddress?.proxyProtocolOut,
+  },
+  {
+    name: 'max-sessions-per-token',
+    live: true,
+    flags: ['max-sessions-per-token'],
+    read: (c) => c.policy?.maxSessionsPerToken ?? 0,
+  },
   { name: 'rate-limit', live: true, flags: ['rate-limit'], read: (c) => c.policy?.rateLimit },
   { name: 'auth-failure-limit', live: true, flags: ['auth-failure-limit'], read: (c) => c.policy?.authFailureLimit },
-  { name: 'allow-target', live: true, flags: ['allow-target'], read: (c) => c.policy?.allowTargets.map((r) => r.text) ?? [] },
+  {
+    name: 'allow-target',
+    live: true,
+    flags: ['allow-target'],
+    read: (c) => c.policy?.allowTargets.map((r) => r.text) ?? [],
+  },
   { name: 'allowed-host', live: true, flags: ['allowed-host'], read: (c) => c.policy?.allowedHosts ?? [] },
-  { name: 'revalidate-interval', live: true, flags: ['revalidate-interval'], read: (c) => c.policy?.revalidateIntervalMs ?? 0 },
+  {
+    name: 'revalidate-interval',
+    live: true,
+    flags: ['revalidate-interval'],
+    read: (c) => c.policy?.revalidateIntervalMs ?? 0,
+  },
   // TLS towards the target.
   { name: 'ssl-target', live: true, flags: ['ssl-target'], read: (c) => c.targetTls !== undefined },
   { name: 'target-ca', live: true, flags: ['target-ca'], read: (c) => c.targetTls?.caFile },
@@ -128,8 +209,18 @@ export const RELOAD_FIELDS: readonly ReloadField[] = [
  * accepted and ignored for websockify compatibility.
  */
 export const NOT_RELOADED_OPTIONS: readonly string[] = [
-  'config', 'help', 'version', 'file-only', 'libserver',
-  'generate-certs', 'generate-user-pkcs', 'host', 'days', 'cert-dir', 'p12-password-file', 'p12-compat',
+  'config',
+  'help',
+  'version',
+  'file-only',
+  'libserver',
+  'generate-certs',
+  'generate-user-pkcs',
+  'host',
+  'days',
+  'cert-dir',
+  'p12-password-file',
+  'p12-compat',
 ];
 
 /** Which options differ: `changed` apply live, `restartNeeded` keep their running values until a restart. */
@@ -154,8 +245,16 @@ export function diffConfig(running: Config, next: Config): ConfigChanges {
  * admin listener's address stays; its bearer token may change. Lifetime rules stay, except `--drain-timeout`.
  */
 export function applicableConfig(running: Config, next: Config): Config {
-  const out: { -readonly [K in keyof Config]: Config[K] } = { ...next, listen: running.listen, httpUpstream: running.httpUpstream, log: { ...next.log, file: running.log.file } };
-  out.admin = running.admin !== undefined && next.admin !== undefined ? { ...next.admin, listen: running.admin.listen } : running.admin;
+  const out: { -readonly [K in keyof Config]: Config[K] } = {
+    ...next,
+    listen: running.listen,
+    httpUpstream: running.httpUpstream,
+    log: { ...next.log, file: running.log.file },
+  };
+  out.admin =
+    running.admin !== undefined && next.admin !== undefined
+      ? { ...next.admin, listen: running.admin.listen }
+      : running.admin;
   // Optional members: absent in the running config means absent in the applied one too.
   if (running.workers === undefined) delete out.workers;
   else out.workers = running.workers;
@@ -173,7 +272,13 @@ export function applicableConfig(running: Config, next: Config): Config {
 /** What a reload did (the `POST /reload` answer, also sent from a worker to the `--workers` primary). */
 export type ReloadResult =
   | { readonly ok: true; readonly changed: readonly string[]; readonly restartNeeded: readonly string[] }
-  | { readonly ok: false; readonly reason: ReloadReason; readonly error: string; readonly changed: readonly []; readonly restartNeeded: readonly [] };
+  | {
+      readonly ok: false;
+      readonly reason: ReloadReason;
+      readonly error: string;
+      readonly changed: readonly [];
+      readonly restartNeeded: readonly [];
+    };
 
 /** A refused reload as a {@link ReloadResult}. */
 export function reloadFailed(reason: ReloadReason, error: string): ReloadResult {
@@ -186,20 +291,35 @@ export function reloadFailed(reason: ReloadReason, error: string): ReloadResult 
  */
 export function logReload(log: Logger, result: ReloadResult, fields: LogFields): void {
   if (!result.ok) {
-    log.error('configuration reload refused; the running configuration stays in use', { ...fields, reason: result.reason, problem: result.error });
+    log.error('configuration reload refused; the running configuration stays in use', {
+      ...fields,
+      reason: result.reason,
+      problem: result.error,
+    });
     return;
   }
   if (result.restartNeeded.length > 0) {
-    log.warn('configuration reload: restart needed for these options; they keep their running values', { ...fields, restart_needed: result.restartNeeded.join(',') });
+    log.warn('configuration reload: restart needed for these options; they keep their running values', {
+      ...fields,
+      restart_needed: result.restartNeeded.join(','),
+    });
   }
-  log.info('configuration reloaded', { ...fields, changed: result.changed.length > 0 ? result.changed.join(',') : 'none' });
+  log.info('configuration reloaded', {
+    ...fields,
+    changed: result.changed.length > 0 ? result.changed.join(',') : 'none',
+  });
 }
 
 /** Whether a value (a worker's IPC answer) is a {@link ReloadResult}. */
 export function isReloadResult(value: unknown): value is ReloadResult {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
-  return typeof r['ok'] === 'boolean' && Array.isArray(r['changed']) && Array.isArray(r['restartNeeded']) && (r['ok'] === true || typeof r['reason'] === 'string');
+  return (
+    typeof r['ok'] === 'boolean' &&
+    Array.isArray(r['changed']) &&
+    Array.isArray(r['restartNeeded']) &&
+    (r['ok'] === true || typeof r['reason'] === 'string')
+  );
 }
 
 /**
@@ -207,13 +327,27 @@ export function isReloadResult(value: unknown): value is ReloadResult {
  * any of them changed), else the first refusal, with `workers_refused` (and `workers_applied`, if some did) to say
  * where. A worker that did not answer (`undefined`) counts as refused with `RELOAD_UNAVAILABLE`.
  */
-export function combineWorkerResults(answers: readonly { readonly worker: number; readonly result: unknown }[]): { result: ReloadResult; fields: LogFields } {
-  const results = answers.map((a) => ({ worker: a.worker, result: isReloadResult(a.result) ? a.result : reloadFailed('RELOAD_UNAVAILABLE', `worker ${a.worker} did not answer`) }));
+export function combineWorkerResults(answers: readonly { readonly worker: number; readonly result: unknown }[]): {
+  result: ReloadResult;
+  fields: LogFields;
+} {
+  const results = answers.map((a) => ({
+    worker: a.worker,
+    result: isReloadResult(a.result)
+      ? a.result
+      : reloadFailed('RELOAD_UNAVAILABLE', `worker ${a.worker} did not answer`),
+  }));
   const refused = results.filter((r) => !r.result.ok);
   const applied = results.filter((r) => r.result.ok);
-  const union = (pick: (r: ReloadResult) => readonly string[]): string[] => [...new Set(results.flatMap((r) => pick(r.result)))];
+  const union = (pick: (r: ReloadResult) => readonly string[]): string[] => [
+    ...new Set(results.flatMap((r) => pick(r.result))),
+  ];
   const first = refused[0];
-  if (first === undefined) return { result: { ok: true, changed: union((r) => r.changed), restartNeeded: union((r) => r.restartNeeded) }, fields: { workers: results.length } };
+  if (first === undefined)
+    return {
+      result: { ok: true, changed: union((r) => r.changed), restartNeeded: union((r) => r.restartNeeded) },
+      fields: { workers: results.length },
+    };
   return {
     result: first.result,
     fields: {

@@ -17,7 +17,16 @@ import { loadTargetTls } from './tls/target.js';
 import type { TargetTlsOptions } from './relay/connect.js';
 import { defaultMaxBufferedTotal, type AuthConfig, type Config, type TargetSource } from './config.js';
 import type { ConnectionContext } from './context.js';
-import { AdminListenError, CertificateError, clientFailureReason, ConfigError, errnoCode, PluginModuleError, ReloadError, SetupError } from './errors.js';
+import {
+  AdminListenError,
+  CertificateError,
+  clientFailureReason,
+  ConfigError,
+  errnoCode,
+  PluginModuleError,
+  ReloadError,
+  SetupError,
+} from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
 import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
@@ -168,7 +177,9 @@ export async function prepareSharedFiles(config: Config): Promise<{ created: boo
 }
 
 function demoCertificateFile(config: Config): string {
-  return config.tls.generateIfMissing && !config.tls.certGiven ? join(config.tls.stateDir, 'self-signed.pem') : config.tls.certFile;
+  return config.tls.generateIfMissing && !config.tls.certGiven
+    ? join(config.tls.stateDir, 'self-signed.pem')
+    : config.tls.certFile;
 }
 
 /**
@@ -197,10 +208,16 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const resolverHolds = new Map<number, () => void>();
   // Metrics exist only with an admin listener; they count refusals from the log lines that report them.
   // Unfinished client messages of all sessions share one bound (--max-buffered-total; the limit follows reloads).
-  const budgetLimit = (c: Config): number => c.limits.maxBufferedTotal ?? defaultMaxBufferedTotal(c.limits.maxMessageBytes);
+  const budgetLimit = (c: Config): number =>
+    c.limits.maxBufferedTotal ?? defaultMaxBufferedTotal(c.limits.maxMessageBytes);
   const messageBudget = new MessageBudget(budgetLimit(config));
   const metrics = config.admin
-    ? new ProxyMetrics({ version: deps.version ?? '0.0.0', sessions: () => sessions.values(), openConnections: () => gate.open, bufferedMessageBytes: () => messageBudget.used })
+    ? new ProxyMetrics({
+        version: deps.version ?? '0.0.0',
+        sessions: () => sessions.values(),
+        openConnections: () => gate.open,
+        bufferedMessageBytes: () => messageBudget.used,
+      })
     : undefined;
   const log = metrics ? tapLogger(deps.logger ?? silentLogger, metrics.onLogLine) : (deps.logger ?? silentLogger);
   const gate = new ConnectionGate(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
@@ -213,26 +230,30 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // Client certificates are asked for, but Node never rejects them itself (rejectUnauthorized false): the
   // secureConnection hook below refuses required-mode failures with a log line that says why, which Node's own
   // rejection would not (it destroys the socket silently).
-  const http = createHttpServers(config.limits, { ...profileOptions(config.tls.options), requestCert: wantsClientCert(config), rejectUnauthorized: false });
+  const http = createHttpServers(config.limits, {
+    ...profileOptions(config.tls.options),
+    requestCert: wantsClientCert(config),
+    rejectUnauthorized: false,
+  });
   let stopTls: (() => void)[] = [];
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
   // A plugin module (--auth-plugin ./x.js) is imported in listen(); its wrapper exists from the start.
   const startAuth = buildAuth(config.auth);
   const upstream =
-    config.httpUpstream === undefined ? undefined : (
-      createHttpUpstream(
-        {
-          url: config.httpUpstream,
-          connectTimeoutMs: config.limits.connectTimeoutMs,
-          responseTimeoutMs: 120_000,
-          // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it. Asked
-          // per request: a reload may turn --web-auth on while the upstream (a restart option) stays.
-          stripAuthorization: () => live.config.auth?.webAuth === true && live.config.auth.plugin === 'BasicHTTPAuth',
-          underscoreHeaders: () => live.config.upstreamUnderscoreHeaders === true,
-        },
-        log,
-      )
-    );
+    config.httpUpstream === undefined
+      ? undefined
+      : createHttpUpstream(
+          {
+            url: config.httpUpstream,
+            connectTimeoutMs: config.limits.connectTimeoutMs,
+            responseTimeoutMs: 120_000,
+            // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it. Asked
+            // per request: a reload may turn --web-auth on while the upstream (a restart option) stays.
+            stripAuthorization: () => live.config.auth?.webAuth === true && live.config.auth.plugin === 'BasicHTTPAuth',
+            underscoreHeaders: () => live.config.upstreamUnderscoreHeaders === true,
+          },
+          log,
+        );
 
   // The automatic Host list follows the certificate in use, also across TLS reloads.
   const certNames = (): readonly string[] => cert?.names ?? [];
@@ -243,8 +264,17 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     webRootReal: config.webRoot === undefined ? undefined : realpathSync(config.webRoot),
     webSecrets: config.webRoot === undefined ? undefined : webSecrets(config),
     authenticator: startAuth.authenticator,
-    recorder: config.recordPrefix === undefined ? undefined : new Recorder(config.recordPrefix, log, config.limits.maxMessageBytes),
-    policy: createRequestPolicy(config.clientAddress, config.policy, Date.now, undefined, hostModeOf(config, certNames, machineHostNames())),
+    recorder:
+      config.recordPrefix === undefined
+        ? undefined
+        : new Recorder(config.recordPrefix, log, config.limits.maxMessageBytes),
+    policy: createRequestPolicy(
+      config.clientAddress,
+      config.policy,
+      Date.now,
+      undefined,
+      hostModeOf(config, certNames, machineHostNames()),
+    ),
     wss: makeWss(config.limits.maxMessageBytes),
     targetTls: undefined,
   };
@@ -274,13 +304,23 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     });
     wss.on('error', (err) => log.error('websocket server error', { error: err.message }));
     // If ws ever refuses a handshake itself, answer through the same path as every other refusal.
-    wss.on('wsClientError', guard((err: Error, socket: Duplex) => {
-      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
-    }, (err, _e, socket) => failConnection(socket, err, { log: connOf.get(socket)?.log ?? log, where: 'wsClientError' })));
+    wss.on(
+      'wsClientError',
+      guard(
+        (err: Error, socket: Duplex) => {
+          handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+        },
+        (err, _e, socket) =>
+          failConnection(socket, err, { log: connOf.get(socket)?.log ?? log, where: 'wsClientError' }),
+      ),
+    );
     return wss;
   }
 
-  function buildAuth(auth: AuthConfig | undefined): { authenticator: Authenticator | undefined; load?: () => Promise<void> } {
+  function buildAuth(auth: AuthConfig | undefined): {
+    authenticator: Authenticator | undefined;
+    load?: () => Promise<void>;
+  } {
     if (auth === undefined) return { authenticator: undefined };
     if (auth.custom === true) {
       const custom = customAuthenticator(auth.plugin, auth.source, log);
@@ -292,10 +332,17 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   /** Builds the token source (or fixed/demo resolver) for `targets`; throws what the plugin throws. */
   async function buildResolver(targets: TargetSource): Promise<TargetResolver> {
     const built =
-      targets.kind === 'demo' ? await startDemoEcho()
-      : targets.kind === 'token' && targets.custom === true ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
-      : targets.kind === 'token' ? createTokenResolver(targets.plugin, targets.source, log, { jwtAudience: targets.jwtAudience, jwtIssuer: targets.jwtIssuer, jwtAllowNoExp: targets.jwtAllowNoExp })
-      : fixedTarget(targets.target);
+      targets.kind === 'demo'
+        ? await startDemoEcho()
+        : targets.kind === 'token' && targets.custom === true
+          ? await customResolver(targets.plugin, targets.source === '' ? undefined : targets.source, log)
+          : targets.kind === 'token'
+            ? createTokenResolver(targets.plugin, targets.source, log, {
+                jwtAudience: targets.jwtAudience,
+                jwtIssuer: targets.jwtIssuer,
+                jwtAllowNoExp: targets.jwtAllowNoExp,
+              })
+            : fixedTarget(targets.target);
     return metrics ? metrics.observeResolver(built) : built;
   }
 
@@ -319,12 +366,18 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   }
   function closeRetired(r: TargetResolver): void {
     retiring.delete(r);
-    r.close?.().catch((err: unknown) => log.warn('closing the replaced token source failed', { plugin: r.name, error: (err as Error).message }));
+    r.close?.().catch((err: unknown) =>
+      log.warn('closing the replaced token source failed', { plugin: r.name, error: (err as Error).message }),
+    );
   }
   function retireResolver(r: TargetResolver): void {
     retiring.add(r);
     if (!resolverUsers.has(r)) closeRetired(r);
-    else log.debug('the replaced token source closes once its handshakes and sessions end', { plugin: r.name, users: resolverUsers.get(r) });
+    else
+      log.debug('the replaced token source closes once its handshakes and sessions end', {
+        plugin: r.name,
+        users: resolverUsers.get(r),
+      });
   }
 
   async function tryLoadCertificate(): Promise<void> {
@@ -346,12 +399,19 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     const before = cert;
     await tryLoadCertificate();
     if (certProblem !== undefined) {
-      log.error(before ? 'TLS reload failed; the previous certificate stays in use' : 'TLS reload failed; TLS stays off', { why, problem: certProblem.message });
+      log.error(
+        before ? 'TLS reload failed; the previous certificate stays in use' : 'TLS reload failed; TLS stays off',
+        { why, problem: certProblem.message },
+      );
       return false;
     }
     // Tickets issued under the old context would resume sessions verified against the old CA/CRL: start afresh.
     rotateTicketKeys(http.secure);
-    log.info('TLS reloaded', { why, sha256: cert?.fingerprint256 ?? '', changed: before?.fingerprint256 !== cert?.fingerprint256 ? 'yes' : 'no' });
+    log.info('TLS reloaded', {
+      why,
+      sha256: cert?.fingerprint256 ?? '',
+      changed: before?.fingerprint256 !== cert?.fingerprint256 ? 'yes' : 'no',
+    });
     return true;
   }
 
@@ -363,13 +423,16 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     const where = c.tokenHashKey;
     if (where === undefined || tokenHashKeyLoaded || c.targets.kind !== 'token') return;
     try {
-      if (await loadTokenHashKey(where)) log.info('made the key for token_hash (kept for restarts)', { file: where.file });
+      if (await loadTokenHashKey(where))
+        log.info('made the key for token_hash (kept for restarts)', { file: where.file });
     } catch (err) {
       throw new Error(`${where.given ? '--token-hash-key-file' : '--state-dir'}: ${firstLine(err)}`, { cause: err });
     }
     tokenHashKeyLoaded = true;
     if (!where.given && c.targets.plugin === 'TokenRedis') {
-      log.warn('TokenRedis without --token-hash-key-file: token_hash in logs and /sessions differs between nodes; give every node the same key file to match them');
+      log.warn(
+        'TokenRedis without --token-hash-key-file: token_hash in logs and /sessions differs between nodes; give every node the same key file to match them',
+      );
     }
   }
 
@@ -377,13 +440,29 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   function startTlsUpkeep(current: Config, certFile: string): (() => void)[] {
     const stops: (() => void)[] = [];
     const options = current.tls.options;
-    if (options?.sessionTickets !== false) stops.push(startTicketRotation(http.secure, options?.ticketRotateMs ?? 86_400_000));
+    if (options?.sessionTickets !== false)
+      stops.push(startTicketRotation(http.secure, options?.ticketRotateMs ?? 86_400_000));
     if (options?.watchFiles !== false) {
       const clientCert = current.tls.clientCert;
-      const files = [certFile, current.tls.keyFile, options?.chainFile, clientCert?.caFile, clientCert?.crlFile, options?.dhparamFile].filter((f) => f !== undefined);
-      stops.push(watchFiles(files, (file) => {
-        reloadTls(`file changed: ${file}`).catch((err: unknown) => log.error('TLS reload failed', { error: (err as Error).message }));
-      }, log));
+      const files = [
+        certFile,
+        current.tls.keyFile,
+        options?.chainFile,
+        clientCert?.caFile,
+        clientCert?.crlFile,
+        options?.dhparamFile,
+      ].filter((f) => f !== undefined);
+      stops.push(
+        watchFiles(
+          files,
+          (file) => {
+            reloadTls(`file changed: ${file}`).catch((err: unknown) =>
+              log.error('TLS reload failed', { error: (err as Error).message }),
+            );
+          },
+          log,
+        ),
+      );
     }
     return stops;
   }
@@ -426,7 +505,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       // --run-once: nobody else can have a session; new clients find the port closed.
       if (singleSession) netServer?.close();
       // A slot in a fleet-wide count (TokenRedis with --max-sessions-per-token) lives only while its source is open.
-      const holdsSlot = session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;
+      const holdsSlot =
+        session.resolver?.sessionCounter !== undefined && (live.config.policy?.maxSessionsPerToken ?? 0) > 0;
       if (holdsSlot && session.resolver) resolverHolds.set(session.id, holdResolver(session.resolver));
       deps.onSessionOpen?.(); // last: if the embedder's hook throws, the session is fully tracked and ends with 1011
     },
@@ -456,9 +536,17 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     demo: live.config.targets.kind === 'demo',
     websocketPath: '/websockify',
     certificate: cert
-      ? { loaded: true, fingerprint256: cert.fingerprint256, subject: cert.subject, names: cert.names, validTo: cert.validTo }
+      ? {
+          loaded: true,
+          fingerprint256: cert.fingerprint256,
+          subject: cert.subject,
+          names: cert.names,
+          validTo: cert.validTo,
+        }
       : { loaded: false },
-    ...(ownCa ? { ca: { path: CA_PATH, fingerprint256: ownCa.fingerprint256, subject: ownCa.subject, validTo: ownCa.validTo } } : {}),
+    ...(ownCa
+      ? { ca: { path: CA_PATH, fingerprint256: ownCa.fingerprint256, subject: ownCa.subject, validTo: ownCa.validTo } }
+      : {}),
   });
 
   // --token-from-path: a request path's last segment may be a token; log lines show it as ***.
@@ -468,101 +556,174 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   // A token in the path or Host that an error message might carry: kept out of the boundary's line.
   function requestSecret(req: IncomingMessage): string | undefined {
     try {
-      return live.config.targets.kind === 'token' ? extractToken(req.url ?? '/', req.headers.host, tokenFrom()) : undefined;
+      return live.config.targets.kind === 'token'
+        ? extractToken(req.url ?? '/', req.headers.host, tokenFrom())
+        : undefined;
     } catch {
       return undefined;
     }
   }
   const connLog = (socket: Duplex): Logger => connOf.get(socket)?.log ?? log;
   // Every handler below runs inside the error boundary (src/boundary.ts): what it throws ends its connection only.
-  const failRequest = (err: unknown, req: IncomingMessage, res: ServerResponse): void => failConnection(res, err, { log: connLog(req.socket), where: 'request', secret: requestSecret(req) });
-  const failUpgrade = (err: unknown, req: IncomingMessage, socket: Duplex): void => failConnection(socket, err, { log: connLog(socket), where: 'upgrade', secret: requestSecret(req) });
+  const failRequest = (err: unknown, req: IncomingMessage, res: ServerResponse): void =>
+    failConnection(res, err, { log: connLog(req.socket), where: 'request', secret: requestSecret(req) });
+  const failUpgrade = (err: unknown, req: IncomingMessage, socket: Duplex): void =>
+    failConnection(socket, err, { log: connLog(socket), where: 'upgrade', secret: requestSecret(req) });
   for (const server of [http.plain, http.secure]) {
-    server.on('request', guard((req: IncomingMessage, res: ServerResponse) => {
-      const { config: current, policy, webRootReal, authenticator } = live;
-      const direct = connOf.get(req.socket);
-      direct?.handshakeDone();
-      const conn = direct && policy.requestConn(direct, req);
-      if (refuseBadFraming(req, res, conn?.log ?? log)) return;
-      if (conn && !forwardedClientAdmitted(conn, req.socket, false)) return;
-      const hostRefusal = policy.checkHost(req);
-      if (hostRefusal) {
-        reject(res, hostRefusal.code, { log: conn?.log ?? log, ...(hostRefusal.message ? { message: hostRefusal.message } : {}), fields: { path: logPath((req.url ?? '').split('?')[0] ?? ''), ...hostRefusal.fields, host: hostForLog(req.headers.host ?? '', tokenFrom()) } });
-        return;
-      }
-      // --verify-client required covers pages, files and the upstream too, not only upgrades.
-      const certVerdict = requestCertVerdict(current.tls.clientCert, server === http.secure, conn?.peer);
-      if (!certVerdict.ok) {
-        reject(res, certVerdict.code, { log: conn?.log ?? log, message: certVerdict.message, fields: { method: req.method ?? '', path: logPath((req.url ?? '').split('?')[0] ?? ''), ...peerLogFields(conn?.peer) } });
-        return;
-      }
-      // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
-      const hsts = current.tls.options?.hstsSeconds ?? 0;
-      if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
-      handleRequest(req, res, conn, { webRootReal, webHeaders: webRootHeaders(current.webCsp), webSecrets: live.webSecrets, info, caCert: () => ownCa?.pem, webAuth: current.auth?.webAuth ? authenticator : undefined, authGuard: (c) => policy.authAttempt(c), upstream, logPath }, log).catch((err: unknown) => {
-        failRequest(err, req, res);
-      });
-    }, failRequest));
-    server.on('upgrade', guard((req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const conn = connOf.get(socket);
-      if (!conn) {
-        socket.destroy();
-        return;
-      }
-      conn.handshakeDone();
-      const rconn = live.policy.requestConn(conn, req);
-      if (!forwardedClientAdmitted(rconn, socket, true)) return;
-      upgrade(req, socket, head, rconn).catch((err: unknown) => {
-        failUpgrade(err, req, socket);
-      });
-    }, failUpgrade));
-    server.on('clientError', guard((err: Error, socket: Duplex) => {
-      handleClientError(err, socket, connOf.get(socket)?.log ?? log);
-    }, (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' })));
+    server.on(
+      'request',
+      guard((req: IncomingMessage, res: ServerResponse) => {
+        const { config: current, policy, webRootReal, authenticator } = live;
+        const direct = connOf.get(req.socket);
+        direct?.handshakeDone();
+        const conn = direct && policy.requestConn(direct, req);
+        if (refuseBadFraming(req, res, conn?.log ?? log)) return;
+        if (conn && !forwardedClientAdmitted(conn, req.socket, false)) return;
+        const hostRefusal = policy.checkHost(req);
+        if (hostRefusal) {
+          reject(res, hostRefusal.code, {
+            log: conn?.log ?? log,
+            ...(hostRefusal.message ? { message: hostRefusal.message } : {}),
+            fields: {
+              path: logPath((req.url ?? '').split('?')[0] ?? ''),
+              ...hostRefusal.fields,
+              host: hostForLog(req.headers.host ?? '', tokenFrom()),
+            },
+          });
+          return;
+        }
+        // --verify-client required covers pages, files and the upstream too, not only upgrades.
+        const certVerdict = requestCertVerdict(current.tls.clientCert, server === http.secure, conn?.peer);
+        if (!certVerdict.ok) {
+          reject(res, certVerdict.code, {
+            log: conn?.log ?? log,
+            message: certVerdict.message,
+            fields: {
+              method: req.method ?? '',
+              path: logPath((req.url ?? '').split('?')[0] ?? ''),
+              ...peerLogFields(conn?.peer),
+            },
+          });
+          return;
+        }
+        // HSTS only over https (RFC 6797 §7.2) and only when asked: it makes a self-signed certificate un-clickable.
+        const hsts = current.tls.options?.hstsSeconds ?? 0;
+        if (hsts > 0 && server === http.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
+        handleRequest(
+          req,
+          res,
+          conn,
+          {
+            webRootReal,
+            webHeaders: webRootHeaders(current.webCsp),
+            webSecrets: live.webSecrets,
+            info,
+            caCert: () => ownCa?.pem,
+            webAuth: current.auth?.webAuth ? authenticator : undefined,
+            authGuard: (c) => policy.authAttempt(c),
+            upstream,
+            logPath,
+          },
+          log,
+        ).catch((err: unknown) => {
+          failRequest(err, req, res);
+        });
+      }, failRequest),
+    );
+    server.on(
+      'upgrade',
+      guard((req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        const conn = connOf.get(socket);
+        if (!conn) {
+          socket.destroy();
+          return;
+        }
+        conn.handshakeDone();
+        const rconn = live.policy.requestConn(conn, req);
+        if (!forwardedClientAdmitted(rconn, socket, true)) return;
+        upgrade(req, socket, head, rconn).catch((err: unknown) => {
+          failUpgrade(err, req, socket);
+        });
+      }, failUpgrade),
+    );
+    server.on(
+      'clientError',
+      guard(
+        (err: Error, socket: Duplex) => {
+          handleClientError(err, socket, connOf.get(socket)?.log ?? log);
+        },
+        (err, _e, socket) => failConnection(socket, err, { log: connLog(socket), where: 'clientError' }),
+      ),
+    );
     // Without this Node answers any other Expect with a bare 417 of its own: no reason, no log line, kept alive.
-    server.on('checkExpectation', guard((req: IncomingMessage, res: ServerResponse) => {
-      reject(res, 'EXPECTATION_FAILED', { log: connOf.get(req.socket)?.log ?? log, fields: { path: logPath((req.url ?? '').split('?')[0] ?? '') }, quiet: true });
-    }, failRequest));
+    server.on(
+      'checkExpectation',
+      guard((req: IncomingMessage, res: ServerResponse) => {
+        reject(res, 'EXPECTATION_FAILED', {
+          log: connOf.get(req.socket)?.log ?? log,
+          fields: { path: logPath((req.url ?? '').split('?')[0] ?? '') },
+          quiet: true,
+        });
+      }, failRequest),
+    );
   }
   // Before https' own listener, so the mapping exists before any request on this socket can be parsed.
-  http.secure.prependListener('secureConnection', guard((tlsSocket: TLSSocket) => {
-    const conn = tlsHandoff.getStore();
-    if (!conn) {
-      tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
-      return;
-    }
-    const clientCert = live.config.tls.clientCert;
-    if (clientCert !== undefined && clientCert.mode !== 'off') {
-      // Read once: everything later (upgrade gate, auth plugins, logs) uses this value, never the socket or a header.
-      conn.peer = readPeerIdentity(tlsSocket, clientCert.verifyDepth);
-      if (clientCert.mode === 'required' && !conn.peer.authorized) {
-        conn.log.info('TLS client refused: no valid client certificate', {
-          reason: 'TLS_CLIENT_CERT_REJECTED',
-          verify_error: conn.peer.verifyError ?? '',
-          ...peerLogFields(conn.peer),
+  http.secure.prependListener(
+    'secureConnection',
+    guard(
+      (tlsSocket: TLSSocket) => {
+        const conn = tlsHandoff.getStore();
+        if (!conn) {
+          tlsSocket.destroy(); // cannot happen: every TLS socket is handed off inside tlsHandoff.run
+          return;
+        }
+        const clientCert = live.config.tls.clientCert;
+        if (clientCert !== undefined && clientCert.mode !== 'off') {
+          // Read once: everything later (upgrade gate, auth plugins, logs) uses this value, never the socket or a header.
+          conn.peer = readPeerIdentity(tlsSocket, clientCert.verifyDepth);
+          if (clientCert.mode === 'required' && !conn.peer.authorized) {
+            conn.log.info('TLS client refused: no valid client certificate', {
+              reason: 'TLS_CLIENT_CERT_REJECTED',
+              verify_error: conn.peer.verifyError ?? '',
+              ...peerLogFields(conn.peer),
+            });
+            tlsSocket.destroy();
+            return;
+          }
+        }
+        connOf.set(tlsSocket, conn);
+      },
+      (err, tlsSocket) => {
+        logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
+        tlsSocket.destroy();
+      },
+    ),
+  );
+  http.secure.on(
+    'tlsClientError',
+    guard(
+      (err: Error, tlsSocket: Duplex) => {
+        const conn = tlsHandoff.getStore();
+        (conn?.log ?? log).debug('TLS handshake failed', {
+          reason: 'TLS_HANDSHAKE_FAILED',
+          error: errnoCode(err) ?? err.message,
         });
         tlsSocket.destroy();
-        return;
-      }
-    }
-    connOf.set(tlsSocket, conn);
-  }, (err, tlsSocket) => {
-    logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
-    tlsSocket.destroy();
-  }));
-  http.secure.on('tlsClientError', guard((err: Error, tlsSocket: Duplex) => {
-    const conn = tlsHandoff.getStore();
-    (conn?.log ?? log).debug('TLS handshake failed', { reason: 'TLS_HANDSHAKE_FAILED', error: errnoCode(err) ?? err.message });
-    tlsSocket.destroy();
-  }, (err, _e, tlsSocket) => {
-    logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'tlsClientError' });
-    tlsSocket.destroy();
-  }));
+      },
+      (err, _e, tlsSocket) => {
+        logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'tlsClientError' });
+        tlsSocket.destroy();
+      },
+    ),
+  );
 
   async function socketOnConnection(socket: Socket): Promise<void> {
     // Rule 1: an 'error' listener before anything else can happen on this socket.
     socket.on('error', (err) => {
-      (connOf.get(socket)?.log ?? log).debug('client socket error', { reason: clientFailureReason(err), error: errnoCode(err) ?? err.message });
+      (connOf.get(socket)?.log ?? log).debug('client socket error', {
+        reason: clientFailureReason(err),
+        error: errnoCode(err) ?? err.message,
+      });
     });
     const remoteAddress = plainAddress(socket.remoteAddress);
     const remotePort = socket.remotePort ?? 0;
@@ -573,14 +734,25 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     // One configuration for the whole connection, even if a reload happens while it handshakes.
     const current = live.config;
     const proxyIn = current.clientAddress?.proxyProtocolIn === true;
-    if (proxyIn && socket.remoteAddress !== undefined && !inAnyRange(current.clientAddress?.trustedProxies ?? [], remoteAddress)) {
-      log.info('connection refused: PROXY protocol expected from a --trusted-proxy peer', { reason: 'PROXY_UNTRUSTED', peer: `${remoteAddress}:${remotePort}` });
+    if (
+      proxyIn &&
+      socket.remoteAddress !== undefined &&
+      !inAnyRange(current.clientAddress?.trustedProxies ?? [], remoteAddress)
+    ) {
+      log.info('connection refused: PROXY protocol expected from a --trusted-proxy peer', {
+        reason: 'PROXY_UNTRUSTED',
+        peer: `${remoteAddress}:${remotePort}`,
+      });
       socket.destroy();
       return;
     }
     // Behind a PROXY-protocol balancer the socket's address is the balancer's: the per-IP cap waits for the header.
     // Behind a --trust-forwarded reverse proxy it waits for each request's forwarded client (countClient below).
-    const viaForwarder = !proxyIn && current.clientAddress?.trustForwarded === true && socket.remoteAddress !== undefined && inAnyRange(current.clientAddress.trustedProxies, remoteAddress);
+    const viaForwarder =
+      !proxyIn &&
+      current.clientAddress?.trustForwarded === true &&
+      socket.remoteAddress !== undefined &&
+      inAnyRange(current.clientAddress.trustedProxies, remoteAddress);
     let gateKey = socket.remoteAddress === undefined || proxyIn || viaForwarder ? undefined : remoteAddress;
     const admitted = gate.admit(gateKey);
     if (!admitted.ok) {
@@ -609,12 +781,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       handshakeDone: stopDeadline,
       localAddress: socket.localAddress === undefined ? undefined : plainAddress(socket.localAddress),
       localPort: socket.localPort,
-      countClient: viaForwarder ? (address, hold) => {
-        if (!hold || gateKey !== undefined) return !gate.atCap(address);
-        if (!gate.assign(address).ok) return false;
-        gateKey = address;
-        return true;
-      } : undefined,
+      countClient: viaForwarder
+        ? (address, hold) => {
+            if (!hold || gateKey !== undefined) return !gate.atCap(address);
+            if (!gate.assign(address).ok) return false;
+            gateKey = address;
+            return true;
+          }
+        : undefined,
     };
     // 'close' comes once: on() rather than once(), whose wrapper would stay for the connection's life.
     socket.on('close', () => {
@@ -629,7 +803,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         return;
       }
       if (header.kind === 'invalid') {
-        conn.log.info('connection closed: no valid PROXY protocol header', { reason: 'PROXY_HEADER_INVALID', problem: header.problem });
+        conn.log.info('connection closed: no valid PROXY protocol header', {
+          reason: 'PROXY_HEADER_INVALID',
+          problem: header.problem,
+        });
         socket.destroy();
         return;
       }
@@ -664,7 +841,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     if (transport === 'tls') {
       if (!cert && Date.now() - lastCertAttempt >= CERT_RETRY_MS) await tryLoadCertificate();
       if (!cert) {
-        conn.log.warn('TLS client refused: no certificate loaded', { reason: 'TLS_NOT_CONFIGURED', problem: certProblem?.message ?? 'not loaded' });
+        conn.log.warn('TLS client refused: no certificate loaded', {
+          reason: 'TLS_NOT_CONFIGURED',
+          problem: certProblem?.message ?? 'not loaded',
+        });
         socket.destroy();
         return;
       }
@@ -753,7 +933,12 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     for (;;) {
       const h = await r.health();
       if (h.ok) return;
-      if (Date.now() >= end) throw new ReloadError('TOKEN_SOURCE_UNUSABLE', `--token-source: the new token source does not answer${h.detail === undefined ? '' : ` (${h.detail})`}`, { flag: '--token-source' });
+      if (Date.now() >= end)
+        throw new ReloadError(
+          'TOKEN_SOURCE_UNUSABLE',
+          `--token-source: the new token source does not answer${h.detail === undefined ? '' : ` (${h.detail})`}`,
+          { flag: '--token-source' },
+        );
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -771,7 +956,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     } catch (err) {
       // TLS that was off (no --cert, no self.pem, nothing generated) may stay off; a certificate in use or asked
       // for must load, or the reload is refused and the running one stays.
-      if (cert !== undefined || next.tls.certGiven || !(err instanceof CertificateError)) throw new ReloadError('CERTIFICATE_UNUSABLE', firstLine(err), { flag: '--cert' });
+      if (cert !== undefined || next.tls.certGiven || !(err instanceof CertificateError))
+        throw new ReloadError('CERTIFICATE_UNUSABLE', firstLine(err), { flag: '--cert' });
     }
     try {
       await installTokenHashKey(next);
@@ -790,7 +976,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     try {
       webRootReal = next.webRoot === undefined ? undefined : realpathSync(next.webRoot);
     } catch (err) {
-      throw new ReloadError('CONFIG_INVALID', `--web: '${next.webRoot ?? ''}' cannot be used (${errnoCode(err) ?? firstLine(err)})`, { flag: '--web' });
+      throw new ReloadError(
+        'CONFIG_INVALID',
+        `--web: '${next.webRoot ?? ''}' cannot be used (${errnoCode(err) ?? firstLine(err)})`,
+        { flag: '--web' },
+      );
     }
     let authenticator = live.authenticator;
     if (!isDeepStrictEqual(running.auth, next.auth)) {
@@ -805,13 +995,20 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     // The running source stays when nothing about it changed and rebuilding it would cost: a fixed or demo target,
     // or a source holding a fleet-wide session count (TokenRedis: new connections, and its count would restart).
     // Token files and APIs are rebuilt, so their files are read again and their caches start empty.
-    const keep = resolver !== undefined && isDeepStrictEqual(running.targets, next.targets) && (next.targets.kind !== 'token' || resolver.sessionCounter !== undefined);
+    const keep =
+      resolver !== undefined &&
+      isDeepStrictEqual(running.targets, next.targets) &&
+      (next.targets.kind !== 'token' || resolver.sessionCounter !== undefined);
     let nextResolver: TargetResolver | undefined;
     if (!keep) {
       try {
         nextResolver = await buildResolver(next.targets);
       } catch (err) {
-        throw new ReloadError(err instanceof PluginModuleError ? 'PLUGIN_UNUSABLE' : 'TOKEN_SOURCE_UNUSABLE', err instanceof PluginModuleError ? firstLine(err) : `--token-source: ${firstLine(err)}`, { flag: '--token-source' });
+        throw new ReloadError(
+          err instanceof PluginModuleError ? 'PLUGIN_UNUSABLE' : 'TOKEN_SOURCE_UNUSABLE',
+          err instanceof PluginModuleError ? firstLine(err) : `--token-source: ${firstLine(err)}`,
+          { flag: '--token-source' },
+        );
       }
       try {
         await untilHealthy(nextResolver, Math.min(next.limits.connectTimeoutMs, 5_000));
@@ -828,9 +1025,23 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         webRootReal,
         webSecrets: webRootReal === undefined ? undefined : webSecrets(next),
         authenticator,
-        recorder: next.recordPrefix === running.recordPrefix && next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.recorder : next.recordPrefix === undefined ? undefined : new Recorder(next.recordPrefix, log, next.limits.maxMessageBytes),
-        policy: createRequestPolicy(next.clientAddress, next.policy, Date.now, live.policy, hostModeOf(next, certNames, machineHostNames())),
-        wss: next.limits.maxMessageBytes === running.limits.maxMessageBytes ? live.wss : makeWss(next.limits.maxMessageBytes),
+        recorder:
+          next.recordPrefix === running.recordPrefix && next.limits.maxMessageBytes === running.limits.maxMessageBytes
+            ? live.recorder
+            : next.recordPrefix === undefined
+              ? undefined
+              : new Recorder(next.recordPrefix, log, next.limits.maxMessageBytes),
+        policy: createRequestPolicy(
+          next.clientAddress,
+          next.policy,
+          Date.now,
+          live.policy,
+          hostModeOf(next, certNames, machineHostNames()),
+        ),
+        wss:
+          next.limits.maxMessageBytes === running.limits.maxMessageBytes
+            ? live.wss
+            : makeWss(next.limits.maxMessageBytes),
         targetTls,
       },
       cert: loaded,
@@ -885,7 +1096,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     const out: Logger = options.quiet ? { ...log, info: debug, warn: debug, error: debug } : log;
     let result: ReloadResult;
     if (!started || shuttingDown || draining) {
-      result = reloadFailed('RELOAD_UNAVAILABLE', shuttingDown || draining ? 'the server is shutting down' : 'the server is still starting');
+      result = reloadFailed(
+        'RELOAD_UNAVAILABLE',
+        shuttingDown || draining ? 'the server is shutting down' : 'the server is still starting',
+      );
     } else {
       try {
         const requested = options.next ?? deps.readConfig?.() ?? live.config;
@@ -896,7 +1110,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         const { changed, restartNeeded } = diffConfig(running, requested);
         result = { ok: true, changed, restartNeeded };
         // A renewed certificate changes no option, but it is what an operator reloads for after certbot ran.
-        if (cert !== undefined && cert.fingerprint256 !== before) fields = { ...fields, certificate_sha256: cert.fingerprint256 };
+        if (cert !== undefined && cert.fingerprint256 !== before)
+          fields = { ...fields, certificate_sha256: cert.fingerprint256 };
         deps.onReload?.(next);
       } catch (err) {
         if (err instanceof ReloadError) result = reloadFailed(err.code, err.message);
@@ -916,15 +1131,22 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       const made = await prepareSharedFiles(current);
       await tryLoadCertificate();
       if (current.tls.options?.minVersion === 'TLSv1.1') {
-        log.warn('--ssl-version tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in --ssl-ciphers');
+        log.warn(
+          '--ssl-version tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in --ssl-ciphers',
+        );
       }
       if (current.tls.clientCert !== undefined && current.tls.clientCert.caFile === undefined) {
-        log.warn('client certificates are checked against the system CAs (websockify default); give --cafile to trust only your CA');
+        log.warn(
+          'client certificates are checked against the system CAs (websockify default); give --cafile to trust only your CA',
+        );
       }
       stopTls = startTlsUpkeep(current, live.certFile);
       if (current.targetTls) {
         live = { ...live, targetTls: await loadTargetTls(current.targetTls) };
-        if (!live.targetTls?.verify) log.warn('--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions');
+        if (!live.targetTls?.verify)
+          log.warn(
+            '--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions',
+          );
       }
       try {
         await installTokenHashKey(current);
@@ -941,7 +1163,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       } catch (err) {
         // A token source that cannot be used at start is a configuration problem, not a listen failure.
         const first = (err as Error).message.split('\n')[0] ?? 'unusable';
-        throw err instanceof PluginModuleError ? new SetupError('PLUGIN_UNUSABLE', first) : new SetupError('TOKEN_SOURCE_UNUSABLE', `--token-source: ${first}`);
+        throw err instanceof PluginModuleError
+          ? new SetupError('PLUGIN_UNUSABLE', first)
+          : new SetupError('TOKEN_SOURCE_UNUSABLE', `--token-source: ${first}`);
       }
       try {
         netServer = await listenOn(
@@ -974,7 +1198,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         }
       }
       started = true;
-      if (made.created) log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: live.certFile });
+      if (made.created)
+        log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: live.certFile });
       if (certProblem) log.warn('TLS disabled until the certificate can be loaded', { problem: certProblem.message });
     },
 
@@ -1025,7 +1250,10 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       http.plain.closeIdleConnections();
       http.secure.closeIdleConnections();
       if (sessions.size > 0 && timeoutMs > 0) {
-        log.info('draining: no new connections; live sessions may go on', { sessions: sessions.size, drain_timeout_s: timeoutMs / 1000 });
+        log.info('draining: no new connections; live sessions may go on', {
+          sessions: sessions.size,
+          drain_timeout_s: timeoutMs / 1000,
+        });
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           Promise.all([...sessions.values()].map((s) => s.relay.done)),

@@ -19,6 +19,9 @@ export async function warnAtStart(config: Config, log: Logger): Promise<void> {
     return; // the web root is checked by resolveConfig; a race here only costs the warning
   }
   if (files.length > 0) {
-    log.warn('--web: these files hold secrets and are not served (404); move them out of the web root', { reason: 'WEB_SECRET_HIDDEN', files: files.join(',') });
+    log.warn('--web: these files hold secrets and are not served (404); move them out of the web root', {
+      reason: 'WEB_SECRET_HIDDEN',
+      files: files.join(','),
+    });
   }
 }

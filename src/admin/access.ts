@@ -43,12 +43,26 @@ function rebindable(headers: IncomingHttpHeaders): boolean {
 }
 
 /** Why the admin listener refuses this request before routing, or undefined. `tcp`: not a unix socket. */
-export function adminRefusal(method: string, headers: IncomingHttpHeaders, hasToken: boolean, tcp: boolean): AdminRefusal | undefined {
+export function adminRefusal(
+  method: string,
+  headers: IncomingHttpHeaders,
+  hasToken: boolean,
+  tcp: boolean,
+): AdminRefusal | undefined {
   if (fromBrowser(method, headers)) {
-    return { status: 403, reason: 'ADMIN_BROWSER_REFUSED', message: 'the admin API does not take changes from web browsers (Origin or Sec-Fetch-Site present); use curl or a script' };
+    return {
+      status: 403,
+      reason: 'ADMIN_BROWSER_REFUSED',
+      message:
+        'the admin API does not take changes from web browsers (Origin or Sec-Fetch-Site present); use curl or a script',
+    };
   }
   if (!hasToken && tcp && rebindable(headers)) {
-    return { status: 421, reason: 'ADMIN_HOST_NOT_ALLOWED', message: 'without --admin-token-file the admin listener answers only Host: localhost or an IP address' };
+    return {
+      status: 421,
+      reason: 'ADMIN_HOST_NOT_ALLOWED',
+      message: 'without --admin-token-file the admin listener answers only Host: localhost or an IP address',
+    };
   }
   return undefined;
 }

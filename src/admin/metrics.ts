@@ -135,14 +135,23 @@ export class ProxyMetrics {
       help: 'Sessions closed with 1009 because unfinished client messages of all sessions would have passed --max-buffered-total.',
       registers,
     });
-    this.sessionsTotal = new Counter({ name: 'wsproxy_sessions_total', help: 'WebSocket sessions that have ended, by close reason code.', labelNames: ['reason'], registers });
+    this.sessionsTotal = new Counter({
+      name: 'wsproxy_sessions_total',
+      help: 'WebSocket sessions that have ended, by close reason code.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.handshakeFailures = new Counter({
       name: 'wsproxy_handshake_failures_total',
       help: 'Connections and requests refused before a session started, by reason code (HTTP refusals and dropped connections).',
       labelNames: ['reason'],
       registers,
     });
-    this.tlsFailures = new Counter({ name: 'wsproxy_tls_handshake_failures_total', help: 'TLS handshakes with clients that failed.', registers });
+    this.tlsFailures = new Counter({
+      name: 'wsproxy_tls_handshake_failures_total',
+      help: 'TLS handshakes with clients that failed.',
+      registers,
+    });
     this.connectSeconds = new Histogram({
       name: 'wsproxy_target_connect_seconds',
       help: 'Time to connect the target (all resolved addresses), by outcome (ok or the refusal reason code).',
@@ -163,7 +172,12 @@ export class ProxyMetrics {
       labelNames: ['plugin', 'result'],
       registers,
     });
-    this.tokenErrors = new Counter({ name: 'wsproxy_token_lookup_errors_total', help: 'Token lookups that failed because the source could not answer.', labelNames: ['plugin'], registers });
+    this.tokenErrors = new Counter({
+      name: 'wsproxy_token_lookup_errors_total',
+      help: 'Token lookups that failed because the source could not answer.',
+      labelNames: ['plugin'],
+      registers,
+    });
     this.tokenSeconds = new Histogram({
       name: 'wsproxy_token_lookup_seconds',
       help: 'Time of token lookups, by plugin.',
@@ -178,7 +192,11 @@ export class ProxyMetrics {
       registers,
     });
     // Prometheus' own prometheus_config_last_reload_successful: alert on 0, whatever happened since.
-    this.lastReloadOk = new Gauge({ name: 'wsproxy_config_last_reload_successful', help: '1 if the last configuration reload was applied (or none was tried), 0 if it was refused.', registers });
+    this.lastReloadOk = new Gauge({
+      name: 'wsproxy_config_last_reload_successful',
+      help: '1 if the last configuration reload was applied (or none was tried), 0 if it was refused.',
+      registers,
+    });
     this.lastReloadOk.set(1);
   }
 
@@ -234,7 +252,9 @@ export class ProxyMetrics {
       ...(resolver.close ? { close: () => resolver.close?.() ?? Promise.resolve() } : {}),
       ...(resolver.health ? { health: () => resolver.health?.() ?? Promise.resolve({ ok: true }) } : {}),
       // Capabilities pass through unchanged (revocation on change, the fleet-wide session count).
-      ...(resolver.watch ? { watch: (onChange: (tokens?: readonly string[]) => void) => resolver.watch?.(onChange) ?? (() => {}) } : {}),
+      ...(resolver.watch
+        ? { watch: (onChange: (tokens?: readonly string[]) => void) => resolver.watch?.(onChange) ?? (() => {}) }
+        : {}),
       ...(resolver.sessionCounter ? { sessionCounter: resolver.sessionCounter } : {}),
     };
     return metered;

@@ -74,14 +74,22 @@ export interface AdminServer {
 /** Whether `header` carries the bearer `token`. Constant time in the token's content (both sides are hashed first). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
-  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const given = createHash('sha256')
+    .update(m?.[1] ?? '')
+    .digest();
   const wanted = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, wanted) && m !== null;
 }
 
 const OPEN_ROUTES = new Set(['/healthz', '/readyz']);
 
-function send(res: ServerResponse, status: number, body: string, contentType = 'application/json', headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': String(Buffer.byteLength(body)),
@@ -94,28 +102,45 @@ function send(res: ServerResponse, status: number, body: string, contentType = '
 
 const json = (value: unknown): string => JSON.stringify(value) + '\n';
 
-async function route(req: IncomingMessage, res: ServerResponse, token: string | undefined, tcp: boolean, deps: AdminDeps): Promise<number> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  token: string | undefined,
+  tcp: boolean,
+  deps: AdminDeps,
+): Promise<number> {
   const method = req.method ?? '';
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const refusal = adminRefusal(method, req.headers, token !== undefined, tcp);
   if (refusal !== undefined) {
     // One line with the reason code; no `status` field, so the proxy's handshake-failure metric does not count it.
     deps.log.warn('admin request refused', { admin: true, reason: refusal.reason, method, path });
-    send(res, refusal.status, json({ error: refusal.message, reason: refusal.reason }), 'application/json', { 'X-Wsproxy-Reason': refusal.reason });
+    send(res, refusal.status, json({ error: refusal.message, reason: refusal.reason }), 'application/json', {
+      'X-Wsproxy-Reason': refusal.reason,
+    });
     return refusal.status;
   }
   if (token !== undefined && !OPEN_ROUTES.has(path) && !bearerMatches(req.headers.authorization, token)) {
-    send(res, 401, json({ error: 'a bearer token is required (Authorization: Bearer <token from --admin-token-file>)' }), 'application/json', {
-      'WWW-Authenticate': 'Bearer realm="wsproxy-admin"',
-    });
+    send(
+      res,
+      401,
+      json({ error: 'a bearer token is required (Authorization: Bearer <token from --admin-token-file>)' }),
+      'application/json',
+      {
+        'WWW-Authenticate': 'Bearer realm="wsproxy-admin"',
+      },
+    );
     return 401;
   }
   const sessionMatch = /^\/sessions\/([^/]+)$/.exec(path);
   const allowed =
-    path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions' ? 'GET, HEAD'
-    : sessionMatch ? 'DELETE'
-    : path === '/reload' && deps.reload ? 'POST'
-    : undefined;
+    path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions'
+      ? 'GET, HEAD'
+      : sessionMatch
+        ? 'DELETE'
+        : path === '/reload' && deps.reload
+          ? 'POST'
+          : undefined;
   if (allowed === undefined) {
     send(res, 404, json({ error: 'no such admin route; try /metrics, /healthz, /readyz, /sessions, /reload' }));
     return 404;
@@ -148,7 +173,16 @@ async function route(req: IncomingMessage, res: ServerResponse, token: string | 
     const answer = await deps.reload();
     // 503 when nothing could be tried (starting, draining); 422 when the new configuration was refused.
     const status = answer.ok ? 200 : answer.reason === 'RELOAD_UNAVAILABLE' ? 503 : 422;
-    send(res, status, json({ ok: answer.ok, changed: answer.changed, restartNeeded: answer.restartNeeded, ...(answer.ok ? {} : { reason: answer.reason, error: answer.error }) }));
+    send(
+      res,
+      status,
+      json({
+        ok: answer.ok,
+        changed: answer.changed,
+        restartNeeded: answer.restartNeeded,
+        ...(answer.ok ? {} : { reason: answer.reason, error: answer.error }),
+      }),
+    );
     return status;
   }
   const idText = sessionMatch?.[1] ?? '';
@@ -161,11 +195,15 @@ async function route(req: IncomingMessage, res: ServerResponse, token: string | 
   return 200;
 }
 
-
 /** Binds the admin listener; rejects with the bind error. */
 export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<AdminServer> {
   const log = deps.log.child({ admin: true });
-  const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 });
+  const server: Server = createServer({
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 16 * 1024,
+  });
   // Until bound, an error is the bind failure (reported by the caller); afterwards it is logged.
   const serverOnError = (err: Error): void => log.error('admin listener error', { error: err.message });
   server.on('connection', (socket) => socket.on('error', () => socket.destroy()));
@@ -203,7 +241,10 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   if (config.listen.kind === 'unix') await chmod(config.listen.path, 0o600);
   const a = server.address();
   const address = a && typeof a === 'object' ? a : undefined;
-  const where = config.listen.kind === 'unix' ? `unix:${config.listen.path}` : hostPort(String(address?.address), String(address?.port));
+  const where =
+    config.listen.kind === 'unix'
+      ? `unix:${config.listen.path}`
+      : hostPort(String(address?.address), String(address?.port));
   return {
     where,
     address,

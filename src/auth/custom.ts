@@ -26,13 +26,20 @@ interface CheckerLike {
 export function validDecision(value: unknown): AuthDecision | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const d = value as Record<string, unknown>;
-  if (d['kind'] === 'allow') return typeof d['identity'] === 'string' ? { kind: 'allow', identity: d['identity'] } : { kind: 'allow' };
+  if (d['kind'] === 'allow')
+    return typeof d['identity'] === 'string' ? { kind: 'allow', identity: d['identity'] } : { kind: 'allow' };
   if (d['kind'] !== 'deny' || (d['status'] !== 401 && d['status'] !== 403)) return undefined;
   const headers: Record<string, string> = {};
   if (typeof d['headers'] === 'object' && d['headers'] !== null) {
-    for (const [k, v] of Object.entries(d['headers'])) if (typeof v === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k) && !/[\r\n]/.test(v)) headers[k] = v;
+    for (const [k, v] of Object.entries(d['headers']))
+      if (typeof v === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(k) && !/[\r\n]/.test(v)) headers[k] = v;
   }
-  return { kind: 'deny', status: d['status'], reason: typeof d['reason'] === 'string' ? d['reason'].slice(0, 200) : 'denied', headers };
+  return {
+    kind: 'deny',
+    status: d['status'],
+    reason: typeof d['reason'] === 'string' ? d['reason'].slice(0, 200) : 'denied',
+    headers,
+  };
 }
 
 /** Wraps the module `file` (absolute); nothing is imported until `load()`. */
@@ -59,7 +66,12 @@ export function customAuthenticator(file: string, source: string, log: Logger): 
       },
     },
     async load(): Promise<void> {
-      user = (await loadPluginModule('--auth-plugin', file, { source: source === '' ? undefined : source, log: plog }, 'check')) as CheckerLike;
+      user = (await loadPluginModule(
+        '--auth-plugin',
+        file,
+        { source: source === '' ? undefined : source, log: plog },
+        'check',
+      )) as CheckerLike;
       if (typeof user.name === 'string' && user.name !== '') name = user.name;
     },
   };

@@ -14,7 +14,12 @@ function normalise(origin: string): string {
 
 /** Builds the authenticator from a space-separated list of origins. */
 export function expectOrigin(source: string): Authenticator {
-  const allowed = new Set(source.split(/[\s,]+/).filter((s) => s.length > 0).map(normalise));
+  const allowed = new Set(
+    source
+      .split(/[\s,]+/)
+      .filter((s) => s.length > 0)
+      .map(normalise),
+  );
   if (allowed.size === 0) throw new Error('ExpectOrigin needs --auth-source with one or more origins');
   return {
     name: 'ExpectOrigin',

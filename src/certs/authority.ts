@@ -76,7 +76,10 @@ export function parseHosts(values: readonly string[]): HostNames {
     const body = name.startsWith('*.') ? name.slice(2) : name;
     const labels = body.split('.');
     const ok = name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
-    if (!ok) throw new CertInputError(`--host: '${raw}' is not a host name or IP address; give e.g. vnc.example.com or 192.0.2.10`);
+    if (!ok)
+      throw new CertInputError(
+        `--host: '${raw}' is not a host name or IP address; give e.g. vnc.example.com or 192.0.2.10`,
+      );
     if (!dns.includes(name)) dns.push(name);
   }
   if (dns.length === 0 && ips.length === 0) throw new CertInputError('--host: give at least one host name or address');
@@ -86,7 +89,9 @@ export function parseHosts(values: readonly string[]): HostNames {
 /** Checks a user name for `cert user NAME`: it becomes a file name and the certificate's CN. */
 export function checkUserName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
-    throw new CertInputError(`user name '${name}' must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`);
+    throw new CertInputError(
+      `user name '${name}' must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit`,
+    );
   }
   return name;
 }
@@ -121,7 +126,10 @@ async function finish(cert: InstanceType<X509Lib['X509Certificate']>, keys: webc
 
 /** PEM of an unencrypted PKCS#8 private key. */
 export function keyToPem(pkcs8: Buffer): string {
-  const b64 = pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -159,7 +167,13 @@ export async function loadAuthority(certPem: string, keyPem: string): Promise<Au
   // Sign-and-verify once: a CA key that does not match ca.crt would issue certificates nothing can verify.
   const probe = Buffer.from('wsproxy CA key check');
   const sig = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, probe);
-  const pub = await webcrypto.subtle.importKey('spki', cert.publicKey.rawData, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  const pub = await webcrypto.subtle.importKey(
+    'spki',
+    cert.publicKey.rawData,
+    { name: 'ECDSA', namedCurve: 'P-256' },
+    false,
+    ['verify'],
+  );
   if (!(await webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, pub, sig, probe))) {
     throw new CertInputError('the CA key does not belong to the CA certificate');
   }
@@ -201,7 +215,9 @@ async function issue(
 /** Issues a server certificate for `names`, valid `days` (1..825). */
 export async function issueServer(ca: Authority, names: HostNames, days = DEFAULT_DAYS): Promise<Issued> {
   if (!Number.isInteger(days) || days < 1 || days > MAX_SERVER_DAYS) {
-    throw new CertInputError(`--days: ${days} is out of range for a server certificate; give 1-${MAX_SERVER_DAYS} (Apple refuses longer)`);
+    throw new CertInputError(
+      `--days: ${days} is out of range for a server certificate; give 1-${MAX_SERVER_DAYS} (Apple refuses longer)`,
+    );
   }
   const cn = names.dns[0] ?? names.ips[0] ?? 'localhost';
   return issue(ca, [{ CN: [cn] }, { O: ['wsproxy'] }], days, (x509) => [
@@ -246,7 +262,11 @@ export async function createCrl(ca: Authority, revoked: readonly Revocation[]): 
     signingAlgorithm: KEY_ALGORITHM,
     signingKey: ca.key,
     extensions: [await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey)],
-    entries: revoked.map((r) => ({ serialNumber: r.serial, revocationDate: r.revokedAt, reason: x509.X509CrlReason.cessationOfOperation })),
+    entries: revoked.map((r) => ({
+      serialNumber: r.serial,
+      revocationDate: r.revokedAt,
+      reason: x509.X509CrlReason.cessationOfOperation,
+    })),
   });
   // OpenSSL reads only the 'X509 CRL' PEM label; @peculiar/x509 writes 'CRL'.
   return x509.PemConverter.encode(crl.rawData, 'X509 CRL') + '\n';

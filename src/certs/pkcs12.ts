@@ -94,13 +94,22 @@ function legacyEncrypt(plain: Buffer, password: string): { algorithm: pkijs.Algo
   const c = createCipheriv('des-ede3-cbc', key, iv);
   const cipher = Buffer.concat([c.update(plain), c.final()]);
   const params = new asn1js.Sequence({
-    value: [new asn1js.OctetString({ valueHex: toArrayBuffer(salt) }), new asn1js.Integer({ value: LEGACY_ITERATIONS })],
+    value: [
+      new asn1js.OctetString({ valueHex: toArrayBuffer(salt) }),
+      new asn1js.Integer({ value: LEGACY_ITERATIONS }),
+    ],
   });
-  return { algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.pbeSha1TripleDes, algorithmParams: params }), cipher };
+  return {
+    algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.pbeSha1TripleDes, algorithmParams: params }),
+    cipher,
+  };
 }
 
 /** Encrypts `plain` with PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC) through pkijs. */
-async function pbes2Encrypt(plain: Buffer, password: string): Promise<{ algorithm: pkijs.AlgorithmIdentifier; cipher: Buffer }> {
+async function pbes2Encrypt(
+  plain: Buffer,
+  password: string,
+): Promise<{ algorithm: pkijs.AlgorithmIdentifier; cipher: Buffer }> {
   const info = await pkijs.getCrypto(true).encryptEncryptedContentInfo({
     password: toArrayBuffer(Buffer.from(password, 'utf8')),
     contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 } as never,
@@ -118,8 +127,17 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
 
 function bagAttributes(friendlyName: string | undefined, localKeyId: Buffer | undefined): pkijs.Attribute[] {
   const attrs: pkijs.Attribute[] = [];
-  if (friendlyName !== undefined) attrs.push(new pkijs.Attribute({ type: OID.friendlyName, values: [new asn1js.BmpString({ value: friendlyName })] }));
-  if (localKeyId !== undefined) attrs.push(new pkijs.Attribute({ type: OID.localKeyId, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(localKeyId) })] }));
+  if (friendlyName !== undefined)
+    attrs.push(
+      new pkijs.Attribute({ type: OID.friendlyName, values: [new asn1js.BmpString({ value: friendlyName })] }),
+    );
+  if (localKeyId !== undefined)
+    attrs.push(
+      new pkijs.Attribute({
+        type: OID.localKeyId,
+        values: [new asn1js.OctetString({ valueHex: toArrayBuffer(localKeyId) })],
+      }),
+    );
   return attrs;
 }
 
@@ -127,14 +145,19 @@ function bagAttributes(friendlyName: string | undefined, localKeyId: Buffer | un
 export async function makePkcs12(input: Pkcs12Input): Promise<Buffer> {
   if (input.password.length === 0) throw new Error('a PKCS#12 password must not be empty');
   engine();
-  const encrypt = input.compat ? (p: Buffer) => Promise.resolve(legacyEncrypt(p, input.password)) : (p: Buffer) => pbes2Encrypt(p, input.password);
+  const encrypt = input.compat
+    ? (p: Buffer) => Promise.resolve(legacyEncrypt(p, input.password))
+    : (p: Buffer) => pbes2Encrypt(p, input.password);
   // localKeyId ties the key to its certificate (OpenSSL uses the certificate's SHA-1; so do we).
   const localKeyId = createHash('sha1').update(input.certDer).digest();
 
   const certBag = (der: Buffer, name?: string, id?: Buffer): pkijs.SafeBag =>
     new pkijs.SafeBag({
       bagId: OID.certBag,
-      bagValue: new pkijs.CertBag({ certId: OID.x509Certificate, certValue: new asn1js.OctetString({ valueHex: toArrayBuffer(der) }) }),
+      bagValue: new pkijs.CertBag({
+        certId: OID.x509Certificate,
+        certValue: new asn1js.OctetString({ valueHex: toArrayBuffer(der) }),
+      }),
       bagAttributes: bagAttributes(name, id),
     });
   const certContents = new pkijs.SafeContents({
@@ -172,7 +195,10 @@ export async function makePkcs12(input: Pkcs12Input): Promise<Buffer> {
   });
 
   const pfx = new pkijs.PFX({
-    parsedValue: { integrityMode: 0, authenticatedSafe: new pkijs.AuthenticatedSafe({ safeContents: [certInfo, keyInfo] }) },
+    parsedValue: {
+      integrityMode: 0,
+      authenticatedSafe: new pkijs.AuthenticatedSafe({ safeContents: [certInfo, keyInfo] }),
+    },
   });
   const macHash = input.compat ? 'SHA-1' : 'SHA-256';
   await pfx.makeInternalValues({

@@ -97,7 +97,9 @@ export async function checkNotUnderWebRoot(dir: string, webRoot: string | undefi
   if (webRoot === undefined) return;
   const [d, w] = await Promise.all([realish(resolve(dir)), realish(resolve(webRoot))]);
   if (isInside(d, w)) {
-    throw new CertInputError(`--cert-dir: '${dir}' is inside the --web root '${webRoot}'; keep the CA key where it cannot be served`);
+    throw new CertInputError(
+      `--cert-dir: '${dir}' is inside the --web root '${webRoot}'; keep the CA key where it cannot be served`,
+    );
   }
 }
 
@@ -108,7 +110,9 @@ async function readIndex(dir: string): Promise<IndexFile> {
     return parsed;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, issued: [] };
-    throw new CertInputError(`${join(dir, STORE_FILES.index)} is not a wsproxy certificate index; move it away or choose another --cert-dir`);
+    throw new CertInputError(
+      `${join(dir, STORE_FILES.index)} is not a wsproxy certificate index; move it away or choose another --cert-dir`,
+    );
   }
 }
 
@@ -116,7 +120,11 @@ async function writeIndex(dir: string, index: IndexFile): Promise<void> {
   await writeAtomic(join(dir, STORE_FILES.index), JSON.stringify(index, null, 2) + '\n', 0o644);
 }
 
-function entry(kind: IssuedEntry['kind'], name: string, c: { serial: string; notBefore: Date; notAfter: Date }): IssuedEntry {
+function entry(
+  kind: IssuedEntry['kind'],
+  name: string,
+  c: { serial: string; notBefore: Date; notAfter: Date },
+): IssuedEntry {
   return { kind, name, serial: c.serial, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
 }
 
@@ -125,7 +133,10 @@ export async function openAuthority(dir: string): Promise<Authority> {
   let certPem: string;
   let keyPem: string;
   try {
-    [certPem, keyPem] = await Promise.all([readFile(join(dir, STORE_FILES.caCert), 'utf8'), readFile(join(dir, STORE_FILES.caKey), 'utf8')]);
+    [certPem, keyPem] = await Promise.all([
+      readFile(join(dir, STORE_FILES.caCert), 'utf8'),
+      readFile(join(dir, STORE_FILES.caKey), 'utf8'),
+    ]);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CertInputError(`no CA in '${dir}'; run 'wsproxy cert init --host NAME' first (or give --cert-dir)`);
@@ -136,7 +147,9 @@ export async function openAuthority(dir: string): Promise<Authority> {
 }
 
 async function writeCrl(dir: string, ca: Authority, index: IndexFile): Promise<void> {
-  const revoked = index.issued.filter((e) => e.revokedAt !== undefined).map((e) => ({ serial: e.serial, revokedAt: new Date(e.revokedAt!) }));
+  const revoked = index.issued
+    .filter((e) => e.revokedAt !== undefined)
+    .map((e) => ({ serial: e.serial, revokedAt: new Date(e.revokedAt!) }));
   await writeAtomic(join(dir, STORE_FILES.crl), await createCrl(ca, revoked), 0o644);
 }
 
@@ -202,18 +215,37 @@ export interface UserResult {
  * `cert user NAME`: a client certificate for NAME, its `.p12` (password required) and an index line. A name that
  * already has a valid, unrevoked certificate is refused: revoke it first, so no one holds a forgotten second one.
  */
-export async function addUser(dir: string, name: string, days: number, password: string, compat: boolean): Promise<UserResult> {
+export async function addUser(
+  dir: string,
+  name: string,
+  days: number,
+  password: string,
+  compat: boolean,
+): Promise<UserResult> {
   checkUserName(name);
   if (password.length === 0) throw new CertInputError('the .p12 password must not be empty');
   const ca = await openAuthority(dir);
   const index = await readIndex(dir);
   const now = Date.now();
-  if (index.issued.some((e) => e.kind === 'user' && e.name === name && e.revokedAt === undefined && Date.parse(e.notAfter) > now)) {
-    throw new CertInputError(`user '${name}' already has a valid certificate; run 'wsproxy cert revoke ${name}' first to replace it`);
+  if (
+    index.issued.some(
+      (e) => e.kind === 'user' && e.name === name && e.revokedAt === undefined && Date.parse(e.notAfter) > now,
+    )
+  ) {
+    throw new CertInputError(
+      `user '${name}' already has a valid certificate; run 'wsproxy cert revoke ${name}' first to replace it`,
+    );
   }
   const user = await issueUser(ca, name, days);
   const caDer = Buffer.from(new X509Certificate(ca.certPem).raw);
-  const p12 = await makePkcs12({ certDer: user.certDer, caDers: [caDer], keyPkcs8: user.keyPkcs8, password, friendlyName: name, compat });
+  const p12 = await makePkcs12({
+    certDer: user.certDer,
+    caDers: [caDer],
+    keyPkcs8: user.keyPkcs8,
+    password,
+    friendlyName: name,
+    compat,
+  });
   const usersDir = join(dir, STORE_FILES.users);
   await mkdir(usersDir, { recursive: true, mode: 0o700 });
   const certFile = join(usersDir, `${name}.crt`);
@@ -231,9 +263,13 @@ export async function revoke(dir: string, nameOrSerial: string): Promise<{ seria
   const index = await readIndex(dir);
   const wanted = nameOrSerial.toLowerCase().replace(/:/g, '');
   const hits = index.issued.filter(
-    (e) => e.kind !== 'ca' && e.revokedAt === undefined && ((e.kind === 'user' && e.name === nameOrSerial) || e.serial === wanted),
+    (e) =>
+      e.kind !== 'ca' &&
+      e.revokedAt === undefined &&
+      ((e.kind === 'user' && e.name === nameOrSerial) || e.serial === wanted),
   );
-  if (hits.length === 0) throw new CertInputError(`no unrevoked certificate for '${nameOrSerial}' in '${dir}'; see 'wsproxy cert list'`);
+  if (hits.length === 0)
+    throw new CertInputError(`no unrevoked certificate for '${nameOrSerial}' in '${dir}'; see 'wsproxy cert list'`);
   const at = new Date(Date.now() - 1_000).toISOString();
   index.issued = index.issued.map((e) => (hits.includes(e) ? { ...e, revokedAt: at } : e));
   await writeIndex(dir, index);

@@ -39,10 +39,18 @@ export interface BuiltinInfo {
   readonly demo: boolean;
   readonly websocketPath: string;
   readonly certificate:
-    | { readonly loaded: true; readonly fingerprint256: string; readonly subject: string; readonly names: readonly string[]; readonly validTo: string }
+    | {
+        readonly loaded: true;
+        readonly fingerprint256: string;
+        readonly subject: string;
+        readonly names: readonly string[];
+        readonly validTo: string;
+      }
     | { readonly loaded: false };
   /** wsproxy's own CA behind the certificate, offered at {@link CA_PATH}; absent otherwise. */
-  readonly ca?: { readonly path: string; readonly fingerprint256: string; readonly subject: string; readonly validTo: string } | undefined;
+  readonly ca?:
+    | { readonly path: string; readonly fingerprint256: string; readonly subject: string; readonly validTo: string }
+    | undefined;
 }
 
 /** Where the built-in pages offer wsproxy's own CA certificate. */

@@ -40,7 +40,8 @@ export function framingProblem(req: FramingFacts): string | undefined {
   if (te.length === 1 && te[0]?.toLowerCase() !== 'chunked') return 'te-not-chunked';
   if (cl.length > 1) return 'cl-repeated';
   // Plain digits that a JavaScript number holds exactly (llhttp takes up to 2^64-1; the length is re-sent as a number).
-  if (cl.length === 1 && !(/^[0-9]+$/.test(cl[0] ?? '') && Number(cl[0]) <= Number.MAX_SAFE_INTEGER)) return 'cl-invalid';
+  if (cl.length === 1 && !(/^[0-9]+$/.test(cl[0] ?? '') && Number(cl[0]) <= Number.MAX_SAFE_INTEGER))
+    return 'cl-invalid';
   return undefined;
 }
 

@@ -65,7 +65,10 @@ export function reject(to: Duplex | ServerResponse, code: HttpReasonCode, option
     socket.destroy();
     return;
   }
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ].join('\r\n');
   const timer = setTimeout(() => socket.destroy(), FLUSH_DEADLINE_MS);
   timer.unref();
   socket.end(`${head}\r\n\r\n${body}`, () => {

@@ -3,7 +3,12 @@
  * listener (`emit('connection')`), neither listening itself. Ordinary requests get static files or the built-in page;
  * parser errors get 400/431 through `reject()`. Upgrades are passed to the handler `server.ts` gives.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../auth/types.js';
@@ -12,7 +17,16 @@ import type { ConnectionContext } from '../context.js';
 import { clientFailureReason, errnoCode } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
-import { BUILTIN_WEB_ROOT, CA_PATH, INFO_PATH, NOVNC_ROOT, novncSegments, sendCaCert, sendInfo, type BuiltinInfo } from './builtin.js';
+import {
+  BUILTIN_WEB_ROOT,
+  CA_PATH,
+  INFO_PATH,
+  NOVNC_ROOT,
+  novncSegments,
+  sendCaCert,
+  sendInfo,
+  type BuiltinInfo,
+} from './builtin.js';
 import { framingRefused } from './framing.js';
 import { reject } from './reject.js';
 import { resolveStaticPath, serveStatic } from './static.js';
@@ -85,7 +99,13 @@ export interface RequestDeps {
 }
 
 /** Serves one ordinary (non-upgrade) request. */
-export async function handleRequest(req: IncomingMessage, res: ServerResponse, conn: ConnectionContext | undefined, deps: RequestDeps, log: Logger): Promise<void> {
+export async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  conn: ConnectionContext | undefined,
+  deps: RequestDeps,
+  log: Logger,
+): Promise<void> {
   const method = req.method ?? '';
   const rawUrl = req.url ?? '/';
   const path = rawUrl.split('?')[0] ?? '/';
@@ -101,20 +121,34 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
     reject(res, 'METHOD_NOT_ALLOWED', { headers: { Allow: 'GET, HEAD' }, log: rlog, fields });
     return;
   }
-  if (deps.webAuth && !(await webAuthPasses(req, res, conn, deps.webAuth, deps.authGuard, { fields, log: rlog, path }))) return;
+  if (deps.webAuth && !(await webAuthPasses(req, res, conn, deps.webAuth, deps.authGuard, { fields, log: rlog, path })))
+    return;
   if (toUpstream && deps.upstream) {
-    deps.upstream.forward(req, res, { remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '', tls: conn?.tls ?? false, log: rlog, peer: conn?.peer });
+    deps.upstream.forward(req, res, {
+      remoteAddress: conn?.remoteAddress ?? req.socket.remoteAddress ?? '',
+      tls: conn?.tls ?? false,
+      log: rlog,
+      peer: conn?.peer,
+    });
     return;
   }
   const mapped = resolveStaticPath(path);
   if (!mapped.ok) {
-    if (mapped.status === 400) reject(res, 'BAD_REQUEST', { message: 'The request path is malformed.', log: rlog, fields });
+    if (mapped.status === 400)
+      reject(res, 'BAD_REQUEST', { message: 'The request path is malformed.', log: rlog, fields });
     else reject(res, 'NOT_FOUND', { log: rlog, fields });
     return;
   }
   let status: number;
   if (deps.webRootReal !== undefined) {
-    status = await serveStatic(res, deps.webRootReal, mapped.segments, method, deps.webHeaders, (real) => deps.webSecrets?.hides(real) ?? Promise.resolve(false));
+    status = await serveStatic(
+      res,
+      deps.webRootReal,
+      mapped.segments,
+      method,
+      deps.webHeaders,
+      (real) => deps.webSecrets?.hides(real) ?? Promise.resolve(false),
+    );
   } else if (path === INFO_PATH) {
     sendInfo(res, deps.info(), method);
     status = 200;
@@ -127,7 +161,12 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
     status = await serveStatic(res, BUILTIN_WEB_ROOT, mapped.segments, method);
   }
   // A path that was served is a file name, not a token.
-  rlog.debug('http request', { ...fields, ...(status < 400 ? { path } : {}), status, scheme: conn?.tls ? 'https' : 'http' });
+  rlog.debug('http request', {
+    ...fields,
+    ...(status < 400 ? { path } : {}),
+    status,
+    scheme: conn?.tls ? 'https' : 'http',
+  });
 }
 
 /**
@@ -145,7 +184,11 @@ async function webAuthPasses(
 ): Promise<boolean> {
   const guard = conn && guardOf?.(conn);
   if (guard && !guard.ok) {
-    reject(res, guard.refusal.code, { log: at.log, fields: { ...at.fields, ...guard.refusal.fields }, ...(guard.refusal.headers ? { headers: guard.refusal.headers } : {}) });
+    reject(res, guard.refusal.code, {
+      log: at.log,
+      fields: { ...at.fields, ...guard.refusal.fields },
+      ...(guard.refusal.headers ? { headers: guard.refusal.headers } : {}),
+    });
     return false;
   }
   let failed = false;

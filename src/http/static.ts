@@ -38,7 +38,9 @@ export function resolveStaticPath(urlPath: string): StaticPath {
 /** Content type for a file name (charset for text types). */
 export function contentTypeOf(file: string): string {
   const type = mime.getType(file) ?? 'application/octet-stream';
-  return type.startsWith('text/') || type === 'application/javascript' || type === 'application/json' ? `${type}; charset=utf-8` : type;
+  return type.startsWith('text/') || type === 'application/javascript' || type === 'application/json'
+    ? `${type}; charset=utf-8`
+    : type;
 }
 
 /**
@@ -101,7 +103,11 @@ function notFound(res: ServerResponse): number {
     return 404;
   }
   const body = '404 Not Found\n';
-  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(body.length), ...SECURITY_HEADERS });
+  res.writeHead(404, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(body.length),
+    ...SECURITY_HEADERS,
+  });
   res.end(res.req.method === 'HEAD' ? undefined : body);
   return 404;
 }

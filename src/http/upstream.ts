@@ -14,7 +14,14 @@
  * - Every failure before the response head (refused, DNS, TLS, connect timeout, no answer in time) is one 502 through
  *   `reject()` with reason UPSTREAM_FAILED and the errno in the log; after the head, the client connection is cut.
  */
-import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  Agent as HttpAgent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
@@ -72,7 +79,19 @@ export interface HttpUpstream {
 
 // RFC 9110 §7.6.1 connection-specific fields, plus Proxy-* (meant for this hop) and the non-standard ones proxies
 // commonly drop. `Expect` is answered by our own HTTP server (100 Continue) before the request reaches us.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'http2-settings',
+]);
 
 // Facts only wsproxy may state: the client's own copies are removed before ours are set.
 const FORWARDING = /^(?:forwarded|x-forwarded-.*|x-real-ip)$/;
@@ -109,7 +128,8 @@ export async function ownsPath(path: string, webRootReal: string | undefined): P
   const mapped = resolveStaticPath(path);
   if (!mapped.ok) return false;
   if (webRootReal !== undefined) return fileExists(webRootReal, mapped.segments);
-  if (path === INFO_PATH || mapped.segments[0] === 'wsproxy' || novncSegments(mapped.segments) !== undefined) return true;
+  if (path === INFO_PATH || mapped.segments[0] === 'wsproxy' || novncSegments(mapped.segments) !== undefined)
+    return true;
   return mapped.segments.length > 0 && (await fileExists(BUILTIN_WEB_ROOT, mapped.segments));
 }
 
@@ -140,7 +160,14 @@ export interface HeaderFilter {
 export function dropsHeader(name: string, named: ReadonlySet<string>, filter: HeaderFilter): boolean {
   if (name.includes('_') && filter.underscoreHeaders !== true) return true;
   const folded = name.replace(/_/g, '-');
-  if (HOP_BY_HOP.has(folded) || named.has(name) || named.has(folded) || FORWARDING.test(folded) || CLIENT_CERT.test(folded)) return true;
+  if (
+    HOP_BY_HOP.has(folded) ||
+    named.has(name) ||
+    named.has(folded) ||
+    FORWARDING.test(folded) ||
+    CLIENT_CERT.test(folded)
+  )
+    return true;
   // Framing is set by upstreamFraming; a `Content_Length` would read as a second Content-Length to a CGI application.
   if (folded === 'content-length') return true;
   return filter.stripAuthorization && folded === 'authorization';
@@ -180,7 +207,9 @@ export function upstreamRequestHeaders(
  * bytes. Not encodeURIComponent: it throws on a lone surrogate, and this text comes from the client's certificate.
  */
 export function headerSafe(value: string): string {
-  return value.replace(/[^\x20-\x7e]+/g, (run) => [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return value.replace(/[^\x20-\x7e]+/g, (run) =>
+    [...Buffer.from(run, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 }
 
 /**
@@ -283,50 +312,73 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
   // event loop, so each goes through the per-connection boundary (500 or a cut response, never the process).
   const failRequest = (err: unknown, req: IncomingMessage, res?: ServerResponse): void => {
     const p = pending.get(req);
-    failConnection(res ?? p?.res, err, { log: p?.log ?? log, where: 'http-upstream', ...(p ? { fields: p.fields } : {}) });
+    failConnection(res ?? p?.res, err, {
+      log: p?.log ?? log,
+      where: 'http-upstream',
+      ...(p ? { fields: p.fields } : {}),
+    });
   };
 
-  proxy.on('proxyReq', guard((proxyReq: ClientRequest, req: IncomingMessage, _res: ServerResponse, _o: unknown, socket: Socket) => {
-    const p = pending.get(req);
-    // A fresh socket may hang in connect (a black-holed address); a reused keep-alive socket is already open.
-    if (!p || !socket.connecting) return;
-    p.connectTimer = setTimeout(() => {
-      proxyReq.destroy(new TimeoutError('connecting to the upstream timed out'));
-    }, options.connectTimeoutMs);
-    socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(p.connectTimer));
-  }, (err, proxyReq, req, res) => {
-    proxyReq.destroy();
-    failRequest(err, req, res);
-  }));
+  proxy.on(
+    'proxyReq',
+    guard(
+      (proxyReq: ClientRequest, req: IncomingMessage, _res: ServerResponse, _o: unknown, socket: Socket) => {
+        const p = pending.get(req);
+        // A fresh socket may hang in connect (a black-holed address); a reused keep-alive socket is already open.
+        if (!p || !socket.connecting) return;
+        p.connectTimer = setTimeout(() => {
+          proxyReq.destroy(new TimeoutError('connecting to the upstream timed out'));
+        }, options.connectTimeoutMs);
+        socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(p.connectTimer));
+      },
+      (err, proxyReq, req, res) => {
+        proxyReq.destroy();
+        failRequest(err, req, res);
+      },
+    ),
+  );
 
-  proxy.on('proxyRes', guard((proxyRes: IncomingMessage, req: IncomingMessage) => {
-    const p = pending.get(req);
-    proxyRes.on('error', (err: Error) => {
-      p?.log.debug('http upstream response failed', { reason: 'UPSTREAM_FAILED', ...p.fields, error: errnoCode(err) ?? err.message });
-      p?.res.destroy();
-    });
-    if (!p || p.res.destroyed) {
-      proxyRes.destroy();
-      return;
-    }
-    clearTimeout(p.connectTimer);
-    const status = proxyRes.statusCode ?? 0;
-    // Node's client parser takes any three digits; writeHead throws on a status outside 100-999.
-    if (status < 100 || status > 599) {
-      proxyRes.destroy();
-      fail(p.res, new Error(`the upstream answered status ${status}`), p.log, p.fields);
-      return;
-    }
-    p.res.writeHead(status, proxyRes.statusMessage, clientResponseHeaders(proxyRes.headers));
-    proxyRes.pipe(p.res);
-    p.log.debug('http request', { ...p.fields, status, via: 'upstream', scheme: p.scheme });
-  }, (err, proxyRes, req) => {
-    proxyRes.destroy();
-    failRequest(err, req);
-  }));
+  proxy.on(
+    'proxyRes',
+    guard(
+      (proxyRes: IncomingMessage, req: IncomingMessage) => {
+        const p = pending.get(req);
+        proxyRes.on('error', (err: Error) => {
+          p?.log.debug('http upstream response failed', {
+            reason: 'UPSTREAM_FAILED',
+            ...p.fields,
+            error: errnoCode(err) ?? err.message,
+          });
+          p?.res.destroy();
+        });
+        if (!p || p.res.destroyed) {
+          proxyRes.destroy();
+          return;
+        }
+        clearTimeout(p.connectTimer);
+        const status = proxyRes.statusCode ?? 0;
+        // Node's client parser takes any three digits; writeHead throws on a status outside 100-999.
+        if (status < 100 || status > 599) {
+          proxyRes.destroy();
+          fail(p.res, new Error(`the upstream answered status ${status}`), p.log, p.fields);
+          return;
+        }
+        p.res.writeHead(status, proxyRes.statusMessage, clientResponseHeaders(proxyRes.headers));
+        proxyRes.pipe(p.res);
+        p.log.debug('http request', { ...p.fields, status, via: 'upstream', scheme: p.scheme });
+      },
+      (err, proxyRes, req) => {
+        proxyRes.destroy();
+        failRequest(err, req);
+      },
+    ),
+  );
 
   const ask = (v: boolean | (() => boolean) | undefined): boolean => (typeof v === 'function' ? v() : v === true);
-  const headerFilter = (): HeaderFilter => ({ stripAuthorization: ask(options.stripAuthorization), underscoreHeaders: ask(options.underscoreHeaders) });
+  const headerFilter = (): HeaderFilter => ({
+    stripAuthorization: ask(options.stripAuthorization),
+    underscoreHeaders: ask(options.underscoreHeaders),
+  });
 
   return {
     url: options.url,
@@ -341,8 +393,14 @@ export function createHttpUpstream(options: UpstreamOptions, log: Logger): HttpU
       pending.set(req, p);
       res.once('close', () => clearTimeout(p.connectTimer));
       // proxyRes.pipe(res) rethrows a response error that has no other listener; a vanished client is not a crash.
-      res.on('error', (err: Error) => p.log.debug('client response failed', { reason: 'UPSTREAM_CLIENT_GONE', error: errnoCode(err) ?? err.message }));
-      req.headers = upstreamRequestHeaders(req.headers, { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer }, headerFilter());
+      res.on('error', (err: Error) =>
+        p.log.debug('client response failed', { reason: 'UPSTREAM_CLIENT_GONE', error: errnoCode(err) ?? err.message }),
+      );
+      req.headers = upstreamRequestHeaders(
+        req.headers,
+        { remoteAddress: facts.remoteAddress, tls: facts.tls, localPort: req.socket.localPort, peer: facts.peer },
+        headerFilter(),
+      );
       proxy.web(req, res, (err: Error) => {
         clearTimeout(p.connectTimer);
         fail(res, err, p.log, p.fields);

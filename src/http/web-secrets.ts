@@ -47,17 +47,32 @@ function sourcePath(source: string | undefined): Entry | undefined {
 /** What `config` uses as secrets, as real paths. */
 function configuredSecrets(config: Config): Entry[] {
   const tls = config.tls;
-  const files = [tls.certFile, tls.keyFile, config.log.file, config.admin?.tokenFile, config.targetTls?.certFile, config.targetTls?.keyFile];
-  const out: Entry[] = files.filter((f): f is string => f !== undefined).map((f) => ({ kind: 'file', path: realOf(f) }));
+  const files = [
+    tls.certFile,
+    tls.keyFile,
+    config.log.file,
+    config.admin?.tokenFile,
+    config.targetTls?.certFile,
+    config.targetTls?.keyFile,
+  ];
+  const out: Entry[] = files
+    .filter((f): f is string => f !== undefined)
+    .map((f) => ({ kind: 'file', path: realOf(f) }));
   // The state directory (generated key, secrets of its own), unless the web root lies in it: then by content only.
   const state = realOf(tls.stateDir);
   const root = config.webRoot === undefined ? undefined : realOf(config.webRoot);
   if (root === undefined || !matches(root, { kind: 'dir', path: state })) out.push({ kind: 'dir', path: state });
   // The certificate from `wsproxy cert init` sits in its store, beside the CA's key and the users' PKCS#12 files.
   const store = dirname(tls.certFile);
-  if (existsSync(join(store, 'ca.crt'))) out.push({ kind: 'file', path: realOf(join(store, 'ca.key')) }, { kind: 'dir', path: realOf(join(store, 'users')) });
+  if (existsSync(join(store, 'ca.crt')))
+    out.push(
+      { kind: 'file', path: realOf(join(store, 'ca.key')) },
+      { kind: 'dir', path: realOf(join(store, 'users')) },
+    );
   if (config.recordPrefix !== undefined) out.push({ kind: 'prefix', path: realOf(config.recordPrefix) });
-  const sources = [config.targets.kind === 'token' ? config.targets.source : undefined, config.auth?.source].map(sourcePath);
+  const sources = [config.targets.kind === 'token' ? config.targets.source : undefined, config.auth?.source].map(
+    sourcePath,
+  );
   return [...out, ...sources.filter((e): e is Entry => e !== undefined)];
 }
 
@@ -120,7 +135,13 @@ export async function hiddenWebFiles(config: Config, rootReal: string): Promise<
       if (item.name.startsWith('.') || ++seen > SCAN_LIMIT) continue;
       const full = join(dir, item.name);
       if (item.isDirectory() && depth < SCAN_DEPTH) await walk(full, depth + 1);
-      else if ((item.isFile() || item.isSymbolicLink()) && existsSync(full) && statSync(full).isFile() && (await guard.hides(realOf(full)))) found.push(relative(rootReal, full));
+      else if (
+        (item.isFile() || item.isSymbolicLink()) &&
+        existsSync(full) &&
+        statSync(full).isFile() &&
+        (await guard.hides(realOf(full)))
+      )
+        found.push(relative(rootReal, full));
     }
   };
   await walk(rootReal, 0);

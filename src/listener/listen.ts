@@ -126,7 +126,12 @@ export async function clearStaleSocket(path: string, flag = '--unix-listen'): Pr
  * --admin-listen never are), so a umask set just around that call applies to this socket and to nothing else in JS.
  * Files other threads create in that instant can only come out stricter. The chmod after bind stays as a backstop.
  */
-export function listenUnix(server: Server, options: ListenOptions & { path: string }, mode: number, onListening?: () => void): void {
+export function listenUnix(
+  server: Server,
+  options: ListenOptions & { path: string },
+  mode: number,
+  onListening?: () => void,
+): void {
   const saved = process.umask(0o777 & ~mode);
   try {
     server.listen(options, onListening);
@@ -138,7 +143,10 @@ export function listenUnix(server: Server, options: ListenOptions & { path: stri
 /** Starts listening; resolves with the server once bound, rejects with the bind error (EADDRINUSE, EACCES, …). */
 export async function listenOn(address: ListenAddress, onSocket: (socket: Socket) => void): Promise<Server> {
   // pauseOnConnect: nothing is read until the socket has its listeners and passed the gate.
-  const server = createServer({ pauseOnConnect: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }, onSocket);
+  const server = createServer(
+    { pauseOnConnect: true, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 },
+    onSocket,
+  );
   let options: ListenOptions | { fd: number };
   if (address.kind === 'unix') {
     await clearStaleSocket(address.path);

@@ -69,7 +69,10 @@ export function clientKey(address: string): string {
   const ip = parseIp(address);
   if (!ip) return address;
   if (isV4(ip)) return ip.toString();
-  return `${ip.parts.slice(0, 4).map((p) => p.toString(16).padStart(4, '0')).join(':')}::/64`;
+  return `${ip.parts
+    .slice(0, 4)
+    .map((p) => p.toString(16).padStart(4, '0'))
+    .join(':')}::/64`;
 }
 
 /** `[v6]` for a host with a colon (an IPv6 literal); names, IPv4 and already bracketed hosts as they are. */
@@ -131,7 +134,8 @@ export function parseCidr(text: string): Cidr | CidrProblem {
   const mappedShift = ip.kind() === 'ipv4' && isIP(addr) === 6 ? 96 : 0;
   if (slash < 0) return { ip, prefix: max };
   const p = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(p) || Number(p) - mappedShift > max || Number(p) < mappedShift) return { problem: 'prefix', max };
+  if (!/^\d{1,3}$/.test(p) || Number(p) - mappedShift > max || Number(p) < mappedShift)
+    return { problem: 'prefix', max };
   const prefix = Number(p) - mappedShift;
   return { ip: networkOf(ip, prefix), prefix };
 }

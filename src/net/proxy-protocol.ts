@@ -43,7 +43,10 @@ function isPrefixOf(buf: Buffer, sig: Buffer): boolean {
 
 function parseV1(buf: Buffer): ProxyParse {
   const end = buf.indexOf('\r\n', 0, 'latin1');
-  if (end < 0) return buf.length >= V1_MAX ? { kind: 'invalid', problem: 'v1 line longer than 107 bytes' } : { kind: 'incomplete' };
+  if (end < 0)
+    return buf.length >= V1_MAX
+      ? { kind: 'invalid', problem: 'v1 line longer than 107 bytes' }
+      : { kind: 'incomplete' };
   if (end + 2 > V1_MAX) return { kind: 'invalid', problem: 'v1 line longer than 107 bytes' };
   const line = buf.subarray(0, end).toString('latin1');
   const parts = line.split(' ');
@@ -52,12 +55,20 @@ function parseV1(buf: Buffer): ProxyParse {
   const [, proto, src, dst, sport, dport] = parts as [string, string, string, string, string, string];
   const family = proto === 'TCP4' ? 4 : proto === 'TCP6' ? 6 : 0;
   if (family === 0) return { kind: 'invalid', problem: 'v1 protocol is not TCP4, TCP6 or UNKNOWN' };
-  if (ipFamily(src) !== family || ipFamily(dst) !== family) return { kind: 'invalid', problem: `v1 addresses are not ${proto} addresses` };
-  const port = (p: string): number | undefined => (/^(0|[1-9]\d{0,4})$/.test(p) && Number(p) <= 65535 ? Number(p) : undefined);
+  if (ipFamily(src) !== family || ipFamily(dst) !== family)
+    return { kind: 'invalid', problem: `v1 addresses are not ${proto} addresses` };
+  const port = (p: string): number | undefined =>
+    /^(0|[1-9]\d{0,4})$/.test(p) && Number(p) <= 65535 ? Number(p) : undefined;
   const sp = port(sport);
   const dp = port(dport);
   if (sp === undefined || dp === undefined) return { kind: 'invalid', problem: 'v1 ports are not numbers 0-65535' };
-  return { kind: 'header', version: 1, length: end + 2, source: { address: src, port: sp }, destination: { address: dst, port: dp } };
+  return {
+    kind: 'header',
+    version: 1,
+    length: end + 2,
+    source: { address: src, port: sp },
+    destination: { address: dst, port: dp },
+  };
 }
 
 /** The 16 bytes as RFC 5952 text, as the header says them (a mapped address stays mapped; the listener folds it). */
@@ -87,7 +98,13 @@ function parseV2(buf: Buffer): ProxyParse {
   if (family === 1) {
     if (body.length < 12) return { kind: 'invalid', problem: 'v2 TCP4 address block shorter than 12 bytes' };
     const ip = (o: number): string => ipaddr.fromByteArray([...body.subarray(o, o + 4)]).toString();
-    return { kind: 'header', version: 2, length, source: { address: ip(0), port: body.readUInt16BE(8) }, destination: { address: ip(4), port: body.readUInt16BE(10) } };
+    return {
+      kind: 'header',
+      version: 2,
+      length,
+      source: { address: ip(0), port: body.readUInt16BE(8) },
+      destination: { address: ip(4), port: body.readUInt16BE(10) },
+    };
   }
   if (body.length < 36) return { kind: 'invalid', problem: 'v2 TCP6 address block shorter than 36 bytes' };
   return {

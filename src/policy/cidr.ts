@@ -56,7 +56,9 @@ export function parseAddressRange(text: string, withPorts: boolean): AddressRang
   if (portText !== undefined && !withPorts) return `'${text}' has a port; give an address or CIDR only`;
   const cidr = parseCidr(t);
   if ('problem' in cidr) {
-    return cidr.problem === 'address' ? `'${text}' is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)` : `'${text}' has a bad prefix length (0-${cidr.max})`;
+    return cidr.problem === 'address'
+      ? `'${text}' is not an IP address or CIDR (e.g. 10.0.0.0/8, 2001:db8::/32)`
+      : `'${text}' has a bad prefix length (0-${cidr.max})`;
   }
   let ports: [number, number][] | undefined;
   if (portText !== undefined) {

@@ -69,9 +69,16 @@ export function xForwardedFor(values: readonly string[]): Hop[] {
  * not: then the headers are ignored and `peer` is the answer). An unusable hop stops the walk at the last trusted
  * address seen, which is then the best the proxy knows.
  */
-export function clientFromHeaders(peer: ClientAddress, headers: { forwarded?: readonly string[] | undefined; xForwardedFor?: readonly string[] | undefined }, trusted: readonly AddressRange[]): ClientAddress {
+export function clientFromHeaders(
+  peer: ClientAddress,
+  headers: { forwarded?: readonly string[] | undefined; xForwardedFor?: readonly string[] | undefined },
+  trusted: readonly AddressRange[],
+): ClientAddress {
   if (!inAnyRange(trusted, peer.address)) return peer;
-  const hops = headers.forwarded && headers.forwarded.length > 0 ? forwardedFor(headers.forwarded) : xForwardedFor(headers.xForwardedFor ?? []);
+  const hops =
+    headers.forwarded && headers.forwarded.length > 0
+      ? forwardedFor(headers.forwarded)
+      : xForwardedFor(headers.xForwardedFor ?? []);
   let current = peer;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i];

@@ -19,7 +19,8 @@ export interface AutoHostSources {
 }
 
 /** How Host headers are judged. */
-export type HostMode = { kind: 'any' } | { kind: 'list'; names: readonly string[] } | { kind: 'auto'; sources: AutoHostSources };
+export type HostMode =
+  { kind: 'any' } | { kind: 'list'; names: readonly string[] } | { kind: 'auto'; sources: AutoHostSources };
 
 /** The host name of a `Host` header: lowercase, without port, brackets or trailing dot; undefined if there is none. */
 export function hostNameOf(host: string | undefined): string | undefined {
@@ -66,7 +67,9 @@ function matchesCertName(name: string, certName: string): boolean {
  */
 export function machineHostNames(files: { hostname?: string; hosts?: string } = {}): string[] {
   const names = new Set<string>([hostname().toLowerCase()]);
-  const fromFile = readText(files.hostname ?? '/etc/hostname').trim().toLowerCase();
+  const fromFile = readText(files.hostname ?? '/etc/hostname')
+    .trim()
+    .toLowerCase();
   if (fromFile !== '' && !/\s/.test(fromFile)) names.add(fromFile);
   for (const line of readText(files.hosts ?? '/etc/hosts').split('\n')) {
     const fields = (line.split('#')[0] ?? '').trim().toLowerCase().split(/\s+/).slice(1);
@@ -97,7 +100,11 @@ export interface HostConfig {
  * `--host-token` the Host is the token itself (any name a token source knows), so there is no automatic list: a
  * rebinding page would need a valid token as its host name, and an unknown one is refused by the token source.
  */
-export function hostModeOf(config: HostConfig, certNames: () => readonly string[], machineNames: readonly string[]): HostMode {
+export function hostModeOf(
+  config: HostConfig,
+  certNames: () => readonly string[],
+  machineNames: readonly string[],
+): HostMode {
   const names = config.policy?.allowedHosts ?? [];
   if (names.includes('any')) return { kind: 'any' };
   if (names.length > 0) return { kind: 'list', names };

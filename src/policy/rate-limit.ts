@@ -53,7 +53,10 @@ export class RateLimiter {
   refund(key: string, now: number): void {
     const b = this.buckets.get(key);
     if (!b) return;
-    this.buckets.set(key, { tokens: Math.min(this.rate.burst, b.tokens + ((now - b.at) / 1000) * this.rate.perSecond + 1), at: now });
+    this.buckets.set(key, {
+      tokens: Math.min(this.rate.burst, b.tokens + ((now - b.at) / 1000) * this.rate.perSecond + 1),
+      at: now,
+    });
   }
 
   /** Drops buckets that are full again. */

@@ -39,7 +39,10 @@ export interface RequestPolicy {
    * (the resolver's fleet-wide count, e.g. TokenRedis) the count is the fleet's; if that count cannot be reached, the
    * refusal is 503 `TOKEN_SOURCE_DOWN`, as for the lookup itself.
    */
-  tokenSlot(tokenHash: string, shared?: SharedSessionCounter): Promise<{ ok: true; release: () => void } | { ok: false; refusal: Refusal }>;
+  tokenSlot(
+    tokenHash: string,
+    shared?: SharedSessionCounter,
+  ): Promise<{ ok: true; release: () => void } | { ok: false; refusal: Refusal }>;
   /**
    * The brute-force guard (`--auth-failure-limit`) for a request whose token or credentials are about to be checked:
    * a 429 refusal while its client address (IPv6 per /64) has failed too often, else an attempt to settle once the
@@ -73,13 +76,28 @@ export interface PolicyCarry {
 }
 
 /** The limiter for `rate`: the running one while the rate is unchanged (its buckets stay), else a new one. */
-function keepLimiter(oldRate: Rate | undefined, old: RateLimiter | undefined, rate: Rate | undefined): RateLimiter | undefined {
+function keepLimiter(
+  oldRate: Rate | undefined,
+  old: RateLimiter | undefined,
+  rate: Rate | undefined,
+): RateLimiter | undefined {
   if (!rate) return undefined;
   return old && oldRate?.perSecond === rate.perSecond && oldRate.burst === rate.burst ? old : new RateLimiter(rate);
 }
 
-const NO_CLIENT_ADDRESS: ClientAddressConfig = { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined };
-const NO_POLICY: PolicyConfig = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 };
+const NO_CLIENT_ADDRESS: ClientAddressConfig = {
+  proxyProtocolIn: false,
+  trustedProxies: [],
+  trustForwarded: false,
+  proxyProtocolOut: undefined,
+};
+const NO_POLICY: PolicyConfig = {
+  maxSessionsPerToken: 0,
+  rateLimit: undefined,
+  allowTargets: [],
+  allowedHosts: [],
+  revalidateIntervalMs: 0,
+};
 
 /**
  * Builds the policy; `now` is the clock for the rate limiter (tests pass their own). `previous`, on a reload, is the
@@ -94,29 +112,49 @@ export function createRequestPolicy(
   hosts?: HostMode,
 ): RequestPolicy {
   const old = previous?.carried;
-  const sameRate = old !== undefined && old.rate?.perSecond === policy.rateLimit?.perSecond && old.rate?.burst === policy.rateLimit?.burst;
+  const sameRate =
+    old !== undefined &&
+    old.rate?.perSecond === policy.rateLimit?.perSecond &&
+    old.rate?.burst === policy.rateLimit?.burst;
   const limiter = sameRate ? old.limiter : policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
   const authLimiter = keepLimiter(old?.authRate, old?.authLimiter, policy.authFailureLimit);
   // Counted even without a cap, so that a cap set by a later reload sees the sessions already running.
   const sessions = old?.sessions ?? new SessionCounter();
   const cap = policy.maxSessionsPerToken;
 
-  const hostMode: HostMode = hosts ?? (policy.allowedHosts.length === 0 || policy.allowedHosts.includes('any') ? { kind: 'any' } : { kind: 'list', names: policy.allowedHosts });
+  const hostMode: HostMode =
+    hosts ??
+    (policy.allowedHosts.length === 0 || policy.allowedHosts.includes('any')
+      ? { kind: 'any' }
+      : { kind: 'list', names: policy.allowedHosts });
   // No Host at all is a malformed request (HTTP/1.1, WebSocket), answered 400 by its own check; HTTP/1.0 without Host
   // is no browser, so no DNS rebinding either.
   const checkHost = (req: IncomingMessage): Refusal | undefined =>
     req.headers.host === undefined || isHostAllowedBy(req.headers.host, hostMode)
       ? undefined
-      : { code: 'HOST_NOT_ALLOWED', message: 'This server does not serve that host name; its operator can allow it with --allowed-host NAME.', fields: { host: req.headers.host ?? '' } };
+      : {
+          code: 'HOST_NOT_ALLOWED',
+          message: 'This server does not serve that host name; its operator can allow it with --allowed-host NAME.',
+          fields: { host: req.headers.host ?? '' },
+        };
 
   return {
     requestConn(conn, req) {
       if (!clientAddress.trustForwarded) return conn;
       const peer = { address: conn.remoteAddress, port: conn.remotePort };
-      const client = clientFromHeaders(peer, { forwarded: req.headersDistinct['forwarded'], xForwardedFor: req.headersDistinct['x-forwarded-for'] }, clientAddress.trustedProxies);
+      const client = clientFromHeaders(
+        peer,
+        { forwarded: req.headersDistinct['forwarded'], xForwardedFor: req.headersDistinct['x-forwarded-for'] },
+        clientAddress.trustedProxies,
+      );
       if (client === peer) return conn;
       const shown = hostPort(client.address, client.port);
-      return { ...conn, remoteAddress: client.address, remotePort: client.port, log: conn.log.child({ client: shown, via: 'forwarded' }) };
+      return {
+        ...conn,
+        remoteAddress: client.address,
+        remotePort: client.port,
+        log: conn.log.child({ client: shown, via: 'forwarded' }),
+      };
     },
 
     checkHost,
@@ -127,7 +165,11 @@ export function createRequestPolicy(
       if (limiter && conn.remoteAddress !== 'unix') {
         const taken = limiter.take(clientKey(conn.remoteAddress), now());
         if (!taken.ok) {
-          return { code: 'RATE_LIMITED', headers: { 'Retry-After': String(taken.retryAfterSeconds) }, fields: { retry_after: String(taken.retryAfterSeconds) } };
+          return {
+            code: 'RATE_LIMITED',
+            headers: { 'Retry-After': String(taken.retryAfterSeconds) },
+            fields: { retry_after: String(taken.retryAfterSeconds) },
+          };
         }
       }
       return undefined;
@@ -135,7 +177,10 @@ export function createRequestPolicy(
 
     async tokenSlot(tokenHash, shared) {
       if (cap <= 0) return { ok: true, release: sessions.acquire(tokenHash, Infinity) ?? (() => {}) };
-      const atCap = { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } } } as const;
+      const atCap = {
+        ok: false,
+        refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } },
+      } as const;
       if (shared) {
         try {
           const release = await shared.acquire(tokenHash, policy.maxSessionsPerToken);
@@ -155,7 +200,10 @@ export function createRequestPolicy(
       const taken = authLimiter.take(key, now());
       if (!taken.ok) {
         const retry = String(taken.retryAfterSeconds);
-        return { ok: false, refusal: { code: 'AUTH_RATE_LIMITED', headers: { 'Retry-After': retry }, fields: { retry_after: retry } } };
+        return {
+          ok: false,
+          refusal: { code: 'AUTH_RATE_LIMITED', headers: { 'Retry-After': retry }, fields: { retry_after: retry } },
+        };
       }
       let settled = false;
       const attempt = {
@@ -175,7 +223,8 @@ export function createRequestPolicy(
       const out = wanted === 'none' ? undefined : wanted;
       const hasIp = conn.remoteAddress !== 'unix';
       const src = hasIp ? { address: conn.remoteAddress, port: conn.remotePort } : undefined;
-      const dst = conn.localAddress === undefined ? undefined : { address: conn.localAddress, port: conn.localPort ?? 0 };
+      const dst =
+        conn.localAddress === undefined ? undefined : { address: conn.localAddress, port: conn.localPort ?? 0 };
       return {
         checkAddress: (address, port) => {
           const d = checkTargetAddress(address, port, policy.allowTargets);

@@ -51,7 +51,12 @@ export function createRevalidator(deps: RevalidatorDeps): Revalidator {
   }
 
   /** Re-checks one session; a source that throws (whatever it throws) revokes nothing. */
-  async function checkOne(resolver: TargetResolver, s: SessionInfo, resolved: NonNullable<SessionInfo['resolved']>, token: string): Promise<void> {
+  async function checkOne(
+    resolver: TargetResolver,
+    s: SessionInfo,
+    resolved: NonNullable<SessionInfo['resolved']>,
+    token: string,
+  ): Promise<void> {
     let answer;
     try {
       answer = await resolver.resolve(token, resolved.ctx);
@@ -63,7 +68,10 @@ export function createRevalidator(deps: RevalidatorDeps): Revalidator {
       s.conn.log.info('token revoked; closing its session', { reason: 'TOKEN_REVOKED' });
       s.relay.close('TOKEN_REVOKED', 1008, 'Token revoked');
     } else if (describeTarget(answer.target) !== describeTarget(resolved.target)) {
-      s.conn.log.info('token now points elsewhere; closing its session', { reason: 'TOKEN_TARGET_CHANGED', target: describeTarget(answer.target) });
+      s.conn.log.info('token now points elsewhere; closing its session', {
+        reason: 'TOKEN_TARGET_CHANGED',
+        target: describeTarget(answer.target),
+      });
       s.relay.close('TOKEN_TARGET_CHANGED', 1008, 'Token target changed');
     }
   }

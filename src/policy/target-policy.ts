@@ -26,7 +26,8 @@ const DENIED: readonly AddressRange[] = DEFAULT_DENIED_TARGETS.map((t) => {
 });
 
 /** The decision for one resolved address. */
-export type TargetDecision = { ok: true } | { ok: false; why: 'link-local or metadata address' | 'not in --allow-target' };
+export type TargetDecision =
+  { ok: true } | { ok: false; why: 'link-local or metadata address' | 'not in --allow-target' };
 
 /** Decides whether a session may connect to `address:port`. `allow` empty = no allowlist (only the default denials). */
 export function checkTargetAddress(address: string, port: number, allow: readonly AddressRange[]): TargetDecision {

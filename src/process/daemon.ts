@@ -33,7 +33,15 @@ export async function detach(argv: readonly string[], logFile: string | undefine
   let text = '';
   const outcome = await new Promise<DetachResult>((resolve) => {
     child.on('error', (err) => resolve({ ok: false, status: 1, message: `cannot start the daemon: ${err.message}` }));
-    child.on('exit', (code, signal) => resolve(parseReport(text) ?? { ok: false, status: code ?? 1, message: `the daemon exited during start (${signal ?? `status ${code ?? '?'}`})` }));
+    child.on('exit', (code, signal) =>
+      resolve(
+        parseReport(text) ?? {
+          ok: false,
+          status: code ?? 1,
+          message: `the daemon exited during start (${signal ?? `status ${code ?? '?'}`})`,
+        },
+      ),
+    );
     if (pipe === null || pipe === undefined) return;
     pipe.on('error', () => {});
     pipe.setEncoding('utf8');

@@ -19,13 +19,21 @@ export function notifyArgs(state: NotifyState, pid: number): string[] {
 }
 
 /** Tells systemd the state, if wsproxy runs under a `Type=notify` unit. Resolves when done (or failed: logged). */
-export function notifySystemd(state: NotifyState, env: Readonly<Record<string, string | undefined>>, log: Logger, pid = process.pid): Promise<void> {
+export function notifySystemd(
+  state: NotifyState,
+  env: Readonly<Record<string, string | undefined>>,
+  log: Logger,
+  pid = process.pid,
+): Promise<void> {
   if (!env['NOTIFY_SOCKET']) return Promise.resolve();
   return new Promise((resolve) => {
     execFile('systemd-notify', notifyArgs(state, pid), { timeout: 10_000, env: { ...env } }, (err) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        log.warn('systemd-notify failed; systemd may not see the state change', { state, error: code === 'ENOENT' ? 'systemd-notify not installed' : err.message.split('\n')[0] });
+        log.warn('systemd-notify failed; systemd may not see the state change', {
+          state,
+          error: code === 'ENOENT' ? 'systemd-notify not installed' : err.message.split('\n')[0],
+        });
       } else {
         log.debug('systemd notified', { state });
       }

@@ -67,11 +67,13 @@ export function formatRfc3164(f: SyslogFields): string {
  * and level (syslog has its own); control characters become spaces so one line stays one message.
  */
 export function syslogMessage(line: string): string {
-  return line
-    .replace(/\n$/, '')
-    .replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (?:DEBUG|INFO |WARN |ERROR) /, '')
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach syslog
-    .replace(/[\x00-\x1f\x7f]/g, ' ');
+  return (
+    line
+      .replace(/\n$/, '')
+      .replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (?:DEBUG|INFO |WARN |ERROR) /, '')
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach syslog
+      .replace(/[\x00-\x1f\x7f]/g, ' ')
+  );
 }
 
 /** A log sink that forwards each line to syslog. */
@@ -111,7 +113,9 @@ export function createSyslogSink(config: SyslogConfig, options: SyslogSinkOption
   const dest = config.destination;
   if (dest.kind === 'udp') {
     const socket: UdpSocket = createSocket(dest.host.includes(':') ? 'udp6' : 'udp4');
-    socket.on('error', (err) => warnOnce(`--syslog ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`));
+    socket.on('error', (err) =>
+      warnOnce(`--syslog ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`),
+    );
     socket.unref();
     let open = true;
     let pending = 0;
@@ -119,7 +123,13 @@ export function createSyslogSink(config: SyslogConfig, options: SyslogSinkOption
     return {
       write: (line, level) => {
         if (!open) return;
-        const fields = { pri: syslogPri(config.facility, level), time: now(), hostname: host, pid: process.pid, msg: syslogMessage(line) };
+        const fields = {
+          pri: syslogPri(config.facility, level),
+          time: now(),
+          hostname: host,
+          pid: process.pid,
+          msg: syslogMessage(line),
+        };
         const msg = Buffer.from(config.legacy ? formatRfc3164(fields) : formatRfc5424(fields));
         pending++;
         socket.send(msg, dest.port, dest.host, (err) => {
@@ -151,7 +161,16 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
   }
   let child: ChildProcess | undefined = spawn(
     'logger',
-    ['-u', path, '--socket-errors=off', '--prio-prefix', config.legacy ? '--rfc3164' : '--rfc5424=notq', '-t', APP_NAME, `--id=${process.pid}`],
+    [
+      '-u',
+      path,
+      '--socket-errors=off',
+      '--prio-prefix',
+      config.legacy ? '--rfc3164' : '--rfc5424=notq',
+      '-t',
+      APP_NAME,
+      `--id=${process.pid}`,
+    ],
     // Own process group: a terminal's Ctrl-C must not kill it before wsproxy's last lines; it ends at stdin EOF.
     { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
   );
@@ -160,7 +179,11 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
     child = undefined;
     warnOnce(`--syslog ${path}: ${why}; syslog output is off`);
   };
-  child.on('error', (err: NodeJS.ErrnoException) => down(err.code === 'ENOENT' ? "the 'logger' program (util-linux) is not installed" : `logger failed: ${err.message}`));
+  child.on('error', (err: NodeJS.ErrnoException) =>
+    down(
+      err.code === 'ENOENT' ? "the 'logger' program (util-linux) is not installed" : `logger failed: ${err.message}`,
+    ),
+  );
   child.on('exit', (code) => down(`logger exited (status ${code ?? '?'})`));
   child.stdin?.on('error', (err) => down(`logger input failed: ${err.message}`));
   // The logger child must not keep wsproxy alive on its own.

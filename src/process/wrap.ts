@@ -73,7 +73,11 @@ export function startWrapped(options: WrapOptions): Wrapped {
     if (starts.length > KEPT_STARTS) starts.shift();
     // stdio inherited, like websockify's Popen: the program's own output lands next to wsproxy's (or in /dev/null
     // under -D). No shell: the argument vector goes to execve as it is.
-    const proc = spawn(program, args, { stdio: ['ignore', 'inherit', 'inherit'], shell: false, env: wrappedEnv(process.env) });
+    const proc = spawn(program, args, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      shell: false,
+      env: wrappedEnv(process.env),
+    });
     child = proc;
     let reported = false;
     const ended = (status: number, how: Record<string, unknown>): void => {
@@ -88,7 +92,12 @@ export function startWrapped(options: WrapOptions): Wrapped {
         log.warn('wrapped program ended; staying up without it (--wrap-mode ignore)', { status, ...how });
       } else {
         const delay = respawnDelayMs(starts, Date.now());
-        if (delay > 0) log.warn('wrapped program respawning too fast; waiting before the next start', { status, ...how, wait_s: Math.ceil(delay / 1000) });
+        if (delay > 0)
+          log.warn('wrapped program respawning too fast; waiting before the next start', {
+            status,
+            ...how,
+            wait_s: Math.ceil(delay / 1000),
+          });
         else log.info('wrapped program ended; starting it again (--wrap-mode respawn)', { status, ...how });
         respawnTimer = setTimeout(start, delay);
       }

@@ -83,7 +83,11 @@ function recordingTap(stream: WriteStream, file: string, log: Logger, cap: numbe
     if (dropped) return;
     if (stream.writableLength > cap) {
       dropped = true;
-      log.warn('recording dropped: the disk is not keeping up; the session goes on unrecorded', { reason: 'RECORDING_DROPPED', file, queued_bytes: stream.writableLength });
+      log.warn('recording dropped: the disk is not keeping up; the session goes on unrecorded', {
+        reason: 'RECORDING_DROPPED',
+        file,
+        queued_bytes: stream.writableLength,
+      });
       stream.end(EOF_LINE); // what was queued is kept, and the file stays valid for playback
       return;
     }
@@ -125,7 +129,10 @@ export class Recorder {
         fd = openSync(file, 'wx', 0o600);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        this.log.warn('cannot open recording file; session not recorded', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+        this.log.warn('cannot open recording file; session not recorded', {
+          file,
+          error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+        });
         return undefined;
       }
       const stream: WriteStream = createWriteStream(file, { fd });
@@ -142,7 +149,10 @@ export class Recorder {
     try {
       writeFileSync(file, JSON.stringify(meta, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
     } catch (err) {
-      this.log.warn('cannot write the recording facts file', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+      this.log.warn('cannot write the recording facts file', {
+        file,
+        error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+      });
     }
   }
 }

@@ -60,7 +60,13 @@ function destroyOnError(plain: Socket): (this: Socket) => void {
 }
 
 /** Runs the TLS handshake on a connected socket; resolves the TLS socket once it is verified (or verification is off). */
-function secure(socket: Socket, host: string, tls: TargetTlsOptions, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
+function secure(
+  socket: Socket,
+  host: string,
+  tls: TargetTlsOptions,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     // SNI must be a host name (RFC 6066 §3); an IP target is checked against the certificate's IP SANs instead.
     const servername = tls.servername ?? (isIpLiteral(host) ? undefined : host);
@@ -125,7 +131,13 @@ export function connectFailureReason(err: unknown): ReasonCode {
 }
 
 // Which failure to report when several addresses failed differently: the most telling one wins.
-const SEVERITY: ReasonCode[] = ['TARGET_REFUSED', 'TARGET_UNREACHABLE', 'TARGET_TIMEOUT', 'TARGET_DNS', 'TARGET_FAILED'];
+const SEVERITY: ReasonCode[] = [
+  'TARGET_REFUSED',
+  'TARGET_UNREACHABLE',
+  'TARGET_TIMEOUT',
+  'TARGET_DNS',
+  'TARGET_FAILED',
+];
 
 /**
  * Node reads a socket into a fresh 64 KiB buffer per read. When a larger read size is asked for (the high-water
@@ -138,7 +150,10 @@ const SEVERITY: ReasonCode[] = ['TARGET_REFUSED', 'TARGET_UNREACHABLE', 'TARGET_
 const NODE_READ_BYTES = 64 * 1024;
 let sharedReadBuffer = Buffer.alloc(0);
 
-function largeReads(bytes: number, getSocket: () => Socket): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+function largeReads(
+  bytes: number,
+  getSocket: () => Socket,
+): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
   if (sharedReadBuffer.length < bytes) sharedReadBuffer = Buffer.allocUnsafe(bytes);
   const view = sharedReadBuffer.subarray(0, bytes);
   return {
@@ -149,9 +164,17 @@ function largeReads(bytes: number, getSocket: () => Socket): { buffer: () => Buf
   };
 }
 
-function attempt(options: { host: string; port: number } | { path: string }, timeoutMs: number, signal: AbortSignal, readBytes = NODE_READ_BYTES): Promise<Socket> {
+function attempt(
+  options: { host: string; port: number } | { path: string },
+  timeoutMs: number,
+  signal: AbortSignal,
+  readBytes = NODE_READ_BYTES,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = readBytes > NODE_READ_BYTES ? connect({ ...options, onread: largeReads(readBytes, () => socket) }) : connect(options);
+    const socket: Socket =
+      readBytes > NODE_READ_BYTES
+        ? connect({ ...options, onread: largeReads(readBytes, () => socket) })
+        : connect(options);
     const timer = setTimeout(() => finish(new TimeoutError('connect timed out')), timeoutMs);
     const signalOnAbort = (): void => finish(new AbortedError());
     const finish = (err?: Error): void => {
@@ -200,7 +223,12 @@ export interface DialOptions {
  * Connects to `target` within `timeoutMs`. Resolves a connected, paused socket with TCP_NODELAY and keepalive set.
  * Rejects with a `ProxyError` carrying the reason code (or with an error coded `ABORTED` if `signal` fired).
  */
-export async function connectTarget(target: DialTarget, timeoutMs: number, signal: AbortSignal, options: DialOptions = {}): Promise<{ socket: Socket; address: string }> {
+export async function connectTarget(
+  target: DialTarget,
+  timeoutMs: number,
+  signal: AbortSignal,
+  options: DialOptions = {},
+): Promise<{ socket: Socket; address: string }> {
   const tls = options.tls;
   const deadline = Date.now() + timeoutMs;
   if (target.kind === 'unix') {
@@ -211,7 +239,11 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       return { socket, address: `unix:${target.path}` };
     } catch (err) {
       if (err instanceof AbortedError) throw err;
-      throw new ProxyError(connectFailureReason(err), `connect to unix:${target.path} failed: ${errnoCode(err) ?? String(err)}`, { cause: err });
+      throw new ProxyError(
+        connectFailureReason(err),
+        `connect to unix:${target.path} failed: ${errnoCode(err) ?? String(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -221,7 +253,9 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
     try {
       addresses = (await lookup(target.host, { all: true, order: 'verbatim' })).map((a) => a.address);
     } catch (err) {
-      throw new ProxyError('TARGET_DNS', `target host ${target.host} does not resolve (${errnoCode(err) ?? 'error'})`, { cause: err });
+      throw new ProxyError('TARGET_DNS', `target host ${target.host} does not resolve (${errnoCode(err) ?? 'error'})`, {
+        cause: err,
+      });
     }
   }
 
@@ -230,7 +264,10 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
     const decided = addresses.map((a) => ({ a, why: check(a, target.port) }));
     const refused = decided.filter((r) => r.why !== undefined);
     if (refused.length === addresses.length) {
-      throw new ProxyError('TARGET_FORBIDDEN', `target ${target.host}:${target.port} refused by policy (${refused.map((r) => `${r.a}: ${r.why}`).join(', ')})`);
+      throw new ProxyError(
+        'TARGET_FORBIDDEN',
+        `target ${target.host}:${target.port} refused by policy (${refused.map((r) => `${r.a}: ${r.why}`).join(', ')})`,
+      );
     }
     // Only the allowed addresses are dialled; the refused ones never see a SYN.
     addresses = decided.filter((r) => r.why === undefined).map((r) => r.a);
@@ -249,7 +286,12 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
     const budget = Math.max(1, Math.floor(remaining / (addresses.length - i)));
     try {
       // A TLS target's bytes are read by the TLS layer from the handle, never through onread.
-      const plain = await attempt({ host: address, port: target.port }, budget, signal, tls === undefined ? options.readBytes : undefined);
+      const plain = await attempt(
+        { host: address, port: target.port },
+        budget,
+        signal,
+        tls === undefined ? options.readBytes : undefined,
+      );
       plain.setNoDelay(true);
       plain.setKeepAlive(true, 60_000);
       // The PROXY header goes first on the wire, before a TLS ClientHello (as HAProxy's send-proxy with ssl).
@@ -264,10 +306,15 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
         secured = await secure(plain, target.host, tls, Math.max(1, deadline - Date.now()), signal);
       } catch (err) {
         if (err instanceof AbortedError) throw err;
-        if (errnoCode(err) === 'ETIMEDOUT') throw new ProxyError('TARGET_TIMEOUT', `TLS handshake with ${shown} timed out`, { cause: err });
+        if (errnoCode(err) === 'ETIMEDOUT')
+          throw new ProxyError('TARGET_TIMEOUT', `TLS handshake with ${shown} timed out`, { cause: err });
         // A certificate problem is the same on every address of this host: report it, do not try the next one.
         const reason = tlsFailureReason(err);
-        throw new ProxyError(reason, `TLS to ${target.host} at ${shown} failed: ${errnoCode(err) ?? 'error'}: ${(err as Error).message}`, { cause: err });
+        throw new ProxyError(
+          reason,
+          `TLS to ${target.host} at ${shown} failed: ${errnoCode(err) ?? 'error'}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       secured.pause();
       return { socket: secured, address: shown };
@@ -278,5 +325,8 @@ export async function connectTarget(target: DialTarget, timeoutMs: number, signa
       if (worst === undefined || SEVERITY.indexOf(reason) < SEVERITY.indexOf(worst)) worst = reason;
     }
   }
-  throw new ProxyError(worst ?? 'TARGET_FAILED', `connect to ${target.host}:${target.port} failed (${failures.join(', ') || 'no address'})`);
+  throw new ProxyError(
+    worst ?? 'TARGET_FAILED',
+    `connect to ${target.host}:${target.port} failed (${failures.join(', ') || 'no address'})`,
+  );
 }

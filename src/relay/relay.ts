@@ -179,7 +179,8 @@ export class Relay {
   get done(): Promise<CloseInfo> {
     if (this.donePromise === undefined) {
       const info = this.closeInfo;
-      this.donePromise = info === undefined ? new Promise((resolve) => (this.resolveDone = resolve)) : Promise.resolve(info);
+      this.donePromise =
+        info === undefined ? new Promise((resolve) => (this.resolveDone = resolve)) : Promise.resolve(info);
     }
     return this.donePromise;
   }

@@ -32,7 +32,15 @@ export function validTarget(value: unknown): Target | undefined {
   if (t['kind'] === 'tcp' || t['kind'] === undefined) {
     const host = t['host'];
     const port = typeof t['port'] === 'string' && /^\d+$/.test(t['port']) ? Number(t['port']) : t['port'];
-    if (typeof host !== 'string' || host.length === 0 || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+    if (
+      typeof host !== 'string' ||
+      host.length === 0 ||
+      typeof port !== 'number' ||
+      !Number.isInteger(port) ||
+      port < 1 ||
+      port > 65535
+    )
+      return undefined;
     return { kind: 'tcp', host: host.replace(/^\[|\]$/g, ''), port };
   }
   return undefined;
@@ -60,7 +68,11 @@ export async function customResolver(file: string, source: string | undefined, l
         answer = await user.resolve(token, ctx);
       } catch (err) {
         if (err instanceof ProxyError) throw err;
-        plog.warn('token plugin failed', { reason: 'TOKEN_SOURCE_DOWN', token_hash: tokenHash(token), error: safeErrorText(err, token) });
+        plog.warn('token plugin failed', {
+          reason: 'TOKEN_SOURCE_DOWN',
+          token_hash: tokenHash(token),
+          error: safeErrorText(err, token),
+        });
         throw new ProxyError('TOKEN_SOURCE_DOWN', `token plugin ${name} failed`, { cause: err });
       }
       if (answer === null || answer === undefined) return { kind: 'unknown' };
@@ -69,7 +81,10 @@ export async function customResolver(file: string, source: string | undefined, l
       const target = a.kind === 'found' ? validTarget(a.target) : undefined;
       if (!target) {
         plog.warn('token plugin gave an invalid answer', { reason: 'TOKEN_SOURCE_DOWN', token_hash: tokenHash(token) });
-        throw new ProxyError('TOKEN_SOURCE_DOWN', `token plugin ${name} gave an invalid answer; expected { kind: 'found', target } or { kind: 'unknown' }`);
+        throw new ProxyError(
+          'TOKEN_SOURCE_DOWN',
+          `token plugin ${name} gave an invalid answer; expected { kind: 'found', target } or { kind: 'unknown' }`,
+        );
       }
       return { kind: 'found', target };
     },

@@ -39,11 +39,15 @@ export function loadJwtKeys(file: string): Keys {
     const pub = priv ? createPublicKey(priv) : createPublicKey(text);
     const type = pub.asymmetricKeyType;
     const algorithms =
-      type === 'rsa' ? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
-      : type === 'rsa-pss' ? ['PS256', 'PS384', 'PS512']
-      : type === 'ec' ? ['ES256', 'ES384', 'ES512']
-      : type === 'ed25519' || type === 'ed448' ? ['EdDSA', 'Ed25519']
-      : [];
+      type === 'rsa'
+        ? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
+        : type === 'rsa-pss'
+          ? ['PS256', 'PS384', 'PS512']
+          : type === 'ec'
+            ? ['ES256', 'ES384', 'ES512']
+            : type === 'ed25519' || type === 'ed448'
+              ? ['EdDSA', 'Ed25519']
+              : [];
     if (algorithms.length === 0) throw new Error(`${file}: unsupported key type ${type ?? 'unknown'}`);
     return { verify: pub, decrypt: priv, algorithms };
   }
@@ -114,6 +118,7 @@ export function jwtResolver(file: string, options: JwtOptions): TargetResolver {
 /** Why jose refused a token, for the log: its code, and for a claim check which claim (e.g. `exp claim missing`). */
 function refusalProblem(err: unknown): string {
   const e = err as { code?: string; claim?: string; reason?: string; message?: string };
-  if (e.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && typeof e.claim === 'string') return `${e.claim} claim ${e.reason ?? 'invalid'}`;
+  if (e.code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && typeof e.claim === 'string')
+    return `${e.claim} claim ${e.reason ?? 'invalid'}`;
   return e.code ?? e.message ?? 'invalid';
 }

@@ -64,7 +64,11 @@ export function missingKeyspaceFlags(current: string, needed: string = NEEDED_KE
 }
 
 /** Fleet-wide session counter on `client` (the lookup connection). */
-export function redisSessionCounter(client: Redis, log: Logger, source: string): SharedSessionCounter & { close(): void } {
+export function redisSessionCounter(
+  client: Redis,
+  log: Logger,
+  source: string,
+): SharedSessionCounter & { close(): void } {
   // Keyed by the source (address, password, namespace), which the whole fleet shares: the same name on every node
   // without any further setup. Whoever reads these key names can read the token keys beside them anyway.
   const fleetKey = Buffer.from(`wsproxy-session-count\0${source}`, 'utf8');
@@ -99,7 +103,11 @@ export function redisSessionCounter(client: Redis, log: Logger, source: string):
         released = true;
         live.delete(member);
         // If Redis is down now, the member ages out after SESSION_TTL_MS (no heartbeat refreshes it any more).
-        client.zrem(key, member).catch((err: unknown) => log.debug('session release in Redis failed; it ages out', { error: firstLine(err) }));
+        client
+          .zrem(key, member)
+          .catch((err: unknown) =>
+            log.debug('session release in Redis failed; it ages out', { error: firstLine(err) }),
+          );
       };
     },
     close() {
@@ -136,14 +144,20 @@ export function watchKeyspace(
       const missing = missingKeyspaceFlags(current);
       if (missing === '') return;
       await configure.config('SET', 'notify-keyspace-events', current + missing);
-      log.info('enabled Redis keyspace notifications for token revocation', { redis: opts.where, flags: current + missing });
+      log.info('enabled Redis keyspace notifications for token revocation', {
+        redis: opts.where,
+        flags: current + missing,
+      });
     } catch (err) {
       if (warnedConfig) return;
       warnedConfig = true;
-      log.warn(`Redis keyspace notifications could not be enabled; set notify-keyspace-events to include ${NEEDED_KEYSPACE_FLAGS} on the server, or revoked tokens are only noticed by --revalidate-interval`, {
-        redis: opts.where,
-        error: firstLine(err),
-      });
+      log.warn(
+        `Redis keyspace notifications could not be enabled; set notify-keyspace-events to include ${NEEDED_KEYSPACE_FLAGS} on the server, or revoked tokens are only noticed by --revalidate-interval`,
+        {
+          redis: opts.where,
+          error: firstLine(err),
+        },
+      );
     }
   };
 
@@ -174,7 +188,11 @@ export function watchKeyspace(
   if (configure.status === 'ready') configureOnReady();
   // It waits in the offline queue while Redis is down, so a failure here is a refusal (e.g. an ACL without `&*`).
   subscriber.psubscribe(pattern).catch((err: unknown) => {
-    if (!stopped) log.warn('Redis keyspace subscription refused; revoked tokens are only noticed by --revalidate-interval', { redis: opts.where, error: firstLine(err) });
+    if (!stopped)
+      log.warn('Redis keyspace subscription refused; revoked tokens are only noticed by --revalidate-interval', {
+        redis: opts.where,
+        error: firstLine(err),
+      });
   });
   return () => {
     stopped = true;

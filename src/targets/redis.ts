@@ -138,7 +138,12 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     watch(onChange) {
       // Subscriber mode needs its own connection; it waits for Redis (offline queue) instead of failing fast.
       if (!subscriber) {
-        subscriber = new Redis({ ...options, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+        subscriber = new Redis({
+          ...options,
+          enableOfflineQueue: true,
+          maxRetriesPerRequest: null,
+          commandTimeout: undefined,
+        });
         // Its errors are the lookup connection's too (same server); that one logs the transitions.
         subscriber.on('error', () => {});
       }
@@ -150,7 +155,11 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
       try {
         value = await client.get(keyOf(token));
       } catch (err) {
-        throw new ProxyError('TOKEN_SOURCE_DOWN', `Redis ${where} lookup failed (${(err as Error).message.split('\n')[0] ?? 'error'})`, { cause: err });
+        throw new ProxyError(
+          'TOKEN_SOURCE_DOWN',
+          `Redis ${where} lookup failed (${(err as Error).message.split('\n')[0] ?? 'error'})`,
+          { cause: err },
+        );
       }
       if (value === null) return { kind: 'unknown' };
       const target = parseRedisValue(value);
@@ -162,7 +171,9 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     },
     health() {
       // 'ready' is ioredis' connected-and-authenticated state; anything else means lookups answer 503 now.
-      return Promise.resolve(client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` });
+      return Promise.resolve(
+        client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` },
+      );
     },
     async close(): Promise<void> {
       closed = true;

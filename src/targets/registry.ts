@@ -27,10 +27,18 @@ const PLUGINS: Record<string, Factory> = {
   ReadOnlyTokenFile: (source, log) => tokenFileResolver(source, { watch: false, log }),
   TokenFileName: (source) => tokenFileNameResolver(source),
   UnixDomainSocketDirectory: (source) => unixSocketDirResolver(source),
-  BaseTokenAPI: (source, log) => tokenApiResolver(source, { json: false, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
+  BaseTokenAPI: (source, log) =>
+    tokenApiResolver(source, { json: false, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
   TokenRedis: (source, log) => redisResolver(source, log),
-  JWTTokenApi: (source, log, options) => jwtResolver(source, { audience: options.jwtAudience, issuer: options.jwtIssuer, allowNoExp: options.jwtAllowNoExp, log }),
-  JSONTokenApi: (source, log) => tokenApiResolver(source, { json: true, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
+  JWTTokenApi: (source, log, options) =>
+    jwtResolver(source, {
+      audience: options.jwtAudience,
+      issuer: options.jwtIssuer,
+      allowNoExp: options.jwtAllowNoExp,
+      log,
+    }),
+  JSONTokenApi: (source, log) =>
+    tokenApiResolver(source, { json: true, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log }),
 };
 
 /** The plugin names wsproxy knows (for help text and error messages). */
@@ -43,7 +51,12 @@ export function canonicalTokenPlugin(name: string): string | undefined {
 }
 
 /** Builds the named plugin on `source`. */
-export function createTokenResolver(name: string, source: string, log: Logger, options: TokenPluginOptions = {}): TargetResolver {
+export function createTokenResolver(
+  name: string,
+  source: string,
+  log: Logger,
+  options: TokenPluginOptions = {},
+): TargetResolver {
   const canonical = canonicalTokenPlugin(name);
   const factory = canonical === undefined ? undefined : PLUGINS[canonical];
   if (!factory) throw new Error(`unknown token plugin ${name}`);

@@ -34,7 +34,8 @@ function fromJson(body: string): Target | string {
   if (typeof host !== 'string' || host === '') return "the answer has no 'host'";
   if (typeof port !== 'number' && typeof port !== 'string') return "the answer has no 'port'";
   // Optional per-token override of --proxy-protocol-out.
-  if (pp !== undefined && pp !== 'v1' && pp !== 'v2' && pp !== 'none') return "'proxy_protocol' is not one of v1, v2, none";
+  if (pp !== undefined && pp !== 'v1' && pp !== 'v2' && pp !== 'none')
+    return "'proxy_protocol' is not one of v1, v2, none";
   const target = parseTargetValue(hostPort(host, port));
   return typeof target === 'string' || pp === undefined ? target : { ...target, proxyProtocol: pp };
 }
@@ -60,13 +61,18 @@ export function tokenApiResolver(template: string, options: TokenApiOptions): Ta
       const url = template.replace('%s', encodeURIComponent(token));
       let res: Response;
       try {
-        res = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs), redirect: 'error', headers: { Accept: options.json ? 'application/json' : 'text/plain' } });
+        res = await fetch(url, {
+          signal: AbortSignal.timeout(options.timeoutMs),
+          redirect: 'error',
+          headers: { Accept: options.json ? 'application/json' : 'text/plain' },
+        });
       } catch (err) {
         const why = (err as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : 'unreachable';
         throw new ProxyError('TOKEN_SOURCE_DOWN', `token API ${new URL(template).host} ${why}`, { cause: err });
       }
       const body = (await res.text()).trim();
-      if (res.status >= 500) throw new ProxyError('TOKEN_SOURCE_DOWN', `token API ${new URL(template).host} answered ${res.status}`);
+      if (res.status >= 500)
+        throw new ProxyError('TOKEN_SOURCE_DOWN', `token API ${new URL(template).host} answered ${res.status}`);
       if (!res.ok) return remember(token, { kind: 'unknown' }, options.negativeTtlMs);
       const target = options.json ? fromJson(body) : parseTargetValue(body.split(/\r?\n/)[0] ?? '');
       if (typeof target === 'string') {

@@ -28,9 +28,14 @@ export function tokenFileNameResolver(dir: string): TargetResolver {
         const code = errnoCode(err);
         // A token longer than a file name may be (ENAMETOOLONG) names no file: unknown, not a broken source.
         if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') return unknown;
-        throw new ProxyError('TOKEN_SOURCE_DOWN', `token directory ${root} cannot be read (${code ?? 'error'})`, { cause: err });
+        throw new ProxyError('TOKEN_SOURCE_DOWN', `token directory ${root} cannot be read (${code ?? 'error'})`, {
+          cause: err,
+        });
       }
-      const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+      const line = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .find((l) => l !== '' && !l.startsWith('#'));
       const target = line === undefined ? 'empty' : parseTargetValue(line);
       return typeof target === 'string' ? unknown : { kind: 'found', target };
     },

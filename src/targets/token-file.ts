@@ -50,12 +50,16 @@ function load(source: string, log: Logger): { map: Map<string, Target>; files: s
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      log.warn('cannot read token file', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+      log.warn('cannot read token file', {
+        file,
+        error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+      });
       continue;
     }
     text.split(/\r?\n/).forEach((line, i) => {
       const parsed = parseTokenLine(line);
-      if (parsed.kind === 'error') log.warn('token file syntax error; line skipped', { file, line: i + 1, problem: parsed.problem });
+      if (parsed.kind === 'error')
+        log.warn('token file syntax error; line skipped', { file, line: i + 1, problem: parsed.problem });
       else if (parsed.kind === 'entry') {
         if (map.has(parsed.token)) log.warn('token defined twice; the later line wins', { file, line: i + 1 });
         map.set(parsed.token, parsed.target);
@@ -114,7 +118,10 @@ export function tokenFileResolver(source: string, options: { watch: boolean; log
               try {
                 refresh();
               } catch (err) {
-                log.warn('token source cannot be read; keeping the last tokens', { source, error: (err as Error).message });
+                log.warn('token source cannot be read; keeping the last tokens', {
+                  source,
+                  error: (err as Error).message,
+                });
               }
             }, RECHECK_MS);
             return () => {

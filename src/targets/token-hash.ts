@@ -33,7 +33,10 @@ const MIN_KEY_BYTES = 16;
 /** A key file's secret: its bytes without a trailing newline. Throws a one-line error when it is too short. */
 export async function readTokenHashKey(file: string): Promise<Buffer> {
   const text = (await readFile(file)).toString('utf8').replace(/\r?\n$/, '');
-  if (Buffer.byteLength(text) < MIN_KEY_BYTES) throw new Error(`${file}: the token hash key must be at least ${MIN_KEY_BYTES} characters (e.g. openssl rand -hex 32)`);
+  if (Buffer.byteLength(text) < MIN_KEY_BYTES)
+    throw new Error(
+      `${file}: the token hash key must be at least ${MIN_KEY_BYTES} characters (e.g. openssl rand -hex 32)`,
+    );
   return Buffer.from(text, 'utf8');
 }
 
@@ -45,7 +48,11 @@ export async function readTokenHashKey(file: string): Promise<Buffer> {
 export async function ensureTokenHashKey(file: string): Promise<boolean> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const handle = await open(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
   try {
     await handle.writeFile(`${randomBytes(32).toString('hex')}\n`);
     await handle.sync();

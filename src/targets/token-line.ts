@@ -7,7 +7,8 @@ import { ipFamily, splitHostPort } from '../net/address.js';
 import type { Target } from './types.js';
 
 /** One parsed line: an entry, nothing (blank/comment), or what is wrong with it (never echoing the token). */
-export type TokenLine = { kind: 'entry'; token: string; target: Target } | { kind: 'skip' } | { kind: 'error'; problem: string };
+export type TokenLine =
+  { kind: 'entry'; token: string; target: Target } | { kind: 'skip' } | { kind: 'error'; problem: string };
 
 /** Parses the value part (`host:port` or `unix_socket:/path`) of a token entry. */
 export function parseTargetValue(value: string): Target | string {

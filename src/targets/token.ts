@@ -27,7 +27,10 @@ export function extractToken(url: string, host: string | undefined, from: TokenF
     return token ? token : undefined;
   }
   const path = q < 0 ? url : url.slice(0, q);
-  const last = path.split('/').filter((s) => s.length > 0).pop();
+  const last = path
+    .split('/')
+    .filter((s) => s.length > 0)
+    .pop();
   if (last === undefined) return undefined;
   try {
     return decodeURIComponent(last) || undefined;

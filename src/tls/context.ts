@@ -40,10 +40,14 @@ export function ecdhCurves(): string {
 }
 
 /** DHE suites of Mozilla 5.7 Intermediate, added only when `--dhparam` gives parameters (6.0 dropped DHE). */
-export const DHE_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305'].join(':');
+export const DHE_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305'].join(
+  ':',
+);
 
 /** OpenSSL's TLS 1.3 suites, named explicitly where a list must contain only TLS 1.3 (the modern profile). */
-export const TLS13_CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'].join(':');
+export const TLS13_CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'].join(
+  ':',
+);
 
 /**
  * Options shared by every TLS context wsproxy builds for its listener: the profile (intermediate: TLS 1.2 ECDHE+AEAD
@@ -56,7 +60,9 @@ export function profileOptions(opts?: TlsOptionsConfig): SecureContextOptions & 
   let ciphers: string;
   if (modern) ciphers = tls13 ?? TLS13_CIPHERS;
   else {
-    const tls12 = opts?.ciphers ?? (opts?.dhparamFile === undefined ? INTERMEDIATE_CIPHERS : `${INTERMEDIATE_CIPHERS}:${DHE_CIPHERS}`);
+    const tls12 =
+      opts?.ciphers ??
+      (opts?.dhparamFile === undefined ? INTERMEDIATE_CIPHERS : `${INTERMEDIATE_CIPHERS}:${DHE_CIPHERS}`);
     // Node splits the list: TLS_* names set the TLS 1.3 suites, the rest the TLS 1.2 list.
     ciphers = tls13 === undefined ? tls12 : `${tls12}:${tls13}`;
   }
@@ -114,7 +120,10 @@ export async function loadCertificate(
   }
   const extra = await readExtraFiles(tls);
   // The chain follows the leaf in one PEM: Node sends the certificates in file order.
-  const options: SecureContextOptions = { cert: extra.chain === undefined ? certPem : Buffer.concat([certPem, Buffer.from('\n'), extra.chain]), key: keyPem };
+  const options: SecureContextOptions = {
+    cert: extra.chain === undefined ? certPem : Buffer.concat([certPem, Buffer.from('\n'), extra.chain]),
+    key: keyPem,
+  };
   if (tls.keyPassword !== undefined) options.passphrase = tls.keyPassword;
   if (extra.ca !== undefined) options.ca = extra.ca;
   if (extra.crl !== undefined) options.crl = extra.crl;
@@ -123,7 +132,10 @@ export async function loadCertificate(
   try {
     leaf = new X509Certificate(certPem);
   } catch {
-    throw new CertificateError(`${tls.certFile} holds no PEM certificate; it must start with -----BEGIN CERTIFICATE-----`, false);
+    throw new CertificateError(
+      `${tls.certFile} holds no PEM certificate; it must start with -----BEGIN CERTIFICATE-----`,
+      false,
+    );
   }
   try {
     createSecureContext({ ...profileOptions(tls.options), ...options });
@@ -138,7 +150,7 @@ export async function loadCertificate(
         ? 'the key does not belong to the certificate'
         : /NO_START_LINE|no start line|DECODER/i.test(`${code} ${(err as Error).message}`)
           ? 'no PEM private key found; give it with --key FILE'
-          : (err as Error).message.split('\n')[0] ?? 'unknown error';
+          : ((err as Error).message.split('\n')[0] ?? 'unknown error');
     throw new CertificateError(`cannot use the key in ${where}: ${hint}`, false);
   }
   return {
@@ -167,7 +179,10 @@ async function readExtraFiles(
     try {
       data = await readFile(path);
     } catch (err) {
-      throw new CertificateError(`cannot read ${flag} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, false);
+      throw new CertificateError(
+        `cannot read ${flag} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        false,
+      );
     }
     // OpenSSL skips what it cannot parse in some of these; a file without the expected block is a mistake to report.
     if (!data.includes(`-----BEGIN ${marker}-----`)) {
@@ -188,7 +203,9 @@ async function readExtraFiles(
 /** A context error caused by the CRL, CA or DH file, named by its flag; undefined when it is about the key pair. */
 function extraFileProblem(err: Error, tls: Partial<Pick<TlsConfig, 'clientCert' | 'options'>>): string | undefined {
   const text = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`;
-  if (tls.clientCert?.crlFile !== undefined && /CRL/i.test(text)) return `--crl file ${tls.clientCert.crlFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
-  if (tls.options?.dhparamFile !== undefined && /\bDH\b|dh key|dhparam/i.test(text)) return `--dhparam file ${tls.options.dhparamFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
+  if (tls.clientCert?.crlFile !== undefined && /CRL/i.test(text))
+    return `--crl file ${tls.clientCert.crlFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
+  if (tls.options?.dhparamFile !== undefined && /\bDH\b|dh key|dhparam/i.test(text))
+    return `--dhparam file ${tls.options.dhparamFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
   return undefined;
 }

@@ -49,7 +49,12 @@ export const NO_PEER: PeerIdentity = {
 };
 
 function dn(text: string | undefined): string | undefined {
-  return text === undefined ? undefined : text.split('\n').filter((l) => l.length > 0).join(', ');
+  return text === undefined
+    ? undefined
+    : text
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .join(', ');
 }
 
 /** The first `CN=` of a Node-formatted DN (one `key=value` per line). */
@@ -130,12 +135,18 @@ function certFacts(raw: Buffer): Omit<PeerIdentity, 'authorized' | 'verifyError'
 }
 
 /** The verify result: Node's, narrowed by `verifyDepth`; a chain that cannot be walked fails closed. */
-function verifyResult(socket: TLSSocket, chain: PeerCertificate, verifyDepth: number | undefined): { authorized: boolean; verifyError: string | undefined } {
+function verifyResult(
+  socket: TLSSocket,
+  chain: PeerCertificate,
+  verifyDepth: number | undefined,
+): { authorized: boolean; verifyError: string | undefined } {
   if (!socket.authorized) return { authorized: false, verifyError: String(socket.authorizationError ?? 'UNVERIFIED') };
   if (verifyDepth === undefined) return { authorized: true, verifyError: undefined };
   const depth = field(() => intermediates(chain));
   if (depth === undefined) return { authorized: false, verifyError: 'CERT_CHAIN_UNREADABLE' };
-  return depth > verifyDepth ? { authorized: false, verifyError: 'CERT_CHAIN_TOO_LONG' } : { authorized: true, verifyError: undefined };
+  return depth > verifyDepth
+    ? { authorized: false, verifyError: 'CERT_CHAIN_TOO_LONG' }
+    : { authorized: true, verifyError: undefined };
 }
 
 /**
@@ -176,18 +187,27 @@ export function peerMatches(peer: PeerIdentity, patterns: readonly string[]): bo
 }
 
 /** The client-certificate gate's answer for one upgrade. */
-export type ClientCertVerdict = { readonly ok: true } | { readonly ok: false; readonly code: HttpReasonCode; readonly message: string };
+export type ClientCertVerdict =
+  { readonly ok: true } | { readonly ok: false; readonly code: HttpReasonCode; readonly message: string };
 
 /**
  * May this connection upgrade? With client certificates on: a plain connection only with `allowPlain`; a TLS one only
  * with an *authorized* certificate (in optional mode Node shows an untrusted certificate's CN too, so presence means
  * nothing) that matches the allowlist.
  */
-export function clientCertVerdict(policy: ClientCertConfig | undefined, tls: boolean, peer: PeerIdentity | undefined): ClientCertVerdict {
+export function clientCertVerdict(
+  policy: ClientCertConfig | undefined,
+  tls: boolean,
+  peer: PeerIdentity | undefined,
+): ClientCertVerdict {
   if (policy === undefined || policy.mode === 'off') return { ok: true };
   if (!tls) {
     if (policy.allowPlain) return { ok: true };
-    return { ok: false, code: 'CLIENT_CERT_PLAIN', message: 'This server requires a client certificate: connect with wss:// (plain ws:// is refused).' };
+    return {
+      ok: false,
+      code: 'CLIENT_CERT_PLAIN',
+      message: 'This server requires a client certificate: connect with wss:// (plain ws:// is refused).',
+    };
   }
   const p = peer ?? NO_PEER;
   if (!p.authorized) {
@@ -200,7 +220,11 @@ export function clientCertVerdict(policy: ClientCertConfig | undefined, tls: boo
     };
   }
   if (!peerMatches(p, policy.allow)) {
-    return { ok: false, code: 'CLIENT_CERT_NOT_ALLOWED', message: 'This client certificate is valid but not allowed here.' };
+    return {
+      ok: false,
+      code: 'CLIENT_CERT_NOT_ALLOWED',
+      message: 'This client certificate is valid but not allowed here.',
+    };
   }
   return { ok: true };
 }
@@ -210,11 +234,19 @@ export function clientCertVerdict(policy: ClientCertConfig | undefined, tls: boo
  * request is refused (unless `allowPlain`, e.g. a balancer in front terminates TLS), a TLS one without an accepted
  * certificate too. `optional` leaves pages and files open: its gate is the upgrade's (issue #12, finding 4).
  */
-export function requestCertVerdict(policy: ClientCertConfig | undefined, tls: boolean, peer: PeerIdentity | undefined): ClientCertVerdict {
+export function requestCertVerdict(
+  policy: ClientCertConfig | undefined,
+  tls: boolean,
+  peer: PeerIdentity | undefined,
+): ClientCertVerdict {
   if (policy?.mode !== 'required') return { ok: true };
   if (!tls) {
     if (policy.allowPlain) return { ok: true };
-    return { ok: false, code: 'HTTPS_REQUIRED', message: 'This server requires a client certificate: use https:// (plain http:// is refused).' };
+    return {
+      ok: false,
+      code: 'HTTPS_REQUIRED',
+      message: 'This server requires a client certificate: use https:// (plain http:// is refused).',
+    };
   }
   return clientCertVerdict(policy, tls, peer);
 }

@@ -46,7 +46,10 @@ export function watchFiles(files: readonly string[], onChange: (file: string) =>
     try {
       watcher = watch(dir, { persistent: false });
     } catch (err) {
-      log.warn('cannot watch the TLS files; reload with SIGHUP', { dir, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+      log.warn('cannot watch the TLS files; reload with SIGHUP', {
+        dir,
+        error: (err as NodeJS.ErrnoException).code ?? (err as Error).message,
+      });
       continue;
     }
     watcher.on('error', (err) => log.warn('TLS file watch failed; reload with SIGHUP', { dir, error: err.message }));

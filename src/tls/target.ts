@@ -16,7 +16,10 @@ export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsO
     try {
       return await readFile(file);
     } catch (err) {
-      throw new SetupError('TARGET_TLS_UNUSABLE', `${flag}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new SetupError(
+        'TARGET_TLS_UNUSABLE',
+        `${flag}: cannot read '${file}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   };
   const ca = await read('--target-ca', config.caFile);
@@ -29,14 +32,20 @@ export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsO
       throw new SetupError('TARGET_TLS_UNUSABLE', `--target-ca: '${config.caFile}' holds no usable PEM certificate`);
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new SetupError('TARGET_TLS_UNUSABLE', `--target-ca: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+      throw new SetupError(
+        'TARGET_TLS_UNUSABLE',
+        `--target-ca: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      );
     }
   }
   if (cert !== undefined) {
     try {
       createSecureContext({ cert, key });
     } catch {
-      throw new SetupError('TARGET_TLS_UNUSABLE', `--target-cert: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give --target-key)`);
+      throw new SetupError(
+        'TARGET_TLS_UNUSABLE',
+        `--target-cert: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give --target-key)`,
+      );
     }
   }
   return { verify: config.verify === 'required', ca, servername: config.servername, cert, key };

@@ -22,25 +22,40 @@ function single(value: string | string[] | undefined): string | undefined {
 }
 
 /** Checks method, Upgrade, key and version as RFC 6455 §4.2.1 asks (and as `ws` would, so it never refuses itself). */
-export function validateHandshake(method: string | undefined, headers: IncomingHttpHeaders): HandshakeProblem | undefined {
-  if (method !== 'GET') return { code: 'METHOD_NOT_ALLOWED', message: 'A WebSocket handshake must be a GET request.', headers: { Allow: 'GET' } };
+export function validateHandshake(
+  method: string | undefined,
+  headers: IncomingHttpHeaders,
+): HandshakeProblem | undefined {
+  if (method !== 'GET')
+    return {
+      code: 'METHOD_NOT_ALLOWED',
+      message: 'A WebSocket handshake must be a GET request.',
+      headers: { Allow: 'GET' },
+    };
   // RFC 6455 §4.1: the handshake carries Host (Node's own Host check skips upgrades); Origin and Host checks need it.
-  if (headers.host === undefined) return { code: 'BAD_HANDSHAKE', message: 'A WebSocket handshake needs a Host header.' };
+  if (headers.host === undefined)
+    return { code: 'BAD_HANDSHAKE', message: 'A WebSocket handshake needs a Host header.' };
   const upgrade = single(headers.upgrade);
   if (upgrade === undefined || upgrade.trim().toLowerCase() !== 'websocket') {
     return { code: 'BAD_HANDSHAKE', message: "Only 'Upgrade: websocket' is supported on this port." };
   }
   const key = single(headers['sec-websocket-key'])?.trim();
-  if (key === undefined || !KEY.test(key)) return { code: 'BAD_HANDSHAKE', message: 'Sec-WebSocket-Key is missing or is not 16 bytes in base64.' };
+  if (key === undefined || !KEY.test(key))
+    return { code: 'BAD_HANDSHAKE', message: 'Sec-WebSocket-Key is missing or is not 16 bytes in base64.' };
   const version = single(headers['sec-websocket-version'])?.trim();
   if (version !== '13' && version !== '8') {
-    return { code: 'UNSUPPORTED_VERSION', message: 'Sec-WebSocket-Version must be 13 (8 is also accepted).', headers: { 'Sec-WebSocket-Version': '13' } };
+    return {
+      code: 'UNSUPPORTED_VERSION',
+      message: 'Sec-WebSocket-Version must be 13 (8 is also accepted).',
+      headers: { 'Sec-WebSocket-Version': '13' },
+    };
   }
   return undefined;
 }
 
 /** Outcome of subprotocol negotiation: the protocol to answer (none if undefined), or a problem. */
-export type SubprotocolChoice = { ok: true; protocol: 'binary' | 'base64' | undefined } | { ok: false; problem: HandshakeProblem };
+export type SubprotocolChoice =
+  { ok: true; protocol: 'binary' | 'base64' | undefined } | { ok: false; problem: HandshakeProblem };
 
 /**
  * Chooses the subprotocol from every `Sec-WebSocket-Protocol` line, items trimmed (browsers join with ", "):
@@ -54,10 +69,16 @@ export function chooseSubprotocol(lines: readonly string[] | undefined): Subprot
       const value = item.trim();
       if (value === '') continue;
       if (!TOKEN.test(value)) {
-        return { ok: false, problem: { code: 'BAD_HANDSHAKE', message: 'Sec-WebSocket-Protocol holds a value that is not a token.' } };
+        return {
+          ok: false,
+          problem: { code: 'BAD_HANDSHAKE', message: 'Sec-WebSocket-Protocol holds a value that is not a token.' },
+        };
       }
       if (offered.includes(value)) {
-        return { ok: false, problem: { code: 'BAD_HANDSHAKE', message: `Sec-WebSocket-Protocol offers '${value}' twice.` } };
+        return {
+          ok: false,
+          problem: { code: 'BAD_HANDSHAKE', message: `Sec-WebSocket-Protocol offers '${value}' twice.` },
+        };
       }
       offered.push(value);
     }
@@ -86,7 +107,12 @@ export function parseHostHeader(host: string): { hostname: string; port: number 
  * `Host` header → yes. Otherwise only if listed in `allow` (normalised origins) or `allow` holds `*`. Without this a
  * page on any site could reach a user's VNC server through a wsproxy on their machine (CSWSH, websockify#435).
  */
-export function isOriginAllowed(origin: string | undefined, host: string | undefined, tls: boolean, allow: readonly string[]): boolean {
+export function isOriginAllowed(
+  origin: string | undefined,
+  host: string | undefined,
+  tls: boolean,
+  allow: readonly string[],
+): boolean {
   if (origin === undefined) return true;
   if (allow.includes('*')) return true;
   const o = origin.trim().toLowerCase();
@@ -101,7 +127,8 @@ export function isOriginAllowed(origin: string | undefined, host: string | undef
   if (host === undefined) return false;
   const h = parseHostHeader(host);
   if (!h) return false;
-  const originPort = url.port !== '' ? Number(url.port) : url.protocol === 'https:' || url.protocol === 'wss:' ? 443 : 80;
+  const originPort =
+    url.port !== '' ? Number(url.port) : url.protocol === 'https:' || url.protocol === 'wss:' ? 443 : 80;
   const hostPort = h.port ?? (tls ? 443 : 80);
   return url.hostname.replace(/^\[|\]$/g, '') === h.hostname && originPort === hostPort;
 }

@@ -58,7 +58,15 @@ function overBudget(w: Watch): void {
   if (socket) delete socket[kWatch];
   const r = (w.ws as unknown as WsInternals)._receiver;
   if (r) {
-    r.destroy(r.createError(RangeError, 'Unfinished messages of all sessions passed --max-buffered-total', false, 1009, BUFFER_FULL_ERROR));
+    r.destroy(
+      r.createError(
+        RangeError,
+        'Unfinished messages of all sessions passed --max-buffered-total',
+        false,
+        1009,
+        BUFFER_FULL_ERROR,
+      ),
+    );
     // The Receiver reads nothing more once failed: free its buffers now, not when the client answers the close.
     r._buffers = [];
     r._fragments = [];

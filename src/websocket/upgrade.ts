@@ -12,7 +12,15 @@ import type { Config } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
 import type { Logger } from '../log.js';
-import { AbortedError, ProxyError, REASONS, clientFailureReason, errnoCode, isHttpReason, type ReasonCode } from '../errors.js';
+import {
+  AbortedError,
+  ProxyError,
+  REASONS,
+  clientFailureReason,
+  errnoCode,
+  isHttpReason,
+  type ReasonCode,
+} from '../errors.js';
 import { reject } from '../http/reject.js';
 import { connectTarget, type TargetTlsOptions } from '../relay/connect.js';
 import { Relay, combineTaps, trafficTap, type CloseInfo } from '../relay/relay.js';
@@ -133,7 +141,13 @@ interface Admitted {
  * session, its token slot and three strings for its log lines), not the handshake's request, fields, logger and abort
  * controller (issue #6: memory per idle session).
  */
-function startSession(deps: UpgradeDeps, current: Current, ws: WebSocket, dialled: { socket: Socket; address: string }, a: Admitted): void {
+function startSession(
+  deps: UpgradeDeps,
+  current: Current,
+  ws: WebSocket,
+  dialled: { socket: Socket; address: string },
+  a: Admitted,
+): void {
   const { config } = current;
   const { conn } = a;
   const peer = conn.peer?.presented ? conn.peer : undefined;
@@ -144,9 +158,24 @@ function startSession(deps: UpgradeDeps, current: Current, ws: WebSocket, dialle
     target: a.target,
     ...(a.tokenHash ? { token_hash: a.tokenHash } : {}),
     ...(a.identity ? { identity: a.identity } : {}),
-    ...(peer ? { client_certificate: { verified: peer.authorized, subject: peer.subject, cn: peer.cn, sans: peer.sans, issuer: peer.issuer, serial: peer.serial, sha256: peer.fingerprint256, valid_to: peer.validTo } } : {}),
+    ...(peer
+      ? {
+          client_certificate: {
+            verified: peer.authorized,
+            subject: peer.subject,
+            cn: peer.cn,
+            sans: peer.sans,
+            issuer: peer.issuer,
+            serial: peer.serial,
+            sha256: peer.fingerprint256,
+            valid_to: peer.validTo,
+          },
+        }
+      : {}),
   });
-  const taps = [recording?.tap, current.trafficSink ? trafficTap(current.trafficSink) : undefined].filter((t) => t !== undefined);
+  const taps = [recording?.tap, current.trafficSink ? trafficTap(current.trafficSink) : undefined].filter(
+    (t) => t !== undefined,
+  );
   const address = dialled.address;
   const identity = a.identity;
   const recordingFile = recording?.file;
@@ -178,13 +207,24 @@ function startSession(deps: UpgradeDeps, current: Current, ws: WebSocket, dialle
       textFrames: config.textFrames ?? 'reject',
       base64: a.protocol === 'base64',
       onDone: relayOnDone,
-      onInternalError: (err) => logInternalError(err, { log: sessionLogger(session, address, identity, recordingFile), where: 'session' }),
+      onInternalError: (err) =>
+        logInternalError(err, { log: sessionLogger(session, address, identity, recordingFile), where: 'session' }),
     },
     taps.length <= 1 ? taps[0] : combineTaps(taps),
   );
   if (deps.messageBudget) watchReceiver(ws, deps.messageBudget);
   a.slot.kept = true;
-  const session: SessionInfo = { id: conn.id, conn, scheme: a.scheme, target: a.target, relay, startedAt: Date.now(), tokenHash: a.tokenHash, ...(a.resolver ? { resolver: a.resolver } : {}), ...(a.resolved ? { resolved: a.resolved } : {}) };
+  const session: SessionInfo = {
+    id: conn.id,
+    conn,
+    scheme: a.scheme,
+    target: a.target,
+    relay,
+    startedAt: Date.now(),
+    tokenHash: a.tokenHash,
+    ...(a.resolver ? { resolver: a.resolver } : {}),
+    ...(a.resolved ? { resolved: a.resolved } : {}),
+  };
   sessionLogger(session, address, identity, recordingFile).debug('session open', { protocol: a.protocol ?? '' });
   try {
     deps.onSession(session);
@@ -207,7 +247,9 @@ function sessionStartFailed(ws: WebSocket, target: Socket, err: unknown, log: Lo
 /** The request's token, to keep it out of an error line; undefined if there is none (or it cannot be read). */
 function tokenOf(req: IncomingMessage, config: Config): string | undefined {
   try {
-    return config.targets.kind === 'token' ? extractToken(req.url ?? '/', req.headers.host, config.targets.from) : undefined;
+    return config.targets.kind === 'token'
+      ? extractToken(req.url ?? '/', req.headers.host, config.targets.from)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -218,7 +260,12 @@ function tokenOf(req: IncomingMessage, config: Config): string | undefined {
  * the two lines rather than kept for the session's life (issue #6). The same fields as the handshake's logger plus
  * the target: that one is `conn.log.child({ scheme })`.
  */
-function sessionLogger(session: SessionInfo, address: string, identity: string | undefined, recordingFile: string | undefined): Logger {
+function sessionLogger(
+  session: SessionInfo,
+  address: string,
+  identity: string | undefined,
+  recordingFile: string | undefined,
+): Logger {
   return session.conn.log.child({
     scheme: session.scheme,
     target: session.target,
@@ -232,7 +279,12 @@ function sessionLogger(session: SessionInfo, address: string, identity: string |
 
 /** Builds the `upgrade` handler. `conn` is the connection's context (from server.ts). */
 export function createUpgradeHandler(deps: UpgradeDeps) {
-  return async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext): Promise<void> {
+  return async function handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    conn: ConnectionContext,
+  ): Promise<void> {
     const slot: Slot = {};
     const current: Current = {
       config: deps.config,
@@ -262,17 +314,29 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     }
   };
 
-  async function pipeline(req: IncomingMessage, socket: Duplex, head: Buffer, conn: ConnectionContext, slot: Slot, current: Current): Promise<void> {
+  async function pipeline(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    conn: ConnectionContext,
+    slot: Slot,
+    current: Current,
+  ): Promise<void> {
     const { config, resolver, authenticator, policy, targetTls } = current;
     const scheme = conn.tls ? 'wss' : 'ws';
     const log = conn.log.child({ scheme });
     const tokenFrom = config.targets.kind === 'token' ? config.targets.from : 'query';
-    const fields: Record<string, string> = { path: resolver.usesToken ? pathForLog(req.url ?? '', tokenFrom) : (req.url ?? '') };
+    const fields: Record<string, string> = {
+      path: resolver.usesToken ? pathForLog(req.url ?? '', tokenFrom) : (req.url ?? ''),
+    };
     // Once upgraded, the HTTP server no longer watches this socket: it needs its own 'error' listener at once.
     let clientGone = false;
     const abort = new AbortController();
     const socketOnError = (err: Error): void => {
-      log.debug('client socket error during upgrade', { reason: clientFailureReason(err), error: errnoCode(err) ?? err.message });
+      log.debug('client socket error during upgrade', {
+        reason: clientFailureReason(err),
+        error: errnoCode(err) ?? err.message,
+      });
     };
     const socketOnClose = (): void => {
       clientGone = true;
@@ -292,13 +356,24 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     const refusal = policy?.preflight(req, conn);
     if (refusal) {
       // With --host-token the Host header is the token: it is logged as *** like every other token.
-      const host = refusal.fields?.['host'] === undefined ? {} : { host: hostForLog(refusal.fields['host'], tokenFrom) };
-      reject(socket, refusal.code, { log, fields: { ...fields, ...refusal.fields, ...host }, ...(refusal.message ? { message: refusal.message } : {}), ...(refusal.headers ? { headers: refusal.headers } : {}) });
+      const host =
+        refusal.fields?.['host'] === undefined ? {} : { host: hostForLog(refusal.fields['host'], tokenFrom) };
+      reject(socket, refusal.code, {
+        log,
+        fields: { ...fields, ...refusal.fields, ...host },
+        ...(refusal.message ? { message: refusal.message } : {}),
+        ...(refusal.headers ? { headers: refusal.headers } : {}),
+      });
       return;
     }
     const problem = validateHandshake(req.method, req.headers);
     if (problem) {
-      reject(socket, problem.code, { message: problem.message, log, fields, ...(problem.headers ? { headers: problem.headers } : {}) });
+      reject(socket, problem.code, {
+        message: problem.message,
+        log,
+        fields,
+        ...(problem.headers ? { headers: problem.headers } : {}),
+      });
       return;
     }
     const choice = chooseSubprotocol(allLines(req, 'sec-websocket-protocol'));
@@ -319,7 +394,11 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     // Client certificates: before the token and the target, so a client without one learns nothing about them.
     const certVerdict = clientCertVerdict(config.tls.clientCert, conn.tls, conn.peer);
     if (!certVerdict.ok) {
-      reject(socket, certVerdict.code, { message: certVerdict.message, log, fields: { ...fields, ...peerLogFields(conn.peer) } });
+      reject(socket, certVerdict.code, {
+        message: certVerdict.message,
+        log,
+        fields: { ...fields, ...peerLogFields(conn.peer) },
+      });
       return;
     }
 
@@ -327,7 +406,11 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     if (resolver.usesToken || authenticator) {
       const guard = policy?.authAttempt(conn);
       if (guard && !guard.ok) {
-        reject(socket, guard.refusal.code, { log, fields: { ...fields, ...guard.refusal.fields }, ...(guard.refusal.headers ? { headers: guard.refusal.headers } : {}) });
+        reject(socket, guard.refusal.code, {
+          log,
+          fields: { ...fields, ...guard.refusal.fields },
+          ...(guard.refusal.headers ? { headers: guard.refusal.headers } : {}),
+        });
         return;
       }
       if (guard) slot.authAttempt = guard.attempt;
@@ -340,7 +423,12 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
     if (resolver.usesToken) {
       token = extractToken(req.url ?? '/', req.headers.host, tokenFrom);
       if (token === undefined) {
-        const how = config.targets.kind === 'token' && config.targets.from === 'host' ? 'in the Host name' : config.targets.kind === 'token' && config.targets.from === 'path' ? 'as the last path segment' : 'as ?token=TOKEN in the WebSocket URL';
+        const how =
+          config.targets.kind === 'token' && config.targets.from === 'host'
+            ? 'in the Host name'
+            : config.targets.kind === 'token' && config.targets.from === 'path'
+              ? 'as the last path segment'
+              : 'as ?token=TOKEN in the WebSocket URL';
         reject(socket, 'TOKEN_MISSING', { message: `This proxy needs a token: pass it ${how}.`, log, fields });
         return;
       }
@@ -399,7 +487,10 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
         slot.single = true;
       }
       if (token !== undefined && policy) {
-        const taken = await policy.tokenSlot(resolver.sessionCounter?.nameOf?.(token) ?? tokenHash(token), resolver.sessionCounter);
+        const taken = await policy.tokenSlot(
+          resolver.sessionCounter?.nameOf?.(token) ?? tokenHash(token),
+          resolver.sessionCounter,
+        );
         if (clientGone) {
           if (taken.ok) taken.release();
           return;
@@ -413,12 +504,19 @@ export function createUpgradeHandler(deps: UpgradeDeps) {
       // Only a token can be revoked (the revalidator skips sessions without one): nothing is kept for the others.
       if (token !== undefined) resolved = { token, target: resolution.target, ctx: requestCtx };
       const dialStart = performance.now();
-      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, { ...policy?.dialOptions(conn, resolution.target), tls: targetTls, readBytes: config.limits.highWaterMark }).then(
+      dialled = await connectTarget(resolution.target, config.limits.connectTimeoutMs, abort.signal, {
+        ...policy?.dialOptions(conn, resolution.target),
+        tls: targetTls,
+        readBytes: config.limits.highWaterMark,
+      }).then(
         (d) => (deps.onTargetConnect?.(performance.now() - dialStart, undefined), d),
         (err: unknown) => {
           if (err instanceof AbortedError) throw err;
           // Whatever dialling throws is a failed connect; a throw anywhere else in this block is the boundary's.
-          const pe = err instanceof ProxyError ? err : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
+          const pe =
+            err instanceof ProxyError
+              ? err
+              : new ProxyError('TARGET_FAILED', 'connecting to the target failed', { cause: err });
           deps.onTargetConnect?.(performance.now() - dialStart, pe.code);
           throw pe;
         },

@@ -22,7 +22,9 @@ function call(port: number, method: string, path: string, headers: Record<string
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (s: string) => (body += s));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, reason: res.headers['x-wsproxy-reason'] as string | undefined, body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, reason: res.headers['x-wsproxy-reason'] as string | undefined, body }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -45,7 +47,10 @@ describe('admin listener access', () => {
     assert.equal(r.status, 2, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0] ?? '', /--admin-listen 0\.0\.0\.0:0 is reachable from other machines: add --admin-token-file FILE/);
+    assert.match(
+      lines[0] ?? '',
+      /--admin-listen 0\.0\.0\.0:0 is reachable from other machines: add --admin-token-file FILE/,
+    );
   });
 
   test('cross-origin POST /reload is refused with 403 and reloads nothing; a rebound Host gets 421', async () => {
@@ -53,11 +58,22 @@ describe('admin listener access', () => {
     const dir = tempDir();
     const config = join(dir, 'wsproxy.yaml');
     writeFileSync(config, 'max-connections: 100\n');
-    const d = await spawnDaemon(['--config', config, '--admin-listen', '127.0.0.1:0', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon([
+      '--config',
+      config,
+      '--admin-listen',
+      '127.0.0.1:0',
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       const port = await adminPort(d);
       writeFileSync(config, 'max-connections: 50\n');
-      for (const headers of [{ Origin: 'http://evil.example' }, { 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'same-origin', Origin: `http://127.0.0.1:${port}` }]) {
+      for (const headers of [
+        { Origin: 'http://evil.example' },
+        { 'Sec-Fetch-Site': 'cross-site' },
+        { 'Sec-Fetch-Site': 'same-origin', Origin: `http://127.0.0.1:${port}` },
+      ]) {
         const refused = await call(port, 'POST', '/reload', headers);
         assert.equal(refused.status, 403, JSON.stringify(headers));
         assert.equal(refused.reason, 'ADMIN_BROWSER_REFUSED');
@@ -87,7 +103,14 @@ describe('admin listener access', () => {
     const dir = tempDir();
     const token = 'adm-0123456789abcdef0123456789abcdef';
     writeFileSync(join(dir, 'admin-token'), `${token}\n`);
-    const d = await spawnDaemon(['--admin-listen', '0.0.0.0:0', '--admin-token-file', join(dir, 'admin-token'), '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon([
+      '--admin-listen',
+      '0.0.0.0:0',
+      '--admin-token-file',
+      join(dir, 'admin-token'),
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       const port = await adminPort(d);
       const bearer = { Authorization: `Bearer ${token}` };
@@ -97,7 +120,10 @@ describe('admin listener access', () => {
       assert.equal((await call(port, 'POST', '/reload')).status, 401);
       assert.equal((await call(port, 'GET', '/metrics', bearer)).status, 200);
       // With a token, any Host name is fine (Prometheus scrapes by service name).
-      assert.equal((await call(port, 'GET', '/sessions', { ...bearer, Host: 'wsproxy-admin.example:9090' })).status, 200);
+      assert.equal(
+        (await call(port, 'GET', '/sessions', { ...bearer, Host: 'wsproxy-admin.example:9090' })).status,
+        200,
+      );
       assert.equal((await call(port, 'POST', '/reload', { ...bearer, Origin: 'http://evil.example' })).status, 403);
       assert.equal((await call(port, 'POST', '/reload', bearer)).status, 200);
       assert.ok(!d.stderr().includes(token), 'the token is never logged');

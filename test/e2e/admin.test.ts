@@ -8,7 +8,19 @@ import { after, before, describe, test } from 'node:test';
 import { tokenHash } from '../../src/targets/token.js';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
-import { closed, exchange, freePort, openWs, startEchoTarget, startProxy, statusOf, upgradeRequest, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import {
+  closed,
+  exchange,
+  freePort,
+  openWs,
+  startEchoTarget,
+  startProxy,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 const ADMIN_TOKEN = 'admin-bearer-0123456789abcdef';
 
@@ -33,7 +45,9 @@ describe('admin listener: metrics after known traffic', () => {
   let admin: string;
   before(async () => {
     target = await startEchoTarget();
-    proxy = await startProxy(target.port, { admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: ADMIN_TOKEN } });
+    proxy = await startProxy(target.port, {
+      admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: ADMIN_TOKEN },
+    });
     admin = proxy.server.adminAddress() ?? '';
   });
   after(async () => {
@@ -87,7 +101,9 @@ describe('admin listener: metrics after known traffic', () => {
   });
 
   test('a refused target connect is timed with its reason', async () => {
-    const dead = await startProxy(await freePort(), { admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: undefined } });
+    const dead = await startProxy(await freePort(), {
+      admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: undefined },
+    });
     try {
       assert.equal(statusOf(await exchange(dead.port, upgradeRequest())), 502);
       const m = parsePrometheus((await adminRequest(dead.server.adminAddress() ?? '', 'GET', '/metrics')).body);
@@ -113,10 +129,19 @@ describe('admin listener: metrics after known traffic', () => {
     assert.deepEqual(JSON.parse(health.body), { status: 'ok' });
     const ready = await adminRequest(admin, 'GET', '/readyz');
     assert.equal(ready.status, 200);
-    assert.deepEqual(JSON.parse(ready.body), { ready: true, listening: true, draining: false, certificate: true, tokenSource: true });
+    assert.deepEqual(JSON.parse(ready.body), {
+      ready: true,
+      listening: true,
+      draining: false,
+      certificate: true,
+      tokenSource: true,
+    });
     assert.equal((await adminRequest(admin, 'GET', '/nope', ADMIN_TOKEN)).status, 404);
     assert.equal((await adminRequest(admin, 'POST', '/metrics', ADMIN_TOKEN)).status, 405);
-    assert.ok(proxy.logs.every((l) => !l.includes(ADMIN_TOKEN)), 'the admin token is never logged');
+    assert.ok(
+      proxy.logs.every((l) => !l.includes(ADMIN_TOKEN)),
+      'the admin token is never logged',
+    );
   });
 });
 
@@ -155,7 +180,16 @@ describe('admin listener: sessions and token sources', () => {
     const rows = JSON.parse(list.body) as Record<string, unknown>[];
     assert.equal(rows.length, 1);
     const row = rows[0] ?? {};
-    assert.deepEqual(Object.keys(row).sort(), ['bytes_from_client', 'bytes_to_client', 'client', 'id', 'scheme', 'started', 'target', 'token_hash']);
+    assert.deepEqual(Object.keys(row).sort(), [
+      'bytes_from_client',
+      'bytes_to_client',
+      'client',
+      'id',
+      'scheme',
+      'started',
+      'target',
+      'token_hash',
+    ]);
     assert.equal(row['scheme'], 'ws');
     assert.equal(row['token_hash'], tokenHash(TOKEN));
     assert.equal(row['target'], `127.0.0.1:${target.port}`);
@@ -169,7 +203,14 @@ describe('admin listener: sessions and token sources', () => {
     assert.equal(del.status, 200);
     const c = await closing;
     assert.equal(c.code, 1008);
-    await waitFor(() => proxy.logs.some((l) => l.includes('session closed') && l.includes('reason=ADMIN_CLOSED') && l.includes('close_code=1008')), 5000, 'close line');
+    await waitFor(
+      () =>
+        proxy.logs.some(
+          (l) => l.includes('session closed') && l.includes('reason=ADMIN_CLOSED') && l.includes('close_code=1008'),
+        ),
+      5000,
+      'close line',
+    );
     assert.equal((await adminRequest(admin, 'DELETE', `/sessions/${String(row['id'])}`)).status, 404);
     assert.equal((await adminRequest(admin, 'DELETE', '/sessions/abc')).status, 404);
     const m = parsePrometheus((await adminRequest(admin, 'GET', '/metrics')).body);
@@ -232,7 +273,9 @@ describe('admin listener: readiness', () => {
 
   test('drain(): /readyz turns 503 at once, a live session goes on, new connections are refused', async () => {
     const target = await startEchoTarget();
-    const proxy = await startProxy(target.port, { admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: undefined } });
+    const proxy = await startProxy(target.port, {
+      admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: undefined },
+    });
     const where = proxy.server.adminAddress() ?? '';
     try {
       const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`);
@@ -251,6 +294,3 @@ describe('admin listener: readiness', () => {
     }
   });
 });
-
-
-

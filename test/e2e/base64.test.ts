@@ -50,7 +50,14 @@ describe("legacy 'base64' subprotocol", () => {
       assert.equal(got.binaryFrames(), 0, 'a base64 session got a binary frame');
       ws.close(1000);
       assert.equal((await closed(ws)).code, 1000);
-      await waitFor(() => proxy.logs.some((l) => l.includes('session closed') && l.includes(`bytes_from_client=${big.length + raw.length}`)), 3000, 'session log with raw byte counts');
+      await waitFor(
+        () =>
+          proxy.logs.some(
+            (l) => l.includes('session closed') && l.includes(`bytes_from_client=${big.length + raw.length}`),
+          ),
+        3000,
+        'session log with raw byte counts',
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -88,7 +95,11 @@ describe("legacy 'base64' subprotocol", () => {
         const c = await closed(ws);
         assert.equal(c.code, 1007);
         assert.equal(c.reason, 'Invalid base64 data');
-        await waitFor(() => proxy.logs.some((l) => l.includes('reason=BAD_BASE64') && l.includes('close_code=1007')), 3000, 'log line');
+        await waitFor(
+          () => proxy.logs.some((l) => l.includes('reason=BAD_BASE64') && l.includes('close_code=1007')),
+          3000,
+          'log line',
+        );
         assert.deepEqual([...Buffer.concat(received)], [0, 1, 2]);
         // The daemon goes on.
         const ws2 = await openWs(`ws://127.0.0.1:${proxy.port}/`, {}, ['base64']);
@@ -116,13 +127,17 @@ describe("legacy 'base64' subprotocol", () => {
       ws.send(Buffer.from([0x01, 0x27]).toString('base64'));
       await closed(ws);
       const file = join(dir, 's.1');
-      await waitFor(() => {
-        try {
-          return readFileSync(file, 'latin1').endsWith("'EOF'];\n");
-        } catch {
-          return false;
-        }
-      }, 3000, 'recording');
+      await waitFor(
+        () => {
+          try {
+            return readFileSync(file, 'latin1').endsWith("'EOF'];\n");
+          } catch {
+            return false;
+          }
+        },
+        3000,
+        'recording',
+      );
       const lines = readFileSync(file, 'latin1').split('\n');
       assert.match(lines[1] ?? '', /^'\{\d+\{\\xff\\x00A',$/);
       assert.match(lines[2] ?? '', /^'\}\d+\}\\x01\\'',$/);
@@ -156,7 +171,11 @@ describe("legacy 'base64' subprotocol", () => {
         await waitFor(() => (got[index]?.bytes ?? 0) >= raw.length, 30_000, `${textBytes} bytes at the target`);
         const entry = got[index];
         assert.equal(entry?.bytes, raw.length);
-        assert.equal(entry?.hash.digest('hex'), createHash('sha256').update(raw).digest('hex'), 'target got other bytes');
+        assert.equal(
+          entry?.hash.digest('hex'),
+          createHash('sha256').update(raw).digest('hex'),
+          'target got other bytes',
+        );
         ws.close(1000);
         await closed(ws);
       }

@@ -14,7 +14,9 @@ const NOVNC_WEB = process.env['NOVNC_WEB'] ?? '/usr/share/novnc';
 interface PageCanvas {
   width: number;
   height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  getContext(
+    kind: '2d',
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 interface PageDocument {
   querySelector(selector: string): unknown;
@@ -68,8 +70,16 @@ describe('browser: VNC through wsproxy', { timeout: 120_000 }, () => {
       const page = await browser.newPage();
       try {
         await page.goto(`${scheme}://localhost:${proxy.port}/vnc.html`);
-        await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.getElementById('status')?.className === 'ok', null, { timeout: 20_000 });
-        assert.match((await page.textContent('#status')) ?? '', new RegExp(`Connected \\(${scheme === 'https' ? 'wss' : 'ws'}\\)|Connected to`));
+        await page.waitForFunction(
+          () =>
+            (globalThis as unknown as { document: PageDocument }).document.getElementById('status')?.className === 'ok',
+          null,
+          { timeout: 20_000 },
+        );
+        assert.match(
+          (await page.textContent('#status')) ?? '',
+          new RegExp(`Connected \\(${scheme === 'https' ? 'wss' : 'ws'}\\)|Connected to`),
+        );
         await waitForWhite(page, '#screen canvas');
         assert.deepEqual(await pixelAt(page, '#screen canvas'), [255, 255, 255, 255]);
       } finally {
@@ -81,8 +91,17 @@ describe('browser: VNC through wsproxy', { timeout: 120_000 }, () => {
       const page = await browser.newPage();
       try {
         const encrypt = scheme === 'https' ? '&encrypt=1' : '';
-        await page.goto(`${scheme}://localhost:${web.port}/vnc.html?autoconnect=1&host=localhost&port=${web.port}&path=websockify${encrypt}`);
-        await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.documentElement.classList.contains('noVNC_connected'), null, { timeout: 20_000 });
+        await page.goto(
+          `${scheme}://localhost:${web.port}/vnc.html?autoconnect=1&host=localhost&port=${web.port}&path=websockify${encrypt}`,
+        );
+        await page.waitForFunction(
+          () =>
+            (globalThis as unknown as { document: PageDocument }).document.documentElement.classList.contains(
+              'noVNC_connected',
+            ),
+          null,
+          { timeout: 20_000 },
+        );
         await waitForWhite(page, '#noVNC_container canvas');
         assert.deepEqual(await pixelAt(page, '#noVNC_container canvas'), [255, 255, 255, 255]);
         assert.ok(web.logs.some((l) => l.includes(`scheme=${scheme === 'https' ? 'wss' : 'ws'}`)));
@@ -98,7 +117,16 @@ describe('browser: VNC through wsproxy', { timeout: 120_000 }, () => {
       try {
         const res = await page.goto(`${scheme}://localhost:${web.port}/vnc_lite.html?path=websockify`);
         assert.equal(res?.headers()['content-security-policy'], undefined, '--web files carry no CSP by default');
-        await page.waitForFunction(() => ((globalThis as unknown as { document: PageDocument }).document.getElementById('status') as { textContent?: string } | null)?.textContent?.startsWith('Connected to') === true, null, { timeout: 20_000 });
+        await page.waitForFunction(
+          () =>
+            (
+              (globalThis as unknown as { document: PageDocument }).document.getElementById('status') as {
+                textContent?: string;
+              } | null
+            )?.textContent?.startsWith('Connected to') === true,
+          null,
+          { timeout: 20_000 },
+        );
         await waitForWhite(page, '#screen canvas');
         assert.deepEqual(await pixelAt(page, '#screen canvas'), [255, 255, 255, 255]);
       } finally {

@@ -36,7 +36,9 @@ function openssl(args: string[]): string {
 
 /** `openssl pkcs12 -info` prints the algorithms on stderr and the certificates on stdout: both, checked for success. */
 function pkcs12Info(file: string, password: string): string {
-  const r = spawnSync('openssl', ['pkcs12', '-info', '-nokeys', '-in', file, '-passin', `pass:${password}`], { encoding: 'utf8' });
+  const r = spawnSync('openssl', ['pkcs12', '-info', '-nokeys', '-in', file, '-passin', `pass:${password}`], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stderr + r.stdout;
 }
@@ -86,7 +88,10 @@ test('cert init: a P-256 CA (10 years, pathlen 0, key 0600) and a server certifi
 
   // Again with --days: the CA is kept (people may have installed it), the server certificate is re-issued under it.
   const caBefore = readFileSync(join(dir, 'ca.crt'), 'utf8');
-  assert.match(ok(['--generate-certs', '--host', 'localhost', '--days', '30', '--cert-dir', dir]), /kept the existing CA/);
+  assert.match(
+    ok(['--generate-certs', '--host', 'localhost', '--days', '30', '--cert-dir', dir]),
+    /kept the existing CA/,
+  );
   assert.equal(readFileSync(join(dir, 'ca.crt'), 'utf8'), caBefore);
   assert.equal(days(openssl(['x509', '-in', join(dir, 'server.pem'), '-noout', '-text'])), 30);
   assert.match(openssl(['verify', '-CAfile', join(dir, 'ca.crt'), join(dir, 'server.pem')]), /OK/);
@@ -98,10 +103,16 @@ test('cert command errors: one line naming the fix, exit 2, nothing written', (t
   mkdirSync(web);
   const cases: [string[], RegExp][] = [
     [['cert', 'init', '--cert-dir', join(web, 'ca'), '--web', web, '--host', 'localhost'], /inside the --web root/],
-    [['cert', 'init', '--cert-dir', join(root, 'a'), '--host', 'localhost', '--days', '826'], /--days: 826 is out of range .*1-825/],
+    [
+      ['cert', 'init', '--cert-dir', join(root, 'a'), '--host', 'localhost', '--days', '826'],
+      /--days: 826 is out of range .*1-825/,
+    ],
     [['cert', 'init', '--cert-dir', join(root, 'a'), '--host', 'bad_name!'], /--host: 'bad_name!' is not a host name/],
     [['cert', 'user', 'alice', '--cert-dir', join(root, 'none')], /the \.p12 needs a password/],
-    [['cert', 'user', 'alice', '--cert-dir', join(root, 'none'), '--p12-password-file', join(root, 'missing')], /--p12-password-file: cannot read/],
+    [
+      ['cert', 'user', 'alice', '--cert-dir', join(root, 'none'), '--p12-password-file', join(root, 'missing')],
+      /--p12-password-file: cannot read/,
+    ],
     [['cert', 'revoke', 'alice', '--cert-dir', join(root, 'none')], /no CA in .*run 'wsproxy cert init/],
     [['cert', 'frobnicate'], /choose one of init, user, revoke, list/],
     [['cert', 'user', '--cert-dir', join(root, 'a')], /needs exactly one user name/],
@@ -148,7 +159,11 @@ test('cert user: a clientAuth certificate; .p12 is AES-256/PBKDF2/SHA-256 by def
   assert.doesNotMatch(compat, /RC2/);
 
   // A wrong password is refused by OpenSSL (the MAC holds).
-  const wrong = spawnSync('openssl', ['pkcs12', '-info', '-nokeys', '-in', join(dir, 'users', 'alice.p12'), '-passin', 'pass:wrong'], { encoding: 'utf8' });
+  const wrong = spawnSync(
+    'openssl',
+    ['pkcs12', '-info', '-nokeys', '-in', join(dir, 'users', 'alice.p12'), '-passin', 'pass:wrong'],
+    { encoding: 'utf8' },
+  );
   assert.notEqual(wrong.status, 0);
   assert.match(wrong.stderr, /mac verify (failure|error)/i);
 
@@ -218,7 +233,11 @@ test('real mutual TLS with the .p12 files; after cert revoke the CRL makes the s
   assert.match(crlText, new RegExp(`Serial Number: ${serial.toUpperCase()}`));
   assert.match(crlText, /Issuer: CN = wsproxy CA localhost/);
   // Signed by the CA: OpenSSL verifies the CRL's signature against ca.crt.
-  const verified = spawnSync('openssl', ['crl', '-in', join(dir, 'crl.pem'), '-noout', '-CAfile', join(dir, 'ca.crt')], { encoding: 'utf8' });
+  const verified = spawnSync(
+    'openssl',
+    ['crl', '-in', join(dir, 'crl.pem'), '-noout', '-CAfile', join(dir, 'ca.crt')],
+    { encoding: 'utf8' },
+  );
   assert.equal(verified.status, 0);
   assert.match(verified.stderr + verified.stdout, /verify OK/);
 

@@ -14,7 +14,8 @@ function check(...args: string[]): { code: number | null; out: string; err: stri
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const line = (out: string, name: string): string => out.split('\n').find((l) => new RegExp(`^\\w+\\s+${name}\\s`).test(l)) ?? '';
+const line = (out: string, name: string): string =>
+  out.split('\n').find((l) => new RegExp(`^\\w+\\s+${name}\\s`).test(l)) ?? '';
 
 describe('wsproxy check', () => {
   let target: TestTarget;
@@ -71,7 +72,15 @@ describe('wsproxy check', () => {
 
   test('a token source that does not answer fails; one that does is ok', async () => {
     const closedPort = await freePort();
-    const down = check('--cert', certFile, '--token-plugin', 'TokenRedis', '--token-source', `127.0.0.1:${closedPort}`, '127.0.0.1:0');
+    const down = check(
+      '--cert',
+      certFile,
+      '--token-plugin',
+      'TokenRedis',
+      '--token-source',
+      `127.0.0.1:${closedPort}`,
+      '127.0.0.1:0',
+    );
     assert.equal(down.code, 1);
     assert.match(line(down.out, 'token source'), /^fail .*TokenRedis does not answer.*TOKEN_SOURCE_DOWN/);
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-check-'));

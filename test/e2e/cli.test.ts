@@ -21,25 +21,93 @@ describe('command-line errors', () => {
     ['target without port', ['6080', 'localhost'], /needs a host and a port/],
     ['bad size', ['--max-message-size', '12XB', '6080', 'localhost:5900'], /--max-message-size: '12XB' is not a size/],
     ['bad timeout', ['--connect-timeout', 'soon', '6080', 'localhost:5900'], /--connect-timeout/],
-    ['a --cert that does not exist', ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'], /--cert: '\/nonexistent\/x.pem' not found; .*make-self-signed\.sh/],
-    ['a bad --verify-client mode', ['--verify-client=sometimes', '6080', 'localhost:5900'], /--verify-client: 'sometimes' is not one of off, optional, required/],
-    ['--cafile without --verify-client', ['--cafile', '/etc/hosts', '6080', 'localhost:5900'], /--cafile checks client certificates; add --verify-client/],
-    ['a missing --cafile', ['--verify-client', '--cafile', '/nonexistent/ca.pem', '6080', 'localhost:5900'], /--cafile: '\/nonexistent\/ca.pem' is not a readable file/],
-    ['a bad --tls-profile', ['--tls-profile', 'old', '6080', 'localhost:5900'], /--tls-profile: 'old' is not one of intermediate, modern/],
-    ['a bad --ssl-version', ['--ssl-version', 'sslv3', '6080', 'localhost:5900'], /--ssl-version: 'sslv3' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3/],
-    ['an unknown cipher', ['--ssl-ciphers', 'NOPE-CIPHER', '6080', 'localhost:5900'], /--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher/],
-    ['TLS 1.2 ciphers with the modern profile', ['--tls-profile', 'modern', '--ssl-ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', '6080', 'h:1'], /--tls13-ciphers/],
-    ['an unknown curve', ['--ecdh-curve', 'curve9000', '6080', 'localhost:5900'], /--ecdh-curve: OpenSSL supports none of 'curve9000'/],
-    ['a bad --hsts', ['--hsts', 'forever', '6080', 'localhost:5900'], /--hsts: 'forever' is not a whole number of seconds/],
-    ['a bad --client-cert-allow', ['--verify-client', 'optional', '--client-cert-allow', 'a*b', '6080', 'h:1'], /--client-cert-allow: 'a\*b'/],
-    ['ClientCertCNAuth without client certificates', ['--auth-plugin', 'ClientCertCNAuth', '--auth-source', 'alice', '6080', 'h:1'], /needs client certificates: add --verify-client/],
-    ['--web not a directory', ['--web', '/nonexistent-dir', '6080', 'localhost:5900'], /--web: '\/nonexistent-dir' is not a directory/],
+    [
+      'a --cert that does not exist',
+      ['--ssl-only', '--cert', '/nonexistent/x.pem', '6080', 'localhost:5900'],
+      /--cert: '\/nonexistent\/x.pem' not found; .*make-self-signed\.sh/,
+    ],
+    [
+      'a bad --verify-client mode',
+      ['--verify-client=sometimes', '6080', 'localhost:5900'],
+      /--verify-client: 'sometimes' is not one of off, optional, required/,
+    ],
+    [
+      '--cafile without --verify-client',
+      ['--cafile', '/etc/hosts', '6080', 'localhost:5900'],
+      /--cafile checks client certificates; add --verify-client/,
+    ],
+    [
+      'a missing --cafile',
+      ['--verify-client', '--cafile', '/nonexistent/ca.pem', '6080', 'localhost:5900'],
+      /--cafile: '\/nonexistent\/ca.pem' is not a readable file/,
+    ],
+    [
+      'a bad --tls-profile',
+      ['--tls-profile', 'old', '6080', 'localhost:5900'],
+      /--tls-profile: 'old' is not one of intermediate, modern/,
+    ],
+    [
+      'a bad --ssl-version',
+      ['--ssl-version', 'sslv3', '6080', 'localhost:5900'],
+      /--ssl-version: 'sslv3' is not one of default, tlsv1_1, tlsv1_2, tlsv1_3/,
+    ],
+    [
+      'an unknown cipher',
+      ['--ssl-ciphers', 'NOPE-CIPHER', '6080', 'localhost:5900'],
+      /--ssl-ciphers: OpenSSL accepts no TLS 1.2 cipher/,
+    ],
+    [
+      'TLS 1.2 ciphers with the modern profile',
+      ['--tls-profile', 'modern', '--ssl-ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', '6080', 'h:1'],
+      /--tls13-ciphers/,
+    ],
+    [
+      'an unknown curve',
+      ['--ecdh-curve', 'curve9000', '6080', 'localhost:5900'],
+      /--ecdh-curve: OpenSSL supports none of 'curve9000'/,
+    ],
+    [
+      'a bad --hsts',
+      ['--hsts', 'forever', '6080', 'localhost:5900'],
+      /--hsts: 'forever' is not a whole number of seconds/,
+    ],
+    [
+      'a bad --client-cert-allow',
+      ['--verify-client', 'optional', '--client-cert-allow', 'a*b', '6080', 'h:1'],
+      /--client-cert-allow: 'a\*b'/,
+    ],
+    [
+      'ClientCertCNAuth without client certificates',
+      ['--auth-plugin', 'ClientCertCNAuth', '--auth-source', 'alice', '6080', 'h:1'],
+      /needs client certificates: add --verify-client/,
+    ],
+    [
+      '--web not a directory',
+      ['--web', '/nonexistent-dir', '6080', 'localhost:5900'],
+      /--web: '\/nonexistent-dir' is not a directory/,
+    ],
     ['--demo with a target', ['--demo', '6080', 'localhost:5900'], /--demo runs its own echo target/],
     ['option without value', ['6080', 'localhost:5900', '--cert'], /--cert needs a value/],
-    ['--token-source without a plugin', ['--token-source', '/etc/hosts', '6080'], /--token-source needs --token-plugin/],
-    ['an unknown token plugin', ['--token-plugin', 'Nope', '--token-source', '/etc/hosts', '6080'], /'Nope' is not available; choose one of TokenFile/],
-    ['a target with a token plugin', ['--token-plugin', 'TokenFile', '--token-source', '/etc/hosts', '6080', 'h:1'], /exclude each other/],
-    ['a missing token source', ['--token-plugin', 'TokenFile', '--token-source', '/nonexistent/tokens', '6080'], /--token-source: '\/nonexistent\/tokens' is not a file or directory/],
+    [
+      '--token-source without a plugin',
+      ['--token-source', '/etc/hosts', '6080'],
+      /--token-source needs --token-plugin/,
+    ],
+    [
+      'an unknown token plugin',
+      ['--token-plugin', 'Nope', '--token-source', '/etc/hosts', '6080'],
+      /'Nope' is not available; choose one of TokenFile/,
+    ],
+    [
+      'a target with a token plugin',
+      ['--token-plugin', 'TokenFile', '--token-source', '/etc/hosts', '6080', 'h:1'],
+      /exclude each other/,
+    ],
+    [
+      'a missing token source',
+      ['--token-plugin', 'TokenFile', '--token-source', '/nonexistent/tokens', '6080'],
+      /--token-source: '\/nonexistent\/tokens' is not a file or directory/,
+    ],
     ['--host-token without a plugin', ['--host-token', '6080', 'h:1'], /--host-token needs --token-plugin/],
     ['a bad heartbeat', ['--heartbeat', 'often', '6080', 'h:1'], /--heartbeat: 'often'/],
   ];
@@ -127,8 +195,14 @@ describe('--config file and WSPROXY_* environment', () => {
     const target = await startEchoTarget();
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-cfg-'));
     const file = join(dir, 'wsproxy.yaml');
-    writeFileSync(file, `listen: "127.0.0.1:0"\ntarget: "127.0.0.1:${target.port}"\nlog-format: json\nhandshake-timeout: 3\n`);
-    const d = await spawnDaemon(['--config', file, '--log-format', 'text'], { WSPROXY_LOG_FORMAT: 'json', WSPROXY_VERBOSE: 'true' });
+    writeFileSync(
+      file,
+      `listen: "127.0.0.1:0"\ntarget: "127.0.0.1:${target.port}"\nlog-format: json\nhandshake-timeout: 3\n`,
+    );
+    const d = await spawnDaemon(['--config', file, '--log-format', 'text'], {
+      WSPROXY_LOG_FORMAT: 'json',
+      WSPROXY_VERBOSE: 'true',
+    });
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/`);
       ws.send(Buffer.from('configured'));
@@ -158,7 +232,10 @@ describe('docs stay true', () => {
   test('every flag in the docs/options.md table exists', () => {
     const inTable = [...options.matchAll(/^\| `--([a-z0-9-]+)/gm)].map((m) => m[1]);
     assert.ok(inTable.length > 10);
-    assert.deepEqual(inTable.filter((n) => n !== undefined && !OPTION_NAMES.includes(n)), []);
+    assert.deepEqual(
+      inTable.filter((n) => n !== undefined && !OPTION_NAMES.includes(n)),
+      [],
+    );
   });
 
   test('every reason code is in the docs/errors.md error-code catalogue', () => {
@@ -211,7 +288,11 @@ describe('the embedded default certificate', () => {
       const mine = join(mkdtempSync(join(tmpdir(), 'wsproxy-cwd-')), 'self.pem');
       writeFileSync(mine, readFileSync(pemFile));
       const xdg2 = mkdtempSync(join(tmpdir(), 'wsproxy-xdg-'));
-      const withSelf = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`], { XDG_STATE_HOME: xdg2 }, join(mine, '..'));
+      const withSelf = await spawnDaemon(
+        ['127.0.0.1:0', `127.0.0.1:${target.port}`],
+        { XDG_STATE_HOME: xdg2 },
+        join(mine, '..'),
+      );
       try {
         assert.doesNotMatch(withSelf.stderr(), /made a self-signed certificate/);
         assert.ok(withSelf.stderr().includes(`certificate sha256=${fingerprint}`));

@@ -8,7 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { month13ClientCert, oddClientCert, TAG, testPki, type ClientPair, type TestPki } from '../helpers/pki.js';
-import { spawnDaemon, startEchoTarget, statusOf, upgradeRequest, waitFor, type Daemon, type TestTarget } from '../helpers/proxy.js';
+import {
+  spawnDaemon,
+  startEchoTarget,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type Daemon,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 let pki: TestPki;
 let target: TestTarget;
@@ -20,8 +28,20 @@ before(async () => {
 after(() => target.close());
 
 /** An upgrade over TLS presenting `client`: the status line's code, or 0 when the server closed without answering. */
-async function upgradeWith(port: number, client: ClientPair, maxVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3'): Promise<number> {
-  const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca, cert: client.cert, key: client.key, maxVersion });
+async function upgradeWith(
+  port: number,
+  client: ClientPair,
+  maxVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3',
+): Promise<number> {
+  const socket: TLSSocket = tlsConnect({
+    host: '127.0.0.1',
+    port,
+    servername: 'localhost',
+    ca: pki.ca,
+    cert: client.cert,
+    key: client.key,
+    maxVersion,
+  });
   socket.on('error', () => {});
   let text = '';
   socket.setEncoding('latin1');
@@ -36,7 +56,11 @@ async function upgradeWith(port: number, client: ClientPair, maxVersion: 'TLSv1.
 
 /** A good client's wss:// session echoes. */
 async function goodClientRelays(port: number): Promise<void> {
-  const ws = new WebSocket(`wss://127.0.0.1:${port}/websockify`, { ca: pki.ca, cert: pki.clients.good.cert, key: pki.clients.good.key });
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/websockify`, {
+    ca: pki.ca,
+    cert: pki.clients.good.cert,
+    key: pki.clients.good.key,
+  });
   await once(ws, 'open');
   ws.send(Buffer.from('still here'));
   const [data] = (await once(ws, 'message')) as [Buffer];
@@ -45,7 +69,17 @@ async function goodClientRelays(port: number): Promise<void> {
 }
 
 async function startDaemon(mode: 'optional' | 'required'): Promise<Daemon> {
-  return spawnDaemon(['--cert', pki.serverPem, '--verify-client', mode, '--cafile', pki.caFile, '-v', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+  return spawnDaemon([
+    '--cert',
+    pki.serverPem,
+    '--verify-client',
+    mode,
+    '--cafile',
+    pki.caFile,
+    '-v',
+    '127.0.0.1:0',
+    `127.0.0.1:${target.port}`,
+  ]);
 }
 
 for (const mode of ['optional', 'required'] as const) {
@@ -67,7 +101,10 @@ for (const mode of ['optional', 'required'] as const) {
       const odd = oddClientCert({ signedByTestCa: true, notBefore: { tag: TAG.UTC_TIME, text: '261304000000Z' } });
       assert.equal(await upgradeWith(daemon.port, odd), mode === 'optional' ? 403 : 0);
       // The refusal line says why; the unreadable date is simply left out.
-      const line = mode === 'optional' ? /reason=CLIENT_CERT_REQUIRED.*client_verified=ERROR_IN_CERT_NOT_BEFORE_FIELD/ : /reason=TLS_CLIENT_CERT_REJECTED verify_error=ERROR_IN_CERT_NOT_BEFORE_FIELD/;
+      const line =
+        mode === 'optional'
+          ? /reason=CLIENT_CERT_REQUIRED.*client_verified=ERROR_IN_CERT_NOT_BEFORE_FIELD/
+          : /reason=TLS_CLIENT_CERT_REJECTED verify_error=ERROR_IN_CERT_NOT_BEFORE_FIELD/;
       await waitFor(() => line.test(daemon.stderr()), 5_000, 'refusal logged');
       assert.equal(daemon.proc.exitCode, null, daemon.stderr());
       await goodClientRelays(daemon.port);
@@ -76,7 +113,12 @@ for (const mode of ['optional', 'required'] as const) {
     test('a SAN OpenSSL cannot decode: the request still gets its answer (no OpenSSL error left queued)', async () => {
       // Found by fuzz-client-cert: reading this SAN left an error on OpenSSL's queue, which the TLS socket then
       // reported as its own at the next read, so a well-formed upgrade got 400 BAD_REQUEST (or nothing).
-      const odd = oddClientCert({ sans: [{ tag: 0x88, value: Buffer.from([42, 3, 4]) }, { tag: 0xa4, value: Buffer.from([0x30, 0x03, 0x31, 0x01, 0x00]) }] });
+      const odd = oddClientCert({
+        sans: [
+          { tag: 0x88, value: Buffer.from([42, 3, 4]) },
+          { tag: 0xa4, value: Buffer.from([0x30, 0x03, 0x31, 0x01, 0x00]) },
+        ],
+      });
       for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
         assert.equal(await upgradeWith(daemon.port, odd, maxVersion), mode === 'optional' ? 403 : 0, maxVersion);
       }
@@ -88,11 +130,28 @@ for (const mode of ['optional', 'required'] as const) {
       const odd = month13ClientCert();
       const keyFile = `${odd.certFile}.key`;
       (await import('node:fs')).writeFileSync(keyFile, odd.key, { mode: 0o600 });
-      const run = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${daemon.port}`, '-servername', 'localhost', '-CAfile', pki.caFile, '-cert', odd.certFile, '-key', keyFile, '-quiet'], {
-        input: upgradeRequest(),
-        encoding: 'latin1',
-        timeout: 10_000,
-      });
+      const run = spawnSync(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${daemon.port}`,
+          '-servername',
+          'localhost',
+          '-CAfile',
+          pki.caFile,
+          '-cert',
+          odd.certFile,
+          '-key',
+          keyFile,
+          '-quiet',
+        ],
+        {
+          input: upgradeRequest(),
+          encoding: 'latin1',
+          timeout: 10_000,
+        },
+      );
       if (mode === 'optional') assert.match(run.stdout, /^HTTP\/1\.1 403/);
       else assert.doesNotMatch(run.stdout, /HTTP\/1\.1/);
       assert.equal(daemon.proc.exitCode, null, daemon.stderr());

@@ -47,7 +47,11 @@ function policy(mode: 'optional' | 'required', allowPlain = false): ClientCertCo
 
 /** wsproxy with --http-upstream, and with --web when `web` (then the built-in pages are not served). */
 function proxyWith(clientCert: ClientCertConfig, web: boolean): Promise<TestProxy> {
-  return startProxy(target.port, { httpUpstream: `http://127.0.0.1:${appPort}`, ...(web ? { webRoot } : {}), tls: { certFile: pki.serverPem, clientCert } });
+  return startProxy(target.port, {
+    httpUpstream: `http://127.0.0.1:${appPort}`,
+    ...(web ? { webRoot } : {}),
+    tls: { certFile: pki.serverPem, clientCert },
+  });
 }
 
 /** One GET on a fresh plain or TLS connection (with `client`'s certificate), the whole raw answer. */
@@ -55,11 +59,19 @@ async function get(port: number, path: string, over: 'plain' | { client?: Client
   const socket =
     over === 'plain'
       ? connect(port, '127.0.0.1')
-      : tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca, ...(over.client ? { cert: over.client.cert, key: over.client.key } : {}) });
+      : tlsConnect({
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          ca: pki.ca,
+          ...(over.client ? { cert: over.client.cert, key: over.client.key } : {}),
+        });
   socket.on('error', () => {});
   const chunks: Buffer[] = [];
   socket.on('data', (c: Buffer) => chunks.push(c));
-  socket.once(over === 'plain' ? 'connect' : 'secureConnect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`));
+  socket.once(over === 'plain' ? 'connect' : 'secureConnect', () =>
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`),
+  );
   const timer = setTimeout(() => socket.destroy(), 5_000);
   await new Promise((resolve) => socket.once('close', resolve));
   clearTimeout(timer);

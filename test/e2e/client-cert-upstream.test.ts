@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
-import { closed, openWs, startEchoTarget, startProxy, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import {
+  closed,
+  openWs,
+  startEchoTarget,
+  startProxy,
+  waitFor,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
 import { testPki, type ClientPair, type TestPki } from '../helpers/pki.js';
 
 let pki: TestPki;
@@ -30,7 +38,17 @@ before(async () => {
   const appPort = (app.address() as { port: number }).port;
   proxy = await startProxy(target.port, {
     httpUpstream: `http://127.0.0.1:${appPort}`,
-    tls: { certFile: pki.serverPem, clientCert: { mode: 'optional', caFile: pki.caFile, crlFile: pki.crlFile, verifyDepth: undefined, allowPlain: true, allow: [] } },
+    tls: {
+      certFile: pki.serverPem,
+      clientCert: {
+        mode: 'optional',
+        caFile: pki.caFile,
+        crlFile: pki.crlFile,
+        verifyDepth: undefined,
+        allowPlain: true,
+        allow: [],
+      },
+    },
   });
 });
 after(async () => {
@@ -40,7 +58,10 @@ after(async () => {
 });
 
 /** GET /app over https with an optional client certificate and extra (forged) headers; the headers the app got. */
-async function appHeaders(client: ClientPair | undefined, headers: Record<string, string> = {}): Promise<IncomingHttpHeaders> {
+async function appHeaders(
+  client: ClientPair | undefined,
+  headers: Record<string, string> = {},
+): Promise<IncomingHttpHeaders> {
   const before = seen.length;
   const req = request({
     host: '127.0.0.1',
@@ -73,7 +94,7 @@ describe('client certificate facts to --http-upstream', () => {
   });
 
   test("a client's forged headers are replaced by the real facts", async () => {
-    const forged = { 'X-SSL-Client-S-DN-CN': 'admin', 'x-ssl-client-verify': 'SUCCESS', 'SSL_CLIENT_S_DN_CN': 'admin' };
+    const forged = { 'X-SSL-Client-S-DN-CN': 'admin', 'x-ssl-client-verify': 'SUCCESS', SSL_CLIENT_S_DN_CN: 'admin' };
     const none = await appHeaders(undefined, forged);
     assert.equal(none['x-ssl-client-verify'], 'NONE');
     assert.equal(none['x-ssl-client-s-dn-cn'], undefined);
@@ -98,17 +119,39 @@ describe('client certificate facts in recordings', () => {
     const prefix = join(dir, 'session');
     const recProxy = await startProxy(target.port, {
       recordPrefix: prefix,
-      tls: { certFile: pki.serverPem, clientCert: { mode: 'required', caFile: pki.caFile, crlFile: pki.crlFile, verifyDepth: undefined, allowPlain: false, allow: [] } },
+      tls: {
+        certFile: pki.serverPem,
+        clientCert: {
+          mode: 'required',
+          caFile: pki.caFile,
+          crlFile: pki.crlFile,
+          verifyDepth: undefined,
+          allowPlain: false,
+          allow: [],
+        },
+      },
     });
     try {
-      const ws = await openWs(`wss://127.0.0.1:${recProxy.port}/websockify`, { ca: pki.ca, cert: pki.clients.good.cert, key: pki.clients.good.key });
+      const ws = await openWs(`wss://127.0.0.1:${recProxy.port}/websockify`, {
+        ca: pki.ca,
+        cert: pki.clients.good.cert,
+        key: pki.clients.good.key,
+      });
       ws.send(Buffer.from('hi'));
       await once(ws, 'message');
       ws.close(1000);
       await closed(ws);
-      await waitFor(() => existsSync(`${prefix}.1`) && readFileSync(`${prefix}.1`, 'utf8').endsWith("'EOF'];\n"), 5_000, 'recording closed');
+      await waitFor(
+        () => existsSync(`${prefix}.1`) && readFileSync(`${prefix}.1`, 'utf8').endsWith("'EOF'];\n"),
+        5_000,
+        'recording closed',
+      );
       assert.match(readFileSync(`${prefix}.1`, 'utf8'), /^var VNC_frame_data = \[\n/);
-      const facts = JSON.parse(readFileSync(`${prefix}.1.json`, 'utf8')) as { scheme: string; target: string; client_certificate?: { verified: boolean; cn: string; sha256: string } };
+      const facts = JSON.parse(readFileSync(`${prefix}.1.json`, 'utf8')) as {
+        scheme: string;
+        target: string;
+        client_certificate?: { verified: boolean; cn: string; sha256: string };
+      };
       assert.equal(facts.scheme, 'wss');
       assert.equal(facts.client_certificate?.verified, true);
       assert.equal(facts.client_certificate?.cn, 'alice');

@@ -8,12 +8,25 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { ClientCertConfig } from '../../src/config.js';
 import { testPki, type ClientPair, type TestPki } from '../helpers/pki.js';
-import { exchange, startEchoTarget, startProxy, statusOf, upgradeRequest, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import {
+  exchange,
+  startEchoTarget,
+  startProxy,
+  statusOf,
+  upgradeRequest,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 type Outcome = 'relays' | 'refused' | `403 ${string}`;
 
 /** Tries a wss:// session with `client` (or none): relays (echo comes back), a 403 with its reason, or refused. */
-async function attempt(port: number, ca: string, client: ClientPair | undefined, headers: Record<string, string> = {}): Promise<Outcome> {
+async function attempt(
+  port: number,
+  ca: string,
+  client: ClientPair | undefined,
+  headers: Record<string, string> = {},
+): Promise<Outcome> {
   const ws = new WebSocket(`wss://127.0.0.1:${port}/websockify`, {
     ca,
     headers,
@@ -45,7 +58,14 @@ async function attempt(port: number, ca: string, client: ClientPair | undefined,
 const ROWS = ['good', 'otherCa', 'expired', 'revoked', 'none', 'notAllowed'] as const;
 
 const EXPECTED: Record<'off' | 'optional' | 'required', Record<(typeof ROWS)[number], Outcome>> = {
-  off: { good: 'relays', otherCa: 'relays', expired: 'relays', revoked: 'relays', none: 'relays', notAllowed: 'relays' },
+  off: {
+    good: 'relays',
+    otherCa: 'relays',
+    expired: 'relays',
+    revoked: 'relays',
+    none: 'relays',
+    notAllowed: 'relays',
+  },
   optional: {
     good: 'relays',
     otherCa: '403 CLIENT_CERT_REQUIRED',
@@ -84,10 +104,21 @@ after(async () => {
 });
 
 function policy(mode: 'optional' | 'required', extra: Partial<ClientCertConfig> = {}): ClientCertConfig {
-  return { mode, caFile: pki.caFile, crlFile: pki.crlFile, verifyDepth: undefined, allowPlain: false, allow: ['alice', '*.ops.test'], ...extra };
+  return {
+    mode,
+    caFile: pki.caFile,
+    crlFile: pki.crlFile,
+    verifyDepth: undefined,
+    allowPlain: false,
+    allow: ['alice', '*.ops.test'],
+    ...extra,
+  };
 }
 
-async function proxyWith(clientCert: ClientCertConfig | undefined, more: Parameters<typeof startProxy>[1] = {}): Promise<TestProxy> {
+async function proxyWith(
+  clientCert: ClientCertConfig | undefined,
+  more: Parameters<typeof startProxy>[1] = {},
+): Promise<TestProxy> {
   return startProxy(target.port, { ...more, tls: { certFile: pki.serverPem, clientCert } });
 }
 
@@ -101,7 +132,11 @@ describe('client certificate matrix', () => {
           const got = await attempt(proxy.port, pki.ca, client);
           assert.equal(got, EXPECTED[mode][row], `${mode} × ${row}`);
           // The server is still fine: a fresh good client relays.
-          assert.equal(await attempt(proxy.port, pki.ca, pki.clients.good), 'relays', `good client after ${mode} × ${row}`);
+          assert.equal(
+            await attempt(proxy.port, pki.ca, pki.clients.good),
+            'relays',
+            `good client after ${mode} × ${row}`,
+          );
           const why = VERIFY_ERRORS[row];
           if (mode === 'required' && why) {
             const line = proxy.logs.find((l) => l.includes('reason=TLS_CLIENT_CERT_REJECTED') && why.test(l));
@@ -126,7 +161,10 @@ describe('client certificate matrix', () => {
   test('optional: the https page is reachable without a certificate; only the upgrade needs one', async () => {
     const proxy = await proxyWith(policy('optional'));
     try {
-      const page = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', { tls: true, ca: pki.ca });
+      const page = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', {
+        tls: true,
+        ca: pki.ca,
+      });
       assert.equal(statusOf(page), 200);
     } finally {
       await proxy.close();
@@ -173,7 +211,10 @@ describe('ClientCertCNAuth', () => {
       assert.equal(await attempt(proxy.port, pki.ca, pki.clients.notAllowed), '403 AUTH_FORBIDDEN');
       // websockify's bug (§b.10.2): a lowercase SSL_ header beats the real CN there. Here it is ignored.
       for (const name of ['SSL_CLIENT_S_DN_CN', 'ssl_client_s_dn_cn']) {
-        assert.equal(await attempt(proxy.port, pki.ca, pki.clients.notAllowed, { [name]: 'alice' }), '403 AUTH_FORBIDDEN');
+        assert.equal(
+          await attempt(proxy.port, pki.ca, pki.clients.notAllowed, { [name]: 'alice' }),
+          '403 AUTH_FORBIDDEN',
+        );
         const plain = await exchange(proxy.port, upgradeRequest('/websockify', { [name]: 'alice' }));
         assert.equal(statusOf(plain), 403, 'plain connection with a forged header');
         assert.match(plain, /X-Wsproxy-Reason: AUTH_FORBIDDEN/);
@@ -190,12 +231,28 @@ describe('ClientCertCNAuth', () => {
 describe('--verify-depth', () => {
   test('limits intermediate CAs above the client certificate', async () => {
     // No CRL here: with --crl, OpenSSL wants a CRL from the intermediate as well.
-    for (const [depth, expected] of [[0, '403 CLIENT_CERT_REQUIRED'], [1, 'relays'], [undefined, 'relays']] as const) {
+    for (const [depth, expected] of [
+      [0, '403 CLIENT_CERT_REQUIRED'],
+      [1, 'relays'],
+      [undefined, 'relays'],
+    ] as const) {
       const proxy = await proxyWith(policy('optional', { crlFile: undefined, allow: [], verifyDepth: depth }));
       try {
-        assert.equal(await attempt(proxy.port, pki.ca, pki.clients.viaIntermediate), expected, `depth ${String(depth)}`);
-        assert.equal(await attempt(proxy.port, pki.ca, pki.clients.good), 'relays', 'a directly issued client is within any depth');
-        if (depth === 0) assert.ok(proxy.logs.some((l) => l.includes('CERT_CHAIN_TOO_LONG')), 'reason logged');
+        assert.equal(
+          await attempt(proxy.port, pki.ca, pki.clients.viaIntermediate),
+          expected,
+          `depth ${String(depth)}`,
+        );
+        assert.equal(
+          await attempt(proxy.port, pki.ca, pki.clients.good),
+          'relays',
+          'a directly issued client is within any depth',
+        );
+        if (depth === 0)
+          assert.ok(
+            proxy.logs.some((l) => l.includes('CERT_CHAIN_TOO_LONG')),
+            'reason logged',
+          );
       } finally {
         await proxy.close();
       }

@@ -7,7 +7,15 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
-import { startEchoTarget, startProxy, startTarget, upgradeRequest, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import {
+  startEchoTarget,
+  startProxy,
+  startTarget,
+  upgradeRequest,
+  waitFor,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 const loopback = (): AddressRange => {
   const r = parseAddressRange('127.0.0.0/8', false);
@@ -24,11 +32,18 @@ async function open(port: number): Promise<Socket> {
 
 /** The proxy's log lines about the connection from `localPort`. */
 function linesFor(proxy: TestProxy, localPort: number | undefined): string[] {
-  return proxy.logs.filter((l) => l.includes(`peer=127.0.0.1:${localPort ?? 'none'} `) || l.includes(`peer=127.0.0.1:${localPort ?? 'none'}\n`));
+  return proxy.logs.filter(
+    (l) =>
+      l.includes(`peer=127.0.0.1:${localPort ?? 'none'} `) || l.includes(`peer=127.0.0.1:${localPort ?? 'none'}\n`),
+  );
 }
 
 async function expectReason(proxy: TestProxy, localPort: number | undefined, reason: string): Promise<void> {
-  await waitFor(() => linesFor(proxy, localPort).some((l) => l.includes(`reason=${reason}`)), 5_000, `reason=${reason} for port ${localPort}: ${proxy.logs.slice(-5).join('')}`);
+  await waitFor(
+    () => linesFor(proxy, localPort).some((l) => l.includes(`reason=${reason}`)),
+    5_000,
+    `reason=${reason} for port ${localPort}: ${proxy.logs.slice(-5).join('')}`,
+  );
   assert.ok(!proxy.logs.some((l) => l.includes('reason=CLIENT_ERROR')), 'the old catch-all code is gone');
 }
 
@@ -39,7 +54,12 @@ describe('clients that leave before their session', () => {
   before(async () => {
     target = await startEchoTarget();
     proxy = await startProxy(target.port);
-    const clientAddress = { proxyProtocolIn: true, trustedProxies: [loopback()], trustForwarded: false, proxyProtocolOut: undefined };
+    const clientAddress = {
+      proxyProtocolIn: true,
+      trustedProxies: [loopback()],
+      trustForwarded: false,
+      proxyProtocolOut: undefined,
+    };
     proxied = await startProxy(target.port, { clientAddress });
   });
   after(async () => {
@@ -83,7 +103,11 @@ describe('clients that leave before their session', () => {
     raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, garbage.length]), garbage]));
     // The HTTP server's clientError line carries no peer (it has no connection context), so any such line counts:
     // no other test here breaks a TLS layer.
-    await waitFor(() => proxy.logs.some((l) => l.includes('reason=CLIENT_TLS_ERROR') && l.includes('error=ERR_SSL_')), 5_000, `CLIENT_TLS_ERROR for port ${port}`);
+    await waitFor(
+      () => proxy.logs.some((l) => l.includes('reason=CLIENT_TLS_ERROR') && l.includes('error=ERR_SSL_')),
+      5_000,
+      `CLIENT_TLS_ERROR for port ${port}`,
+    );
     tls.destroy();
   });
 

@@ -7,7 +7,15 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { openWs, runCli, runCliAsync, spawnDaemon, startEchoTarget, waitFor, type CliResult } from '../helpers/proxy.js';
+import {
+  openWs,
+  runCli,
+  runCliAsync,
+  spawnDaemon,
+  startEchoTarget,
+  waitFor,
+  type CliResult,
+} from '../helpers/proxy.js';
 
 const runAsync = (args: string[]): Promise<CliResult> => runCliAsync(['--log-format', 'text', ...args]);
 
@@ -29,7 +37,15 @@ describe('-D/--daemon and --pid-file', () => {
     const logFile = join(dir, 'wsproxy.log');
     let pid: number | undefined;
     try {
-      const r = await runAsync(['-D', '--pid-file', pidFile, '--log-file', logFile, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const r = await runAsync([
+        '-D',
+        '--pid-file',
+        pidFile,
+        '--log-file',
+        logFile,
+        '127.0.0.1:0',
+        `127.0.0.1:${target.port}`,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stderr, '', 'the parent prints nothing when all went well');
       // Ready means listening: the pid file and the listening line exist as soon as the parent has returned.
@@ -65,7 +81,7 @@ describe('-D/--daemon and --pid-file', () => {
     }
   });
 
-  test('a daemon that cannot start: the parent exits non-zero with the child\'s one-line error', async () => {
+  test("a daemon that cannot start: the parent exits non-zero with the child's one-line error", async () => {
     const busy = await startEchoTarget(); // its port is taken
     try {
       const r = await runAsync(['-D', `127.0.0.1:${busy.port}`, '127.0.0.1:9']);

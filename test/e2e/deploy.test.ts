@@ -25,7 +25,8 @@ function assertArgsParse(args: readonly string[]): void {
 }
 
 /** The value of `--name=value` in `args`. */
-const argValue = (args: readonly string[], name: string): string | undefined => args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+const argValue = (args: readonly string[], name: string): string | undefined =>
+  args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 
 /** Writes `--config`'s contents to a temp file and points the arguments at it (the parser reads the file). */
 function withConfigAt(args: readonly string[], configText: string): string[] {
@@ -41,12 +42,17 @@ function withConfigAt(args: readonly string[], configText: string): string[] {
 function assertHardened(args: readonly string[], configText: string, redisConf: string): void {
   const admin = argValue(args, '--admin-listen') ?? '';
   const host = admin.slice(0, admin.lastIndexOf(':'));
-  if (!isLoopbackHost(host)) assert.ok(argValue(args, '--admin-token-file'), `--admin-listen=${admin} needs --admin-token-file`);
+  if (!isLoopbackHost(host))
+    assert.ok(argValue(args, '--admin-token-file'), `--admin-listen=${admin} needs --admin-token-file`);
   assert.match(argValue(args, '--allow-target') ?? '', /^\d+\.\d+\.\d+\.\d+\/\d+:\d+-\d+$/);
   assert.ok(!args.some((a) => /redis:\/\/|requirepass/.test(a)), 'no Redis URL or password in the arguments');
   const password = /^token-source: redis:\/\/:([^@]+)@/m.exec(configText)?.[1];
   assert.ok(password, 'the config secret gives the token source with a password');
-  assert.equal(/^requirepass (\S+)$/m.exec(redisConf)?.[1], password, "Redis's requirepass matches the token source's password");
+  assert.equal(
+    /^requirepass (\S+)$/m.exec(redisConf)?.[1],
+    password,
+    "Redis's requirepass matches the token source's password",
+  );
 }
 
 describe('systemd units', () => {
@@ -57,8 +63,15 @@ describe('systemd units', () => {
     // verify insists that ExecStart's program exists: point it at this checkout's build.
     const unit = readFileSync(join(DEPLOY, 'systemd', 'wsproxy.service'), 'utf8');
     assert.match(unit, /^ExecStart=\/usr\/local\/bin\/wsproxy /m);
-    writeFileSync(join(dir, 'wsproxy.service'), unit.replace('/usr/local/bin/wsproxy', `${process.execPath} ${MAIN_JS}`));
-    const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'wsproxy.socket'), join(dir, 'wsproxy.service')], { encoding: 'utf8' });
+    writeFileSync(
+      join(dir, 'wsproxy.service'),
+      unit.replace('/usr/local/bin/wsproxy', `${process.execPath} ${MAIN_JS}`),
+    );
+    const r = spawnSync(
+      'systemd-analyze',
+      ['verify', '--man=no', join(dir, 'wsproxy.socket'), join(dir, 'wsproxy.service')],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr.trim(), '', 'no warnings');
     // The service's wsproxy arguments are real flags.
@@ -72,15 +85,23 @@ describe('systemd units', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-notify-'));
     const sock = join(dir, 'notify.sock');
     // A real AF_UNIX datagram receiver, as systemd has (Node's dgram module cannot open one).
-    const receiver = spawn('python3', ['-u', '-c', [
-      'import socket, sys',
-      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
-      `s.bind(${JSON.stringify(sock)})`,
-      'print("bound", flush=True)',
-      'while True:',
-      '    data = s.recv(4096)',
-      '    print(data.decode().replace("\\n", " "), flush=True)',
-    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const receiver = spawn(
+      'python3',
+      [
+        '-u',
+        '-c',
+        [
+          'import socket, sys',
+          's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+          `s.bind(${JSON.stringify(sock)})`,
+          'print("bound", flush=True)',
+          'while True:',
+          '    data = s.recv(4096)',
+          '    print(data.decode().replace("\\n", " "), flush=True)',
+        ].join('\n'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     receiver.on('error', () => undefined);
     let got = '';
     receiver.stdout.setEncoding('utf8');
@@ -101,11 +122,20 @@ describe('systemd units', () => {
 });
 
 describe('Kubernetes manifest', () => {
-  const docs = parseAllDocuments(readFileSync(join(DEPLOY, 'kubernetes', 'wsproxy.yaml'), 'utf8')).map((d) => d.toJSON() as { kind: string; metadata: { name: string } });
+  const docs = parseAllDocuments(readFileSync(join(DEPLOY, 'kubernetes', 'wsproxy.yaml'), 'utf8')).map(
+    (d) => d.toJSON() as { kind: string; metadata: { name: string } },
+  );
 
   test('every object validates against the Kubernetes schema', () => {
     const models = { Deployment, Service, Secret } as const;
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ['Deployment', 'Deployment', 'Secret', 'Secret', 'Service', 'Service']);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), [
+      'Deployment',
+      'Deployment',
+      'Secret',
+      'Secret',
+      'Service',
+      'Service',
+    ]);
     for (const doc of docs) {
       const Model = models[doc.kind as keyof typeof models];
       assert.ok(Model, `a model for ${doc.kind}`);
@@ -114,11 +144,21 @@ describe('Kubernetes manifest', () => {
   });
 
   test('the wsproxy container: its arguments parse, probes hit the admin port, the proxy port is served', () => {
-    type Container = { args: string[]; ports: { name: string; containerPort: number }[]; readinessProbe: { httpGet: { path: string; port: string } }; livenessProbe: { httpGet: { path: string; port: string } } };
-    const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'wsproxy') as unknown as { spec: { template: { spec: { containers: Container[] } } } };
+    type Container = {
+      args: string[];
+      ports: { name: string; containerPort: number }[];
+      readinessProbe: { httpGet: { path: string; port: string } };
+      livenessProbe: { httpGet: { path: string; port: string } };
+    };
+    const deployment = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'wsproxy') as unknown as {
+      spec: { template: { spec: { containers: Container[] } } };
+    };
     const c = deployment.spec.template.spec.containers[0]!;
     assertArgsParse(withConfigAt(c.args, secretData()['wsproxy.yaml'] ?? ''));
-    const admin = c.args.find((a) => a.startsWith('--admin-listen='))?.split(':').pop();
+    const admin = c.args
+      .find((a) => a.startsWith('--admin-listen='))
+      ?.split(':')
+      .pop();
     assert.equal(Number(admin), c.ports.find((p) => p.name === 'admin')?.containerPort);
     assert.equal(c.readinessProbe.httpGet.path, '/readyz');
     assert.equal(c.livenessProbe.httpGet.path, '/healthz');
@@ -128,8 +168,15 @@ describe('Kubernetes manifest', () => {
 
   type Mount = { name: string; mountPath: string };
   type Volume = { name: string; secret?: { secretName: string; items: { key: string; path: string }[] } };
-  type Pod = { spec: { template: { spec: { containers: { args: string[]; volumeMounts: Mount[] }[]; volumes: Volume[] } } } };
-  const secretData = (): Record<string, string> => (docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'wsproxy-secrets') as unknown as { stringData: Record<string, string> }).stringData;
+  type Pod = {
+    spec: { template: { spec: { containers: { args: string[]; volumeMounts: Mount[] }[]; volumes: Volume[] } } };
+  };
+  const secretData = (): Record<string, string> =>
+    (
+      docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'wsproxy-secrets') as unknown as {
+        stringData: Record<string, string>;
+      }
+    ).stringData;
   /** Where a container finds `key` of the Secret `wsproxy-secrets` (mount path + item path). */
   const secretPath = (pod: Pod, key: string): string | undefined => {
     const { containers, volumes } = pod.spec.template.spec;
@@ -142,7 +189,8 @@ describe('Kubernetes manifest', () => {
   };
 
   test('admin token, Redis password and config come from a Secret; --allow-target is set', () => {
-    const pod = (name: string): Pod => docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Pod;
+    const pod = (name: string): Pod =>
+      docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name) as unknown as Pod;
     const wsproxy = pod('wsproxy');
     const args = wsproxy.spec.template.spec.containers[0]!.args;
     const data = secretData();
@@ -157,14 +205,21 @@ describe('Kubernetes manifest', () => {
 describe('compose file', () => {
   test('services are wired: wsproxy arguments parse, Prometheus scrapes the admin port, Redis is the token source', () => {
     type Service = { command?: string[]; secrets?: string[] };
-    const compose = parseYaml(readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; secrets: Record<string, { file: string }> };
+    const compose = parseYaml(readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, Service>;
+      secrets: Record<string, { file: string }>;
+    };
     assert.deepEqual(Object.keys(compose.services).sort(), ['prometheus', 'redis', 'wsproxy']);
     const args = compose.services['wsproxy']?.command ?? [];
     // What the header comment tells the user to write into secrets/wsproxy.yaml and secrets/redis.conf.
     const header = readFileSync(join(DEPLOY, 'compose', 'docker-compose.yml'), 'utf8');
-    const configText = "token-source: redis://:PW@redis:6379/0?namespace=wsproxy\n";
-    assert.ok(header.includes("printf 'token-source: redis://:%s@redis:6379/0?namespace=wsproxy\\n' \"$pw\" > secrets/wsproxy.yaml"));
-    assert.ok(header.includes("printf 'requirepass %s\\n' \"$pw\" > secrets/redis.conf"));
+    const configText = 'token-source: redis://:PW@redis:6379/0?namespace=wsproxy\n';
+    assert.ok(
+      header.includes(
+        'printf \'token-source: redis://:%s@redis:6379/0?namespace=wsproxy\\n\' "$pw" > secrets/wsproxy.yaml',
+      ),
+    );
+    assert.ok(header.includes('printf \'requirepass %s\\n\' "$pw" > secrets/redis.conf'));
     assertArgsParse(withConfigAt(args, configText));
     assertHardened(args, configText, 'requirepass PW\n');
     // Each secret a service reads is declared from a file, and the paths in the arguments are where compose mounts it.
@@ -177,10 +232,14 @@ describe('compose file', () => {
     assert.equal(argValue(args, '--admin-token-file'), mounted('wsproxy', 'admin-token'));
     assert.equal(compose.services['redis']?.command?.[1], mounted('redis', 'redis.conf'));
     type Scrape = { static_configs: { targets: string[] }[]; authorization?: { credentials_file?: string } };
-    const prom = parseYaml(readFileSync(join(DEPLOY, 'compose', 'prometheus.yml'), 'utf8')) as { scrape_configs: Scrape[] };
-    const admin = args.find((a) => a.startsWith('--admin-listen='))?.split(':').pop();
+    const prom = parseYaml(readFileSync(join(DEPLOY, 'compose', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Scrape[];
+    };
+    const admin = args
+      .find((a) => a.startsWith('--admin-listen='))
+      ?.split(':')
+      .pop();
     assert.deepEqual(prom.scrape_configs[0]?.static_configs[0]?.targets, [`wsproxy:${admin}`]);
     assert.equal(prom.scrape_configs[0]?.authorization?.credentials_file, mounted('prometheus', 'admin-token'));
   });
 });
-

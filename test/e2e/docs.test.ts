@@ -69,12 +69,18 @@ describe('README', () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
   test('is at most 12 KB', () => {
-    assert.ok(statSync(join(REPO_ROOT, 'README.md')).size <= 12 * 1024, `README.md is ${statSync(join(REPO_ROOT, 'README.md')).size} bytes`);
+    assert.ok(
+      statSync(join(REPO_ROOT, 'README.md')).size <= 12 * 1024,
+      `README.md is ${statSync(join(REPO_ROOT, 'README.md')).size} bytes`,
+    );
   });
 
   test('gives the two commands, and CI runs its test command', () => {
     const commands = [...readme.matchAll(/^(npm|npx|node|make) [a-z:-]+( [^#`]*)?$/gm)].map((m) => m[0].trim());
-    assert.equal(commands.find((c) => c.includes('start')), 'npm ci && npm start');
+    assert.equal(
+      commands.find((c) => c.includes('start')),
+      'npm ci && npm start',
+    );
     // The first command line that mentions a test is the one users are told to run; .ci/run must run exactly it.
     const testCommand = commands.find((c) => c.includes('test'));
     assert.equal(testCommand, 'npm ci && npm test');
@@ -84,7 +90,11 @@ describe('README', () => {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
 }
 
 function anchorsOf(markdown: string): Set<string> {
@@ -93,8 +103,15 @@ function anchorsOf(markdown: string): Set<string> {
 }
 
 function markdownFiles(): string[] {
-  const docs = readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(REPO_ROOT, 'docs', f));
-  return [join(REPO_ROOT, 'README.md'), join(REPO_ROOT, 'CHANGELOG.md'), join(REPO_ROOT, 'bench', 'README.md'), ...docs];
+  const docs = readdirSync(join(REPO_ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(REPO_ROOT, 'docs', f));
+  return [
+    join(REPO_ROOT, 'README.md'),
+    join(REPO_ROOT, 'CHANGELOG.md'),
+    join(REPO_ROOT, 'bench', 'README.md'),
+    ...docs,
+  ];
 }
 
 describe('links', () => {
@@ -111,7 +128,8 @@ describe('links', () => {
         const target = path === '' ? file : join(dirname(file), path);
         const where = `${relative(REPO_ROOT, file)} → ${link}`;
         if (!existsSync(target)) broken.push(`${where}: no such file`);
-        else if (anchor !== undefined && !anchorsOf(readFileSync(target, 'utf8')).has(anchor)) broken.push(`${where}: no such heading`);
+        else if (anchor !== undefined && !anchorsOf(readFileSync(target, 'utf8')).has(anchor))
+          broken.push(`${where}: no such heading`);
       }
     }
     assert.ok(checked > 20, `only ${checked} links checked`);
@@ -122,6 +140,9 @@ describe('links', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
     const pages = readdirSync(join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md'));
     assert.ok(pages.length >= 10);
-    assert.deepEqual(pages.filter((page) => !readme.includes(`](docs/${page}`)), []);
+    assert.deepEqual(
+      pages.filter((page) => !readme.includes(`](docs/${page}`)),
+      [],
+    );
   });
 });

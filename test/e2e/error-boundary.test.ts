@@ -14,7 +14,19 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { createServer, type ServerDeps, type WsProxyServer } from '../../src/server.js';
-import { captureLogger, closed, exchange, openWs, proxyConfig, spawnDaemon, startEchoTarget, statusOf, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import {
+  captureLogger,
+  closed,
+  exchange,
+  openWs,
+  proxyConfig,
+  spawnDaemon,
+  startEchoTarget,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type Daemon,
+} from '../helpers/proxy.js';
 
 // A value whose conversion to text throws (and throws null): what a careless or hostile plugin can throw.
 const PLUGIN_PRELUDE = `const unprintable = { toString() { throw null; } };\n`;
@@ -65,7 +77,8 @@ function writePlugins(): { resolver: string; auth: string } {
   return { resolver, auth };
 }
 
-const errorLines = (text: string): string[] => text.split('\n').filter((l) => /internal error; connection closed/.test(l));
+const errorLines = (text: string): string[] =>
+  text.split('\n').filter((l) => /internal error; connection closed/.test(l));
 
 async function upgradeStatus(port: number, path: string, auth = 'ok'): Promise<string> {
   return exchange(port, upgradeRequest(path, { Authorization: `Bearer ${auth}` }));
@@ -74,7 +87,9 @@ async function upgradeStatus(port: number, path: string, auth = 'ok'): Promise<s
 /** A normal session through the daemon still works (and so the process is alive and serving). */
 async function stillServes(d: Daemon): Promise<void> {
   assert.equal(d.proc.exitCode, null, 'the daemon is alive');
-  const ws = await openWs(`ws://127.0.0.1:${d.port}/websockify?token=good`, { headers: { Authorization: 'Bearer ok' } });
+  const ws = await openWs(`ws://127.0.0.1:${d.port}/websockify?token=good`, {
+    headers: { Authorization: 'Bearer ok' },
+  });
   const reply = once(ws, 'message');
   ws.send(Buffer.from('fresh'));
   const [data] = (await reply) as [Buffer];
@@ -87,7 +102,16 @@ describe('error boundary before the upgrade (real daemon, plugin modules)', () =
   test('token lookup and auth check: documented answers for ordinary throws, 500 INTERNAL_ERROR for what escapes', async () => {
     const echo = await startEchoTarget();
     const plugins = writePlugins();
-    const d = await spawnDaemon(['--token-plugin', plugins.resolver, '--token-source', `127.0.0.1:${echo.port}`, '--auth-plugin', plugins.auth, '--web-auth', '127.0.0.1:0']);
+    const d = await spawnDaemon([
+      '--token-plugin',
+      plugins.resolver,
+      '--token-source',
+      `127.0.0.1:${echo.port}`,
+      '--auth-plugin',
+      plugins.auth,
+      '--web-auth',
+      '127.0.0.1:0',
+    ]);
     try {
       await stillServes(d);
       // Token lookup: the plugin's own failures keep their documented answer (source down).
@@ -115,7 +139,10 @@ describe('error boundary before the upgrade (real daemon, plugin modules)', () =
       await waitFor(() => errorLines(d.stderr()).length === expected, 3_000, 'the error line for the auth plugin');
       await stillServes(d);
       // The same auth plugin guarding a page (--web-auth): the request stage's boundary.
-      const page = await exchange(d.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer throw-unprintable\r\n\r\n');
+      const page = await exchange(
+        d.port,
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer throw-unprintable\r\n\r\n',
+      );
       assert.equal(statusOf(page), 500, page);
       assert.match(page, /X-Wsproxy-Reason: INTERNAL_ERROR/);
       expected++;
@@ -124,7 +151,8 @@ describe('error boundary before the upgrade (real daemon, plugin modules)', () =
 
       const lines = errorLines(d.stderr());
       assert.equal(lines.length, 4, d.stderr());
-      for (const line of lines) assert.match(line, /^\S+ ERROR internal error; connection closed .*reason=INTERNAL_ERROR .*status=500/);
+      for (const line of lines)
+        assert.match(line, /^\S+ ERROR internal error; connection closed .*reason=INTERNAL_ERROR .*status=500/);
       assert.match(lines[1] ?? '', /error="Error: cannot read the answer for \*\*\*"/);
       assert.doesNotMatch(d.stderr(), /s3cr3t/, 'the token stays out of the log');
       assert.doesNotMatch(d.stderr(), /stack=/, 'the stack is logged at debug level only');
@@ -139,12 +167,22 @@ describe('error boundary after the upgrade', () => {
   test('a token re-check that fails for one session (plugin rejects with an unprintable value) still revokes the others', async () => {
     const echo = await startEchoTarget();
     const plugins = writePlugins();
-    const d = await spawnDaemon(['--token-plugin', plugins.resolver, '--token-source', `127.0.0.1:${echo.port}`, '--revalidate-interval', '0.2', '127.0.0.1:0']);
+    const d = await spawnDaemon([
+      '--token-plugin',
+      plugins.resolver,
+      '--token-source',
+      `127.0.0.1:${echo.port}`,
+      '--revalidate-interval',
+      '0.2',
+      '127.0.0.1:0',
+    ]);
     try {
       // Re-checked in the order they opened: the failing one first.
       const failing = await openWs(`ws://127.0.0.1:${d.port}/websockify?token=later-unprintable`);
       const revoked = await openWs(`ws://127.0.0.1:${d.port}/websockify?token=later-revoked`);
-      const bounded = new Promise<string>((resolve) => setTimeout(() => resolve('still open after 5 s'), 5_000).unref());
+      const bounded = new Promise<string>((resolve) =>
+        setTimeout(() => resolve('still open after 5 s'), 5_000).unref(),
+      );
       assert.equal(await Promise.race([closed(revoked).then((c) => String(c.code)), bounded]), '1008');
       // A source that fails revokes nothing: the failing session goes on.
       failing.send(Buffer.from('still'));
@@ -160,7 +198,10 @@ describe('error boundary after the upgrade', () => {
   });
 
   /** An in-process proxy built with the library's hooks (as an embedder would), logging to `logs`. */
-  async function embedded(targetPort: number, hooks: Partial<ServerDeps>): Promise<{ server: WsProxyServer; port: number; logs: string[] }> {
+  async function embedded(
+    targetPort: number,
+    hooks: Partial<ServerDeps>,
+  ): Promise<{ server: WsProxyServer; port: number; logs: string[] }> {
     const config = await proxyConfig(targetPort, { traffic: true });
     const { logger, logs } = captureLogger();
     const server = createServer(config, { logger, version: 'test', ...hooks });
@@ -200,7 +241,10 @@ describe('error boundary after the upgrade', () => {
       const errors = proxy.logs.filter((l) => /ERROR internal error; connection closed/.test(l));
       assert.equal(errors.length, 1, proxy.logs.join(''));
       assert.match(errors[0] ?? '', /where=session .*error="Error: the traffic sink broke"/);
-      assert.ok(proxy.logs.some((l) => /DEBUG internal error stack .*the traffic sink broke/.test(l)), 'the stack at debug level');
+      assert.ok(
+        proxy.logs.some((l) => /DEBUG internal error stack .*the traffic sink broke/.test(l)),
+        'the stack at debug level',
+      );
       await echoes(proxy.port);
     } finally {
       await proxy.server.close();
@@ -243,7 +287,11 @@ describe('error boundary after the upgrade', () => {
     try {
       await echoes(proxy.port);
       await waitFor(() => sessionLines(proxy.logs).length === 1, 3_000, 'the session closed line');
-      await waitFor(() => proxy.logs.some((l) => /ERROR internal error; connection closed .*onSessionClosed broke/.test(l)), 3_000, 'the error line');
+      await waitFor(
+        () => proxy.logs.some((l) => /ERROR internal error; connection closed .*onSessionClosed broke/.test(l)),
+        3_000,
+        'the error line',
+      );
       assert.match(sessionLines(proxy.logs)[0] ?? '', /reason=CLIENT_CLOSED/);
       await echoes(proxy.port);
       await waitFor(() => throws === 2 && sessionLines(proxy.logs).length === 2, 3_000, 'the second session to end');

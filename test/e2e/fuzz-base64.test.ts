@@ -25,31 +25,51 @@ interface Case {
 function judged(text: Buffer, label: string): Case {
   if (text.length > MAX_MESSAGE) return { text, label, expect: { kind: 'close', code: 1009 } };
   const s = text.toString('latin1');
-  return REFERENCE.test(s) ? { text, label, expect: { kind: 'relay', bytes: Buffer.from(s, 'base64') } } : { text, label, expect: { kind: 'close', code: 1007 } };
+  return REFERENCE.test(s)
+    ? { text, label, expect: { kind: 'relay', bytes: Buffer.from(s, 'base64') } }
+    : { text, label, expect: { kind: 'close', code: 1007 } };
 }
 
 const small = fc.oneof(
   fc.uint8Array({ maxLength: 300 }).map((b) => judged(Buffer.from(Buffer.from(b).toString('base64')), 'valid')),
-  fc.string({ unit: fc.constantFrom(...'AZaz09+/=-_ \t\r\n.!é\u0000'.split('')), maxLength: 64 }).map((s) => judged(Buffer.from(s, 'utf8'), 'odd characters')),
-  fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.nat(), fc.constantFrom('=', '==', '===', ' ', '\n', '*', '-', 'é')).map(([b, at, c]) => {
-    const s = Buffer.from(b).toString('base64');
-    const i = at % (s.length + 1);
-    return judged(Buffer.from(s.slice(0, i) + c + s.slice(i), 'utf8'), 'inserted padding/whitespace/other');
-  }),
+  fc
+    .string({ unit: fc.constantFrom(...'AZaz09+/=-_ \t\r\n.!é\u0000'.split('')), maxLength: 64 })
+    .map((s) => judged(Buffer.from(s, 'utf8'), 'odd characters')),
+  fc
+    .tuple(
+      fc.uint8Array({ minLength: 1, maxLength: 64 }),
+      fc.nat(),
+      fc.constantFrom('=', '==', '===', ' ', '\n', '*', '-', 'é'),
+    )
+    .map(([b, at, c]) => {
+      const s = Buffer.from(b).toString('base64');
+      const i = at % (s.length + 1);
+      return judged(Buffer.from(s.slice(0, i) + c + s.slice(i), 'utf8'), 'inserted padding/whitespace/other');
+    }),
 );
 // Huge messages are built, not judged by the regex: valid, one bad byte somewhere, or one byte over the limit.
-const huge = fc.tuple(fc.integer({ min: 4_500_000, max: MAX_MESSAGE }), fc.constantFrom('valid', 'bad byte', 'over limit'), fc.nat()).map(([size, kind, at]): Case => {
-  if (kind === 'over limit') return { text: Buffer.alloc(MAX_MESSAGE + 4, 0x41), label: 'over the limit', expect: { kind: 'close', code: 1009 } };
-  const raw = Buffer.alloc(Math.floor(size / 4) * 3, at & 0xff);
-  raw.writeUInt32LE(at >>> 0, 0);
-  const text = Buffer.from(raw.toString('base64'), 'latin1');
-  if (kind === 'valid') return { text, label: `valid ${text.length} bytes`, expect: { kind: 'relay', bytes: raw } };
-  text[at % text.length] = 0x2a; // '*'
-  return { text, label: `${text.length} bytes, one bad byte`, expect: { kind: 'close', code: 1007 } };
-});
+const huge = fc
+  .tuple(fc.integer({ min: 4_500_000, max: MAX_MESSAGE }), fc.constantFrom('valid', 'bad byte', 'over limit'), fc.nat())
+  .map(([size, kind, at]): Case => {
+    if (kind === 'over limit')
+      return {
+        text: Buffer.alloc(MAX_MESSAGE + 4, 0x41),
+        label: 'over the limit',
+        expect: { kind: 'close', code: 1009 },
+      };
+    const raw = Buffer.alloc(Math.floor(size / 4) * 3, at & 0xff);
+    raw.writeUInt32LE(at >>> 0, 0);
+    const text = Buffer.from(raw.toString('base64'), 'latin1');
+    if (kind === 'valid') return { text, label: `valid ${text.length} bytes`, expect: { kind: 'relay', bytes: raw } };
+    text[at % text.length] = 0x2a; // '*'
+    return { text, label: `${text.length} bytes, one bad byte`, expect: { kind: 'close', code: 1007 } };
+  });
 
 test('fuzz: base64 messages against the real daemon (bounded, seeded)', async () => {
-  const seed = process.env['FUZZ_SEED'] === undefined ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0 : Number(process.env['FUZZ_SEED']);
+  const seed =
+    process.env['FUZZ_SEED'] === undefined
+      ? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0
+      : Number(process.env['FUZZ_SEED']);
   console.log(`fuzz-base64 seed: FUZZ_SEED=${seed}`);
   // What each target connection received, in order of connection.
   const conns: Buffer[][] = [];
@@ -81,7 +101,10 @@ test('fuzz: base64 messages against the real daemon (bounded, seeded)', async ()
           ws.close(1000);
           await end;
         } else {
-          const result = await Promise.race([end, once(d.proc, 'exit').then(() => ({ code: -1, reason: 'daemon exited' }))]);
+          const result = await Promise.race([
+            end,
+            once(d.proc, 'exit').then(() => ({ code: -1, reason: 'daemon exited' })),
+          ]);
           assert.equal(result.code, c.expect.code, `${c.label}: close code`);
           assert.equal(Buffer.concat(got).length, 0, `${c.label}: bytes reached the target`);
         }

@@ -12,7 +12,9 @@ describe('fuzz finding: TokenFileName and a token longer than a file name', () =
     const echo = await startEchoTarget();
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-names-'));
     writeFileSync(join(dir, 'vm1'), `127.0.0.1:${echo.port}\n`);
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFileName', source: dir, from: 'path' } });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'TokenFileName', source: dir, from: 'path' },
+    });
     try {
       // 256 bytes is one more than a file name may have (NAME_MAX): the lookup fails with ENAMETOOLONG.
       for (const token of ['a'.repeat(256), 'é'.repeat(200)]) {
@@ -33,13 +35,19 @@ describe('fuzz finding: an Expect header other than 100-continue', () => {
   test('gets 417 as a catalogued refusal (reason header, one log line), not a bare answer from Node', async () => {
     const proxy = await startProxy(1);
     try {
-      const res = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: bytes=5-1\r\nConnection: close\r\n\r\n');
+      const res = await exchange(
+        proxy.port,
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: bytes=5-1\r\nConnection: close\r\n\r\n',
+      );
       assert.equal(statusOf(res), 417, res.slice(0, 200));
       assert.match(res, /X-Wsproxy-Reason: EXPECTATION_FAILED/);
       assert.match(res, /Connection: close/);
       assert.equal(proxy.logs.filter((l) => l.includes('reason=EXPECTATION_FAILED')).length, 1);
       // 100-continue is still understood: the request goes on to its answer.
-      const ok = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+      const ok = await exchange(
+        proxy.port,
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+      );
       assert.match(ok, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
     } finally {
       await proxy.close();
@@ -106,7 +114,10 @@ describe('fuzz finding: slowloris on a kept-alive connection', () => {
         // 1 s headersTimeout, checked every second.
         assert.ok(Date.now() - t0 < 4_000, `${tls ? 'TLS' : 'plain'}: open for ${Date.now() - t0} ms`);
       }
-      assert.ok(proxy.logs.some((l) => l.includes('reason=HANDSHAKE_TIMEOUT')), 'no HANDSHAKE_TIMEOUT line');
+      assert.ok(
+        proxy.logs.some((l) => l.includes('reason=HANDSHAKE_TIMEOUT')),
+        'no HANDSHAKE_TIMEOUT line',
+      );
     } finally {
       await proxy.close();
     }

@@ -13,11 +13,23 @@ import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import {
-  exchange, freePort, openWs, startEchoTarget, startProxy, statusOf, upgradeRequest, waitFor, type TestProxy, type TestTarget,
+  exchange,
+  freePort,
+  openWs,
+  startEchoTarget,
+  startProxy,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type TestProxy,
+  type TestTarget,
 } from '../helpers/proxy.js';
 
 /** GET over http or https; resolves status, headers and body. */
-function fetchPage(url: string, ca: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function fetchPage(
+  url: string,
+  ca: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const onRes = (res: IncomingMessage): void => {
       let body = '';
@@ -25,7 +37,9 @@ function fetchPage(url: string, ca: string): Promise<{ status: number; headers: 
       res.on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     };
-    const req = url.startsWith('https:') ? httpsGet(url, { ca, servername: 'localhost', agent: false }, onRes) : httpGet(url, { agent: false }, onRes);
+    const req = url.startsWith('https:')
+      ? httpsGet(url, { ca, servername: 'localhost', agent: false }, onRes)
+      : httpGet(url, { agent: false }, onRes);
     req.on('error', reject);
   });
 }
@@ -71,17 +85,29 @@ describe('one port, two schemes, refusals', () => {
   test('a malformed request gets 400 and an oversized header 431, both closed', async () => {
     const bad = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n');
     assert.equal(statusOf(bad), 400);
-    const huge = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    const huge = await exchange(
+      proxy.port,
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
     assert.equal(statusOf(huge), 431);
     const noHost = await exchange(proxy.port, 'GET / HTTP/1.1\r\n\r\n');
     assert.equal(statusOf(noHost), 400);
   });
 
   test('a bad path is 400, traversal and dotfiles are 404, never a redirect', async () => {
-    assert.equal(statusOf(await exchange(proxy.port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')), 400);
-    const up = await exchange(proxy.port, 'GET /../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    assert.equal(
+      statusOf(await exchange(proxy.port, 'GET /%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+      400,
+    );
+    const up = await exchange(
+      proxy.port,
+      'GET /../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(statusOf(up), 404);
-    const redirect = await exchange(proxy.port, 'GET //evil.example/%2f.. HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const redirect = await exchange(
+      proxy.port,
+      'GET //evil.example/%2f.. HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
     assert.doesNotMatch(redirect, /\r\nLocation:/i);
   });
 
@@ -98,7 +124,12 @@ describe('one port, two schemes, refusals', () => {
   });
 
   test("subprotocol header shapes ws itself would refuse ('binary,', empty) are settled by our choice, before any 101", async () => {
-    for (const [value, expected] of [['binary,', 'binary'], [', binary', 'binary'], ['', undefined], ['binary,,chat', 'binary']] as const) {
+    for (const [value, expected] of [
+      ['binary,', 'binary'],
+      [', binary', 'binary'],
+      ['', undefined],
+      ['binary,,chat', 'binary'],
+    ] as const) {
       const socket = connect(proxy.port, '127.0.0.1');
       socket.on('error', () => {});
       await once(socket, 'connect');
@@ -120,15 +151,24 @@ describe('one port, two schemes, refusals', () => {
   });
 
   test('a foreign Origin gets 403; the same host and no Origin are allowed', async () => {
-    const foreign = await exchange(proxy.port, upgradeRequest('/', { Origin: 'https://evil.example' }, `127.0.0.1:${proxy.port}`));
+    const foreign = await exchange(
+      proxy.port,
+      upgradeRequest('/', { Origin: 'https://evil.example' }, `127.0.0.1:${proxy.port}`),
+    );
     assert.equal(statusOf(foreign), 403);
     assert.match(foreign, /X-Wsproxy-Reason: ORIGIN_FORBIDDEN/);
     assert.match(foreign, /--allow-origin/);
     const same = await openWs(`ws://127.0.0.1:${proxy.port}/`, { origin: `http://127.0.0.1:${proxy.port}` });
     same.terminate();
-    const sameTls = await openWs(`wss://127.0.0.1:${proxy.port}/`, { origin: `https://127.0.0.1:${proxy.port}`, ca: proxy.ca });
+    const sameTls = await openWs(`wss://127.0.0.1:${proxy.port}/`, {
+      origin: `https://127.0.0.1:${proxy.port}`,
+      ca: proxy.ca,
+    });
     sameTls.terminate();
-    const otherPort = await exchange(proxy.port, upgradeRequest('/', { Origin: 'http://127.0.0.1:1' }, `127.0.0.1:${proxy.port}`));
+    const otherPort = await exchange(
+      proxy.port,
+      upgradeRequest('/', { Origin: 'http://127.0.0.1:1' }, `127.0.0.1:${proxy.port}`),
+    );
     assert.equal(statusOf(otherPort), 403);
   });
 
@@ -157,7 +197,11 @@ describe('one port, two schemes, refusals', () => {
     silent.on('error', () => {});
     await once(silent, 'close');
     assert.ok(Date.now() - started < 4_000, 'stalled clients were closed by the deadline');
-    await waitFor(() => proxy.logs.filter((l) => l.includes('reason=HANDSHAKE_TIMEOUT')).length >= 3, 2000, 'timeout log lines');
+    await waitFor(
+      () => proxy.logs.filter((l) => l.includes('reason=HANDSHAKE_TIMEOUT')).length >= 3,
+      2000,
+      'timeout log lines',
+    );
     assert.ok(proxy.logs.some((l) => l.includes('reason=TLS_HANDSHAKE_FAILED')));
     const ws = await openWs(`wss://127.0.0.1:${proxy.port}/`, { ca: proxy.ca });
     ws.send(Buffer.from('still here'));
@@ -227,14 +271,21 @@ describe('targets that fail', () => {
 
   test('a target that never answers the connect is 504 after --connect-timeout', async () => {
     // A listening socket whose accept queue is full drops further SYNs, so connect() hangs (Linux).
-    const py = spawn('python3', ['-c', [
-      'import socket,sys,time',
-      's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)',
-      'fill=[]',
-      'for _ in range(3):',
-      '    c=socket.socket(); c.setblocking(False); c.connect_ex(s.getsockname()); fill.append(c)',
-      'print(s.getsockname()[1], flush=True); time.sleep(30)',
-    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const py = spawn(
+      'python3',
+      [
+        '-c',
+        [
+          'import socket,sys,time',
+          's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)',
+          'fill=[]',
+          'for _ in range(3):',
+          '    c=socket.socket(); c.setblocking(False); c.connect_ex(s.getsockname()); fill.append(c)',
+          'print(s.getsockname()[1], flush=True); time.sleep(30)',
+        ].join('\n'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const [line] = (await once(py.stdout, 'data')) as [Buffer];
     const proxy = await startProxy(Number(line.toString().trim()), { limits: { connectTimeoutMs: 300 } });
     try {
@@ -248,7 +299,9 @@ describe('targets that fail', () => {
   });
 
   test('a name that does not resolve is 502 TARGET_DNS', async () => {
-    const proxy = await startProxy(1, { targets: { kind: 'fixed', target: { kind: 'tcp', host: 'no-such-host.invalid', port: 5900 } } });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'fixed', target: { kind: 'tcp', host: 'no-such-host.invalid', port: 5900 } },
+    });
     try {
       const res = await exchange(proxy.port, upgradeRequest());
       assert.equal(statusOf(res), 502);
@@ -326,7 +379,13 @@ describe('TLS settings and limits', () => {
         const [err] = (await once(s, 'error')) as [Error];
         assert.ok(err, `refused: ${JSON.stringify(opts)}`);
       }
-      const ok = tlsConnect({ host: '127.0.0.1', port: proxy.port, servername: 'localhost', ca: proxy.ca, maxVersion: 'TLSv1.2' });
+      const ok = tlsConnect({
+        host: '127.0.0.1',
+        port: proxy.port,
+        servername: 'localhost',
+        ca: proxy.ca,
+        maxVersion: 'TLSv1.2',
+      });
       await once(ok, 'secureConnect');
       assert.match(String(ok.getCipher().name), /^ECDHE-ECDSA-(AES\d+-GCM|CHACHA20)/);
       ok.destroy();

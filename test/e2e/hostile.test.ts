@@ -7,7 +7,17 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { exchange, openWs, startEchoTarget, startProxy, statusOf, upgradeRequest, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import {
+  exchange,
+  openWs,
+  startEchoTarget,
+  startProxy,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 /** Completes a WebSocket handshake on a raw socket; resolves the socket with any bytes after the 101 head. */
 async function rawUpgrade(port: number): Promise<{ socket: Socket; rest: Buffer[] }> {
@@ -99,7 +109,8 @@ describe('hostile input', () => {
       const got = answers.get(b) ?? '';
       const name = `byte 0x${b.toString(16)}`;
       if (b === 0x16 || b === 0x80) assert.doesNotMatch(got, /^HTTP\//, `${name} goes to TLS: no HTTP answer`);
-      else if (b === 0x0a || b === 0x0d) assert.equal(got, '', `${name}: a blank line before a request is skipped; EOF then closes`);
+      else if (b === 0x0a || b === 0x0d)
+        assert.equal(got, '', `${name}: a blank line before a request is skipped; EOF then closes`);
       else {
         assert.equal(statusOf(got), 400, `${name}: ${got.slice(0, 40)}`);
         assert.match(got, /\r\nX-Wsproxy-Reason: BAD_REQUEST\r\n/, name);
@@ -163,7 +174,10 @@ describe('hostile input', () => {
 
   test('2,100 header lines are answered, not crashed on (ws CVE-2024-37890 shape)', async () => {
     const lines = Array.from({ length: 2100 }, (_, i) => `X-${i}: 1`).join('\r\n');
-    const res = await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${lines}\r\n\r\n`);
+    const res = await exchange(
+      proxy.port,
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${lines}\r\n\r\n`,
+    );
     // Node keeps at most 2,000 headers and drops the rest (ws's crash was on that count); 2,100 short lines fit in
     // the 16 KiB header limit, so this is the ordinary page.
     assert.equal(statusOf(res), 200, res.slice(0, 40));
@@ -178,16 +192,48 @@ describe('encrypted keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-enc-'));
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes-256-cbc', '-pass', 'pass:correct horse', '-out', key]);
-    execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-passin', 'pass:correct horse', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '2', '-out', cert]);
+    execFileSync('openssl', [
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-aes-256-cbc',
+      '-pass',
+      'pass:correct horse',
+      '-out',
+      key,
+    ]);
+    execFileSync('openssl', [
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      key,
+      '-passin',
+      'pass:correct horse',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-days',
+      '2',
+      '-out',
+      cert,
+    ]);
     const target = await startEchoTarget();
     const { loadCertificate } = await import('../../src/tls/context.js');
-    await assert.rejects(loadCertificate({ certFile: cert, keyFile: key, keyPassword: 'wrong-battery' }), (err: Error) => {
-      assert.match(err.message, /check --key-password/);
-      assert.doesNotMatch(err.message, /wrong-battery/);
-      return true;
+    await assert.rejects(
+      loadCertificate({ certFile: cert, keyFile: key, keyPassword: 'wrong-battery' }),
+      (err: Error) => {
+        assert.match(err.message, /check --key-password/);
+        assert.doesNotMatch(err.message, /wrong-battery/);
+        return true;
+      },
+    );
+    const proxy = await startProxy(target.port, {
+      tls: { certFile: cert, keyFile: key, keyPassword: 'correct horse' },
     });
-    const proxy = await startProxy(target.port, { tls: { certFile: cert, keyFile: key, keyPassword: 'correct horse' } });
     try {
       const { readFileSync } = await import('node:fs');
       const ws = await openWs(`wss://127.0.0.1:${proxy.port}/`, { ca: readFileSync(cert, 'utf8') });

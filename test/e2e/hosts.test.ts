@@ -8,7 +8,16 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
-import { runCli, exchange, spawnDaemon, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest } from '../helpers/proxy.js';
+import {
+  runCli,
+  exchange,
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  statusFor,
+  statusOf,
+  upgradeRequest,
+} from '../helpers/proxy.js';
 
 const get = (host: string): string => `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
 
@@ -30,16 +39,42 @@ describe('automatic Host allowlist (no --allowed-host)', () => {
       const page = await exchange(p, get(evil));
       assert.equal(statusOf(page), 421);
       assert.match(page, /X-Wsproxy-Reason: HOST_NOT_ALLOWED/);
-      assert.equal(statusOf(await exchange(p, get(`vnc.test.attacker.example:${p}`))), 421, 'a certificate name as a prefix is not enough');
+      assert.equal(
+        statusOf(await exchange(p, get(`vnc.test.attacker.example:${p}`))),
+        421,
+        'a certificate name as a prefix is not enough',
+      );
       assert.equal(statusOf(await exchange(p, get(`a.b.desk.test:${p}`))), 421, 'a wildcard covers one label only');
       assert.equal(target.sockets.length, 0, 'the target saw nothing');
-      assert.ok(proxy.logs.some((l) => l.includes('reason=HOST_NOT_ALLOWED') && l.includes('status=421') && l.includes('rebind.attacker.example')));
+      assert.ok(
+        proxy.logs.some(
+          (l) =>
+            l.includes('reason=HOST_NOT_ALLOWED') && l.includes('status=421') && l.includes('rebind.attacker.example'),
+        ),
+      );
 
-      for (const host of [`127.0.0.1:${p}`, `[::1]:${p}`, `localhost:${p}`, `app.localhost:${p}`, `${hostname()}:${p}`, `vnc.test:${p}`, `VNC.test.:${p}`, `x.desk.test:${p}`]) {
-        assert.equal(await statusFor(p, upgradeRequest('/websockify', { Origin: `http://${host}` }, host)), 101, `upgrade with Host ${host}`);
+      for (const host of [
+        `127.0.0.1:${p}`,
+        `[::1]:${p}`,
+        `localhost:${p}`,
+        `app.localhost:${p}`,
+        `${hostname()}:${p}`,
+        `vnc.test:${p}`,
+        `VNC.test.:${p}`,
+        `x.desk.test:${p}`,
+      ]) {
+        assert.equal(
+          await statusFor(p, upgradeRequest('/websockify', { Origin: `http://${host}` }, host)),
+          101,
+          `upgrade with Host ${host}`,
+        );
         assert.equal(statusOf(await exchange(p, get(host))), 200, `page with Host ${host}`);
       }
-      assert.equal(await statusFor(p, upgradeRequest('/websockify', {}, `vnc.test:${p}`), { servername: 'vnc.test', ca: vncPem }), 101, 'wss with the certificate name');
+      assert.equal(
+        await statusFor(p, upgradeRequest('/websockify', {}, `vnc.test:${p}`), { servername: 'vnc.test', ca: vncPem }),
+        101,
+        'wss with the certificate name',
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -58,7 +93,11 @@ describe('automatic Host allowlist (no --allowed-host)', () => {
       writeFileSync(certFile, await makeSelfSignedPem({ dns: ['renewed.test'], ips: [] }, 2), { mode: 0o600 });
       assert.equal(await proxy.server.reloadTls('test'), true);
       assert.equal(statusOf(await exchange(proxy.port, get('renewed.test'))), 200);
-      assert.equal(statusOf(await exchange(proxy.port, get('vnc.test'))), 421, 'the old name is gone with the old certificate');
+      assert.equal(
+        statusOf(await exchange(proxy.port, get('vnc.test'))),
+        421,
+        'the old name is gone with the old certificate',
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -74,10 +113,19 @@ describe('automatic Host allowlist (no --allowed-host)', () => {
       assert.equal(await statusFor(any.port, upgradeRequest('/websockify', { Origin: `http://${evil}` }, evil)), 101);
       assert.equal(statusOf(await exchange(any.port, get(evil))), 200);
       assert.equal(statusOf(await exchange(named.port, get('vnc.example.test'))), 200);
-      assert.equal(statusOf(await exchange(named.port, get('localhost'))), 421, 'an explicit list replaces the automatic one');
-      const both = runCli(['--allowed-host', 'any vnc.example.test', '127.0.0.1:0', '127.0.0.1:1'], { timeoutMs: 10_000 });
+      assert.equal(
+        statusOf(await exchange(named.port, get('localhost'))),
+        421,
+        'an explicit list replaces the automatic one',
+      );
+      const both = runCli(['--allowed-host', 'any vnc.example.test', '127.0.0.1:0', '127.0.0.1:1'], {
+        timeoutMs: 10_000,
+      });
       assert.equal(both.status, 2);
-      assert.match(both.stderr, /^wsproxy: --allowed-host: 'any' turns the Host check off and cannot be combined with names/);
+      assert.match(
+        both.stderr,
+        /^wsproxy: --allowed-host: 'any' turns the Host check off and cannot be combined with names/,
+      );
     } finally {
       await any.stop();
       await named.stop();

@@ -2,13 +2,30 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { runCli, closed, freePort, openWs, spawnDaemon, startEchoTarget, startProxy, testCertificate, waitFor } from '../helpers/proxy.js';
+import {
+  runCli,
+  closed,
+  freePort,
+  openWs,
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  testCertificate,
+  waitFor,
+} from '../helpers/proxy.js';
 
 /** What the upstream saw of one request. */
 interface Seen {
@@ -19,7 +36,9 @@ interface Seen {
 }
 
 /** A real application server: records requests, echoes POST bodies, answers JSON of what it saw; `/slow…` goes to `slow`. */
-async function startApp(slow?: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ port: number; server: Server; seen: Seen[]; close(): Promise<void> }> {
+async function startApp(
+  slow?: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ port: number; server: Server; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     req.on('error', () => {});
@@ -72,7 +91,11 @@ interface Answer {
 }
 
 /** One request on its own connection. */
-async function fetchRaw(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; ca?: string } = {}): Promise<Answer> {
+async function fetchRaw(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; ca?: string } = {},
+): Promise<Answer> {
   const make = options.ca === undefined ? httpRequest : httpsRequest;
   const req = make({
     host: '127.0.0.1',
@@ -95,7 +118,13 @@ describe('--http-upstream', () => {
     const app = await startApp();
     const echo = await startEchoTarget();
     // The public name the user typed is allowed by name (the automatic Host list knows only local names).
-    const policy = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: ['portal.example', '127.0.0.1'], revalidateIntervalMs: 0 };
+    const policy = {
+      maxSessionsPerToken: 0,
+      rateLimit: undefined,
+      allowTargets: [],
+      allowedHosts: ['portal.example', '127.0.0.1'],
+      revalidateIntervalMs: 0,
+    };
     const proxy = await startProxy(echo.port, { httpUpstream: `http://127.0.0.1:${app.port}/`, policy });
     try {
       const r = await fetchRaw(proxy.port, '/app/page?x=1&y=%20', {
@@ -105,7 +134,7 @@ describe('--http-upstream', () => {
           'X-Forwarded-Proto': 'https',
           Forwarded: 'for=6.6.6.6',
           'X-SSL-Client-S-DN': 'CN=admin',
-          'ssl_client_s_dn_cn': 'admin',
+          ssl_client_s_dn_cn: 'admin',
           Connection: 'keep-alive, X-Secret-Hop',
           'X-Secret-Hop': 'hop',
           'Proxy-Authorization': 'Basic Zm9vOmJhcg==',
@@ -115,7 +144,11 @@ describe('--http-upstream', () => {
       assert.equal(r.status, 200);
       assert.equal(r.headers['x-app'], 'yes');
       assert.deepEqual(r.headers['set-cookie'], ['a=1', 'b=2']);
-      assert.equal(r.headers['x-hop'], undefined, 'a header named in the upstream Connection must not reach the client');
+      assert.equal(
+        r.headers['x-hop'],
+        undefined,
+        'a header named in the upstream Connection must not reach the client',
+      );
       assert.notEqual(r.headers['keep-alive'], 'timeout=99', "the upstream's Keep-Alive is about its own connection");
       const got = JSON.parse(r.body.toString()) as { method: string; url: string; headers: IncomingHttpHeaders };
       assert.equal(got.method, 'GET');
@@ -148,13 +181,23 @@ describe('--http-upstream', () => {
     try {
       const body = Buffer.alloc(1024 * 1024);
       for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
-      const r = await fetchRaw(proxy.port, '/upload?n=1', { method: 'POST', body, headers: { 'Content-Type': 'application/octet-stream' } });
+      const r = await fetchRaw(proxy.port, '/upload?n=1', {
+        method: 'POST',
+        body,
+        headers: { 'Content-Type': 'application/octet-stream' },
+      });
       assert.equal(r.status, 201);
       assert.equal(r.headers['x-app'], 'echo');
       assert.ok(r.body.equals(body), 'echoed body differs');
       assert.equal(app.seen.at(-1)?.url, '/prefix/upload?n=1');
       // Chunked request body (no Content-Length) also arrives whole.
-      const chunked = httpRequest({ host: '127.0.0.1', port: proxy.port, path: '/chunked', method: 'POST', agent: false });
+      const chunked = httpRequest({
+        host: '127.0.0.1',
+        port: proxy.port,
+        path: '/chunked',
+        method: 'POST',
+        agent: false,
+      });
       chunked.write('part one, ');
       chunked.end('part two');
       const [res] = (await once(chunked, 'response')) as [IncomingMessage];
@@ -249,12 +292,17 @@ describe('--http-upstream', () => {
   test('--web-auth guards the application too, and the Basic credential it checked is not passed on', async () => {
     const app = await startApp();
     const echo = await startEchoTarget();
-    const proxy = await startProxy(echo.port, { httpUpstream: `http://127.0.0.1:${app.port}`, auth: { plugin: 'BasicHTTPAuth', source: 'ann:pw', webAuth: true } });
+    const proxy = await startProxy(echo.port, {
+      httpUpstream: `http://127.0.0.1:${app.port}`,
+      auth: { plugin: 'BasicHTTPAuth', source: 'ann:pw', webAuth: true },
+    });
     try {
       const none = await fetchRaw(proxy.port, '/app');
       assert.equal(none.status, 401);
       assert.equal(app.seen.length, 0);
-      const ok = await fetchRaw(proxy.port, '/app', { headers: { Authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` } });
+      const ok = await fetchRaw(proxy.port, '/app', {
+        headers: { Authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` },
+      });
       assert.equal(ok.status, 200);
       assert.equal(app.seen.at(-1)?.headers.authorization, undefined);
     } finally {
@@ -278,8 +326,21 @@ describe('--http-upstream', () => {
     await once(app, 'listening');
     const appPort = (app.address() as AddressInfo).port;
     const echo = await startEchoTarget();
-    const trusted = await spawnDaemon(['--allowed-host', 'portal.example', '--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: caFile });
-    const untrusted = await spawnDaemon(['--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`], { NODE_EXTRA_CA_CERTS: '' });
+    const trusted = await spawnDaemon(
+      [
+        '--allowed-host',
+        'portal.example',
+        '--http-upstream',
+        `https://localhost:${appPort}/base`,
+        '127.0.0.1:0',
+        `127.0.0.1:${echo.port}`,
+      ],
+      { NODE_EXTRA_CA_CERTS: caFile },
+    );
+    const untrusted = await spawnDaemon(
+      ['--http-upstream', `https://localhost:${appPort}/base`, '127.0.0.1:0', `127.0.0.1:${echo.port}`],
+      { NODE_EXTRA_CA_CERTS: '' },
+    );
     try {
       const r = await fetchRaw(trusted.port, '/x', { headers: { Host: 'portal.example' } });
       assert.equal(r.status, 200, r.body.toString());
@@ -287,7 +348,11 @@ describe('--http-upstream', () => {
       const u = await fetchRaw(untrusted.port, '/x');
       assert.equal(u.status, 502);
       assert.equal(u.headers['x-wsproxy-reason'], 'UPSTREAM_FAILED');
-      await waitFor(() => /UPSTREAM_FAILED.*detail=(?:SELF_SIGNED|DEPTH_ZERO|UNABLE_TO)/.test(untrusted.stderr()), 3000, 'the TLS failure in the log');
+      await waitFor(
+        () => /UPSTREAM_FAILED.*detail=(?:SELF_SIGNED|DEPTH_ZERO|UNABLE_TO)/.test(untrusted.stderr()),
+        3000,
+        'the TLS failure in the log',
+      );
     } finally {
       await trusted.stop();
       await untrusted.stop();
@@ -308,7 +373,10 @@ describe('--http-upstream', () => {
       assert.match(r.body.toString(), /did not answer/);
       const p = await fetchRaw(proxy.port, '/form', { method: 'POST', body: Buffer.from('a=1') });
       assert.equal(p.status, 502);
-      assert.ok(proxy.logs.some((l) => l.includes('reason=UPSTREAM_FAILED') && l.includes('ECONNREFUSED')), proxy.logs.join('\n'));
+      assert.ok(
+        proxy.logs.some((l) => l.includes('reason=UPSTREAM_FAILED') && l.includes('ECONNREFUSED')),
+        proxy.logs.join('\n'),
+      );
       const ws = await openWs(`ws://127.0.0.1:${proxy.port}/websockify`);
       const reply = once(ws, 'message');
       ws.send(Buffer.from([0, 1, 2, 255]));

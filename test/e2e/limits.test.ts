@@ -13,7 +13,17 @@ import type WebSocket from 'ws';
 import { parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
-import { exchange, openWs, spawnDaemon, startEchoTarget, startProxy, statusOf, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import {
+  exchange,
+  openWs,
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type Daemon,
+} from '../helpers/proxy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wsproxy-limits-'));
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -31,9 +41,17 @@ async function echoes(ws: WebSocket, text: string): Promise<void> {
 }
 
 /** A raw upgrade; resolves the status (0 when the server closed without an answer) and the reason header. */
-async function upgrade(port: number, path: string, extra: Record<string, string> = {}): Promise<{ status: number; reason: string; retryAfter: string }> {
+async function upgrade(
+  port: number,
+  path: string,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; reason: string; retryAfter: string }> {
   const text = await exchange(port, upgradeRequest(path, extra), { timeoutMs: 3_000 }).catch(() => '');
-  return { status: statusOf(text), reason: /X-Wsproxy-Reason: (\S+)/i.exec(text)?.[1] ?? '', retryAfter: /Retry-After: (\S+)/i.exec(text)?.[1] ?? '' };
+  return {
+    status: statusOf(text),
+    reason: /X-Wsproxy-Reason: (\S+)/i.exec(text)?.[1] ?? '',
+    retryAfter: /Retry-After: (\S+)/i.exec(text)?.[1] ?? '',
+  };
 }
 
 async function adminOf(d: Daemon): Promise<string> {
@@ -44,7 +62,15 @@ async function adminOf(d: Daemon): Promise<string> {
 describe('--max-connections-per-ip: IPv6 per /64, the forwarded client behind --trust-forwarded (#10)', () => {
   test('X-Forwarded-For 2001:db8::1 and 2001:db8::2 share one /64 slot; another /64 and the proxy itself are not held back', async () => {
     const target = await startEchoTarget();
-    const proxy = await startProxy(target.port, { limits: { maxConnectionsPerIp: 1 }, clientAddress: { proxyProtocolIn: false, trustedProxies: [range('127.0.0.1')], trustForwarded: true, proxyProtocolOut: undefined } });
+    const proxy = await startProxy(target.port, {
+      limits: { maxConnectionsPerIp: 1 },
+      clientAddress: {
+        proxyProtocolIn: false,
+        trustedProxies: [range('127.0.0.1')],
+        trustForwarded: true,
+        proxyProtocolOut: undefined,
+      },
+    });
     const open: WebSocket[] = [];
     try {
       const url = `ws://127.0.0.1:${proxy.port}/websockify`;
@@ -52,10 +78,30 @@ describe('--max-connections-per-ip: IPv6 per /64, the forwarded client behind --
       await echoes(open[0] as WebSocket, 'one');
       // Same /64, other address: over the cap, closed as at accept.
       assert.equal((await upgrade(proxy.port, '/websockify', { 'X-Forwarded-For': '2001:db8::2' })).status, 0);
-      await waitFor(() => proxy.logs.some((l) => l.includes('reason=CONNECTION_LIMIT_PER_IP') && l.includes('2001:db8::2')), 3000, 'refusal line');
+      await waitFor(
+        () => proxy.logs.some((l) => l.includes('reason=CONNECTION_LIMIT_PER_IP') && l.includes('2001:db8::2')),
+        3000,
+        'refusal line',
+      );
       // A page request of that client is refused too; one of another client is served.
-      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 2001:db8::3\r\nConnection: close\r\n\r\n')), 0);
-      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 192.0.2.1\r\nConnection: close\r\n\r\n')), 200);
+      assert.equal(
+        statusOf(
+          await exchange(
+            proxy.port,
+            'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 2001:db8::3\r\nConnection: close\r\n\r\n',
+          ),
+        ),
+        0,
+      );
+      assert.equal(
+        statusOf(
+          await exchange(
+            proxy.port,
+            'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 192.0.2.1\r\nConnection: close\r\n\r\n',
+          ),
+        ),
+        200,
+      );
       // Another /64 and an IPv4 client each get their slot although every connection comes from 127.0.0.1.
       open.push(await openWs(url, { headers: { 'X-Forwarded-For': '2001:db8:0:1::1' } }));
       open.push(await openWs(url, { headers: { 'X-Forwarded-For': '192.0.2.7' } }));
@@ -77,7 +123,10 @@ describe('--max-connections-per-ip: IPv6 per /64, the forwarded client behind --
 
   test('real connections from ::1 are counted (per /64) and refused over the cap', async () => {
     const target = await startEchoTarget();
-    const proxy = await startProxy(target.port, { listen: { kind: 'tcp', host: '::1', port: 0 }, limits: { maxConnectionsPerIp: 2 } });
+    const proxy = await startProxy(target.port, {
+      listen: { kind: 'tcp', host: '::1', port: 0 },
+      limits: { maxConnectionsPerIp: 2 },
+    });
     const sockets: Socket[] = [];
     try {
       for (let i = 0; i < 3; i++) {
@@ -100,7 +149,18 @@ describe('--max-connections-per-ip: IPv6 per /64, the forwarded client behind --
 describe('0 = no limit (#18)', () => {
   test('--max-connections-per-ip 0 and --max-connections 0 start and admit more than a cap of 1 would', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['--max-connections-per-ip', '0', '--max-connections', '0', '--rate-limit', '0', '--auth-failure-limit', '0', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon([
+      '--max-connections-per-ip',
+      '0',
+      '--max-connections',
+      '0',
+      '--rate-limit',
+      '0',
+      '--auth-failure-limit',
+      '0',
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     const open: WebSocket[] = [];
     try {
       for (let i = 0; i < 4; i++) open.push(await openWs(`ws://127.0.0.1:${d.port}/websockify`));
@@ -124,7 +184,9 @@ describe('JWTTokenApi requires exp (#12)', () => {
 
   test('without exp: refused by default (404, one reason, token not logged); expired: refused; with exp: relayed', async () => {
     const target = await startEchoTarget();
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'JWTTokenApi', source: keyFile, from: 'query' } });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'JWTTokenApi', source: keyFile, from: 'query' },
+    });
     try {
       const noExp = await sign(target.port, undefined);
       const refused = await upgrade(proxy.port, `/?token=${noExp}`);
@@ -143,7 +205,14 @@ describe('JWTTokenApi requires exp (#12)', () => {
 
   test('--token-jwt-allow-no-exp accepts a token without exp; an expired one is still refused', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['--token-plugin', 'JWTTokenApi', '--token-source', keyFile, '--token-jwt-allow-no-exp', '127.0.0.1:0']);
+    const d = await spawnDaemon([
+      '--token-plugin',
+      'JWTTokenApi',
+      '--token-source',
+      keyFile,
+      '--token-jwt-allow-no-exp',
+      '127.0.0.1:0',
+    ]);
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/?token=${await sign(target.port, undefined)}`);
       await echoes(ws, 'no exp');
@@ -161,7 +230,18 @@ describe('--auth-failure-limit: token and credential guessing (#13)', () => {
     const target = await startEchoTarget();
     const tokens = join(dir, 'tokens');
     writeFileSync(tokens, `good: 127.0.0.1:${target.port}\n`);
-    const d = await spawnDaemon(['--token-plugin', 'TokenFile', '--token-source', tokens, '--trust-forwarded', '--trusted-proxy', '127.0.0.1', '--admin-listen', '127.0.0.1:0', '127.0.0.1:0']);
+    const d = await spawnDaemon([
+      '--token-plugin',
+      'TokenFile',
+      '--token-source',
+      tokens,
+      '--trust-forwarded',
+      '--trusted-proxy',
+      '127.0.0.1',
+      '--admin-listen',
+      '127.0.0.1:0',
+      '127.0.0.1:0',
+    ]);
     try {
       const from = (ip: string) => ({ 'X-Forwarded-For': ip });
       // Successes are never counted: 15 good handshakes from one client leave its budget whole.
@@ -169,11 +249,20 @@ describe('--auth-failure-limit: token and credential guessing (#13)', () => {
         const ws = await openWs(`ws://127.0.0.1:${d.port}/?token=good`, { headers: from('2001:db8::5') });
         ws.terminate();
       }
-      for (let i = 0; i < 10; i++) assert.equal((await upgrade(d.port, `/?token=guess${i}`, from('2001:db8::5'))).status, 404, `guess ${i}`);
+      for (let i = 0; i < 10; i++)
+        assert.equal((await upgrade(d.port, `/?token=guess${i}`, from('2001:db8::5'))).status, 404, `guess ${i}`);
       const limited = await upgrade(d.port, '/?token=guess10', from('2001:db8::6'));
-      assert.deepEqual([limited.status, limited.reason], [429, 'AUTH_RATE_LIMITED'], 'another address of the same /64 is the same client');
+      assert.deepEqual(
+        [limited.status, limited.reason],
+        [429, 'AUTH_RATE_LIMITED'],
+        'another address of the same /64 is the same client',
+      );
       assert.ok(Number(limited.retryAfter) >= 1, 'Retry-After');
-      assert.equal((await upgrade(d.port, '/?token=good', from('2001:db8::5'))).status, 429, 'held back even with a good token (no oracle)');
+      assert.equal(
+        (await upgrade(d.port, '/?token=good', from('2001:db8::5'))).status,
+        429,
+        'held back even with a good token (no oracle)',
+      );
       const other = await openWs(`ws://127.0.0.1:${d.port}/?token=good`, { headers: from('192.0.2.44') });
       await echoes(other, 'other client');
       other.terminate();
@@ -189,10 +278,23 @@ describe('--auth-failure-limit: token and credential guessing (#13)', () => {
   });
 
   test('a short limit recovers once Retry-After has passed; --web-auth Basic failures count, a bare 401 challenge does not', async () => {
-    const d = await spawnDaemon(['--auth-plugin', 'BasicHTTPAuth', '--auth-source', 'alice:correct horse', '--web-auth', '--auth-failure-limit', '2/s', '127.0.0.1:0', '127.0.0.1:1']);
+    const d = await spawnDaemon([
+      '--auth-plugin',
+      'BasicHTTPAuth',
+      '--auth-source',
+      'alice:correct horse',
+      '--web-auth',
+      '--auth-failure-limit',
+      '2/s',
+      '127.0.0.1:0',
+      '127.0.0.1:1',
+    ]);
     try {
       const get = async (auth?: string): Promise<{ status: number; reason: string }> => {
-        const text = await exchange(d.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${auth === undefined ? '' : `Authorization: Basic ${Buffer.from(auth).toString('base64')}\r\n`}\r\n`);
+        const text = await exchange(
+          d.port,
+          `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${auth === undefined ? '' : `Authorization: Basic ${Buffer.from(auth).toString('base64')}\r\n`}\r\n`,
+        );
         return { status: statusOf(text), reason: /X-Wsproxy-Reason: (\S+)/i.exec(text)?.[1] ?? '' };
       };
       for (let i = 0; i < 5; i++) assert.equal((await get()).status, 401, 'the challenge without credentials');
@@ -223,7 +325,10 @@ describe('token_hash is keyed (#14)', () => {
   const TOKEN = 'short1';
 
   async function hashFrom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-    const d = await spawnDaemon(['--token-plugin', 'TokenFile', '--token-source', tokenFile, ...args, '127.0.0.1:0'], env);
+    const d = await spawnDaemon(
+      ['--token-plugin', 'TokenFile', '--token-source', tokenFile, ...args, '127.0.0.1:0'],
+      env,
+    );
     try {
       assert.equal((await upgrade(d.port, `/?token=${TOKEN}`)).status, 404);
       await waitFor(() => hashIn(d.stderr()) !== '', 3000, 'refusal line');
@@ -248,7 +353,10 @@ describe('token_hash is keyed (#14)', () => {
 
     const shared = join(dir, 'fleet.key');
     writeFileSync(shared, 'a fleet-wide secret of enough length\n', { mode: 0o600 });
-    const [a, b] = await Promise.all([hashFrom(['--token-hash-key-file', shared]), hashFrom(['--token-hash-key-file', shared])]);
+    const [a, b] = await Promise.all([
+      hashFrom(['--token-hash-key-file', shared]),
+      hashFrom(['--token-hash-key-file', shared]),
+    ]);
     assert.equal(a, b, 'two nodes, one key file: one hash');
     assert.notEqual(a, sha);
   });

@@ -26,9 +26,26 @@ describe('unix sockets', () => {
     const target = await startEchoTarget(targetPath);
     const listenPath = join(dir, 'proxy.sock');
     // A stale socket file, as a crashed earlier run leaves it (bound, never unlinked).
-    execFileSync('python3', ['-c', `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(listenPath)})`]);
+    execFileSync('python3', [
+      '-c',
+      `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(listenPath)})`,
+    ]);
     assert.ok(statSync(listenPath).isSocket());
-    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', listenPath, '--unix-listen-mode', '660', '--unix-target', targetPath, '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnv() });
+    const proc = spawn(
+      process.execPath,
+      [
+        MAIN_JS,
+        '--unix-listen',
+        listenPath,
+        '--unix-listen-mode',
+        '660',
+        '--unix-target',
+        targetPath,
+        '--log-format',
+        'text',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: daemonEnv() },
+    );
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     try {
@@ -58,7 +75,9 @@ describe('unix sockets', () => {
     const dir = tmp();
     const path = join(dir, 'not-a-socket');
     writeFileSync(path, 'keep');
-    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', path, '127.0.0.1:5900'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [MAIN_JS, '--unix-listen', path, '127.0.0.1:5900'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     const [code] = (await once(proc, 'exit')) as [number];
@@ -78,7 +97,10 @@ describe('--inetd', () => {
       'os.dup2(s.fileno(), 0)',
       `os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], "--inetd", "127.0.0.1:${target.port}"])`,
     ].join('\n');
-    const proc = spawn('python3', ['-c', py, process.execPath, MAIN_JS], { stdio: ['ignore', 'pipe', 'pipe'], env: daemonEnv() });
+    const proc = spawn('python3', ['-c', py, process.execPath, MAIN_JS], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: daemonEnv(),
+    });
     proc.stderr.resume();
     try {
       const [line] = (await once(proc.stdout, 'data')) as [Buffer];
@@ -122,7 +144,11 @@ describe('frames and traces', () => {
     const target = await startEchoTarget();
     const dir = tmp();
     const logFile = join(dir, 'wsproxy.log');
-    const proc = spawn(process.execPath, [MAIN_JS, '--traffic', '--log-file', logFile, '--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`], { stdio: ['ignore', 'pipe', 'pipe'], env: daemonEnv() });
+    const proc = spawn(
+      process.execPath,
+      [MAIN_JS, '--traffic', '--log-file', logFile, '--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: daemonEnv() },
+    );
     let out = '';
     let err = '';
     proc.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));

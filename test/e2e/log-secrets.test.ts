@@ -13,7 +13,19 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
-import { runCli, closed, exchange, openWs, redisCli, spawnDaemon, startEchoTarget, startRedis, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  runCli,
+  closed,
+  exchange,
+  openWs,
+  redisCli,
+  spawnDaemon,
+  startEchoTarget,
+  startRedis,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 const SECRETS = {
   token: 'tokSECRET-8c1f5a',
@@ -33,13 +45,20 @@ const SECRETS = {
 
 // The encoded forms a secret travels in must not appear either.
 const base64 = (s: string): string => Buffer.from(s).toString('base64');
-const ALL_SECRETS = [...Object.values(SECRETS), base64(`operator:${SECRETS.basic}`), base64(`operator:${SECRETS.wrongBasic}`)];
+const ALL_SECRETS = [
+  ...Object.values(SECRETS),
+  base64(`operator:${SECRETS.basic}`),
+  base64(`operator:${SECRETS.wrongBasic}`),
+];
 
 function assertNoSecret(where: string, text: string): void {
   for (const secret of ALL_SECRETS) {
     // The failure names the line (with the secret masked, so the test output does not repeat it).
     const line = text.split('\n').find((l) => l.includes(secret));
-    assert.ok(line === undefined, `${where}: a secret (${secret.slice(0, 6)}…) appeared in the logs: ${line?.replaceAll(secret, '<SECRET>')}`);
+    assert.ok(
+      line === undefined,
+      `${where}: a secret (${secret.slice(0, 6)}…) appeared in the logs: ${line?.replaceAll(secret, '<SECRET>')}`,
+    );
   }
 }
 
@@ -58,7 +77,9 @@ function parseLine(format: 'json' | 'text', line: string): Record<string, unknow
   const rest = m[3] ?? '';
   const firstField = rest.search(/ [a-z_][a-z0-9_]*=/);
   fields['msg'] = firstField < 0 ? rest : rest.slice(0, firstField);
-  for (const f of rest.slice(firstField < 0 ? rest.length : firstField).matchAll(/ ([a-z_][a-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+  for (const f of rest
+    .slice(firstField < 0 ? rest.length : firstField)
+    .matchAll(/ ([a-z_][a-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
     const raw = f[2] ?? '';
     fields[f[1] ?? ''] = raw.startsWith('"') ? (JSON.parse(raw) as string) : /^-?\d+$/.test(raw) ? Number(raw) : raw;
   }
@@ -80,8 +101,35 @@ describe('logs of a full run keep every secret out', () => {
       const dir = mkdtempSync(join(tmpdir(), 'wsproxy-secrets-'));
       const key = join(dir, 'key.pem');
       const cert = join(dir, 'cert.pem');
-      execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes-256-cbc', '-pass', `pass:${SECRETS.keyPassword}`, '-out', key]);
-      execFileSync('openssl', ['req', '-new', '-x509', '-key', key, '-passin', `pass:${SECRETS.keyPassword}`, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-days', '2', '-out', cert]);
+      execFileSync('openssl', [
+        'genpkey',
+        '-algorithm',
+        'EC',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-aes-256-cbc',
+        '-pass',
+        `pass:${SECRETS.keyPassword}`,
+        '-out',
+        key,
+      ]);
+      execFileSync('openssl', [
+        'req',
+        '-new',
+        '-x509',
+        '-key',
+        key,
+        '-passin',
+        `pass:${SECRETS.keyPassword}`,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-days',
+        '2',
+        '-out',
+        cert,
+      ]);
       const ca = readFileSync(cert, 'utf8');
       const target = await startEchoTarget();
       t.after(() => target.close());
@@ -100,43 +148,101 @@ describe('logs of a full run keep every secret out', () => {
       // 1. TLS with an encrypted key, TokenFile (?token=), Basic auth, a cookie, the admin listener with a bearer
       //    token; stderr, --log-file and --syslog.
       const a = await spawnDaemon([
-        '127.0.0.1:0', '--cert', cert, '--key', key, '--key-password', SECRETS.keyPassword,
-        '--token-plugin', 'TokenFile', '--token-source', tokens,
-        '--auth-plugin', 'BasicHTTPAuth', '--auth-source', `operator:${SECRETS.basic}`,
-        '--admin-listen', '127.0.0.1:0', '--admin-token-file', adminTokenFile,
-        '--log-format', format, '--log-level', 'debug', '--log-file', logFile, '--syslog', `127.0.0.1:${syslog.port}`,
+        '127.0.0.1:0',
+        '--cert',
+        cert,
+        '--key',
+        key,
+        '--key-password',
+        SECRETS.keyPassword,
+        '--token-plugin',
+        'TokenFile',
+        '--token-source',
+        tokens,
+        '--auth-plugin',
+        'BasicHTTPAuth',
+        '--auth-source',
+        `operator:${SECRETS.basic}`,
+        '--admin-listen',
+        '127.0.0.1:0',
+        '--admin-token-file',
+        adminTokenFile,
+        '--log-format',
+        format,
+        '--log-level',
+        'debug',
+        '--log-file',
+        logFile,
+        '--syslog',
+        `127.0.0.1:${syslog.port}`,
       ]);
       const basic = (pass: string): string => `Basic ${base64(`operator:${pass}`)}`;
       try {
         await waitFor(() => a.stderr().includes('admin listener'), 5000, 'admin line');
-        const adminLine = a.stderr().split('\n').find((l) => l.includes('admin listener')) ?? '';
+        const adminLine =
+          a
+            .stderr()
+            .split('\n')
+            .find((l) => l.includes('admin listener')) ?? '';
         const admin = String(parseLine(format, adminLine)['admin']);
         const headers = { Authorization: basic(SECRETS.basic), Cookie: `session=${SECRETS.cookie}` };
-        const ws = await openWs(`wss://127.0.0.1:${a.port}/websockify?token=${SECRETS.token}&password=${SECRETS.queryPassword}`, { ca, headers });
+        const ws = await openWs(
+          `wss://127.0.0.1:${a.port}/websockify?token=${SECRETS.token}&password=${SECRETS.queryPassword}`,
+          { ca, headers },
+        );
         assert.equal(await echo(ws, 'over TLS with a token'), 'over TLS with a token');
         ws.close();
         await closed(ws);
-        await assert.rejects(openWs(`wss://127.0.0.1:${a.port}/websockify?token=${SECRETS.token}`, { ca, headers: { Authorization: basic(SECRETS.wrongBasic) } }), /401/);
-        await assert.rejects(openWs(`wss://127.0.0.1:${a.port}/websockify?token=${SECRETS.wrongToken}`, { ca, headers }), /404/);
+        await assert.rejects(
+          openWs(`wss://127.0.0.1:${a.port}/websockify?token=${SECRETS.token}`, {
+            ca,
+            headers: { Authorization: basic(SECRETS.wrongBasic) },
+          }),
+          /401/,
+        );
+        await assert.rejects(
+          openWs(`wss://127.0.0.1:${a.port}/websockify?token=${SECRETS.wrongToken}`, { ca, headers }),
+          /404/,
+        );
         // Not an upgrade: a page request with the secrets in its query and headers.
-        const page = await exchange(a.port, `GET /nothing-here?token=${SECRETS.token}&password=${SECRETS.queryPassword} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${basic(SECRETS.basic)}\r\nCookie: s=${SECRETS.cookie}\r\nConnection: close\r\n\r\n`, { tls: true, ca });
+        const page = await exchange(
+          a.port,
+          `GET /nothing-here?token=${SECRETS.token}&password=${SECRETS.queryPassword} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${basic(SECRETS.basic)}\r\nCookie: s=${SECRETS.cookie}\r\nConnection: close\r\n\r\n`,
+          { tls: true, ca },
+        );
         assert.ok(statusOf(page) >= 400, page.slice(0, 40));
         assert.equal((await adminRequest(admin, 'GET', '/sessions', SECRETS.wrongAdminToken)).status, 401);
         assert.equal((await adminRequest(admin, 'GET', '/metrics', SECRETS.adminToken)).status, 200);
-        assert.equal((await adminRequest(admin, 'GET', `/sessions?token=${SECRETS.token}`, SECRETS.adminToken)).status, 200);
+        assert.equal(
+          (await adminRequest(admin, 'GET', `/sessions?token=${SECRETS.token}`, SECRETS.adminToken)).status,
+          200,
+        );
         await waitFor(() => a.stderr().includes('session closed'), 5000, 'close line');
       } finally {
         assert.equal(await a.stop('SIGTERM'), 0);
       }
       await waitFor(() => syslog.messages.some((m) => m.includes('stopped')), 5000, 'the last line over syslog');
-      logs.push({ where: 'stderr', text: a.stderr() }, { where: '--log-file', text: readFileSync(logFile, 'utf8') }, { where: 'syslog', text: syslog.messages.join('\n') });
+      logs.push(
+        { where: 'stderr', text: a.stderr() },
+        { where: '--log-file', text: readFileSync(logFile, 'utf8') },
+        { where: 'syslog', text: syslog.messages.join('\n') },
+      );
 
       // 2. Two --workers, TokenRedis from a redis:// URL with a password, the token as the last path segment; then
       //    Redis goes away (503 and its error lines).
       const b = await spawnDaemon([
-        '127.0.0.1:0', '--workers', '2',
-        '--token-plugin', 'TokenRedis', '--token-source', `redis://:${SECRETS.redisPassword}@127.0.0.1:${redis.port}/0?namespace=vnc`, '--token-from-path',
-        '--log-format', format, '--log-level', 'debug',
+        '127.0.0.1:0',
+        '--workers',
+        '2',
+        '--token-plugin',
+        'TokenRedis',
+        '--token-source',
+        `redis://:${SECRETS.redisPassword}@127.0.0.1:${redis.port}/0?namespace=vnc`,
+        '--token-from-path',
+        '--log-format',
+        format,
+        '--log-level',
+        'debug',
       ]);
       try {
         let ws: WebSocket | undefined;
@@ -152,13 +258,18 @@ describe('logs of a full run keep every secret out', () => {
         // Each worker has its own Redis client: 503 from one still connecting, until both answer 404.
         let unknown = 0;
         for (let i = 0; i < 50 && unknown < 2; i++) {
-          if (statusOf(await exchange(b.port, upgradeRequest(`/websockify/${SECRETS.wrongPathToken}`))) === 404) unknown++;
+          if (statusOf(await exchange(b.port, upgradeRequest(`/websockify/${SECRETS.wrongPathToken}`))) === 404)
+            unknown++;
           else await new Promise((r) => setTimeout(r, 100));
         }
         assert.equal(unknown, 2, 'both workers answer 404 for an unknown token');
         await redis.stop();
         assert.equal(statusOf(await exchange(b.port, upgradeRequest(`/websockify/${SECRETS.pathToken}`))), 503);
-        await waitFor(() => b.stderr().includes('session closed') && b.stderr().includes('TOKEN_SOURCE_DOWN'), 5000, 'close and 503 lines');
+        await waitFor(
+          () => b.stderr().includes('session closed') && b.stderr().includes('TOKEN_SOURCE_DOWN'),
+          5000,
+          'close and 503 lines',
+        );
       } finally {
         assert.equal(await b.stop('SIGTERM'), 0);
       }
@@ -181,22 +292,49 @@ describe('logs of a full run keep every secret out', () => {
 
       // The runs did log what they did: every line is well-formed, debug lines are there, the close lines carry the
       // connection's facts, and the redaction left its marks.
-      for (const [where, text] of [['stderr', a.stderr()], ['--log-file', readFileSync(logFile, 'utf8')], ['stderr (--workers)', b.stderr()]] as const) {
-        for (const line of text.trim().split('\n')) assert.doesNotThrow(() => parseLine(format, line), `${where}: ${line}`);
+      for (const [where, text] of [
+        ['stderr', a.stderr()],
+        ['--log-file', readFileSync(logFile, 'utf8')],
+        ['stderr (--workers)', b.stderr()],
+      ] as const) {
+        for (const line of text.trim().split('\n'))
+          assert.doesNotThrow(() => parseLine(format, line), `${where}: ${line}`);
       }
-      const lines = [...a.stderr().trim().split('\n'), ...b.stderr().trim().split('\n')].map((l) => parseLine(format, l));
-      assert.ok(lines.some((l) => l['level'] === 'debug'), 'debug lines');
+      const lines = [...a.stderr().trim().split('\n'), ...b.stderr().trim().split('\n')].map((l) =>
+        parseLine(format, l),
+      );
+      assert.ok(
+        lines.some((l) => l['level'] === 'debug'),
+        'debug lines',
+      );
       const closes = lines.filter((l) => l['msg'] === 'session closed');
       assert.equal(closes.length, 2, 'one close line per session');
       for (const close of closes) {
-        for (const field of ['conn', 'peer', 'scheme', 'target', 'token_hash', 'reason', 'close_code', 'bytes_from_client', 'bytes_to_client', 'duration_ms']) {
+        for (const field of [
+          'conn',
+          'peer',
+          'scheme',
+          'target',
+          'token_hash',
+          'reason',
+          'close_code',
+          'bytes_from_client',
+          'bytes_to_client',
+          'duration_ms',
+        ]) {
           assert.ok(field in close, `close line has ${field}: ${JSON.stringify(close)}`);
         }
       }
       assert.equal(closes[0]?.['bytes_from_client'], 21);
-      assert.ok(lines.some((l) => l['reason'] === 'AUTH_REQUIRED' || l['reason'] === 'AUTH_FORBIDDEN'), 'the refused password left a line');
+      assert.ok(
+        lines.some((l) => l['reason'] === 'AUTH_REQUIRED' || l['reason'] === 'AUTH_FORBIDDEN'),
+        'the refused password left a line',
+      );
       assert.equal(lines.filter((l) => l['reason'] === 'TOKEN_UNKNOWN').length, 3, 'the unknown tokens left lines');
-      assert.ok(lines.some((l) => l['reason'] === 'TOKEN_SOURCE_DOWN'), 'Redis down left a line');
+      assert.ok(
+        lines.some((l) => l['reason'] === 'TOKEN_SOURCE_DOWN'),
+        'Redis down left a line',
+      );
       assert.match(a.stderr(), /token=\*\*\*/);
       assert.match(b.stderr(), /\/websockify\/\*\*\*/);
     });

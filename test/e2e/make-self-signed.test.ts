@@ -83,7 +83,10 @@ test('default run: self.pem (cert then key, mode 0600), CA:FALSE, serverAuth, SA
   assert.ok(cert.checkPrivateKey(createPrivateKey(pem)), 'the key in the file belongs to the certificate');
 
   assert.match(cert.fingerprint256, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-  assert.ok(r.stdout.includes(`Fingerprint=${cert.fingerprint256}`), `fingerprint ${cert.fingerprint256} in:\n${r.stdout}`);
+  assert.ok(
+    r.stdout.includes(`Fingerprint=${cert.fingerprint256}`),
+    `fingerprint ${cert.fingerprint256} in:\n${r.stdout}`,
+  );
   assert.match(r.stdout, /DNS:localhost/);
   assert.match(r.stdout, /IP:127\.0\.0\.1/);
 });

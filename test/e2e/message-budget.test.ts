@@ -18,14 +18,22 @@ function received(ws: WebSocket): () => number {
 
 test('the session that pushes unfinished messages past --max-buffered-total gets 1009; the others go on; metric and log say so', async () => {
   const echo = await startEchoTarget();
-  const proxy = await startProxy(echo.port, { limits: { maxBufferedTotal: 256 * KiB }, admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: undefined } });
+  const proxy = await startProxy(echo.port, {
+    limits: { maxBufferedTotal: 256 * KiB },
+    admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 0 }, token: undefined },
+  });
   try {
     const url = `ws://127.0.0.1:${proxy.port}/websockify`;
-    const [a, b, c] = await Promise.all([openWs(url, {}, ['binary']), openWs(url, {}, ['binary']), openWs(url, {}, ['binary'])]);
+    const [a, b, c] = await Promise.all([
+      openWs(url, {}, ['binary']),
+      openWs(url, {}, ['binary']),
+      openWs(url, {}, ['binary']),
+    ]);
     assert.ok(a && b && c);
     const gotA = received(a);
     const gotB = received(b);
-    const metric = async (): Promise<string> => (await adminRequest(proxy.server.adminAddress() ?? '', 'GET', '/metrics')).body;
+    const metric = async (): Promise<string> =>
+      (await adminRequest(proxy.server.adminAddress() ?? '', 'GET', '/metrics')).body;
     // A and B hold 100 KiB each of an unfinished message.
     a.send(Buffer.alloc(100 * KiB, 1), { fin: false });
     b.send(Buffer.alloc(100 * KiB, 2), { fin: false });
@@ -33,7 +41,8 @@ test('the session that pushes unfinished messages past --max-buffered-total gets
     await (async () => {
       const end = Date.now() + 5000;
       while (!/^wsproxy_buffered_message_bytes 204800$/m.test((lastMetrics = await metric()))) {
-        if (Date.now() > end) throw new Error(`A and B not accounted: ${lastMetrics.match(/^wsproxy_buffered.*$/m)?.[0]}`);
+        if (Date.now() > end)
+          throw new Error(`A and B not accounted: ${lastMetrics.match(/^wsproxy_buffered.*$/m)?.[0]}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -42,9 +51,19 @@ test('the session that pushes unfinished messages past --max-buffered-total gets
     c.on('error', () => {});
     c.send(Buffer.alloc(64 * KiB, 3), { fin: false });
     c.send(Buffer.alloc(64 * KiB, 3), { fin: false });
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('C was not closed')), 10_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('C was not closed')), 10_000).unref(),
+    );
     assert.equal((await Promise.race([cClosed, timeout])).code, 1009);
-    await waitFor(() => proxy.logs.some((l) => l.includes('session closed') && l.includes('reason=MESSAGE_BUFFER_FULL') && l.includes('close_code=1009')), 5000, 'log line');
+    await waitFor(
+      () =>
+        proxy.logs.some(
+          (l) =>
+            l.includes('session closed') && l.includes('reason=MESSAGE_BUFFER_FULL') && l.includes('close_code=1009'),
+        ),
+      5000,
+      'log line',
+    );
     assert.equal(proxy.logs.filter((l) => l.includes('MESSAGE_BUFFER_FULL')).length, 1);
     // A and B finish their messages and get them echoed whole.
     a.send(Buffer.alloc(1, 1), { fin: true });

@@ -1,7 +1,16 @@
 // The operations flags on the real daemon: a bad one is one line and exit 2; good ones take effect end to end.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { runCli, exchange, spawnDaemon, startTarget, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  runCli,
+  exchange,
+  spawnDaemon,
+  startTarget,
+  statusFor,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 describe('operations flags on the daemon', () => {
   test('--proxy-protocol-in without --trusted-proxy: one line, exit 2', () => {
@@ -14,7 +23,16 @@ describe('operations flags on the daemon', () => {
   test('--proxy-protocol-out v1, --allowed-host and --allow-target together', async () => {
     const got: string[] = [];
     const target = await startTarget((s) => s.on('data', (d: Buffer) => got.push(d.toString('latin1'))));
-    const d = await spawnDaemon(['--proxy-protocol-out', 'v1', '--allowed-host', '127.0.0.1', '--allow-target', `127.0.0.1:${target.port}`, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon([
+      '--proxy-protocol-out',
+      'v1',
+      '--allowed-host',
+      '127.0.0.1',
+      '--allow-target',
+      `127.0.0.1:${target.port}`,
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       assert.equal(statusOf(await exchange(d.port, upgradeRequest('/websockify', {}, 'evil.test'))), 421);
       assert.equal(await statusFor(d.port, upgradeRequest()), 101);

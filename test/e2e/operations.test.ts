@@ -10,7 +10,18 @@ import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
-import { runCli, closed, exchange, openWs, spawnDaemon, startEchoTarget, testCertificate, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import {
+  runCli,
+  closed,
+  exchange,
+  openWs,
+  spawnDaemon,
+  startEchoTarget,
+  testCertificate,
+  upgradeRequest,
+  waitFor,
+  type Daemon,
+} from '../helpers/proxy.js';
 
 const ADMIN_TOKEN = 'drain-admin-token-5f2c9e';
 
@@ -35,8 +46,16 @@ describe('SIGTERM drains', () => {
   test('a live session keeps relaying, /readyz is 503, new connections are refused, then 1001 at --drain-timeout', async () => {
     const target = await startEchoTarget();
     const d = await spawnDaemon([
-      '127.0.0.1:0', `127.0.0.1:${target.port}`, '--cert', (await testCertificate()).file,
-      '--admin-listen', '127.0.0.1:0', '--admin-token-file', tokenFile(), '--drain-timeout', '1.5',
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+      '--cert',
+      (await testCertificate()).file,
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--admin-token-file',
+      tokenFile(),
+      '--drain-timeout',
+      '1.5',
     ]);
     try {
       const admin = await adminOf(d);
@@ -70,7 +89,14 @@ describe('SIGTERM drains', () => {
 
   test('the drain ends as soon as the last session does', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--admin-listen', '0', '--drain-timeout', '600']);
+    const d = await spawnDaemon([
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+      '--admin-listen',
+      '0',
+      '--drain-timeout',
+      '600',
+    ]);
     try {
       const admin = await adminOf(d);
       const ws = await openWs(`ws://127.0.0.1:${d.port}/websockify`);
@@ -94,7 +120,14 @@ describe('SIGTERM drains', () => {
 describe('admin listener from the command line', () => {
   test('metrics with the bearer token from --admin-token-file; 401 without', async () => {
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`, '--admin-listen', '127.0.0.1:0', '--admin-token-file', tokenFile()]);
+    const d = await spawnDaemon([
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--admin-token-file',
+      tokenFile(),
+    ]);
     try {
       const admin = await adminOf(d);
       assert.equal((await adminRequest(admin, 'GET', '/metrics')).status, 401);
@@ -126,7 +159,10 @@ describe('admin listener from the command line', () => {
       const r = runCli(['127.0.0.1:0', '127.0.0.1:9', '--admin-listen', `127.0.0.1:${port}`], { keepStateHome: true });
       assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1);
-      assert.match(r.stderr, new RegExp(`^wsproxy: --admin-listen: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+      assert.match(
+        r.stderr,
+        new RegExp(`^wsproxy: --admin-listen: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`),
+      );
     } finally {
       busy.close();
     }

@@ -25,8 +25,19 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function fetchHttps(port: number, path: string, ca: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-  const req = get({ host: '127.0.0.1', port, path, servername: 'localhost', ca, headers: { Host: `localhost:${port}` } });
+async function fetchHttps(
+  port: number,
+  path: string,
+  ca: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const req = get({
+    host: '127.0.0.1',
+    port,
+    path,
+    servername: 'localhost',
+    ca,
+    headers: { Host: `localhost:${port}` },
+  });
   req.on('error', () => {});
   const [res] = (await once(req, 'response')) as [IncomingMessage];
   const chunks: Buffer[] = [];

@@ -13,7 +13,10 @@ import { REPO_ROOT, openWs, startEchoTarget, waitFor } from '../helpers/proxy.js
 
 /** Copies the checkout as a fresh clone would have it (tracked and new, not ignored, files) into `dest`. */
 function cleanCopy(dest: string): void {
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   for (const file of listed.split('\0').filter((f) => f !== '' && existsSync(join(REPO_ROOT, f)))) {
     mkdirSync(dirname(join(dest, file)), { recursive: true });
     copyFileSync(join(REPO_ROOT, file), join(dest, file));
@@ -28,21 +31,55 @@ test('npm pack of a clean checkout builds dist/src; the installed wsproxy runs a
   cleanCopy(checkout);
   assert.ok(!existsSync(join(checkout, 'dist')), 'the copy has no build');
   // Node on PATH for npm's scripts and for the installed bin's `#!/usr/bin/env node`.
-  const env = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`, XDG_STATE_HOME: tmp };
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: checkout, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+  const env = {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}`,
+    XDG_STATE_HOME: tmp,
+  };
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], {
+      cwd: checkout,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  ) as { filename: string; files: { path: string }[] }[];
   const files = packed[0]?.files.map((f) => f.path) ?? [];
   assert.ok(files.includes('dist/src/main.js'), 'the bin is in the tarball');
   assert.ok(files.includes('dist/src/index.d.ts'), 'the types are in the tarball');
-  assert.deepEqual(files.filter((f) => /^(dist\/test|dist\/bench|src|test)\//.test(f)), [], 'no tests or sources');
+  assert.deepEqual(
+    files.filter((f) => /^(dist\/test|dist\/bench|src|test)\//.test(f)),
+    [],
+    'no tests or sources',
+  );
 
   const prefix = join(tmp, 'prefix');
-  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(tmp, packed[0]?.filename ?? '')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(
+    'npm',
+    [
+      'install',
+      '-g',
+      '--prefix',
+      prefix,
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      join(tmp, packed[0]?.filename ?? ''),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const bin = join(prefix, 'bin', 'wsproxy');
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
-  assert.match(execFileSync(bin, ['--version'], { env, encoding: 'utf8' }), new RegExp(`^${pkg.version.replace(/\./g, '\\.')}\\b`));
+  assert.match(
+    execFileSync(bin, ['--version'], { env, encoding: 'utf8' }),
+    new RegExp(`^${pkg.version.replace(/\./g, '\\.')}\\b`),
+  );
 
   const target = await startEchoTarget();
-  const proc = spawn(bin, ['--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(bin, ['--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
   try {

@@ -8,7 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, exchange, openWs, spawnDaemon, startEchoTarget, startProxy, startTarget, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  closed,
+  exchange,
+  openWs,
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  startTarget,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
@@ -34,16 +45,30 @@ describe('--record', () => {
       await waitFor(() => got.length >= 2, 2000, 'echo');
       ws.close();
       await closed(ws);
-      await waitFor(() => readdirSync(dir).includes('session.2') && readFileSync(`${prefix}.2`, 'latin1').endsWith("'EOF'];\n"), 3000, 'recording closed');
+      await waitFor(
+        () => readdirSync(dir).includes('session.2') && readFileSync(`${prefix}.2`, 'latin1').endsWith("'EOF'];\n"),
+        3000,
+        'recording closed',
+      );
       assert.equal(readFileSync(`${prefix}.1`, 'utf8'), 'an older recording');
       const text = readFileSync(`${prefix}.2`, 'latin1');
       const lines = text.split('\n');
       assert.equal(lines[0], 'var VNC_frame_data = [');
       assert.equal(lines.at(-2), "'EOF'];");
       const frames = lines.slice(1, -2).map((l) => /^'([{}])(\d+)\1(.*)',$/.exec(l));
-      assert.ok(frames.every((m) => m !== null), text);
+      assert.ok(
+        frames.every((m) => m !== null),
+        text,
+      );
       const py = (b: Buffer): string =>
-        execFileSync('python3', ['-c', "import sys; b=sys.stdin.buffer.read(); sys.stdout.write(b.decode('latin1').encode('unicode_escape').decode('ascii').replace(\"'\", \"\\\\'\"))"], { input: b, encoding: 'utf8' });
+        execFileSync(
+          'python3',
+          [
+            '-c',
+            "import sys; b=sys.stdin.buffer.read(); sys.stdout.write(b.decode('latin1').encode('unicode_escape').decode('ascii').replace(\"'\", \"\\\\'\"))",
+          ],
+          { input: b, encoding: 'utf8' },
+        );
       assert.deepEqual(
         frames.map((m) => [m?.[1], m?.[3]]),
         [
@@ -63,26 +88,50 @@ describe('--record', () => {
 describe('auth plugins', () => {
   test('BasicHTTPAuth: 401 with a challenge, 401 for wrong, 403 for malformed, 101 for right; password never logged', async () => {
     const target = await startEchoTarget();
-    const proxy = await startProxy(target.port, { auth: { plugin: 'BasicHTTPAuth', source: 'alice:s3cr3t:pw', webAuth: false } });
+    const proxy = await startProxy(target.port, {
+      auth: { plugin: 'BasicHTTPAuth', source: 'alice:s3cr3t:pw', webAuth: false },
+    });
     try {
       const none = await exchange(proxy.port, upgradeRequest('/'));
       assert.equal(statusOf(none), 401);
       assert.match(none, /WWW-Authenticate: Basic realm="Websockify"/);
       assert.match(none, /X-Wsproxy-Reason: AUTH_REQUIRED/);
-      assert.equal(statusOf(await exchange(proxy.port, upgradeRequest('/', { Authorization: basic('alice', 'wrong') }))), 401);
-      assert.equal(statusOf(await exchange(proxy.port, upgradeRequest('/', { Authorization: 'Basic !!!notbase64' }))), 403);
-      assert.equal(statusOf(await exchange(proxy.port, upgradeRequest('/', { Authorization: `Basic ${Buffer.from('nocolon').toString('base64')}` }))), 403);
+      assert.equal(
+        statusOf(await exchange(proxy.port, upgradeRequest('/', { Authorization: basic('alice', 'wrong') }))),
+        401,
+      );
+      assert.equal(
+        statusOf(await exchange(proxy.port, upgradeRequest('/', { Authorization: 'Basic !!!notbase64' }))),
+        403,
+      );
+      assert.equal(
+        statusOf(
+          await exchange(
+            proxy.port,
+            upgradeRequest('/', { Authorization: `Basic ${Buffer.from('nocolon').toString('base64')}` }),
+          ),
+        ),
+        403,
+      );
       assert.equal(statusOf(await exchange(proxy.port, upgradeRequest('/', { Authorization: 'Bearer abc' }))), 403);
-      const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`, { headers: { Authorization: basic('alice', 's3cr3t:pw') } });
+      const ws = await openWs(`ws://127.0.0.1:${proxy.port}/`, {
+        headers: { Authorization: basic('alice', 's3cr3t:pw') },
+      });
       ws.send(Buffer.from('in'));
       const [d] = (await once(ws, 'message')) as [Buffer];
       assert.equal(d.toString(), 'in');
       ws.terminate();
       await waitFor(() => proxy.logs.some((l) => l.includes('identity=alice')), 2000, 'identity in the log');
       const logs = proxy.logs.join('');
-      assert.ok(!logs.includes('s3cr3t') && !logs.includes(basic('alice', 's3cr3t:pw').slice(6)), 'no secret in the logs');
+      assert.ok(
+        !logs.includes('s3cr3t') && !logs.includes(basic('alice', 's3cr3t:pw').slice(6)),
+        'no secret in the logs',
+      );
       // Pages are open without --web-auth.
-      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')), 200);
+      assert.equal(
+        statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+        200,
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -97,10 +146,19 @@ describe('auth plugins', () => {
       assert.equal(statusOf(denied), 401);
       assert.match(denied, /WWW-Authenticate: Basic/);
       const status = await new Promise<number>((resolve, reject) => {
-        httpGet({ host: '127.0.0.1', port: proxy.port, path: '/', agent: false, headers: { Authorization: basic('bob', 'pw') } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        }).on('error', reject);
+        httpGet(
+          {
+            host: '127.0.0.1',
+            port: proxy.port,
+            path: '/',
+            agent: false,
+            headers: { Authorization: basic('bob', 'pw') },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        ).on('error', reject);
       });
       assert.equal(status, 200);
     } finally {

@@ -4,7 +4,18 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { REPO_ROOT, closed, exchange, runCli, spawnDaemon, startEchoTarget, statusOf, upgradeRequest, waitFor, type CliResult } from '../helpers/proxy.js';
+import {
+  REPO_ROOT,
+  closed,
+  exchange,
+  runCli,
+  spawnDaemon,
+  startEchoTarget,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type CliResult,
+} from '../helpers/proxy.js';
 
 // The fixtures stay in the source tree (tsc compiles only .ts); tests find them from the repository root.
 const PLUGINS = join(REPO_ROOT, 'test', 'fixtures', 'plugins');
@@ -27,7 +38,13 @@ describe('--token-plugin PATH', () => {
   test('a factory module: good token relays, unknown → 404, throwing → 503 logged without the token, bad answer → 503', async () => {
     const echo = await startEchoTarget();
     // A relative path, resolved against the daemon's working directory (the repository root here).
-    const d = await spawnDaemon(['--token-plugin', './test/fixtures/plugins/resolver-factory.mjs', '--token-source', `127.0.0.1:${echo.port}`, '127.0.0.1:0']);
+    const d = await spawnDaemon([
+      '--token-plugin',
+      './test/fixtures/plugins/resolver-factory.mjs',
+      '--token-source',
+      `127.0.0.1:${echo.port}`,
+      '127.0.0.1:0',
+    ]);
     try {
       assert.equal(await echoThrough(d.port, '/websockify?token=good'), 'ping through the plugin');
       assert.equal(await echoThrough(d.port, '/websockify?token=path-check'), 'ping through the plugin');
@@ -59,7 +76,13 @@ describe('--token-plugin PATH', () => {
 
   test('a class module (absolute path) and a plain-object module (a unix target that is not there → 502)', async () => {
     const echo = await startEchoTarget();
-    const a = await spawnDaemon(['--token-plugin', join(PLUGINS, 'resolver-class.mjs'), '--token-source', `127.0.0.1:${echo.port}`, '127.0.0.1:0']);
+    const a = await spawnDaemon([
+      '--token-plugin',
+      join(PLUGINS, 'resolver-class.mjs'),
+      '--token-source',
+      `127.0.0.1:${echo.port}`,
+      '127.0.0.1:0',
+    ]);
     const b = await spawnDaemon(['--token-plugin', join(PLUGINS, 'resolver-object.mjs'), '127.0.0.1:0']);
     try {
       assert.equal(await echoThrough(a.port, '/?token=good'), 'ping through the plugin');
@@ -74,13 +97,41 @@ describe('--token-plugin PATH', () => {
   });
 
   const bad: [string, string[], RegExp][] = [
-    ['a missing file', ['--token-plugin', './nope/missing.mjs'], /^wsproxy: --token-plugin: '.*\/nope\/missing\.mjs' is not a file; give the path of an ES module/],
-    ['a module without resolve()', ['--token-plugin', join(PLUGINS, 'not-a-resolver.mjs')], /^wsproxy: --token-plugin: the default export of not-a-resolver\.mjs must be an object with a resolve\(\) method/],
-    ['a module that throws at import', ['--token-plugin', join(PLUGINS, 'throws-at-import.mjs')], /^wsproxy: --token-plugin: cannot load .*throws-at-import\.mjs \(this module is broken on purpose\)/],
-    ['a class whose constructor throws', ['--token-plugin', join(PLUGINS, 'resolver-class.mjs')], /^wsproxy: --token-plugin: resolver-class\.mjs failed to start \(/],
-    ['a module plus a target', ['--token-plugin', join(PLUGINS, 'resolver-class.mjs'), '127.0.0.1:0', '127.0.0.1:1'], /exclude each other/],
-    ['a missing auth module', ['--auth-plugin', './nope/auth.mjs', '127.0.0.1:0', '127.0.0.1:1'], /^wsproxy: --auth-plugin: '.*\/nope\/auth\.mjs' is not a file/],
-    ['an auth module without check()', ['--auth-plugin', join(PLUGINS, 'not-a-resolver.mjs'), '127.0.0.1:0', '127.0.0.1:1'], /^wsproxy: --auth-plugin: the default export of not-a-resolver\.mjs must be an object with a check\(\) method/],
+    [
+      'a missing file',
+      ['--token-plugin', './nope/missing.mjs'],
+      /^wsproxy: --token-plugin: '.*\/nope\/missing\.mjs' is not a file; give the path of an ES module/,
+    ],
+    [
+      'a module without resolve()',
+      ['--token-plugin', join(PLUGINS, 'not-a-resolver.mjs')],
+      /^wsproxy: --token-plugin: the default export of not-a-resolver\.mjs must be an object with a resolve\(\) method/,
+    ],
+    [
+      'a module that throws at import',
+      ['--token-plugin', join(PLUGINS, 'throws-at-import.mjs')],
+      /^wsproxy: --token-plugin: cannot load .*throws-at-import\.mjs \(this module is broken on purpose\)/,
+    ],
+    [
+      'a class whose constructor throws',
+      ['--token-plugin', join(PLUGINS, 'resolver-class.mjs')],
+      /^wsproxy: --token-plugin: resolver-class\.mjs failed to start \(/,
+    ],
+    [
+      'a module plus a target',
+      ['--token-plugin', join(PLUGINS, 'resolver-class.mjs'), '127.0.0.1:0', '127.0.0.1:1'],
+      /exclude each other/,
+    ],
+    [
+      'a missing auth module',
+      ['--auth-plugin', './nope/auth.mjs', '127.0.0.1:0', '127.0.0.1:1'],
+      /^wsproxy: --auth-plugin: '.*\/nope\/auth\.mjs' is not a file/,
+    ],
+    [
+      'an auth module without check()',
+      ['--auth-plugin', join(PLUGINS, 'not-a-resolver.mjs'), '127.0.0.1:0', '127.0.0.1:1'],
+      /^wsproxy: --auth-plugin: the default export of not-a-resolver\.mjs must be an object with a check\(\) method/,
+    ],
   ];
   for (const [name, args, expected] of bad) {
     test(`${name}: one line, exit 2, no stack trace`, () => {
@@ -96,7 +147,15 @@ describe('--token-plugin PATH', () => {
 describe('--auth-plugin PATH', () => {
   test('allow, 401 with the plugin headers, 403, and a throwing plugin denies (fail closed) with a log line', async () => {
     const echo = await startEchoTarget();
-    const d = await spawnDaemon(['--auth-plugin', './test/fixtures/plugins/auth-token-header.mjs', '--auth-source', 'let-me-in', '-v', '127.0.0.1:0', `127.0.0.1:${echo.port}`]);
+    const d = await spawnDaemon([
+      '--auth-plugin',
+      './test/fixtures/plugins/auth-token-header.mjs',
+      '--auth-source',
+      'let-me-in',
+      '-v',
+      '127.0.0.1:0',
+      `127.0.0.1:${echo.port}`,
+    ]);
     try {
       assert.equal(await echoThrough(d.port, '/', { Authorization: 'Bearer let-me-in' }), 'ping through the plugin');
       await waitFor(() => /identity=fixture-user/.test(d.stderr()), 3000, 'identity in the session log');

@@ -9,14 +9,31 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { PolicyConfig } from '../../src/config.js';
 import { parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
-import { closed, exchange, openWs, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  closed,
+  exchange,
+  openWs,
+  startEchoTarget,
+  startProxy,
+  statusFor,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 const range = (t: string): AddressRange => {
   const r = parseAddressRange(t, true);
   if (typeof r === 'string') throw new Error(r);
   return r;
 };
-const policy = (over: Partial<PolicyConfig>): PolicyConfig => ({ maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0, ...over });
+const policy = (over: Partial<PolicyConfig>): PolicyConfig => ({
+  maxSessionsPerToken: 0,
+  rateLimit: undefined,
+  allowTargets: [],
+  allowedHosts: [],
+  revalidateIntervalMs: 0,
+  ...over,
+});
 
 describe('target policy after DNS', () => {
   test('--allow-target 10.0.0.0/8 with target localhost:port → 403 after resolution; the target sees nothing', async () => {
@@ -49,7 +66,9 @@ describe('target policy after DNS', () => {
   });
 
   test('link-local / metadata addresses are refused by default', async () => {
-    const proxy = await startProxy(80, { targets: { kind: 'fixed', target: { kind: 'tcp', host: '169.254.169.254', port: 80 } } });
+    const proxy = await startProxy(80, {
+      targets: { kind: 'fixed', target: { kind: 'tcp', host: '169.254.169.254', port: 80 } },
+    });
     try {
       const res = await exchange(proxy.port, upgradeRequest());
       assert.equal(statusOf(res), 403);
@@ -64,7 +83,9 @@ describe('target policy after DNS', () => {
 describe('--allowed-host', () => {
   test('other Host names get 421 on pages and upgrades; listed ones are served', async () => {
     const target = await startEchoTarget();
-    const proxy = await startProxy(target.port, { policy: policy({ allowedHosts: ['vnc.example.test', '127.0.0.1'] }) });
+    const proxy = await startProxy(target.port, {
+      policy: policy({ allowedHosts: ['vnc.example.test', '127.0.0.1'] }),
+    });
     try {
       const page = await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n');
       assert.equal(statusOf(page), 421);
@@ -73,7 +94,10 @@ describe('--allowed-host', () => {
       assert.equal(statusOf(up), 421);
       assert.equal(target.sockets.length, 0);
       assert.equal(await statusFor(proxy.port, upgradeRequest('/websockify', {}, 'VNC.example.test:6080')), 101);
-      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')), 200);
+      assert.equal(
+        statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+        200,
+      );
       assert.ok(proxy.logs.some((l) => l.includes('reason=HOST_NOT_ALLOWED') && l.includes('status=421')));
     } finally {
       await proxy.close();
@@ -94,7 +118,11 @@ describe('rate limit and per-token cap', () => {
       assert.match(res, /Retry-After: (\d+)/);
       assert.ok(Number(/Retry-After: (\d+)/.exec(res)?.[1]) >= 1);
       assert.ok(proxy.logs.some((l) => l.includes('reason=RATE_LIMITED')));
-      assert.equal(statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')), 200, 'pages are not handshakes');
+      assert.equal(
+        statusOf(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+        200,
+        'pages are not handshakes',
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -106,7 +134,10 @@ describe('rate limit and per-token cap', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wsproxy-cap-'));
     const file = join(dir, 'tokens');
     writeFileSync(file, `one: 127.0.0.1:${target.port}\ntwo: 127.0.0.1:${target.port}\n`);
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'query' }, policy: policy({ maxSessionsPerToken: 1 }) });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'query' },
+      policy: policy({ maxSessionsPerToken: 1 }),
+    });
     try {
       const first = await openWs(`ws://127.0.0.1:${proxy.port}/?token=one`);
       const res = await exchange(proxy.port, upgradeRequest('/?token=one'));

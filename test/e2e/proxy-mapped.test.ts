@@ -12,7 +12,12 @@ import { parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
 import { startProxy, startTarget, waitFor } from '../helpers/proxy.js';
 
 const loopback = parseAddressRange('127.0.0.0/8', false) as AddressRange;
-const clientAddress: ClientAddressConfig = { proxyProtocolIn: true, trustedProxies: [loopback], trustForwarded: false, proxyProtocolOut: 'v1' };
+const clientAddress: ClientAddressConfig = {
+  proxyProtocolIn: true,
+  trustedProxies: [loopback],
+  trustForwarded: false,
+  proxyProtocolOut: 'v1',
+};
 
 /** A v2 PROXY TCP6 header from `src` to `dst` (each 16 bytes). */
 function v2Tcp6(src: number[], sport: number, dst: number[], dport: number): Buffer {
@@ -47,7 +52,10 @@ describe('a mapped client from a PROXY v2 TCP6 header', () => {
       assert.equal(lines[0], 'PROXY TCP4 198.51.100.7 203.0.113.9 40000 443\r\n');
       ws.terminate();
       await waitFor(() => proxy.logs.some((l) => l.includes('session closed')), 5_000, 'session closed line');
-      assert.ok(proxy.logs.some((l) => l.includes('session closed') && l.includes('peer=198.51.100.7:40000')), proxy.logs.join('\n'));
+      assert.ok(
+        proxy.logs.some((l) => l.includes('session closed') && l.includes('peer=198.51.100.7:40000')),
+        proxy.logs.join('\n'),
+      );
     } finally {
       await proxy.close();
       await target.close();

@@ -29,7 +29,7 @@ test('--record: a 16 MiB message is recorded while a second session keeps round 
     let slowest = 0;
     let rounds = 0;
     // Round trips on the second session until the big message has reached the target, and one more after.
-    for (let after = 0; after < 2; ) {
+    for (let after = 0; after < 2;) {
       const t0 = performance.now();
       const echo = once(small, 'message');
       small.send(Buffer.from([rounds++ & 0xff]));

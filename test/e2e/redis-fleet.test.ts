@@ -5,7 +5,20 @@ import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { missingKeyspaceFlags } from '../../src/targets/redis-fleet.js';
-import { closed, exchange, openWs, redisCli, spawnDaemon, startEchoTarget, startProxy, startRedis, statusOf, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import {
+  closed,
+  exchange,
+  openWs,
+  redisCli,
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  startRedis,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+  type Daemon,
+} from '../helpers/proxy.js';
 
 /** Status of an upgrade for `token` on `port`, and the reason header. */
 async function tryUpgrade(port: number, token: string): Promise<{ status: number; reason: string | undefined }> {
@@ -15,7 +28,9 @@ async function tryUpgrade(port: number, token: string): Promise<{ status: number
 
 /** Connections in pattern-subscriber mode (PUBSUB NUMPAT counts distinct patterns, not subscribers). */
 function subscribers(port: number): number {
-  return redisCli(port, undefined, 'CLIENT', 'LIST').split('\n').filter((l) => / psub=1 /.test(l)).length;
+  return redisCli(port, undefined, 'CLIENT', 'LIST')
+    .split('\n')
+    .filter((l) => / psub=1 /.test(l)).length;
 }
 
 async function echoes(ws: WebSocket, text: string): Promise<void> {
@@ -38,7 +53,15 @@ describe('a fleet of two daemons on one Redis', () => {
     const redis = await startRedis();
     const target = await startEchoTarget();
     const source = `redis://127.0.0.1:${redis.port}/0?namespace=fleet`;
-    const args = ['--token-plugin', 'TokenRedis', '--token-source', source, '--max-sessions-per-token', '1', '127.0.0.1:0'];
+    const args = [
+      '--token-plugin',
+      'TokenRedis',
+      '--token-source',
+      source,
+      '--max-sessions-per-token',
+      '1',
+      '127.0.0.1:0',
+    ];
     const daemons: Daemon[] = [];
     try {
       daemons.push(await spawnDaemon(args), await spawnDaemon(args));
@@ -47,7 +70,11 @@ describe('a fleet of two daemons on one Redis', () => {
       for (const d of daemons) assert.match(d.stderr(), /TokenRedis without --token-hash-key-file/);
       const value = JSON.stringify({ host: `127.0.0.1:${target.port}` });
       // Both connected (the subscription set up the keyspace flags) before the test changes anything.
-      await waitFor(() => redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').includes('x'), 10_000, 'keyspace flags');
+      await waitFor(
+        () => redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').includes('x'),
+        10_000,
+        'keyspace flags',
+      );
       await waitFor(() => subscribers(redis.port) === 2, 10_000, 'both subscribed');
       for (const d of daemons) {
         let status = 0;
@@ -83,7 +110,11 @@ describe('a fleet of two daemons on one Redis', () => {
       onB.close();
       await once(onB, 'close');
       // Every slot released: the session sets are empty (and so gone).
-      await waitFor(() => redisCli(redis.port, undefined, 'KEYS', 'wsproxy:sessions:*').trim() === '', 5_000, 'slots released');
+      await waitFor(
+        () => redisCli(redis.port, undefined, 'KEYS', 'wsproxy:sessions:*').trim() === '',
+        5_000,
+        'slots released',
+      );
 
       // DEL closes live sessions on both daemons with 1008, without --revalidate-interval.
       redisCli(redis.port, undefined, 'SET', 'fleet:t3', value);
@@ -99,7 +130,8 @@ describe('a fleet of two daemons on one Redis', () => {
 
       // Redis down: new lookups answer 503 at once on both; live sessions go on.
       await redis.stop();
-      for (const d of daemons) assert.deepEqual(await tryUpgrade(d.port, 't2'), { status: 503, reason: 'TOKEN_SOURCE_DOWN' });
+      for (const d of daemons)
+        assert.deepEqual(await tryUpgrade(d.port, 't2'), { status: 503, reason: 'TOKEN_SOURCE_DOWN' });
       await echoes(s2, 'during outage');
       // The restarted test server is empty: t2 is gone, so s2 closes either on the full re-check after the
       // reconnect or on the DEL below — 1008 either way.
@@ -110,7 +142,11 @@ describe('a fleet of two daemons on one Redis', () => {
       redisCli(redis.port, undefined, 'SET', 'fleet:t2', value);
       redisCli(redis.port, undefined, 'SET', 'fleet:t5', value);
       await waitFor(() => daemons.every((d) => d.stderr().includes('Redis reachable again')), 10_000, 'reconnect');
-      await waitFor(() => redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').includes('x'), 10_000, 'keyspace flags again');
+      await waitFor(
+        () => redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').includes('x'),
+        10_000,
+        'keyspace flags again',
+      );
       const s5 = await openWs(`ws://127.0.0.1:${a.port}/?token=t5`);
       await echoes(s5, 'a5');
       assert.deepEqual(await tryUpgrade(b.port, 't5'), { status: 429, reason: 'TOKEN_SESSION_LIMIT' });
@@ -137,13 +173,22 @@ describe('keyspace notifications when CONFIG is refused', () => {
     // A user like a managed Redis gives: everything but CONFIG.
     redisCli(redis.port, undefined, 'ACL', 'SETUSER', 'wsproxy', 'on', `>${password}`, '~*', '&*', '+@all', '-config');
     const proxy = await startProxy(1, {
-      targets: { kind: 'token', plugin: 'TokenRedis', source: `redis://wsproxy:${password}@127.0.0.1:${redis.port}/0?namespace=ns`, from: 'query' },
+      targets: {
+        kind: 'token',
+        plugin: 'TokenRedis',
+        source: `redis://wsproxy:${password}@127.0.0.1:${redis.port}/0?namespace=ns`,
+        from: 'query',
+      },
     });
     try {
       const warning = (l: string): boolean => l.includes('keyspace notifications could not be enabled');
       await waitFor(() => proxy.logs.some(warning), 10_000, 'the CONFIG warning');
       assert.ok(proxy.logs.find(warning)?.includes('Kg$x'), 'the warning names the flags to set');
-      assert.equal(redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').split('\n')[1]?.trim(), '', 'nothing was changed');
+      assert.equal(
+        redisCli(redis.port, undefined, 'CONFIG', 'GET', 'notify-keyspace-events').split('\n')[1]?.trim(),
+        '',
+        'nothing was changed',
+      );
       // The operator sets the flags on the server.
       redisCli(redis.port, undefined, 'CONFIG', 'SET', 'notify-keyspace-events', 'Kg$x');
       await waitFor(() => subscribers(redis.port) === 1, 10_000, 'subscribed');

@@ -3,14 +3,56 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import { parseRedisSource, parseRedisValue } from '../../src/targets/redis.js';
-import { exchange, openWs, redisCli, startEchoTarget, startProxy, startRedis, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  exchange,
+  openWs,
+  redisCli,
+  startEchoTarget,
+  startProxy,
+  startRedis,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 describe('TokenRedis source and values (websockify formats)', () => {
   test('host[:port[:db[:password[:namespace]]]], quoted fields and redis:// URLs', () => {
-    assert.deepEqual(parseRedisSource('my-redis'), { host: 'my-redis', port: 6379, db: 0, password: undefined, username: undefined, namespace: undefined, tls: false });
-    assert.deepEqual(parseRedisSource('h:::pw'), { host: 'h', port: 6379, db: 0, password: 'pw', username: undefined, namespace: undefined, tls: false });
-    assert.deepEqual(parseRedisSource('h:6380:2:"p:w":ns'), { host: 'h', port: 6380, db: 2, password: 'p:w', username: undefined, namespace: 'ns', tls: false });
-    assert.deepEqual(parseRedisSource('rediss://u:p%40ss@[::1]:6390/3?namespace=vnc'), { host: '::1', port: 6390, db: 3, password: 'p@ss', username: 'u', namespace: 'vnc', tls: true });
+    assert.deepEqual(parseRedisSource('my-redis'), {
+      host: 'my-redis',
+      port: 6379,
+      db: 0,
+      password: undefined,
+      username: undefined,
+      namespace: undefined,
+      tls: false,
+    });
+    assert.deepEqual(parseRedisSource('h:::pw'), {
+      host: 'h',
+      port: 6379,
+      db: 0,
+      password: 'pw',
+      username: undefined,
+      namespace: undefined,
+      tls: false,
+    });
+    assert.deepEqual(parseRedisSource('h:6380:2:"p:w":ns'), {
+      host: 'h',
+      port: 6380,
+      db: 2,
+      password: 'p:w',
+      username: undefined,
+      namespace: 'ns',
+      tls: false,
+    });
+    assert.deepEqual(parseRedisSource('rediss://u:p%40ss@[::1]:6390/3?namespace=vnc'), {
+      host: '::1',
+      port: 6390,
+      db: 3,
+      password: 'p@ss',
+      username: 'u',
+      namespace: 'vnc',
+      tls: true,
+    });
     assert.throws(() => parseRedisSource('h:port'), /not a Redis port/);
     assert.deepEqual(parseRedisValue('{"host": "192.0.2.1:5900"}'), { kind: 'tcp', host: '192.0.2.1', port: 5900 });
     assert.deepEqual(parseRedisValue('192.0.2.1:5901'), { kind: 'tcp', host: '192.0.2.1', port: 5901 });
@@ -25,7 +67,14 @@ describe('TokenRedis with a real redis-server', () => {
     const target = await startEchoTarget();
     redisCli(redis.port, password, 'SET', 'vnc:json-token', JSON.stringify({ host: `127.0.0.1:${target.port}` }));
     redisCli(redis.port, password, 'SET', 'vnc:plain-token', `127.0.0.1:${target.port}`);
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenRedis', source: `127.0.0.1:${redis.port}::${password}:vnc`, from: 'query' } });
+    const proxy = await startProxy(1, {
+      targets: {
+        kind: 'token',
+        plugin: 'TokenRedis',
+        source: `127.0.0.1:${redis.port}::${password}:vnc`,
+        from: 'query',
+      },
+    });
     const echo = async (token: string): Promise<string> => {
       const ws = await openWs(`ws://127.0.0.1:${proxy.port}/websockify?token=${token}`);
       ws.send(Buffer.from(token));

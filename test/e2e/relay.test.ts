@@ -4,7 +4,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, startEchoTarget, startFloodTarget, startProxy, startTarget, waitFor, waitForFloodToStop, type TestProxy, type TestTarget } from '../helpers/proxy.js';
+import {
+  closed,
+  openWs,
+  startEchoTarget,
+  startFloodTarget,
+  startProxy,
+  startTarget,
+  waitFor,
+  waitForFloodToStop,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -81,7 +92,12 @@ for (const scheme of ['ws', 'wss'] as const) {
 describe('integrity and close semantics', () => {
   // 1 MiB high-water mark: plain targets are read through the shared large-read buffer (src/relay/connect.ts). The
   // target writes its megabyte the moment it accepts, before the relay is attached: nothing may be lost or reordered.
-  for (const [scheme, highWaterMark] of [['ws', undefined], ['wss', undefined], ['ws', 1 << 20], ['wss', 1 << 20]] as const) {
+  for (const [scheme, highWaterMark] of [
+    ['ws', undefined],
+    ['wss', undefined],
+    ['ws', 1 << 20],
+    ['wss', 1 << 20],
+  ] as const) {
     test(`1 MiB each way over ${scheme}:// arrives intact (SHA-256)${highWaterMark ? ', 1 MiB high-water mark' : ''}`, async () => {
       const fromTarget = randomBytes(1024 * 1024);
       const received: Buffer[] = [];
@@ -130,7 +146,11 @@ describe('integrity and close semantics', () => {
       assert.deepEqual(messages, ['goodbye']);
       assert.equal(c.code, 1000);
       assert.equal(c.reason, 'Target closed');
-      await waitFor(() => proxy.logs.some((l) => l.includes('session closed') && l.includes('reason=TARGET_CLOSED')), 2000, 'log');
+      await waitFor(
+        () => proxy.logs.some((l) => l.includes('session closed') && l.includes('reason=TARGET_CLOSED')),
+        2000,
+        'log',
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -157,7 +177,11 @@ describe('integrity and close semantics', () => {
       ws.close(1000, 'bye'); // queued right behind the data, no waiting
       await eof;
       assert.equal(sha256(Buffer.concat(chunks)), sha256(Buffer.concat(sent)));
-      await waitFor(() => proxy.logs.some((l) => l.includes('reason=CLIENT_CLOSED') && l.includes('close_code=1000')), 2000, 'log');
+      await waitFor(
+        () => proxy.logs.some((l) => l.includes('reason=CLIENT_CLOSED') && l.includes('close_code=1000')),
+        2000,
+        'log',
+      );
     } finally {
       await proxy.close();
       await target.close();
@@ -228,16 +252,23 @@ describe('backpressure', () => {
       const running = flood();
       await waitFor(() => proxy.server.sessions()[0]?.clientPaused === true, 10_000, 'client paused');
       let last = -1;
-      await waitFor(() => {
-        const now = proxy.server.sessions()[0]?.bytesFromClient ?? 0;
-        const stable = now === last;
-        last = now;
-        return stable;
-      }, 10_000, 'relay to stop taking data');
+      await waitFor(
+        () => {
+          const now = proxy.server.sessions()[0]?.bytesFromClient ?? 0;
+          const stable = now === last;
+          last = now;
+          return stable;
+        },
+        10_000,
+        'relay to stop taking data',
+      );
       const s = proxy.server.sessions()[0];
       assert.ok(s);
       // write() said "full" at the high-water mark; at most one more message (the one that crossed it) is queued.
-      assert.ok(s.bufferedToTarget <= 16 * 1024 + msg.length * 2, `proxy holds ${s.bufferedToTarget} bytes for the target`);
+      assert.ok(
+        s.bufferedToTarget <= 16 * 1024 + msg.length * 2,
+        `proxy holds ${s.bufferedToTarget} bytes for the target`,
+      );
       stop = true;
       ws.terminate();
       await running;

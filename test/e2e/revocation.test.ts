@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { closed, openWs, startEchoTarget, startProxy } from '../helpers/proxy.js';
 
-const noPolicy = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 };
+const noPolicy = {
+  maxSessionsPerToken: 0,
+  rateLimit: undefined,
+  allowTargets: [],
+  allowedHosts: [],
+  revalidateIntervalMs: 0,
+};
 
 describe('token revocation', () => {
   test('TokenFile: removing a token closes its live session with 1008; other sessions go on', async () => {

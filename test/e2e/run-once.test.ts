@@ -80,7 +80,14 @@ describe('--run-once (real daemon)', () => {
       assert.equal(code, 0, d.stderr());
       assert.match(d.stderr(), /reason=run-once/);
       assert.match(d.stderr(), /reason=RUN_ONCE_BUSY/);
-      assert.equal(d.stderr().split('\n').filter((l) => / session closed /.test(l)).length, 1, d.stderr());
+      assert.equal(
+        d
+          .stderr()
+          .split('\n')
+          .filter((l) => / session closed /.test(l)).length,
+        1,
+        d.stderr(),
+      );
     } finally {
       await d.stop('SIGKILL');
       await target.close();

@@ -11,7 +11,19 @@ import WebSocket from 'ws';
 import { adminRequest } from '../helpers/admin.js';
 import { parsePrometheus } from '../helpers/prom.js';
 import { createServer } from '../../src/server.js';
-import { closed, openWs, proxyConfig, spawnDaemon, startEchoTarget, startProxy, startTarget, upgradeRequest, waitFor, type ProxyOverrides, type TestProxy } from '../helpers/proxy.js';
+import {
+  closed,
+  openWs,
+  proxyConfig,
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  startTarget,
+  upgradeRequest,
+  waitFor,
+  type ProxyOverrides,
+  type TestProxy,
+} from '../helpers/proxy.js';
 
 const ADMIN = { admin: { listen: { kind: 'tcp' as const, host: '127.0.0.1', port: 0 }, token: undefined } };
 
@@ -63,7 +75,12 @@ function onlySessionId(proxy: TestProxy): number {
 }
 
 /** Runs one way of ending a session and checks: exactly one line, one count with `reason`, no other count. */
-async function endsOnce(reason: string, overrides: ProxyOverrides, run: (proxy: TestProxy) => Promise<void>, targetPort?: number): Promise<void> {
+async function endsOnce(
+  reason: string,
+  overrides: ProxyOverrides,
+  run: (proxy: TestProxy) => Promise<void>,
+  targetPort?: number,
+): Promise<void> {
   const echo = targetPort === undefined ? await startEchoTarget() : undefined;
   const proxy = await startProxy(targetPort ?? echo?.port ?? 0, { ...ADMIN, ...overrides });
   try {
@@ -93,10 +110,15 @@ describe('every session ends with exactly one line and one count', () => {
   test('target close', async () => {
     const target = await startTarget((s) => setImmediate(() => s.end()));
     try {
-      await endsOnce('TARGET_CLOSED', {}, async (proxy) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/`);
-        assert.equal((await closed(ws)).code, 1000);
-      }, target.port);
+      await endsOnce(
+        'TARGET_CLOSED',
+        {},
+        async (proxy) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/`);
+          assert.equal((await closed(ws)).code, 1000);
+        },
+        target.port,
+      );
     } finally {
       await target.close();
     }
@@ -132,10 +154,15 @@ describe('every session ends with exactly one line and one count', () => {
   test('target connection fails mid-session (reset)', async () => {
     const target = await startTarget((s) => setTimeout(() => s.resetAndDestroy(), 50));
     try {
-      await endsOnce('TARGET_ERROR', {}, async (proxy) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/`);
-        assert.equal((await closed(ws)).code, 1011);
-      }, target.port);
+      await endsOnce(
+        'TARGET_ERROR',
+        {},
+        async (proxy) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/`);
+          assert.equal((await closed(ws)).code, 1011);
+        },
+        target.port,
+      );
     } finally {
       await target.close();
     }
@@ -147,14 +174,19 @@ describe('every session ends with exactly one line and one count', () => {
     const file = join(dir, 'tokens');
     writeFileSync(file, `drop: 127.0.0.1:${target.port}\n`);
     try {
-      await endsOnce('TOKEN_REVOKED', { targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'query' } }, async (proxy) => {
-        const ws = await openWs(`ws://127.0.0.1:${proxy.port}/?token=drop`);
-        writeFileSync(file, 'other: 127.0.0.1:1\n');
-        const future = new Date(Date.now() + 5_000);
-        utimesSync(file, future, future);
-        assert.equal((await proxy.server.reload('test')).ok, true);
-        assert.equal((await closed(ws)).code, 1008);
-      }, 1);
+      await endsOnce(
+        'TOKEN_REVOKED',
+        { targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'query' } },
+        async (proxy) => {
+          const ws = await openWs(`ws://127.0.0.1:${proxy.port}/?token=drop`);
+          writeFileSync(file, 'other: 127.0.0.1:1\n');
+          const future = new Date(Date.now() + 5_000);
+          utimesSync(file, future, future);
+          assert.equal((await proxy.server.reload('test')).ok, true);
+          assert.equal((await closed(ws)).code, 1008);
+        },
+        1,
+      );
     } finally {
       await target.close();
     }
@@ -196,7 +228,10 @@ describe('sessions cut by shutdown are logged before close() returns', () => {
   test('--shutdown-timeout with a deaf client: the end is counted once before close() returns (the hook told with the metric)', async () => {
     const target = await startEchoTarget();
     const ended: string[] = [];
-    const config = await proxyConfig(target.port, { log: { level: 'info', format: 'text' }, limits: { shutdownTimeoutMs: 200 } });
+    const config = await proxyConfig(target.port, {
+      log: { level: 'info', format: 'text' },
+      limits: { shutdownTimeoutMs: 200 },
+    });
     // onSessionClosed is called right after wsproxy_sessions_total is counted, in the same step (server.ts).
     const server = createServer(config, { onSessionClosed: (info) => ended.push(info.reason) });
     await server.listen();
@@ -216,7 +251,10 @@ describe('sessions cut by shutdown are logged before close() returns', () => {
     try {
       const deaf = await deafClient(d.port);
       assert.equal(await d.stop('SIGINT'), 0);
-      const lines = d.stderr().split('\n').filter((l) => / session closed /.test(l));
+      const lines = d
+        .stderr()
+        .split('\n')
+        .filter((l) => / session closed /.test(l));
       assert.equal(lines.length, 1, d.stderr());
       assert.match(lines[0] ?? '', /reason=SERVER_SHUTDOWN/);
       deaf.destroy();

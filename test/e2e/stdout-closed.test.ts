@@ -19,7 +19,10 @@ interface Run {
 
 /** Runs the CLI with stdout a pipe whose read end is closed at once, so its first write gets EPIPE. */
 async function runWithClosedStdout(args: readonly string[], closeStdout = true): Promise<Run> {
-  const proc = spawn(process.execPath, [MAIN_JS, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: tmp() } });
+  const proc = spawn(process.execPath, [MAIN_JS, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, XDG_STATE_HOME: tmp() },
+  });
   if (closeStdout) proc.stdout.destroy();
   else proc.stdout.resume();
   let stderr = '';
@@ -64,7 +67,11 @@ describe('a closed stdout', () => {
 
   test('serving with --traffic: the proxy goes on relaying', async () => {
     const target = await startEchoTarget();
-    const proc = spawn(process.execPath, [MAIN_JS, '--traffic', '--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: tmp() } });
+    const proc = spawn(
+      process.execPath,
+      [MAIN_JS, '--traffic', '--log-format', 'text', '127.0.0.1:0', `127.0.0.1:${target.port}`],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: tmp() } },
+    );
     proc.stdout.destroy();
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));

@@ -10,7 +10,15 @@ import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { describe, test } from 'node:test';
 import { formatRfc3164, formatRfc5424, syslogMessage, syslogPri } from '../../src/process/syslog.js';
-import { freePort, openWs, spawnDaemon, startEchoTarget, statusFor, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  freePort,
+  openWs,
+  spawnDaemon,
+  startEchoTarget,
+  statusFor,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 async function udpListener(): Promise<{ socket: UdpSocket; port: number; messages: string[] }> {
   const socket = createSocket('udp4');
@@ -42,7 +50,11 @@ describe('--syslog over UDP', () => {
       assert.ok(Math.abs(Date.parse(m[2] ?? '') - Date.now()) < 60_000);
       assert.equal(m[3], hostname());
       assert.equal(m[4], String(d.proc.pid));
-      assert.match(m[5] ?? '', /^listening address=127\.0\.0\.1:\d+ /, 'the message without the stderr timestamp and level');
+      assert.match(
+        m[5] ?? '',
+        /^listening address=127\.0\.0\.1:\d+ /,
+        'the message without the stderr timestamp and level',
+      );
       const refusal = sink.messages.find((x) => x.includes('TARGET_REFUSED')) ?? '';
       assert.match(refusal, /^<12>1 /, 'a warning is user.warning = 1*8+4');
       assert.match(refusal, /password=\*\*\*/);
@@ -61,7 +73,13 @@ describe('--syslog over UDP', () => {
   test('--legacy-syslog: RFC 3164 lines; facility daemon under -D is covered by config, user here', async () => {
     const sink = await udpListener();
     const target = await startEchoTarget();
-    const d = await spawnDaemon(['--syslog', `127.0.0.1:${sink.port}`, '--legacy-syslog', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon([
+      '--syslog',
+      `127.0.0.1:${sink.port}`,
+      '--legacy-syslog',
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       const ws = await openWs(`ws://127.0.0.1:${d.port}/websockify`);
       ws.close();
@@ -131,12 +149,32 @@ describe('--syslog to a unix datagram socket (like /dev/log)', () => {
         }
       });
       await waitFor(() => received.includes('ready'), 10_000, 'the python3 datagram listener');
-      const d = await spawnDaemon(['--syslog', path, ...(legacy ? ['--legacy-syslog'] : []), '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+      const d = await spawnDaemon([
+        '--syslog',
+        path,
+        ...(legacy ? ['--legacy-syslog'] : []),
+        '127.0.0.1:0',
+        `127.0.0.1:${target.port}`,
+      ]);
       try {
-        await waitFor(() => received.some((m) => m.includes('listening address=')), 10_000, 'the listening line over /dev/log-style syslog');
+        await waitFor(
+          () => received.some((m) => m.includes('listening address=')),
+          10_000,
+          'the listening line over /dev/log-style syslog',
+        );
         const line = received.find((m) => m.includes('listening address=')) ?? '';
-        if (legacy) assert.match(line, new RegExp(`^<14>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ wsproxy\\[${d.proc.pid}\\]: listening address=`));
-        else assert.match(line, new RegExp(`^<14>1 \\d{4}-\\d\\d-\\d\\dT\\S+ \\S+ wsproxy ${d.proc.pid} - - listening address=`));
+        if (legacy)
+          assert.match(
+            line,
+            new RegExp(
+              `^<14>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d \\S+ wsproxy\\[${d.proc.pid}\\]: listening address=`,
+            ),
+          );
+        else
+          assert.match(
+            line,
+            new RegExp(`^<14>1 \\d{4}-\\d\\d-\\d\\dT\\S+ \\S+ wsproxy ${d.proc.pid} - - listening address=`),
+          );
         assert.doesNotMatch(d.stderr(), /--syslog/, 'no warning when the socket works');
         assert.equal(await d.stop(), 0);
         await waitFor(() => received.some((m) => / stopped$/.test(m)), 5_000, 'the last line (stopped) through logger');
@@ -151,7 +189,13 @@ describe('--syslog to a unix datagram socket (like /dev/log)', () => {
 });
 
 describe('syslog formats', () => {
-  const fields = { pri: syslogPri('daemon', 'error'), time: new Date(2024, 0, 5, 3, 4, 5), hostname: 'host name\u00e9', pid: 42, msg: 'hello' };
+  const fields = {
+    pri: syslogPri('daemon', 'error'),
+    time: new Date(2024, 0, 5, 3, 4, 5),
+    hostname: 'host name\u00e9',
+    pid: 42,
+    msg: 'hello',
+  };
   test('PRI per facility and level', () => {
     assert.equal(syslogPri('user', 'info'), 14);
     assert.equal(syslogPri('user', 'debug'), 15);

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type TLSSocket, type TlsOptions } from 'node:tls';
-import { createAuthority, issueServer, issueUser, keyToPem, loadAuthority, type Authority, type Issued } from '../../src/certs/authority.js';
+import {
+  createAuthority,
+  issueServer,
+  issueUser,
+  keyToPem,
+  loadAuthority,
+  type Authority,
+  type Issued,
+} from '../../src/certs/authority.js';
 import type { TargetTlsConfig } from '../../src/config.js';
 import { tlsFailureReason } from '../../src/relay/connect.js';
 import { runCli, closed, exchange, openWs, startProxy, statusOf, upgradeRequest } from '../helpers/proxy.js';
@@ -54,7 +62,11 @@ async function tlsEcho(leaf: Issued, extra: TlsOptions = {}) {
   server.on('tlsClientError', () => {});
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { port: (server.address() as AddressInfo).port, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 async function relays(port: number, targetTls: TargetTlsConfig): Promise<void> {
@@ -79,7 +91,10 @@ async function refused(port: number, targetTls: TargetTlsConfig, reason: string)
     assert.match(res, new RegExp(`X-Wsproxy-Reason: ${reason}`));
     assert.match(res, /Target TLS failed/);
     assert.doesNotMatch(res, /101 Switching/);
-    assert.ok(proxy.logs.some((l) => l.includes(`reason=${reason}`)), proxy.logs.join('\n'));
+    assert.ok(
+      proxy.logs.some((l) => l.includes(`reason=${reason}`)),
+      proxy.logs.join('\n'),
+    );
   } finally {
     await proxy.close();
   }
@@ -118,7 +133,11 @@ describe('--ssl-target', () => {
     try {
       await refused(target.port, { verify: 'required', caFile }, 'TARGET_TLS_NAME_MISMATCH');
       await relays(target.port, { verify: 'required', caFile, servername: 'vnc.internal.test' });
-      await refused(target.port, { verify: 'required', caFile, servername: 'other.internal.test' }, 'TARGET_TLS_NAME_MISMATCH');
+      await refused(
+        target.port,
+        { verify: 'required', caFile, servername: 'other.internal.test' },
+        'TARGET_TLS_NAME_MISMATCH',
+      );
     } finally {
       await target.close();
     }
@@ -128,7 +147,10 @@ describe('--ssl-target', () => {
     const target = await tlsEcho(foreignLeaf);
     const proxy = await startProxy(target.port, { targetTls: { verify: 'none' } });
     try {
-      assert.ok(proxy.logs.some((l) => l.includes('--target-verify none')), 'warned at start');
+      assert.ok(
+        proxy.logs.some((l) => l.includes('--target-verify none')),
+        'warned at start',
+      );
       const ws = await openWs(`ws://127.0.0.1:${proxy.port}/websockify`);
       ws.send(Buffer.from('unverified'));
       const [echo] = (await once(ws, 'message')) as [Buffer];
@@ -151,7 +173,12 @@ describe('--ssl-target', () => {
     }
     // Under TLS 1.2 the target refuses inside the handshake, so the client hears 502. (Under TLS 1.3 the refusal
     // comes after the client's Finished: the WebSocket opens and then closes with the target.)
-    const strict = await tlsEcho(goodLeaf, { requestCert: true, rejectUnauthorized: true, ca: ca.certPem, maxVersion: 'TLSv1.2' });
+    const strict = await tlsEcho(goodLeaf, {
+      requestCert: true,
+      rejectUnauthorized: true,
+      ca: ca.certPem,
+      maxVersion: 'TLSv1.2',
+    });
     try {
       await refused(strict.port, { verify: 'required', caFile }, 'TARGET_TLS_FAILED');
       assert.deepEqual(strict.seen, []);
@@ -170,8 +197,14 @@ describe('--ssl-target', () => {
 test('--ssl-target option mistakes: one line naming the flag, exit 2', () => {
   const cases: [string[], RegExp][] = [
     [['--target-ca', caFile, '0', 'localhost:5900'], /--target-ca goes with --ssl-target/],
-    [['--ssl-target', '--target-verify', 'maybe', '0', 'localhost:5900'], /--target-verify: 'maybe' is not one of required, none/],
-    [['--ssl-target', '--target-ca', join(dir, 'missing.pem'), '0', 'localhost:5900'], /--target-ca: '.*missing\.pem' is not a readable file/],
+    [
+      ['--ssl-target', '--target-verify', 'maybe', '0', 'localhost:5900'],
+      /--target-verify: 'maybe' is not one of required, none/,
+    ],
+    [
+      ['--ssl-target', '--target-ca', join(dir, 'missing.pem'), '0', 'localhost:5900'],
+      /--target-ca: '.*missing\.pem' is not a readable file/,
+    ],
     [['--ssl-target', '--target-key', clientPem, '0', 'localhost:5900'], /--target-key goes with --target-cert/],
     [['--ssl-target', '0', 'unix:/run/x.sock'], /--ssl-target needs a host:port target/],
     [['--ssl-target', '--target-ca', clientPem.replace('client.pem', 'nothing'), '0', 'localhost:5900'], /--target-ca/],

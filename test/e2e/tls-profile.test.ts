@@ -44,7 +44,16 @@ function proxyWith(over: Partial<TlsOptionsConfig> = {}, certFile = pki.rsaServe
   return startProxy(target.port, { tls: { certFile, options: options(over) } });
 }
 
-type Result = { ok: true; cipher: string; version: string; reused: boolean; session: Buffer | undefined; ticket: Buffer | undefined } | { ok: false; error: string };
+type Result =
+  | {
+      ok: true;
+      cipher: string;
+      version: string;
+      reused: boolean;
+      session: Buffer | undefined;
+      ticket: Buffer | undefined;
+    }
+  | { ok: false; error: string };
 
 /** One real handshake with forced client options; the session is kept until the server's ticket arrived. */
 async function handshake(port: number, opts: ConnectionOptions): Promise<Result> {
@@ -91,9 +100,17 @@ describe('default profile (intermediate)', () => {
         const r = await handshake(proxy.port, { ciphers, maxVersion: 'TLSv1.2' });
         assert.equal(r.ok, false, `${ciphers} must be refused`);
       }
-      const old = await handshake(proxy.port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+      const old = await handshake(proxy.port, {
+        minVersion: 'TLSv1',
+        maxVersion: 'TLSv1.1',
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      });
       assert.equal(old.ok, false, 'TLS 1.1');
-      for (const ciphers of ['ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-CHACHA20-POLY1305']) {
+      for (const ciphers of [
+        'ECDHE-RSA-AES128-GCM-SHA256',
+        'ECDHE-RSA-AES256-GCM-SHA384',
+        'ECDHE-RSA-CHACHA20-POLY1305',
+      ]) {
         const r = await handshake(proxy.port, { ciphers, maxVersion: 'TLSv1.2' });
         assert.ok(r.ok && r.version === 'TLSv1.2', `${ciphers} accepted`);
       }
@@ -104,7 +121,13 @@ describe('default profile (intermediate)', () => {
       assert.equal((await handshake(proxy.port, { ecdhCurve: 'X448' })).ok, false, 'X448 refused');
       assert.ok((await handshake(proxy.port, { ecdhCurve: 'P-384' })).ok);
       // The server still serves after all of this.
-      assert.match(await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', { tls: true, ca: pki.ca }), /^HTTP\/1.1 200/);
+      assert.match(
+        await exchange(proxy.port, 'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', {
+          tls: true,
+          ca: pki.ca,
+        }),
+        /^HTTP\/1.1 200/,
+      );
     } finally {
       await proxy.close();
     }
@@ -128,10 +151,21 @@ describe('--tls-profile modern and the cipher flags', () => {
   });
 
   test('--ssl-ciphers, --tls13-ciphers, --ecdh-curve and --ssl-version narrow what is accepted', async () => {
-    const proxy = await proxyWith({ ciphers: 'ECDHE-RSA-AES256-GCM-SHA384', tls13Ciphers: 'TLS_CHACHA20_POLY1305_SHA256', ecdhCurve: 'P-384' });
+    const proxy = await proxyWith({
+      ciphers: 'ECDHE-RSA-AES256-GCM-SHA384',
+      tls13Ciphers: 'TLS_CHACHA20_POLY1305_SHA256',
+      ecdhCurve: 'P-384',
+    });
     try {
-      assert.equal((await handshake(proxy.port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).ok, false);
-      const r12 = await handshake(proxy.port, { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384', maxVersion: 'TLSv1.2', ecdhCurve: 'P-384' });
+      assert.equal(
+        (await handshake(proxy.port, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).ok,
+        false,
+      );
+      const r12 = await handshake(proxy.port, {
+        ciphers: 'ECDHE-RSA-AES256-GCM-SHA384',
+        maxVersion: 'TLSv1.2',
+        ecdhCurve: 'P-384',
+      });
       assert.ok(r12.ok && r12.cipher === 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', JSON.stringify(r12));
       assert.equal((await handshake(proxy.port, { ciphers: 'TLS_AES_128_GCM_SHA256' })).ok, false);
       const r13 = await handshake(proxy.port, { ecdhCurve: 'P-384' });
@@ -142,7 +176,11 @@ describe('--tls-profile modern and the cipher flags', () => {
     }
     const v13 = await proxyWith({ minVersion: 'TLSv1.3' });
     try {
-      assert.equal((await handshake(v13.port, { maxVersion: 'TLSv1.2' })).ok, false, '--ssl-version tlsv1_3 refuses TLS 1.2');
+      assert.equal(
+        (await handshake(v13.port, { maxVersion: 'TLSv1.2' })).ok,
+        false,
+        '--ssl-version tlsv1_3 refuses TLS 1.2',
+      );
       assert.ok((await handshake(v13.port, {})).ok);
     } finally {
       await v13.close();
@@ -154,7 +192,11 @@ describe('--tls-profile modern and the cipher flags', () => {
     try {
       const r = await handshake(proxy.port, { ciphers: 'DHE-RSA-AES128-GCM-SHA256', maxVersion: 'TLSv1.2' });
       assert.ok(r.ok && r.cipher === 'TLS_DHE_RSA_WITH_AES_128_GCM_SHA256', JSON.stringify(r));
-      assert.equal((await handshake(proxy.port, { ciphers: 'AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).ok, false, 'still no static RSA');
+      assert.equal(
+        (await handshake(proxy.port, { ciphers: 'AES128-GCM-SHA256', maxVersion: 'TLSv1.2' })).ok,
+        false,
+        'still no static RSA',
+      );
     } finally {
       await proxy.close();
     }
@@ -166,7 +208,21 @@ describe('--tls-profile modern and the cipher flags', () => {
     const sent = async (chainFile: string | undefined): Promise<number> => {
       const proxy = await proxyWith({ chainFile }, pki.serverPem);
       try {
-        const run = execFileAsync('openssl', ['s_client', '-connect', `127.0.0.1:${proxy.port}`, '-servername', 'localhost', '-CAfile', pki.caFile, '-verify_return_error', '-showcerts'], { timeout: 10_000 });
+        const run = execFileAsync(
+          'openssl',
+          [
+            's_client',
+            '-connect',
+            `127.0.0.1:${proxy.port}`,
+            '-servername',
+            'localhost',
+            '-CAfile',
+            pki.caFile,
+            '-verify_return_error',
+            '-showcerts',
+          ],
+          { timeout: 10_000 },
+        );
         run.child.stdin?.end(); // s_client quits at the end of its input
         const { stdout } = await run;
         assert.match(stdout, /Verify return code: 0 \(ok\)/);
@@ -191,7 +247,10 @@ describe('HSTS and session tickets', () => {
     }
     const on = await proxyWith({ hstsSeconds: 600 });
     try {
-      assert.match(await exchange(on.port, request, { tls: true, ca: pki.ca }), /\r\nStrict-Transport-Security: max-age=600\r\n/i);
+      assert.match(
+        await exchange(on.port, request, { tls: true, ca: pki.ca }),
+        /\r\nStrict-Transport-Security: max-age=600\r\n/i,
+      );
       assert.doesNotMatch(await exchange(on.port, request), /strict-transport-security/i);
     } finally {
       await on.close();

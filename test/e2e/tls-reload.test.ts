@@ -52,7 +52,10 @@ function replace(file: string, content: string | Buffer): void {
 }
 
 function count(d: Daemon, pattern: RegExp): number {
-  return d.stderr().split('\n').filter((l) => pattern.test(l)).length;
+  return d
+    .stderr()
+    .split('\n')
+    .filter((l) => pattern.test(l)).length;
 }
 
 describe('TLS reload', () => {
@@ -72,7 +75,10 @@ describe('TLS reload', () => {
       replace(cert, readFileSync(pki.altServerPems[1]));
       d.proc.kill('SIGHUP');
       await waitFor(() => count(d, /configuration reloaded why=SIGHUP/) === 1, 5_000, 'reload line');
-      assert.match(d.stderr(), new RegExp(`configuration reloaded why=SIGHUP certificate_sha256=${second} changed=none`));
+      assert.match(
+        d.stderr(),
+        new RegExp(`configuration reloaded why=SIGHUP certificate_sha256=${second} changed=none`),
+      );
       assert.equal(await servedFingerprint(d.port), second);
       await echoes(ws, 'after the reload');
 
@@ -81,7 +87,15 @@ describe('TLS reload', () => {
       const [, otherKey] = readFileSync(pki.altServerPems[1], 'utf8').split(/(?<=-----END CERTIFICATE-----\n)/);
       replace(cert, `${leaf ?? ''}${otherKey ?? ''}`);
       d.proc.kill('SIGHUP');
-      await waitFor(() => count(d, /configuration reload refused; the running configuration stays in use .*reason=CERTIFICATE_UNUSABLE/) === 1, 5_000, 'failure line');
+      await waitFor(
+        () =>
+          count(
+            d,
+            /configuration reload refused; the running configuration stays in use .*reason=CERTIFICATE_UNUSABLE/,
+          ) === 1,
+        5_000,
+        'failure line',
+      );
       assert.match(d.stderr(), /does not belong to the certificate/);
       assert.equal(await servedFingerprint(d.port), second);
       await echoes(ws, 'still relaying');
@@ -118,8 +132,17 @@ describe('TLS reload', () => {
     copyFileSync(pki.crlFile, crl);
     const erin: ClientPair = issue(pki.caConfig, join(pki.dir, 'ca'), 'erin', { cn: 'erin' });
     const d = await spawnDaemon([
-      '--cert', pki.serverPem, '--verify-client', 'required', '--cafile', pki.caFile, '--crl', crl, '--no-watch-certs',
-      '127.0.0.1:0', `127.0.0.1:${target.port}`,
+      '--cert',
+      pki.serverPem,
+      '--verify-client',
+      'required',
+      '--cafile',
+      pki.caFile,
+      '--crl',
+      crl,
+      '--no-watch-certs',
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
     ]);
     try {
       const tlsOptions = { ca: pki.ca, cert: erin.cert, key: erin.key };
@@ -131,10 +154,18 @@ describe('TLS reload', () => {
       d.proc.kill('SIGHUP');
       await waitFor(() => count(d, /configuration reloaded why=SIGHUP/) === 1, 5_000, 'reload line');
       await assert.rejects(openWs(`wss://127.0.0.1:${d.port}/websockify`, tlsOptions));
-      await waitFor(() => /reason=TLS_CLIENT_CERT_REJECTED.*verify_error=CERT_REVOKED/.test(d.stderr()), 5_000, 'refusal line');
+      await waitFor(
+        () => /reason=TLS_CLIENT_CERT_REJECTED.*verify_error=CERT_REVOKED/.test(d.stderr()),
+        5_000,
+        'refusal line',
+      );
       await echoes(ws, 'erin keeps her session');
       // Another client of the same CA is fine.
-      const alice = await openWs(`wss://127.0.0.1:${d.port}/websockify`, { ca: pki.ca, cert: pki.clients.good.cert, key: pki.clients.good.key });
+      const alice = await openWs(`wss://127.0.0.1:${d.port}/websockify`, {
+        ca: pki.ca,
+        cert: pki.clients.good.cert,
+        key: pki.clients.good.key,
+      });
       await echoes(alice, 'alice');
       alice.close();
       ws.close();

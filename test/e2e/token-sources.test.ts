@@ -7,7 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { echoOnce, exchange, startEchoTarget, startProxy, startTarget, statusOf, upgradeRequest } from '../helpers/proxy.js';
+import {
+  echoOnce,
+  exchange,
+  startEchoTarget,
+  startProxy,
+  startTarget,
+  statusOf,
+  upgradeRequest,
+} from '../helpers/proxy.js';
 
 describe('UnixDomainSocketDirectory', () => {
   test('a token names a socket in the directory; ../ escapes to a real socket outside are refused', async () => {
@@ -16,7 +24,9 @@ describe('UnixDomainSocketDirectory', () => {
     mkdirSync(dir);
     const inside = await startEchoTarget(join(dir, 'desk1'));
     const outside = await startTarget((s) => s.end('escaped!'), join(root, 'secret.sock'));
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'UnixDomainSocketDirectory', source: dir, from: 'query' } });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'UnixDomainSocketDirectory', source: dir, from: 'query' },
+    });
     try {
       assert.equal(await echoOnce(`ws://127.0.0.1:${proxy.port}/?token=desk1`, 'uds'), 'uds');
       for (const t of ['..%2Fsecret.sock', '%2E%2E%2Fsecret.sock', 'nope', '.']) {
@@ -52,8 +62,12 @@ describe('BaseTokenAPI and JSONTokenApi', () => {
     api.listen(0, '127.0.0.1');
     await once(api, 'listening');
     const apiPort = (api.address() as AddressInfo).port;
-    const plain = await startProxy(1, { targets: { kind: 'token', plugin: 'BaseTokenAPI', source: `http://127.0.0.1:${apiPort}/plain/%s`, from: 'query' } });
-    const json = await startProxy(1, { targets: { kind: 'token', plugin: 'JSONTokenApi', source: `http://127.0.0.1:${apiPort}/json/%s`, from: 'query' } });
+    const plain = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'BaseTokenAPI', source: `http://127.0.0.1:${apiPort}/plain/%s`, from: 'query' },
+    });
+    const json = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'JSONTokenApi', source: `http://127.0.0.1:${apiPort}/json/%s`, from: 'query' },
+    });
     try {
       const token = encodeURIComponent('vm 1/a');
       assert.equal(await echoOnce(`ws://127.0.0.1:${plain.port}/?token=${token}`, 'api'), 'api');
@@ -83,12 +97,30 @@ describe('BaseTokenAPI and JSONTokenApi', () => {
     const port = (api.address() as AddressInfo).port;
     const { tokenApiResolver } = await import('../../src/targets/token-api.js');
     const { silentLogger } = await import('../../src/log.js');
-    const slow = tokenApiResolver(`http://127.0.0.1:${port}/%s`, { json: false, timeoutMs: 200, positiveTtlMs: 0, negativeTtlMs: 0, log: silentLogger });
-    await assert.rejects(slow.resolve('x', { remoteAddress: '', scheme: 'ws', host: undefined, path: '/' }), /TOKEN_SOURCE_DOWN|no answer within 200 ms/);
+    const slow = tokenApiResolver(`http://127.0.0.1:${port}/%s`, {
+      json: false,
+      timeoutMs: 200,
+      positiveTtlMs: 0,
+      negativeTtlMs: 0,
+      log: silentLogger,
+    });
+    await assert.rejects(
+      slow.resolve('x', { remoteAddress: '', scheme: 'ws', host: undefined, path: '/' }),
+      /TOKEN_SOURCE_DOWN|no answer within 200 ms/,
+    );
     api.closeAllConnections();
     api.close();
     await once(api, 'close');
-    const gone = tokenApiResolver(`http://127.0.0.1:${port}/%s`, { json: true, timeoutMs: 1000, positiveTtlMs: 0, negativeTtlMs: 0, log: silentLogger });
-    await assert.rejects(gone.resolve('x', { remoteAddress: '', scheme: 'ws', host: undefined, path: '/' }), (err: Error & { code?: string }) => err.code === 'TOKEN_SOURCE_DOWN');
+    const gone = tokenApiResolver(`http://127.0.0.1:${port}/%s`, {
+      json: true,
+      timeoutMs: 1000,
+      positiveTtlMs: 0,
+      negativeTtlMs: 0,
+      log: silentLogger,
+    });
+    await assert.rejects(
+      gone.resolve('x', { remoteAddress: '', scheme: 'ws', host: undefined, path: '/' }),
+      (err: Error & { code?: string }) => err.code === 'TOKEN_SOURCE_DOWN',
+    );
   });
 });

@@ -6,7 +6,17 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { echoOnce, exchange, openWs, startEchoTarget, startProxy, statusFor, statusOf, upgradeRequest, waitFor } from '../helpers/proxy.js';
+import {
+  echoOnce,
+  exchange,
+  openWs,
+  startEchoTarget,
+  startProxy,
+  statusFor,
+  statusOf,
+  upgradeRequest,
+  waitFor,
+} from '../helpers/proxy.js';
 
 /** Sends `request` until it is answered `status` (a source that reloads on its own schedule), for up to 5 s. */
 async function pollStatus(port: number, request: string, status: number): Promise<void> {
@@ -74,7 +84,9 @@ describe('TokenFile', () => {
     const dir = tmp();
     const file = join(dir, 'tokens');
     writeFileSync(file, `vm1.example: 127.0.0.1:${a.port}\nabc: 127.0.0.1:${a.port}\n`);
-    const ro = await startProxy(1, { targets: { kind: 'token', plugin: 'ReadOnlyTokenFile', source: file, from: 'host' } });
+    const ro = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'ReadOnlyTokenFile', source: file, from: 'host' },
+    });
     const byPath = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'path' } });
     try {
       assert.equal(await statusFor(ro.port, upgradeRequest('/', {}, 'vm1.example:6080')), 101);
@@ -95,16 +107,38 @@ describe('TokenFile', () => {
     const a = await startEchoTarget();
     const file = join(tmp(), 'tokens');
     writeFileSync(file, `vm1.example: 127.0.0.1:${a.port}\n`);
-    const policy = { maxSessionsPerToken: 0, rateLimit: undefined, allowTargets: [], allowedHosts: ['vm1.example'], revalidateIntervalMs: 0 };
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'host' }, policy });
+    const policy = {
+      maxSessionsPerToken: 0,
+      rateLimit: undefined,
+      allowTargets: [],
+      allowedHosts: ['vm1.example'],
+      revalidateIntervalMs: 0,
+    };
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'TokenFile', source: file, from: 'host' },
+      policy,
+    });
     try {
       assert.equal(await statusFor(proxy.port, upgradeRequest('/', {}, 'vm1.example:6080')), 101);
       assert.equal(statusOf(await exchange(proxy.port, upgradeRequest('/', {}, 'n0t-a-known-s3cret:6080'))), 421);
-      assert.equal(statusOf(await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: an0ther-s3cret\r\nConnection: close\r\n\r\n`)), 421);
-      await waitFor(() => proxy.logs.filter((l) => l.includes('reason=HOST_NOT_ALLOWED')).length >= 2, 2000, 'two refusal lines');
+      assert.equal(
+        statusOf(await exchange(proxy.port, `GET / HTTP/1.1\r\nHost: an0ther-s3cret\r\nConnection: close\r\n\r\n`)),
+        421,
+      );
+      await waitFor(
+        () => proxy.logs.filter((l) => l.includes('reason=HOST_NOT_ALLOWED')).length >= 2,
+        2000,
+        'two refusal lines',
+      );
       const refusals = proxy.logs.filter((l) => l.includes('reason=HOST_NOT_ALLOWED'));
-      assert.ok(refusals.some((l) => l.includes('host=***:6080')), refusals.join('\n'));
-      assert.ok(refusals.some((l) => /host=\*\*\*\s/.test(l)), refusals.join('\n'));
+      assert.ok(
+        refusals.some((l) => l.includes('host=***:6080')),
+        refusals.join('\n'),
+      );
+      assert.ok(
+        refusals.some((l) => /host=\*\*\*\s/.test(l)),
+        refusals.join('\n'),
+      );
       assert.ok(!proxy.logs.some((l) => l.includes('s3cret')), 'no token in any line');
     } finally {
       await proxy.close();
@@ -117,7 +151,9 @@ describe('TokenFile', () => {
     const path = join(dir, 'vnc.sock');
     const server = await startEchoTarget(path);
     writeFileSync(join(dir, 'tokens'), `u: unix_socket:${path}\n`);
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFile', source: join(dir, 'tokens'), from: 'query' } });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'TokenFile', source: join(dir, 'tokens'), from: 'query' },
+    });
     try {
       assert.equal(await echoOnce(`ws://127.0.0.1:${proxy.port}/?token=u`, 'unix'), 'unix');
     } finally {
@@ -136,7 +172,9 @@ describe('TokenFileName', () => {
     writeFileSync(join(dir, 'vm7'), `127.0.0.1:${a.port}\n`);
     writeFileSync(join(root, 'outside'), `127.0.0.1:${a.port}\n`);
     symlinkSync(join(root, 'outside'), join(dir, 'link'));
-    const proxy = await startProxy(1, { targets: { kind: 'token', plugin: 'TokenFileName', source: dir, from: 'query' } });
+    const proxy = await startProxy(1, {
+      targets: { kind: 'token', plugin: 'TokenFileName', source: dir, from: 'query' },
+    });
     try {
       assert.equal(await echoOnce(`ws://127.0.0.1:${proxy.port}/?token=vm7`, 'n'), 'n');
       for (const t of ['..%2Foutside', '.hidden', 'link', 'nope']) {
@@ -188,5 +226,8 @@ async function startTarget2(): Promise<{ port: number; close(): Promise<void> }>
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
-  return { port: typeof address === 'object' && address ? address.port : 0, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -54,9 +54,23 @@ describe('unix sockets are created with their final mode', () => {
       const listen = join(dir, 'proxy.sock');
       const admin = join(dir, 'admin.sock');
       const watcher = await watch([listen, admin]);
-      const args = [MAIN_JS, '--log-format', 'text', '--unix-listen', listen, '--unix-listen-mode', '660', '--admin-listen', `unix:${admin}`, '127.0.0.1:9'];
+      const args = [
+        MAIN_JS,
+        '--log-format',
+        'text',
+        '--unix-listen',
+        listen,
+        '--unix-listen-mode',
+        '660',
+        '--admin-listen',
+        `unix:${admin}`,
+        '127.0.0.1:9',
+      ];
       // umask 000: before the fix, each socket existed as 0777 until its chmod.
-      const proc = spawn('sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_STATE_HOME: tmp() } });
+      const proc = spawn('sh', ['-c', 'umask 000 && exec "$@"', 'sh', process.execPath, ...args], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, XDG_STATE_HOME: tmp() },
+      });
       let err = '';
       proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
       try {
@@ -93,7 +107,11 @@ describe('pid file', () => {
     const victim = join(dir, 'victim');
     writeFileSync(victim, 'precious\n');
     symlinkSync(victim, pidFile);
-    const proc = spawn(process.execPath, [MAIN_JS, '--log-format', 'text', '--pid-file', pidFile, '127.0.0.1:0', '127.0.0.1:9'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_STATE_HOME: tmp() } });
+    const proc = spawn(
+      process.execPath,
+      [MAIN_JS, '--log-format', 'text', '--pid-file', pidFile, '127.0.0.1:0', '127.0.0.1:9'],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, XDG_STATE_HOME: tmp() } },
+    );
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
     try {

@@ -3,11 +3,26 @@
 // Literal bytes over raw sockets, through a real wsproxy, to an upstream that parses and logs every request it sees.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { spawnDaemon, startEchoTarget, startProxy, startTarget, waitFor, type TestProxy, type TestTarget } from '../helpers/proxy.js';
-import { headerOf, rawExchange, startLoggingUpstream, type LoggedRequest, type LoggingUpstream } from '../helpers/raw-http.js';
+import {
+  spawnDaemon,
+  startEchoTarget,
+  startProxy,
+  startTarget,
+  waitFor,
+  type TestProxy,
+  type TestTarget,
+} from '../helpers/proxy.js';
+import {
+  headerOf,
+  rawExchange,
+  startLoggingUpstream,
+  type LoggedRequest,
+  type LoggingUpstream,
+} from '../helpers/raw-http.js';
 
 // What an attacker hides in a body: a second request with forged facts, which wsproxy never checked.
-const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\nX-SSL-Client-Verify: SUCCESS\r\nX-SSL-Client-S-DN-CN: admin\r\nX-Forwarded-For: 6.6.6.6\r\nAuthorization: Basic YWRtaW46eA==\r\n\r\n';
+const SMUGGLED =
+  'GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\nX-SSL-Client-Verify: SUCCESS\r\nX-SSL-Client-S-DN-CN: admin\r\nX-Forwarded-For: 6.6.6.6\r\nAuthorization: Basic YWRtaW46eA==\r\n\r\n';
 
 function chunkedBody(text: string): string {
   return `${text.length.toString(16)}\r\n${text}\r\n0\r\n\r\n`;
@@ -16,7 +31,9 @@ function chunkedBody(text: string): string {
 /** Waits until the upstream has parsed a marker request sent after the case, so anything smuggled is in `seen`. */
 async function settle(proxy: TestProxy, app: LoggingUpstream): Promise<LoggedRequest[]> {
   const marker = `/marker-${Math.random().toString(36).slice(2)}`;
-  const r = await rawExchange(proxy.port, `GET ${marker} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, ['GET'], { expected: 1 });
+  const r = await rawExchange(proxy.port, `GET ${marker} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, ['GET'], {
+    expected: 1,
+  });
   assert.deepEqual(r.statuses, [200]);
   await waitFor(() => app.seen.some((s) => s.url === marker), 5_000, 'the marker request');
   const out = app.seen.filter((s) => s.url !== marker);
@@ -45,7 +62,11 @@ describe('--http-upstream framing (no request smuggling)', () => {
       const r = await rawExchange(proxy.port, raw, [method], { expected: 1 });
       assert.deepEqual(r.statuses, [200]);
       const seen = await settle(proxy, app);
-      assert.deepEqual(seen.map((s) => `${s.method} ${s.url}${s.bad ?? ''}`), [`${method} /app`], 'exactly one request, no smuggled one');
+      assert.deepEqual(
+        seen.map((s) => `${s.method} ${s.url}${s.bad ?? ''}`),
+        [`${method} /app`],
+        'exactly one request, no smuggled one',
+      );
       assert.equal(seen[0]?.body.toString('latin1'), SMUGGLED, 'the body arrives whole, as a body');
       assert.equal(headerOf(seen[0], 'transfer-encoding'), 'chunked');
       assert.equal(headerOf(seen[0], 'content-length'), undefined);
@@ -57,7 +78,10 @@ describe('--http-upstream framing (no request smuggling)', () => {
     const r = await rawExchange(proxy.port, raw, ['GET'], { expected: 1 });
     assert.deepEqual(r.statuses, [200]);
     const seen = await settle(proxy, app);
-    assert.deepEqual(seen.map((s) => `${s.method} ${s.url}${s.bad ?? ''}`), ['GET /app']);
+    assert.deepEqual(
+      seen.map((s) => `${s.method} ${s.url}${s.bad ?? ''}`),
+      ['GET /app'],
+    );
     assert.equal(headerOf(seen[0] as LoggedRequest, 'content-length'), String(SMUGGLED.length));
     assert.equal(seen[0]?.body.toString('latin1'), SMUGGLED);
   });
@@ -116,7 +140,12 @@ describe('--http-upstream framing (no request smuggling)', () => {
   });
 
   test('a leading-zero Content-Length is sent in canonical form', async () => {
-    const r = await rawExchange(proxy.port, 'PUT /app HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 005\r\n\r\nhello', ['PUT'], { expected: 1 });
+    const r = await rawExchange(
+      proxy.port,
+      'PUT /app HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 005\r\n\r\nhello',
+      ['PUT'],
+      { expected: 1 },
+    );
     assert.deepEqual(r.statuses, [200]);
     const seen = await settle(proxy, app);
     assert.equal(seen.length, 1);
@@ -126,14 +155,20 @@ describe('--http-upstream framing (no request smuggling)', () => {
 });
 
 describe('--http-upstream: header names with underscores (nginx underscores_in_headers)', () => {
-  const forged = 'X_SSL_Client_Verify: SUCCESS\r\nX_SSL_Client_S_DN_CN: admin\r\nX-Forwarded_For: 6.6.6.6\r\nX_Real_IP: 6.6.6.6\r\nSSL_CLIENT_VERIFY: SUCCESS\r\nMy_Header: mine\r\n';
+  const forged =
+    'X_SSL_Client_Verify: SUCCESS\r\nX_SSL_Client_S_DN_CN: admin\r\nX-Forwarded_For: 6.6.6.6\r\nX_Real_IP: 6.6.6.6\r\nSSL_CLIENT_VERIFY: SUCCESS\r\nMy_Header: mine\r\n';
 
   async function sendForged(underscoreHeaders: boolean): Promise<LoggedRequest> {
     const app = await startLoggingUpstream();
     const echo = await startEchoTarget();
-    const proxy = await startProxy(echo.port, { httpUpstream: `http://127.0.0.1:${app.port}/`, ...(underscoreHeaders ? { upstreamUnderscoreHeaders: true } : {}) });
+    const proxy = await startProxy(echo.port, {
+      httpUpstream: `http://127.0.0.1:${app.port}/`,
+      ...(underscoreHeaders ? { upstreamUnderscoreHeaders: true } : {}),
+    });
     try {
-      const r = await rawExchange(proxy.port, `GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n${forged}\r\n`, ['GET'], { expected: 1 });
+      const r = await rawExchange(proxy.port, `GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n${forged}\r\n`, ['GET'], {
+        expected: 1,
+      });
       assert.deepEqual(r.statuses, [200]);
       await waitFor(() => app.seen.length > 0);
       assert.equal(app.seen.length, 1);
@@ -147,19 +182,28 @@ describe('--http-upstream: header names with underscores (nginx underscores_in_h
 
   const folded = (r: LoggedRequest): string[] => r.headers.map(([n]) => n.toLowerCase().replace(/_/g, '-'));
 
-  test('by default no header name with _ reaches the application; the forwarding facts are wsproxy\'s', async () => {
+  test("by default no header name with _ reaches the application; the forwarding facts are wsproxy's", async () => {
     const seen = await sendForged(false);
-    assert.deepEqual(seen.headers.filter(([n]) => n.includes('_')), []);
+    assert.deepEqual(
+      seen.headers.filter(([n]) => n.includes('_')),
+      [],
+    );
     assert.equal(folded(seen).filter((n) => n === 'x-forwarded-for').length, 1);
     assert.equal(headerOf(seen, 'x-forwarded-for'), '127.0.0.1');
     assert.equal(folded(seen).includes('x-real-ip'), false);
-    assert.equal(folded(seen).some((n) => n.startsWith('x-ssl-client') || n.startsWith('ssl-client')), false);
+    assert.equal(
+      folded(seen).some((n) => n.startsWith('x-ssl-client') || n.startsWith('ssl-client')),
+      false,
+    );
   });
 
   test('with --upstream-underscore-headers an ordinary name passes, protected names are still dropped', async () => {
     const seen = await sendForged(true);
     assert.equal(headerOf(seen, 'my_header'), 'mine');
-    assert.deepEqual(seen.headers.filter(([n]) => n.includes('_')).map(([n]) => n.toLowerCase()), ['my_header']);
+    assert.deepEqual(
+      seen.headers.filter(([n]) => n.includes('_')).map(([n]) => n.toLowerCase()),
+      ['my_header'],
+    );
     assert.equal(headerOf(seen, 'x-forwarded-for'), '127.0.0.1');
     assert.equal(folded(seen).includes('x-real-ip'), false);
   });
@@ -167,12 +211,23 @@ describe('--http-upstream: header names with underscores (nginx underscores_in_h
   test('the CLI flag --upstream-underscore-headers reaches the proxy', async () => {
     const app = await startLoggingUpstream();
     const echo = await startEchoTarget();
-    const daemon = await spawnDaemon(['--upstream-underscore-headers', '--http-upstream', `http://127.0.0.1:${app.port}/`, '127.0.0.1:0', `127.0.0.1:${echo.port}`]);
+    const daemon = await spawnDaemon([
+      '--upstream-underscore-headers',
+      '--http-upstream',
+      `http://127.0.0.1:${app.port}/`,
+      '127.0.0.1:0',
+      `127.0.0.1:${echo.port}`,
+    ]);
     try {
-      const r = await rawExchange(daemon.port, `GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n${forged}\r\n`, ['GET'], { expected: 1 });
+      const r = await rawExchange(daemon.port, `GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n${forged}\r\n`, ['GET'], {
+        expected: 1,
+      });
       assert.deepEqual(r.statuses, [200]);
       await waitFor(() => app.seen.length > 0);
-      assert.deepEqual(app.seen[0]?.headers.filter(([n]) => n.includes('_')).map(([n]) => n.toLowerCase()), ['my_header']);
+      assert.deepEqual(
+        app.seen[0]?.headers.filter(([n]) => n.includes('_')).map(([n]) => n.toLowerCase()),
+        ['my_header'],
+      );
     } finally {
       await daemon.stop();
       await app.close();
@@ -184,15 +239,26 @@ describe('--http-upstream: header names with underscores (nginx underscores_in_h
 describe('--http-upstream answers that Node cannot pass on', () => {
   test('an upstream status outside 100-599 gets 502 UPSTREAM_FAILED and the daemon goes on serving', async () => {
     // An application (or anything at its address) answering a status Node's writeHead refuses killed the process.
-    const odd = await startTarget((socket) => socket.once('data', () => socket.end('HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nhi')));
+    const odd = await startTarget((socket) =>
+      socket.once('data', () => socket.end('HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nhi')),
+    );
     const echo = await startEchoTarget();
-    const daemon = await spawnDaemon(['--http-upstream', `http://127.0.0.1:${odd.port}/`, '127.0.0.1:0', `127.0.0.1:${echo.port}`]);
+    const daemon = await spawnDaemon([
+      '--http-upstream',
+      `http://127.0.0.1:${odd.port}/`,
+      '127.0.0.1:0',
+      `127.0.0.1:${echo.port}`,
+    ]);
     try {
-      const first = await rawExchange(daemon.port, 'GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', ['GET'], { expected: 1 });
+      const first = await rawExchange(daemon.port, 'GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', ['GET'], {
+        expected: 1,
+      });
       assert.deepEqual(first.statuses, [502]);
       assert.deepEqual(first.reasons, ['UPSTREAM_FAILED']);
       assert.equal(daemon.proc.exitCode, null, 'the daemon is still running');
-      const again = await rawExchange(daemon.port, 'GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', ['GET'], { expected: 1 });
+      const again = await rawExchange(daemon.port, 'GET /app HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', ['GET'], {
+        expected: 1,
+      });
       assert.deepEqual(again.statuses, [502]);
     } finally {
       await daemon.stop();

@@ -10,7 +10,8 @@ import { describe, test } from 'node:test';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
 import { runCli, exchange, spawnDaemon, startEchoTarget, startProxy, statusOf } from '../helpers/proxy.js';
 
-const get = (path: string, method = 'GET'): string => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
+const get = (path: string, method = 'GET'): string =>
+  `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`;
 const bodyOf = (res: string): string => res.slice(res.indexOf('\r\n\r\n') + 4);
 
 /** A web root like noVNC's, with self.pem (certificate + key) in it, a bare key, a public certificate and a symlink. */
@@ -35,22 +36,43 @@ describe('--web hides secrets', () => {
   test('self.pem (the --cert in use) and key files: 404 like a missing file, also via symlink and %2e%2e; one warning names them', async () => {
     const target = await startEchoTarget();
     const { dir, pem } = await webRoot();
-    const d = await spawnDaemon(['--cert', join(dir, 'self.pem'), '--web', dir, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const d = await spawnDaemon([
+      '--cert',
+      join(dir, 'self.pem'),
+      '--web',
+      dir,
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       const missing = await exchange(d.port, get('/no-such.pem'));
       assert.equal(statusOf(missing), 404);
-      for (const path of ['/self.pem', '/foo.key', '/bundle.p12', '/sub/cert-link.txt', '/sub/%2e%2e/self.pem', '/%2e%2e/' + (dir.split('/').pop() ?? '') + '/self.pem', '/sub/..%2fself.pem']) {
+      for (const path of [
+        '/self.pem',
+        '/foo.key',
+        '/bundle.p12',
+        '/sub/cert-link.txt',
+        '/sub/%2e%2e/self.pem',
+        '/%2e%2e/' + (dir.split('/').pop() ?? '') + '/self.pem',
+        '/sub/..%2fself.pem',
+      ]) {
         const res = await exchange(d.port, get(path));
         assert.equal(statusOf(res), 404, path);
         // (Paths with dot segments are refused before any file is looked at, with the catalogue's text.)
-        if (!path.includes('%2')) assert.equal(bodyOf(res), bodyOf(missing), `${path}: the same answer as a missing file`);
+        if (!path.includes('%2'))
+          assert.equal(bodyOf(res), bodyOf(missing), `${path}: the same answer as a missing file`);
         assert.doesNotMatch(res, /PRIVATE KEY|BEGIN CERTIFICATE/);
       }
       assert.equal(statusOf(await exchange(d.port, get('/self.pem', 'HEAD'))), 404);
-      for (const path of ['/', '/index.html', '/public.pem', '/sub/app.js']) assert.equal(statusOf(await exchange(d.port, get(path))), 200, path);
-      const warnings = d.stderr().split('\n').filter((l) => l.includes('reason=WEB_SECRET_HIDDEN'));
+      for (const path of ['/', '/index.html', '/public.pem', '/sub/app.js'])
+        assert.equal(statusOf(await exchange(d.port, get(path))), 200, path);
+      const warnings = d
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('reason=WEB_SECRET_HIDDEN'));
       assert.equal(warnings.length, 1, d.stderr());
-      for (const name of ['self.pem', 'foo.key', 'bundle.p12', 'sub/cert-link.txt']) assert.ok(warnings[0]?.includes(name), `${name} in ${warnings[0] ?? ''}`);
+      for (const name of ['self.pem', 'foo.key', 'bundle.p12', 'sub/cert-link.txt'])
+        assert.ok(warnings[0]?.includes(name), `${name} in ${warnings[0] ?? ''}`);
       assert.ok(!warnings[0]?.includes('public.pem'), 'a certificate without a key is public');
       assert.ok(!d.stderr().includes(pem.split('\n')[1] ?? 'x'), 'no key or certificate material in the log');
     } finally {
@@ -72,7 +94,8 @@ describe('--web hides secrets', () => {
       log: { level: 'debug', format: 'text', file: join(dir, 'wsproxy.log') },
     });
     try {
-      for (const path of ['/tokens.txt', '/rec.1', '/wsproxy.log']) assert.equal(statusOf(await exchange(proxy.port, get(path))), 404, path);
+      for (const path of ['/tokens.txt', '/rec.1', '/wsproxy.log'])
+        assert.equal(statusOf(await exchange(proxy.port, get(path))), 404, path);
       assert.equal(statusOf(await exchange(proxy.port, get('/index.html'))), 200);
     } finally {
       await proxy.close();
@@ -86,7 +109,14 @@ describe('--web-csp', () => {
     const target = await startEchoTarget();
     const { dir } = await webRoot();
     const plain = await spawnDaemon(['--web', dir, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
-    const strict = await spawnDaemon(['--web', dir, '--web-csp', "default-src 'self'; frame-ancestors 'none'", '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const strict = await spawnDaemon([
+      '--web',
+      dir,
+      '--web-csp',
+      "default-src 'self'; frame-ancestors 'none'",
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     const builtin = await spawnDaemon(['127.0.0.1:0', `127.0.0.1:${target.port}`]);
     try {
       const p = await exchange(plain.port, get('/index.html'));
@@ -105,7 +135,10 @@ describe('--web-csp', () => {
   });
 
   test('--web-csp without --web, or with a line break, is a one-line usage error (exit 2)', () => {
-    for (const args of [['--web-csp', "default-src 'self'"], ['--web', tmpdir(), '--web-csp', "default-src 'self'\nX-Evil: 1"]]) {
+    for (const args of [
+      ['--web-csp', "default-src 'self'"],
+      ['--web', tmpdir(), '--web-csp', "default-src 'self'\nX-Evil: 1"],
+    ]) {
       const r = runCli([...args, '127.0.0.1:0', '127.0.0.1:1'], { timeoutMs: 10_000 });
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, /^wsproxy: --web-csp/);

@@ -7,7 +7,19 @@ import { once } from 'node:events';
 import { createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { closed, openWs, spawnDaemon, startEchoTarget, startFloodTarget, startTarget, testCertificate, waitFor, waitForFloodToStop, type Daemon, type TestTarget } from '../helpers/proxy.js';
+import {
+  closed,
+  openWs,
+  spawnDaemon,
+  startEchoTarget,
+  startFloodTarget,
+  startTarget,
+  testCertificate,
+  waitFor,
+  waitForFloodToStop,
+  type Daemon,
+  type TestTarget,
+} from '../helpers/proxy.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -19,7 +31,10 @@ function childPids(pid: number): number[] {
   } catch {
     return []; // ps exits 1 when there are none
   }
-  return out.split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+  return out
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => n > 0);
 }
 
 /** Sends `size` random bytes in 64 KiB messages through an echo target and checks the echo (SHA-256). */
@@ -50,7 +65,16 @@ describe('--workers 2', () => {
     const cert = await testCertificate();
     ca = cert.pem;
     target = await startEchoTarget();
-    daemon = await spawnDaemon(['--workers', '2', '--cert', cert.file, '--shutdown-timeout', '2', `127.0.0.1:0`, `127.0.0.1:${target.port}`]);
+    daemon = await spawnDaemon([
+      '--workers',
+      '2',
+      '--cert',
+      cert.file,
+      '--shutdown-timeout',
+      '2',
+      `127.0.0.1:0`,
+      `127.0.0.1:${target.port}`,
+    ]);
   });
   after(async () => {
     await daemon.stop();
@@ -58,7 +82,10 @@ describe('--workers 2', () => {
   });
 
   test('prints its startup lines once, after both workers listen', () => {
-    const lines = daemon.stderr().split('\n').filter((l) => l.includes(' listening address='));
+    const lines = daemon
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes(' listening address='));
     assert.equal(lines.length, 1, daemon.stderr());
     assert.match(lines[0] ?? '', /workers=2/);
     assert.equal(childPids(daemon.proc.pid!).length, 2);
@@ -71,10 +98,27 @@ describe('--workers 2', () => {
       runs.push(echoRoundTrip(`${scheme}://127.0.0.1:${daemon.port}/websockify`, ca, 2 * 1024 * 1024));
     }
     await Promise.all(runs);
-    await waitFor(() => daemon.stderr().split('\n').filter((l) => l.includes('session closed')).length >= 8, 5_000, 'close lines');
-    const closedLines = daemon.stderr().split('\n').filter((l) => l.includes('session closed'));
-    assert.ok(closedLines.some((l) => / worker=1( |$)/.test(l)), 'worker 1 served a session');
-    assert.ok(closedLines.some((l) => / worker=2( |$)/.test(l)), 'worker 2 served a session');
+    await waitFor(
+      () =>
+        daemon
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes('session closed')).length >= 8,
+      5_000,
+      'close lines',
+    );
+    const closedLines = daemon
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('session closed'));
+    assert.ok(
+      closedLines.some((l) => / worker=1( |$)/.test(l)),
+      'worker 1 served a session',
+    );
+    assert.ok(
+      closedLines.some((l) => / worker=2( |$)/.test(l)),
+      'worker 2 served a session',
+    );
   });
 
   test('a worker that dies is replaced, sessions on the other worker go on, and new sessions work', async () => {
@@ -86,10 +130,14 @@ describe('--workers 2', () => {
     const victim = before[0]!;
     process.kill(victim, 'SIGKILL');
     await waitFor(() => daemon.stderr().includes('worker died; starting a new one'), 5_000, 'restart log');
-    await waitFor(() => {
-      const now = childPids(daemon.proc.pid!);
-      return now.length === 2 && !now.includes(victim);
-    }, 10_000, 'replacement worker');
+    await waitFor(
+      () => {
+        const now = childPids(daemon.proc.pid!);
+        return now.length === 2 && !now.includes(victim);
+      },
+      10_000,
+      'replacement worker',
+    );
     await waitFor(() => daemon.stderr().includes('worker listening'), 10_000, 'replacement listening');
     for (let i = 0; i < 4; i++) await echoRoundTrip(`ws://127.0.0.1:${daemon.port}/`, ca, 64 * 1024);
     if (survivor.readyState === WebSocket.OPEN) {
@@ -107,11 +155,18 @@ describe('--workers 2', () => {
 
   test('SIGHUP reloads every worker, which keep serving; the primary logs one line for all', async () => {
     // Each worker reloads its own configuration and TLS context and answers the primary, which logs the outcome.
-    const count = (): number => daemon.stderr().split('\n').filter((l) => / configuration reloaded why=SIGHUP workers=2 changed=none/.test(l)).length;
+    const count = (): number =>
+      daemon
+        .stderr()
+        .split('\n')
+        .filter((l) => / configuration reloaded why=SIGHUP workers=2 changed=none/.test(l)).length;
     const seen = count();
     daemon.proc.kill('SIGHUP');
     await waitFor(() => count() === seen + 1, 5_000, 'one reload line for both workers');
-    assert.ok(!/configuration reloaded worker=/.test(daemon.stderr()), 'the workers log their part at debug level only');
+    assert.ok(
+      !/configuration reloaded worker=/.test(daemon.stderr()),
+      'the workers log their part at debug level only',
+    );
     await echoRoundTrip(`wss://127.0.0.1:${daemon.port}/`, ca, 64 * 1024);
     assert.equal(childPids(daemon.proc.pid!).length, 2);
   });
@@ -121,7 +176,14 @@ describe('--workers 2 close semantics and backpressure', () => {
   test('target EOF gives close 1000 "Target closed" after the queued data', async () => {
     const target = await startTarget((socket) => socket.end(Buffer.from('goodbye')));
     const cert = await testCertificate();
-    const daemon = await spawnDaemon(['--workers', '2', '--cert', cert.file, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const daemon = await spawnDaemon([
+      '--workers',
+      '2',
+      '--cert',
+      cert.file,
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       for (let i = 0; i < 2; i++) {
         const ws = new WebSocket(`ws://127.0.0.1:${daemon.port}/`);
@@ -141,7 +203,16 @@ describe('--workers 2 close semantics and backpressure', () => {
   test('a slow client stops a flooding target: the target can write only a bounded amount', async () => {
     const target = await startFloodTarget();
     const cert = await testCertificate();
-    const daemon = await spawnDaemon(['--workers', '2', '--cert', cert.file, '--high-water-mark', '64KiB', '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const daemon = await spawnDaemon([
+      '--workers',
+      '2',
+      '--cert',
+      cert.file,
+      '--high-water-mark',
+      '64KiB',
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       const ws = await openWs(`ws://127.0.0.1:${daemon.port}/`);
       ws.pause();
@@ -159,7 +230,14 @@ describe('--workers 2 close semantics and backpressure', () => {
   test('SIGTERM stops every worker and the primary exits 0', async () => {
     const target = await startEchoTarget();
     const cert = await testCertificate();
-    const daemon = await spawnDaemon(['--workers', '2', '--cert', cert.file, '127.0.0.1:0', `127.0.0.1:${target.port}`]);
+    const daemon = await spawnDaemon([
+      '--workers',
+      '2',
+      '--cert',
+      cert.file,
+      '127.0.0.1:0',
+      `127.0.0.1:${target.port}`,
+    ]);
     try {
       const workers = childPids(daemon.proc.pid!);
       assert.equal(workers.length, 2);
@@ -178,19 +256,27 @@ describe('--workers 2 close semantics and backpressure', () => {
     const port = (blocker.address() as { port: number }).port;
     const cert = await testCertificate();
     try {
-      await assert.rejects(spawnDaemon(['--workers', '2', '--cert', cert.file, `127.0.0.1:${port}`, '127.0.0.1:9']), (err: Error) => {
-        assert.match(err.message, /exited with 1/);
-        assert.match(err.message, /the address is in use/);
-        assert.doesNotMatch(err.message, /\n\s+at /, 'no stack trace');
-        return true;
-      });
+      await assert.rejects(
+        spawnDaemon(['--workers', '2', '--cert', cert.file, `127.0.0.1:${port}`, '127.0.0.1:9']),
+        (err: Error) => {
+          assert.match(err.message, /exited with 1/);
+          assert.match(err.message, /the address is in use/);
+          assert.doesNotMatch(err.message, /\n\s+at /, 'no stack trace');
+          return true;
+        },
+      );
     } finally {
       blocker.close();
     }
   });
 
   test('--workers with per-process options, or a bad count, is a one-line usage error', async () => {
-    for (const args of [['--workers', '0'], ['--workers', 'many'], ['--workers', '2', '--run-once'], ['--workers', '2', '--idle-timeout', '5']]) {
+    for (const args of [
+      ['--workers', '0'],
+      ['--workers', 'many'],
+      ['--workers', '2', '--run-once'],
+      ['--workers', '2', '--idle-timeout', '5'],
+    ]) {
       await assert.rejects(spawnDaemon([...args, '127.0.0.1:0', '127.0.0.1:9']), (err: Error) => {
         assert.match(err.message, /exited with 2/);
         assert.match(err.message, /--workers/);

@@ -24,15 +24,34 @@ test('the wrapped program gets no WSPROXY_* variable, and the rest of the enviro
   };
   const port = await freePort();
   const d = await spawnDaemon(
-    ['--wrap-mode', 'ignore', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, '-e', 'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.env))', envFile],
+    [
+      '--wrap-mode',
+      'ignore',
+      '--wrap-target',
+      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
+      '--',
+      process.execPath,
+      '-e',
+      'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.env))',
+      envFile,
+    ],
     { ...secrets, WRAP_ENV_KEPT: 'kept-value' },
   );
   try {
-    await waitFor(() => existsSync(envFile) && readFileSync(envFile, 'utf8').endsWith('}'), 10_000, 'the wrapped program wrote its environment');
+    await waitFor(
+      () => existsSync(envFile) && readFileSync(envFile, 'utf8').endsWith('}'),
+      10_000,
+      'the wrapped program wrote its environment',
+    );
     const env = JSON.parse(readFileSync(envFile, 'utf8')) as Record<string, string>;
-    assert.deepEqual(Object.keys(env).filter((k) => k.toUpperCase().startsWith('WSPROXY')), []);
+    assert.deepEqual(
+      Object.keys(env).filter((k) => k.toUpperCase().startsWith('WSPROXY')),
+      [],
+    );
     const text = JSON.stringify(env);
-    for (const value of ['auth-secret-password', 'key-secret-password', 'p12-secret-password', tokenFile]) assert.ok(!text.includes(value), `${value} not passed on`);
+    for (const value of ['auth-secret-password', 'key-secret-password', 'p12-secret-password', tokenFile])
+      assert.ok(!text.includes(value), `${value} not passed on`);
     assert.equal(env['WRAP_ENV_KEPT'], 'kept-value');
     assert.equal(env['PATH'], process.env['PATH']);
   } finally {

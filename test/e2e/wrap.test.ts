@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type WebSocket from 'ws';
 import { respawnDelayMs, exitStatusOf } from '../../src/process/wrap.js';
-import { runCli, closed, freePort, openWs, spawnDaemon, statusFor, upgradeRequest, waitFor, type Daemon } from '../helpers/proxy.js';
+import {
+  runCli,
+  closed,
+  freePort,
+  openWs,
+  spawnDaemon,
+  statusFor,
+  upgradeRequest,
+  waitFor,
+  type Daemon,
+} from '../helpers/proxy.js';
 
 // argv: PORT ARGS_FILE [ARGS...]. Writes ARGS to ARGS_FILE as JSON (to check they arrived literally), echoes every
 // byte, exits with status 7 when it receives "exit-now", and announces "echo-ready <pid>" on stderr.
@@ -59,8 +69,18 @@ describe('wrap mode', () => {
     const { dir, script, argsFile } = fixture();
     const port = await freePort();
     const marker = join(dir, 'pwned');
-    const tricky = [`a;touch ${marker}`, `$(touch ${marker})`, '`id`', '&&', "'quoted' \"double\"", '*'];
-    const d = await spawnDaemon(['--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile, ...tricky]);
+    const tricky = [`a;touch ${marker}`, `$(touch ${marker})`, '`id`', '&&', '\'quoted\' "double"', '*'];
+    const d = await spawnDaemon([
+      '--wrap-target',
+      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
+      '--',
+      process.execPath,
+      script,
+      String(port),
+      argsFile,
+      ...tricky,
+    ]);
     try {
       await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       assert.deepEqual(JSON.parse(readFileSync(argsFile, 'utf8')), tricky);
@@ -80,7 +100,18 @@ describe('wrap mode', () => {
   test('respawn: a killed program is started again and new sessions work; SIGTERM ends wsproxy and the program', async () => {
     const { script, argsFile } = fixture();
     const port = await freePort();
-    const d = await spawnDaemon(['--wrap-mode', 'respawn', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile]);
+    const d = await spawnDaemon([
+      '--wrap-mode',
+      'respawn',
+      '--wrap-target',
+      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
+      '--',
+      process.execPath,
+      script,
+      String(port),
+      argsFile,
+    ]);
     try {
       await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       const [first] = readyPids(d) as [number];
@@ -91,7 +122,10 @@ describe('wrap mode', () => {
       await waitFor(() => readyPids(d).length === 2, 10_000, 'the respawned echo server');
       const second = readyPids(d)[1] as number;
       assert.notEqual(second, first);
-      assert.match(d.stderr(), /wrapped program ended; starting it again \(--wrap-mode respawn\).* status=137 signal=SIGKILL/);
+      assert.match(
+        d.stderr(),
+        /wrapped program ended; starting it again \(--wrap-mode respawn\).* status=137 signal=SIGKILL/,
+      );
       (await echoOnce(d.port, 'after the respawn')).close();
       assert.equal(d.proc.exitCode, null, 'wsproxy kept running');
       assert.equal(await d.stop('SIGTERM'), 0);
@@ -104,11 +138,26 @@ describe('wrap mode', () => {
   test('ignore: wsproxy keeps serving (502 while the program is gone)', async () => {
     const { script, argsFile } = fixture();
     const port = await freePort();
-    const d = await spawnDaemon(['--wrap-mode', 'ignore', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', process.execPath, script, String(port), argsFile]);
+    const d = await spawnDaemon([
+      '--wrap-mode',
+      'ignore',
+      '--wrap-target',
+      `127.0.0.1:${port}`,
+      '127.0.0.1:0',
+      '--',
+      process.execPath,
+      script,
+      String(port),
+      argsFile,
+    ]);
     try {
       await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       process.kill(readyPids(d)[0] as number, 'SIGTERM');
-      await waitFor(() => /staying up without it \(--wrap-mode ignore\)/.test(d.stderr()), 10_000, 'the ignore log line');
+      await waitFor(
+        () => /staying up without it \(--wrap-mode ignore\)/.test(d.stderr()),
+        10_000,
+        'the ignore log line',
+      );
       assert.equal(await statusFor(d.port, upgradeRequest('/websockify')), 502);
       assert.equal(d.proc.exitCode, null);
       assert.equal(readyPids(d).length, 1, 'not restarted');
@@ -119,7 +168,10 @@ describe('wrap mode', () => {
 
   test('a program that cannot be started ends wsproxy with status 127 and one log line', async () => {
     const port = await freePort();
-    const r = runCli(['--log-format', 'text', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', '/nonexistent/program', 'x'], { timeoutMs: 10_000 });
+    const r = runCli(
+      ['--log-format', 'text', '--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0', '--', '/nonexistent/program', 'x'],
+      { timeoutMs: 10_000 },
+    );
     assert.equal(r.status, 127, r.stderr);
     assert.match(r.stderr, /wrapped program could not be started .*error=ENOENT/);
   });

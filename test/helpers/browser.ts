@@ -22,9 +22,29 @@ export async function startXvnc(): Promise<VncServer> {
   const port = await freePort();
   let display = 40 + Math.floor(Math.random() * 200);
   while (existsSync(`/tmp/.X11-unix/X${display}`) || existsSync(`/tmp/.X${display}-lock`)) display++;
-  const proc: ChildProcess = spawn('Xvnc', [`:${display}`, '-geometry', '320x240', '-depth', '24', '-SecurityTypes', 'None', '-localhost', '-interface', '127.0.0.1', '-rfbport', String(port), '-wr', '-nolisten', 'tcp'], {
-    stdio: 'ignore',
-  });
+  const proc: ChildProcess = spawn(
+    'Xvnc',
+    [
+      `:${display}`,
+      '-geometry',
+      '320x240',
+      '-depth',
+      '24',
+      '-SecurityTypes',
+      'None',
+      '-localhost',
+      '-interface',
+      '127.0.0.1',
+      '-rfbport',
+      String(port),
+      '-wr',
+      '-nolisten',
+      'tcp',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');

@@ -74,10 +74,18 @@ export async function assertNothingOpen(d: FuzzDaemon): Promise<void> {
   const end = Date.now() + 5_000;
   for (;;) {
     const text = await (await fetch(`http://127.0.0.1:${d.adminPort}/metrics`)).text();
-    const open = [...text.matchAll(/^wsproxy_(?:connections_open|sessions_active)(?:\{[^}]*\})? (\d+)$/gm)].map((m) => Number(m[1]));
+    const open = [...text.matchAll(/^wsproxy_(?:connections_open|sessions_active)(?:\{[^}]*\})? (\d+)$/gm)].map((m) =>
+      Number(m[1]),
+    );
     assert.ok(open.length >= 2, 'metrics without wsproxy_connections_open / wsproxy_sessions_active');
     if (open.every((n) => n === 0)) return;
-    assert.ok(Date.now() < end, `connections or sessions still open: ${text.split('\n').filter((l) => /^wsproxy_(connections_open|sessions_active)/.test(l)).join('; ')}`);
+    assert.ok(
+      Date.now() < end,
+      `connections or sessions still open: ${text
+        .split('\n')
+        .filter((l) => /^wsproxy_(connections_open|sessions_active)/.test(l))
+        .join('; ')}`,
+    );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -96,7 +104,11 @@ export function assertRssBelow(d: FuzzDaemon, limitMiB = 300): void {
 }
 
 /** A masked client frame (RFC 6455 §5.2); `len` overrides the length written in the header. */
-export function clientFrame(opcode: number, payload: Buffer, o: { fin?: boolean; rsv?: number; mask?: boolean; len?: bigint } = {}): Buffer {
+export function clientFrame(
+  opcode: number,
+  payload: Buffer,
+  o: { fin?: boolean; rsv?: number; mask?: boolean; len?: bigint } = {},
+): Buffer {
   const len = o.len ?? BigInt(payload.length);
   const b0 = ((o.fin ?? true) ? 0x80 : 0) | ((o.rsv ?? 0) << 4) | (opcode & 0x0f);
   const m = (o.mask ?? true) ? 0x80 : 0;
@@ -162,7 +174,11 @@ export function untilClosed(socket: Socket, ms: number): Promise<Buffer> {
     if (socket.destroyed) return resolve(Buffer.alloc(0));
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`connection still open after ${ms} ms (got ${Buffer.concat(chunks).subarray(0, 60).toString('latin1')})`));
+      reject(
+        new Error(
+          `connection still open after ${ms} ms (got ${Buffer.concat(chunks).subarray(0, 60).toString('latin1')})`,
+        ),
+      );
     }, ms);
     socket.once('close', () => {
       clearTimeout(timer);
@@ -193,7 +209,9 @@ export async function writeChunks(socket: Socket, chunks: readonly Buffer[], gap
 
 /** Cuts `data` at the given fractions (0..1) into consecutive pieces. */
 export function cutAt(data: Buffer, fractions: readonly number[]): Buffer[] {
-  const cuts = [...new Set(fractions.map((f) => Math.floor(f * data.length)))].filter((c) => c > 0 && c < data.length).sort((a, b) => a - b);
+  const cuts = [...new Set(fractions.map((f) => Math.floor(f * data.length)))]
+    .filter((c) => c > 0 && c < data.length)
+    .sort((a, b) => a - b);
   const out: Buffer[] = [];
   let from = 0;
   for (const c of [...cuts, data.length]) {
@@ -205,7 +223,10 @@ export function cutAt(data: Buffer, fractions: readonly number[]): Buffer[] {
 
 /** A connected raw socket, or TLS trusting `tlsCa` (errors swallowed: the test judges by what it reads). */
 export async function rawConnect(port: number, tlsCa?: string): Promise<Socket> {
-  const socket = tlsCa === undefined ? connect(port, '127.0.0.1') : tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: tlsCa });
+  const socket =
+    tlsCa === undefined
+      ? connect(port, '127.0.0.1')
+      : tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: tlsCa });
   socket.on('error', () => {});
   await once(socket, tlsCa === undefined ? 'connect' : 'secureConnect');
   return socket;
@@ -216,7 +237,14 @@ export async function rawConnect(port: number, tlsCa?: string): Promise<Socket> 
  * bytes (frames) in the same write; resolves the socket and the bytes after the 101 head, or rejects with the head the
  * server answered instead.
  */
-export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buffer.alloc(0), pipelined: Buffer = Buffer.alloc(0), host?: string, tlsCa?: string): Promise<{ socket: Socket; rest: Buffer }> {
+export async function rawUpgrade(
+  port: number,
+  path = '/',
+  prefix: Buffer = Buffer.alloc(0),
+  pipelined: Buffer = Buffer.alloc(0),
+  host?: string,
+  tlsCa?: string,
+): Promise<{ socket: Socket; rest: Buffer }> {
   const socket = await rawConnect(port, tlsCa);
   socket.write(Buffer.concat([prefix, Buffer.from(upgradeRequest(path, {}, host), 'latin1'), pipelined]));
   let buf = Buffer.alloc(0);
@@ -234,7 +262,8 @@ export async function rawUpgrade(port: number, path = '/', prefix: Buffer = Buff
       socket.off('data', onData);
       socket.off('close', onClose);
       clearTimeout(timer);
-      if (!buf.subarray(0, 13).toString('latin1').startsWith('HTTP/1.1 101')) return fail(`upgrade refused: ${buf.subarray(0, end).toString('latin1')}`);
+      if (!buf.subarray(0, 13).toString('latin1').startsWith('HTTP/1.1 101'))
+        return fail(`upgrade refused: ${buf.subarray(0, end).toString('latin1')}`);
       socket.pause();
       resolve({ socket, rest: buf.subarray(end + 4) });
     };
@@ -262,13 +291,18 @@ export async function assertServing(d: FuzzDaemon, path = '/', prefix?: Buffer, 
   while (!echoed.equals(message)) {
     assert.ok(Date.now() < end, `no echo from a fresh session (got ${got.length} bytes)`);
     await new Promise((r) => setTimeout(r, 5));
-    echoed = Buffer.concat(parseServerFrames(got).frames.filter((f) => f.opcode === 2 || f.opcode === 0).map((f) => f.payload));
+    echoed = Buffer.concat(
+      parseServerFrames(got)
+        .frames.filter((f) => f.opcode === 2 || f.opcode === 0)
+        .map((f) => f.payload),
+    );
   }
   socket.destroy();
 }
 
 /** What a connection got back, judged. */
-export type Answer = { kind: 'tcp-close' } | { kind: 'tls' } | { kind: 'http'; status: number; reason: string | undefined; head: string };
+export type Answer =
+  { kind: 'tcp-close' } | { kind: 'tls' } | { kind: 'http'; status: number; reason: string | undefined; head: string };
 
 /**
  * Judges the first bytes a server sent on a connection: nothing (a TCP close), a TLS record, or an HTTP
@@ -288,7 +322,8 @@ export function judgeAnswer(bytes: Buffer): Answer {
   const status = Number(m[1]);
   const reason = /^x-wsproxy-reason: *([A-Z_0-9]+)/im.exec(head)?.[1];
   // Every refusal is wsproxy's own, with its reason; the one exception is a static file's plain 404.
-  if (status >= 400 && status !== 404) assert.ok(reason !== undefined, `refusal without X-Wsproxy-Reason: ${head.slice(0, 300)}`);
+  if (status >= 400 && status !== 404)
+    assert.ok(reason !== undefined, `refusal without X-Wsproxy-Reason: ${head.slice(0, 300)}`);
   if (reason !== undefined) {
     const entry = (REASONS as Record<string, { status?: number }>)[reason];
     assert.ok(entry, `reason ${reason} is not in the catalogue`);
@@ -300,12 +335,18 @@ export function judgeAnswer(bytes: Buffer): Answer {
 /** Fails on a status that says the daemon broke rather than refused: 500 (an uncaught throw) or one not expected. */
 export function assertStatusIn(answer: Answer, allowed: ReadonlySet<number>, context: string): void {
   if (answer.kind !== 'http') return;
-  assert.ok(allowed.has(answer.status), `${context}: status ${answer.status} not in [${[...allowed].join(',')}]: ${answer.head.slice(0, 200)}`);
+  assert.ok(
+    allowed.has(answer.status),
+    `${context}: status ${answer.status} not in [${[...allowed].join(',')}]: ${answer.head.slice(0, 200)}`,
+  );
 }
 
 /** Lines of the daemon's log that say a handler failed or the process hit an internal error (should never appear). */
 export function internalErrors(d: FuzzDaemon): string[] {
-  return d.stderr().split('\n').filter((l) => /INTERNAL_ERROR|handler failed|internal error|uncaught/i.test(l));
+  return d
+    .stderr()
+    .split('\n')
+    .filter((l) => /INTERNAL_ERROR|handler failed|internal error|uncaught/i.test(l));
 }
 
 /** After a property: no internal error was logged, nothing is left open, and RSS is under `limitMiB`. */

@@ -95,15 +95,35 @@ export function makeCa(dir: string, name: string, parent?: { cnf: string; dir: s
   const cnf = join(dir, 'ca.cnf');
   writeFileSync(cnf, caConfig(dir));
   if (parent) {
-    const sub = issue(parent.cnf, parent.dir, `sub-${basename(dir)}`, { cn: name, ext: 'ca_ext', san: `DNS:${basename(dir)}.ca.test` });
+    const sub = issue(parent.cnf, parent.dir, `sub-${basename(dir)}`, {
+      cn: name,
+      ext: 'ca_ext',
+      san: `DNS:${basename(dir)}.ca.test`,
+    });
     writeFileSync(join(dir, 'ca.crt'), sub.cert);
     copyFileSync(join(parent.dir, `sub-${basename(dir)}.key`), join(dir, 'ca.key'));
     return cnf;
   }
   openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'ca.key'),
-    '-out', join(dir, 'ca.crt'), '-days', '30', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    join(dir, 'ca.key'),
+    '-out',
+    join(dir, 'ca.crt'),
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return cnf;
 }
@@ -113,7 +133,13 @@ export function issue(
   cnf: string,
   dir: string,
   name: string,
-  options: { cn: string; san?: string; ext?: 'client_ext' | 'server_ext' | 'ca_ext'; dates?: [start: string, end: string]; rsa?: boolean },
+  options: {
+    cn: string;
+    san?: string;
+    ext?: 'client_ext' | 'server_ext' | 'ca_ext';
+    dates?: [start: string, end: string];
+    rsa?: boolean;
+  },
 ): ClientPair {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
@@ -122,7 +148,17 @@ export function issue(
   openssl(['req', '-new', ...keyArgs, '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${options.cn}`]);
   openssl(
     [
-      'ca', '-batch', '-notext', '-config', cnf, '-in', csr, '-out', crt, '-extensions', options.ext ?? 'client_ext',
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      cnf,
+      '-in',
+      csr,
+      '-out',
+      crt,
+      '-extensions',
+      options.ext ?? 'client_ext',
       ...(options.dates ? ['-startdate', options.dates[0], '-enddate', options.dates[1]] : []),
     ],
     { SAN: options.san ?? `DNS:${options.cn}.clients.test` },
@@ -178,7 +214,18 @@ export function testPki(): TestPki {
   const crlFile = join(dir, 'ca.crl');
   revoke(cnf, clients.revoked.certFile, crlFile);
   const caFile = join(caDir, 'ca.crt');
-  cache = { dir, caFile, ca: readFileSync(caFile, 'utf8'), crlFile, serverPem, rsaServerPem, altServerPems, dhparamFile, caConfig: cnf, clients };
+  cache = {
+    dir,
+    caFile,
+    ca: readFileSync(caFile, 'utf8'),
+    crlFile,
+    serverPem,
+    rsaServerPem,
+    altServerPems,
+    dhparamFile,
+    caConfig: cnf,
+    clients,
+  };
   return cache;
 }
 
@@ -213,7 +260,19 @@ export function oid(dotted: string): Buffer {
 }
 
 /** DER tags used below. */
-export const TAG = { INTEGER: 0x02, BIT_STRING: 0x03, OCTET_STRING: 0x04, UTF8: 0x0c, PRINTABLE: 0x13, IA5: 0x16, UTC_TIME: 0x17, GENERALIZED_TIME: 0x18, BMP: 0x1e, SEQUENCE: 0x30, SET: 0x31 } as const;
+export const TAG = {
+  INTEGER: 0x02,
+  BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
+  UTF8: 0x0c,
+  PRINTABLE: 0x13,
+  IA5: 0x16,
+  UTC_TIME: 0x17,
+  GENERALIZED_TIME: 0x18,
+  BMP: 0x1e,
+  SEQUENCE: 0x30,
+  SET: 0x31,
+} as const;
 
 /** One attribute of a name: type OID, string tag, raw value bytes (any bytes: they need not be valid for the tag). */
 export interface NameAttribute {
@@ -292,7 +351,11 @@ let oddKey: { key: KeyObject; pem: string; spki: Buffer } | undefined;
 function oddKeyPair(): { key: KeyObject; pem: string; spki: Buffer } {
   if (oddKey) return oddKey;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  oddKey = { key: privateKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), spki: publicKey.export({ type: 'spki', format: 'der' }) };
+  oddKey = {
+    key: privateKey,
+    pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    spki: publicKey.export({ type: 'spki', format: 'der' }),
+  };
   return oddKey;
 }
 
@@ -311,21 +374,43 @@ export function oddClientCert(options: OddCertOptions = {}): ClientPair & { read
   const subject = options.subject ?? cnDer('odd');
   const issuer = pki ? subjectOf(pki.ca) : subject;
   const signer = pki ? createPrivateKey(readFileSync(join(pki.dir, 'ca', 'ca.key'))) : pair.key;
-  const extensions = options.sans === undefined ? [] : [der(0xa3, der(TAG.SEQUENCE, der(TAG.SEQUENCE, oid('2.5.29.17'), der(TAG.OCTET_STRING, der(TAG.SEQUENCE, ...options.sans.map((n) => der(n.tag, n.value)))))))];
+  const extensions =
+    options.sans === undefined
+      ? []
+      : [
+          der(
+            0xa3,
+            der(
+              TAG.SEQUENCE,
+              der(
+                TAG.SEQUENCE,
+                oid('2.5.29.17'),
+                der(TAG.OCTET_STRING, der(TAG.SEQUENCE, ...options.sans.map((n) => der(n.tag, n.value)))),
+              ),
+            ),
+          ),
+        ];
   const tbs = der(
     TAG.SEQUENCE,
     der(0xa0, der(TAG.INTEGER, Buffer.from([2]))),
     der(TAG.INTEGER, options.serial ?? Buffer.from([0x10, 0x01])),
     ECDSA_SHA256,
     issuer,
-    der(TAG.SEQUENCE, timeDer(options.notBefore ?? { tag: TAG.UTC_TIME, text: '250101000000Z' }), timeDer(options.notAfter ?? { tag: TAG.GENERALIZED_TIME, text: '20991231235959Z' })),
+    der(
+      TAG.SEQUENCE,
+      timeDer(options.notBefore ?? { tag: TAG.UTC_TIME, text: '250101000000Z' }),
+      timeDer(options.notAfter ?? { tag: TAG.GENERALIZED_TIME, text: '20991231235959Z' }),
+    ),
     subject,
     pair.spki,
     ...extensions,
   );
   const signature = sign('sha256', tbs, signer);
   const certDer = der(TAG.SEQUENCE, tbs, ECDSA_SHA256, der(TAG.BIT_STRING, Buffer.from([0]), signature));
-  const cert = `-----BEGIN CERTIFICATE-----\n${certDer.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
+  const cert = `-----BEGIN CERTIFICATE-----\n${certDer
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
   oddDir ??= mkdtempSync(join(tmpdir(), 'wsproxy-odd-'));
   const certFile = join(oddDir, `odd-${++oddCount}.crt`);
   writeFileSync(certFile, cert);

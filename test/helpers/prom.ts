@@ -110,7 +110,10 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
     const family = familyOf(families, name);
     if (!family) throw new Error(`line ${line}: sample ${name} has no TYPE before it`);
     const labels = parseLabels(labelText, line);
-    const key = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const key = `${name}{${Object.entries(labels)
+      .sort()
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(',')}}`;
     if (seen.has(key)) throw new Error(`line ${line}: duplicate series ${key}`);
     seen.add(key);
     family.samples.push({ name, labels, value: parseValue(valueText, line) });
@@ -127,15 +130,22 @@ export function parsePrometheus(text: string): Map<string, PromFamily> {
       series.set(k, entry);
     }
     for (const [k, e] of series) {
-      if (e.inf === undefined || e.count === undefined || e.inf !== e.count) throw new Error(`histogram ${f.name} ${k}: +Inf bucket and _count disagree`);
+      if (e.inf === undefined || e.count === undefined || e.inf !== e.count)
+        throw new Error(`histogram ${f.name} ${k}: +Inf bucket and _count disagree`);
     }
   }
   return families;
 }
 
 /** The value of the sample `name` whose labels include `labels`; undefined if there is none. */
-export function sampleValue(families: Map<string, PromFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, PromFamily>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const family = familyOf(families, name);
-  const hit = family?.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const hit = family?.samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
   return hit?.value;
 }

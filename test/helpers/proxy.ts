@@ -56,7 +56,10 @@ export interface TestProxy {
 }
 
 /** Config overrides; `limits` is merged with TEST_LIMITS. */
-export type ProxyOverrides = Partial<Omit<Config, 'limits' | 'tls'>> & { limits?: Partial<Limits>; tls?: Partial<Config['tls']> };
+export type ProxyOverrides = Partial<Omit<Config, 'limits' | 'tls'>> & {
+  limits?: Partial<Limits>;
+  tls?: Partial<Config['tls']>;
+};
 
 /** A full Config for a proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate and TEST_LIMITS. */
 export async function proxyConfig(targetPort: number, overrides: ProxyOverrides = {}): Promise<Config> {
@@ -85,7 +88,10 @@ export async function proxyConfig(targetPort: number, overrides: ProxyOverrides 
 /** A debug-level text logger that keeps its lines in `logs`. */
 export function captureLogger(): { logger: Logger; logs: string[] } {
   const logs: string[] = [];
-  return { logs, logger: createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } }) };
+  return {
+    logs,
+    logger: createLogger({ level: 'debug', format: 'text', sink: { write: (line: string) => logs.push(line) } }),
+  };
 }
 
 /** Starts an in-process proxy on 127.0.0.1:0 in front of `targetPort`, with the test certificate. */
@@ -168,11 +174,15 @@ export async function startFloodTarget(): Promise<TestTarget & { written(): numb
 /** Waits until a flood target's byte count stops growing between two polls (kernel buffers and the proxy are full). */
 export async function waitForFloodToStop(target: { written(): number }, timeoutMs: number): Promise<void> {
   let last = -1;
-  await waitFor(() => {
-    const stable = target.written() === last && last > 0;
-    last = target.written();
-    return stable;
-  }, timeoutMs, 'target writes to stop');
+  await waitFor(
+    () => {
+      const stable = target.written() === last && last > 0;
+      last = target.written();
+      return stable;
+    },
+    timeoutMs,
+    'target writes to stop',
+  );
 }
 
 /** An echo target on 127.0.0.1:0, or on the unix socket `path`. */
@@ -200,7 +210,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Opens a WebSocket through the proxy; resolves once open (rejects on error/unexpected response). */
-export async function openWs(url: string, options: WebSocket.ClientOptions = {}, protocols?: string | string[]): Promise<WebSocket> {
+export async function openWs(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+  protocols?: string | string[],
+): Promise<WebSocket> {
   const ws = new WebSocket(url, protocols, options);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
@@ -227,13 +241,24 @@ export function upgradeRequest(path = '/websockify', extra: Record<string, strin
     'Sec-WebSocket-Version': '13',
     ...extra,
   };
-  return `GET ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+  return `GET ${path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n')}\r\n\r\n`;
 }
 
 /** Sends bytes on a fresh plain or TLS socket and collects everything until the server closes. */
-export async function exchange(port: number, data: string | Buffer, options: { tls?: boolean; ca?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function exchange(
+  port: number,
+  data: string | Buffer,
+  options: { tls?: boolean; ca?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const socket: Socket = options.tls
-    ? tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...(options.ca === undefined ? {} : { ca: options.ca }) })
+    ? tlsConnect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+      })
     : connect(port, '127.0.0.1');
   const chunks: Buffer[] = [];
   socket.on('data', (c: Buffer) => chunks.push(c));
@@ -294,8 +319,16 @@ export function runCli(args: readonly string[], options: CliOptions = {}): CliRe
 /** {@link runCli} without blocking this process (tests that serve something while the CLI runs). */
 export function runCliAsync(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [MAIN_JS, ...args], { encoding: 'utf8', timeout: options.timeoutMs ?? 15_000, env: cliEnv(options), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) }, (_err, stdout, stderr) =>
-      resolve({ status: child.exitCode, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [MAIN_JS, ...args],
+      {
+        encoding: 'utf8',
+        timeout: options.timeoutMs ?? 15_000,
+        env: cliEnv(options),
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      },
+      (_err, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
     );
   });
 }
@@ -315,7 +348,11 @@ export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEn
   // Text lines unless the test asks otherwise (stderr is a pipe here, so the default would be JSON). First, so that
   // it never lands after a '--' (wrap mode's program arguments).
   const withFormat = args.includes('--log-format') ? args : ['--log-format', 'text', ...args];
-  const proc = spawn(process.execPath, [MAIN_JS, ...withFormat], { env: { ...process.env, ...stateHome, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
+  const proc = spawn(process.execPath, [MAIN_JS, ...withFormat], {
+    env: { ...process.env, ...stateHome, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   let err = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s: string) => (err += s));
@@ -359,7 +396,11 @@ export async function spawnDaemon(args: readonly string[], env: NodeJS.ProcessEn
  * Sends a raw request and resolves the status code of the response head, then drops the connection. With `tls`, over
  * TLS with that SNI name, trusting `ca`.
  */
-export async function statusFor(port: number, request: string, tls?: { servername: string; ca: string }): Promise<number> {
+export async function statusFor(
+  port: number,
+  request: string,
+  tls?: { servername: string; ca: string },
+): Promise<number> {
   const socket = tls ? tlsConnect({ host: '127.0.0.1', port, ...tls }) : connect(port, '127.0.0.1');
   socket.on('error', () => {});
   await once(socket, tls ? 'secureConnect' : 'connect');
@@ -380,11 +421,23 @@ export async function statusFor(port: number, request: string, tls?: { servernam
 }
 
 /** A real redis-server on a free loopback port (no persistence). `stop()` kills it; `start()` again reuses the port. */
-export async function startRedis(password?: string): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void> }> {
+export async function startRedis(
+  password?: string,
+): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void> }> {
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(password ? ['--requirepass', password] : [])];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...(password ? ['--requirepass', password] : []),
+    ];
     proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout?.setEncoding('utf8');
@@ -416,5 +469,9 @@ export async function startRedis(password?: string): Promise<{ port: number; sta
 
 /** Runs redis-cli against a test server. */
 export function redisCli(port: number, password: string | undefined, ...args: string[]): string {
-  return execFileSync('redis-cli', ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), ...args], { encoding: 'utf8' });
+  return execFileSync(
+    'redis-cli',
+    ['-p', String(port), ...(password ? ['-a', password, '--no-auth-warning'] : []), ...args],
+    { encoding: 'utf8' },
+  );
 }

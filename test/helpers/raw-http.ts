@@ -22,7 +22,8 @@ export function headerOf(r: LoggedRequest, name: string): string | undefined {
   return r.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1];
 }
 
-type Parsed = { kind: 'need-more' } | { kind: 'bad'; why: string } | { kind: 'ok'; request: LoggedRequest; used: number };
+type Parsed =
+  { kind: 'need-more' } | { kind: 'bad'; why: string } | { kind: 'ok'; request: LoggedRequest; used: number };
 
 /** Decodes a chunked body starting at `at`; returns the body and where the message ends, or undefined for more. */
 function chunked(buf: Buffer, at: number): { body: Buffer; end: number } | { bad: string } | undefined {
@@ -36,12 +37,14 @@ function chunked(buf: Buffer, at: number): { body: Buffer; end: number } | { bad
     const size = parseInt(sizeText, 16);
     if (size === 0) {
       if (buf.length < eol + 4) return undefined;
-      if (buf.subarray(eol, eol + 4).toString('latin1') === '\r\n\r\n') return { body: Buffer.concat(parts), end: eol + 4 };
+      if (buf.subarray(eol, eol + 4).toString('latin1') === '\r\n\r\n')
+        return { body: Buffer.concat(parts), end: eol + 4 };
       const trailerEnd = buf.indexOf('\r\n\r\n', eol + 2);
       return trailerEnd < 0 ? undefined : { body: Buffer.concat(parts), end: trailerEnd + 4 };
     }
     if (buf.length < eol + 2 + size + 2) return undefined;
-    if (buf.subarray(eol + 2 + size, eol + 4 + size).toString('latin1') !== '\r\n') return { bad: 'no CRLF after chunk data' };
+    if (buf.subarray(eol + 2 + size, eol + 4 + size).toString('latin1') !== '\r\n')
+      return { bad: 'no CRLF after chunk data' };
     parts.push(buf.subarray(eol + 2, eol + 2 + size));
     pos = eol + 2 + size + 2;
   }
@@ -52,8 +55,15 @@ function parseRequest(buf: Buffer): Parsed {
   const headEnd = buf.indexOf('\r\n\r\n');
   // Unframed body bytes rarely look like a request: say so at once instead of waiting for a head that never ends.
   const lineEnd = buf.indexOf('\r\n');
-  if (buf.length > 0 && (!/^[A-Z]/.test(buf.toString('latin1', 0, 1)) || (lineEnd >= 0 && !/^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(buf.toString('latin1', 0, lineEnd))))) {
-    return { kind: 'bad', why: `request line ${JSON.stringify(buf.toString('latin1', 0, Math.min(80, lineEnd < 0 ? buf.length : lineEnd)))}` };
+  if (
+    buf.length > 0 &&
+    (!/^[A-Z]/.test(buf.toString('latin1', 0, 1)) ||
+      (lineEnd >= 0 && !/^[A-Z]+ \S+ HTTP\/1\.[01]$/.test(buf.toString('latin1', 0, lineEnd))))
+  ) {
+    return {
+      kind: 'bad',
+      why: `request line ${JSON.stringify(buf.toString('latin1', 0, Math.min(80, lineEnd < 0 ? buf.length : lineEnd)))}`,
+    };
   }
   if (headEnd < 0) return buf.length > 65_536 ? { kind: 'bad', why: 'head too long' } : { kind: 'need-more' };
   const [line = '', ...lines] = buf.subarray(0, headEnd).toString('latin1').split('\r\n');
@@ -75,7 +85,11 @@ function parseRequest(buf: Buffer): Parsed {
   const length = cl ? Number(cl[1]) : 0;
   if (!Number.isSafeInteger(length) || length < 0) return { kind: 'bad', why: 'content-length' };
   if (buf.length < headEnd + 4 + length) return { kind: 'need-more' };
-  return { kind: 'ok', request: { ...base, body: buf.subarray(headEnd + 4, headEnd + 4 + length) }, used: headEnd + 4 + length };
+  return {
+    kind: 'ok',
+    request: { ...base, body: buf.subarray(headEnd + 4, headEnd + 4 + length) },
+    used: headEnd + 4 + length,
+  };
 }
 
 /** A keep-alive upstream that logs every request it parses and answers each with 200 (body `ok`). */
@@ -107,7 +121,11 @@ export async function startLoggingUpstream(): Promise<LoggingUpstream> {
         }
         seen.push(p.request);
         buf = buf.subarray(p.used);
-        socket.write(p.request.method === 'HEAD' ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        socket.write(
+          p.request.method === 'HEAD'
+            ? 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n'
+            : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+        );
       }
     });
   });
@@ -135,7 +153,10 @@ export interface RawAnswer {
  * Parses the responses in `text` in order (Content-Length or chunked bodies; none after HEAD, 1xx, 204, 304).
  * `methods` are the methods of the requests sent, in order. Stops at the first incomplete or unparseable response.
  */
-export function parseResponses(text: string, methods: readonly string[]): { statuses: number[]; reasons: (string | undefined)[] } {
+export function parseResponses(
+  text: string,
+  methods: readonly string[],
+): { statuses: number[]; reasons: (string | undefined)[] } {
   const statuses: number[] = [];
   const reasons: (string | undefined)[] = [];
   let pos = 0;
@@ -146,7 +167,11 @@ export function parseResponses(text: string, methods: readonly string[]): { stat
     const m = /^HTTP\/1\.1 (\d{3}) /.exec(line);
     if (!m) break;
     const status = Number(m[1]);
-    const header = (name: string): string | undefined => lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+    const header = (name: string): string | undefined =>
+      lines
+        .find((l) => l.toLowerCase().startsWith(`${name}:`))
+        ?.slice(name.length + 1)
+        .trim();
     let end = headEnd + 4;
     const noBody = methods[statuses.length] === 'HEAD' || status < 200 || status === 204 || status === 304;
     if (!noBody && header('transfer-encoding') !== undefined) {
@@ -194,7 +219,8 @@ export async function rawExchange(
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
       const got = parseResponses(Buffer.concat(chunks).toString('latin1'), methods).statuses.length;
-      if (options.expected !== undefined && got >= options.expected && settle === undefined) settle = setTimeout(finish, options.settleMs ?? 0);
+      if (options.expected !== undefined && got >= options.expected && settle === undefined)
+        settle = setTimeout(finish, options.settleMs ?? 0);
       if (options.idleMs !== undefined && got > 0) {
         clearTimeout(idle);
         idle = setTimeout(finish, options.idleMs);

@@ -13,19 +13,58 @@ import { parsePrometheus, sampleValue } from '../helpers/prom.js';
 
 function args(over: Partial<CliArgs> = {}): CliArgs {
   return {
-    positionals: ['6080', 'localhost:5900'], cert: undefined, key: undefined, keyPassword: undefined, sslOnly: false, web: undefined,
-    fileOnly: false, verbose: false, demo: false, stateDir: undefined, allowOrigin: [], handshakeTimeout: '10', connectTimeout: '10',
-    maxMessageSize: '16MiB', maxConnections: '10000', maxConnectionsPerIp: '256', authPlugin: undefined, authSource: undefined,
-    webAuth: false, record: undefined, runOnce: false, timeout: '0', idleTimeout: '0', unixListen: undefined, unixListenMode: '600',
-    unixTarget: undefined, inetd: false, preferIpv6: false, textFrames: 'reject', traffic: false, logFile: undefined,
-    tokenJwtAudience: undefined, tokenJwtIssuer: undefined, highWaterMark: '64KiB', shutdownTimeout: '10', heartbeat: '0',
-    logFormat: 'text', tokenPlugin: undefined, tokenSource: undefined, targetConfig: undefined, hostToken: false, tokenFromPath: false,
+    positionals: ['6080', 'localhost:5900'],
+    cert: undefined,
+    key: undefined,
+    keyPassword: undefined,
+    sslOnly: false,
+    web: undefined,
+    fileOnly: false,
+    verbose: false,
+    demo: false,
+    stateDir: undefined,
+    allowOrigin: [],
+    handshakeTimeout: '10',
+    connectTimeout: '10',
+    maxMessageSize: '16MiB',
+    maxConnections: '10000',
+    maxConnectionsPerIp: '256',
+    authPlugin: undefined,
+    authSource: undefined,
+    webAuth: false,
+    record: undefined,
+    runOnce: false,
+    timeout: '0',
+    idleTimeout: '0',
+    unixListen: undefined,
+    unixListenMode: '600',
+    unixTarget: undefined,
+    inetd: false,
+    preferIpv6: false,
+    textFrames: 'reject',
+    traffic: false,
+    logFile: undefined,
+    tokenJwtAudience: undefined,
+    tokenJwtIssuer: undefined,
+    highWaterMark: '64KiB',
+    shutdownTimeout: '10',
+    heartbeat: '0',
+    logFormat: 'text',
+    tokenPlugin: undefined,
+    tokenSource: undefined,
+    targetConfig: undefined,
+    hostToken: false,
+    tokenFromPath: false,
     ...over,
   };
 }
 
 function configError(fn: () => unknown, flag: string, message: RegExp): void {
-  assert.throws(fn, (err: unknown) => err instanceof ConfigError && err.flag === flag && message.test(err.message) && !err.message.includes('\n'));
+  assert.throws(
+    fn,
+    (err: unknown) =>
+      err instanceof ConfigError && err.flag === flag && message.test(err.message) && !err.message.includes('\n'),
+  );
 }
 
 describe('--admin-listen', () => {
@@ -69,13 +108,26 @@ describe('resolveConfig: operations options', () => {
     writeFileSync(spaced, 'two words-secret\n');
     assert.throws(
       () => resolveConfig(args({ adminListen: '9090', adminTokenFile: spaced }), '/', {}),
-      (err: unknown) => err instanceof ConfigError && err.flag === '--admin-token-file' && !err.message.includes('words-secret'),
+      (err: unknown) =>
+        err instanceof ConfigError && err.flag === '--admin-token-file' && !err.message.includes('words-secret'),
     );
     const empty = join(dir, 'empty');
     writeFileSync(empty, '\n');
-    configError(() => resolveConfig(args({ adminListen: '9090', adminTokenFile: empty }), '/', {}), '--admin-token-file', /one token/);
-    configError(() => resolveConfig(args({ adminListen: '9090', adminTokenFile: join(dir, 'missing') }), '/', {}), '--admin-token-file', /ENOENT/);
-    configError(() => resolveConfig(args({ adminTokenFile: file }), '/', {}), '--admin-token-file', /needs --admin-listen/);
+    configError(
+      () => resolveConfig(args({ adminListen: '9090', adminTokenFile: empty }), '/', {}),
+      '--admin-token-file',
+      /one token/,
+    );
+    configError(
+      () => resolveConfig(args({ adminListen: '9090', adminTokenFile: join(dir, 'missing') }), '/', {}),
+      '--admin-token-file',
+      /ENOENT/,
+    );
+    configError(
+      () => resolveConfig(args({ adminTokenFile: file }), '/', {}),
+      '--admin-token-file',
+      /needs --admin-listen/,
+    );
   });
 });
 
@@ -98,7 +150,14 @@ describe('refusalReason', () => {
     assert.equal(refusalReason({ reason: 'TOKEN_UNKNOWN' }), undefined);
     assert.equal(refusalReason({ reason: 'HANDSHAKE_TIMEOUT' }), 'HANDSHAKE_TIMEOUT');
     assert.equal(refusalReason({ reason: 'CONNECTION_LIMIT_PER_IP' }), 'CONNECTION_LIMIT_PER_IP');
-    for (const reason of ['CLIENT_LEFT_EARLY', 'PROXY_HEADER_INCOMPLETE', 'CLIENT_RESET', 'CLIENT_TLS_ERROR', 'CLIENT_LEFT_UPGRADE', 'UPSTREAM_CLIENT_GONE']) {
+    for (const reason of [
+      'CLIENT_LEFT_EARLY',
+      'PROXY_HEADER_INCOMPLETE',
+      'CLIENT_RESET',
+      'CLIENT_TLS_ERROR',
+      'CLIENT_LEFT_UPGRADE',
+      'UPSTREAM_CLIENT_GONE',
+    ]) {
       assert.equal(refusalReason({ reason }), undefined, reason);
     }
     assert.equal(refusalReason({ reason: 'CLIENT_CLOSED', close_code: 1000 }), undefined);

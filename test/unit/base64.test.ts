@@ -19,7 +19,23 @@ describe('decodeBase64Message', () => {
     assert.deepEqual(decodeBase64Message(Buffer.from(all.toString('base64'))), all);
   });
   test('anything else is refused (Node alone would skip the bad characters)', () => {
-    for (const bad of ['A', 'AA', 'AAA', 'AA=', 'A===', 'AA==AA==', 'AP8', 'AP8=\n', ' AP8=', 'AP_-', 'AP8!', '====', 'AA=A', 'hello world', 'aGk=\u00ff']) {
+    for (const bad of [
+      'A',
+      'AA',
+      'AAA',
+      'AA=',
+      'A===',
+      'AA==AA==',
+      'AP8',
+      'AP8=\n',
+      ' AP8=',
+      'AP_-',
+      'AP8!',
+      '====',
+      'AA=A',
+      'hello world',
+      'aGk=\u00ff',
+    ]) {
       assert.equal(dec(bad), undefined, JSON.stringify(bad));
     }
   });
@@ -27,7 +43,19 @@ describe('decodeBase64Message', () => {
 
 describe('decodeBase64Message: edge cases and large input', () => {
   test('padding only at the end, at most two, and a length that is a multiple of 4', () => {
-    for (const bad of ['=', '==', '===', 'A=AA', '=AAA', 'AAAA=', 'AAAA====', 'AAA=AAAA', 'AA==\r\n', '\u0000AAA', 'AAA\u0080']) {
+    for (const bad of [
+      '=',
+      '==',
+      '===',
+      'A=AA',
+      '=AAA',
+      'AAAA=',
+      'AAAA====',
+      'AAA=AAAA',
+      'AA==\r\n',
+      '\u0000AAA',
+      'AAA\u0080',
+    ]) {
       assert.equal(dec(bad), undefined, JSON.stringify(bad));
     }
     assert.deepEqual(dec('AAAA'), [0, 0, 0]);
@@ -47,7 +75,8 @@ describe('decodeBase64Message: edge cases and large input', () => {
 });
 
 // Property tests: the decoder against references. Seed from FUZZ_SEED or random, printed for replay.
-const seed = process.env['FUZZ_SEED'] === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.env['FUZZ_SEED']);
+const seed =
+  process.env['FUZZ_SEED'] === undefined ? Date.now() ^ (Math.random() * 0x7fffffff) : Number(process.env['FUZZ_SEED']);
 // The old strict regex is the reference for which strings are valid; it is fine on short strings.
 const REFERENCE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const oddChars = fc.string({ unit: fc.constantFrom(...'ABCxyz019+/=-_ \n\r\t!\u00ff\u0000'.split('')), maxLength: 40 });

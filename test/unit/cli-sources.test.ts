@@ -4,7 +4,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { configFileFromArgv, envName, kebab, optionsFromEnv, optionsFromText, type OptionKinds } from '../../src/cli-sources.js';
+import {
+  configFileFromArgv,
+  envName,
+  kebab,
+  optionsFromEnv,
+  optionsFromText,
+  type OptionKinds,
+} from '../../src/cli-sources.js';
 import { parseCommandLine } from '../../src/cli.js';
 import { SourceError, UsageError } from '../../src/errors.js';
 
@@ -31,12 +38,23 @@ describe('names', () => {
 
 describe('config file text', () => {
   test('YAML with scalars, booleans, lists and positionals', () => {
-    const v = optionsFromText('cert: /etc/wsproxy/self.pem\nsslOnly: true\nallow-origin:\n  - https://a.example\n  - https://b.example\nlisten: "[::1]:6080"\ntarget: localhost:5900\n', 'f.yaml', kinds);
-    assert.deepEqual(v.options, { cert: '/etc/wsproxy/self.pem', 'ssl-only': true, 'allow-origin': ['https://a.example', 'https://b.example'] });
+    const v = optionsFromText(
+      'cert: /etc/wsproxy/self.pem\nsslOnly: true\nallow-origin:\n  - https://a.example\n  - https://b.example\nlisten: "[::1]:6080"\ntarget: localhost:5900\n',
+      'f.yaml',
+      kinds,
+    );
+    assert.deepEqual(v.options, {
+      cert: '/etc/wsproxy/self.pem',
+      'ssl-only': true,
+      'allow-origin': ['https://a.example', 'https://b.example'],
+    });
     assert.deepEqual(v.positionals, ['[::1]:6080', 'localhost:5900']);
   });
   test('JSON is read too; numbers become strings; an empty file is no options', () => {
-    assert.deepEqual(optionsFromText('{"token-plugin": "TokenFile", "cert": 5}', 'f.json', kinds).options, { 'token-plugin': 'TokenFile', cert: '5' });
+    assert.deepEqual(optionsFromText('{"token-plugin": "TokenFile", "cert": 5}', 'f.json', kinds).options, {
+      'token-plugin': 'TokenFile',
+      cert: '5',
+    });
     assert.deepEqual(optionsFromText('', 'f.yaml', kinds), { options: {}, positionals: undefined });
   });
   test('unknown keys, wrong shapes and syntax errors name the file and key but never a value', () => {
@@ -51,38 +69,64 @@ describe('config file text', () => {
       ['config: other.yaml', /cannot include another/],
     ];
     for (const [text, pattern] of cases) {
-      assert.throws(() => optionsFromText(text, 'f.yaml', kinds), (err: Error) => {
-        assert.ok(err instanceof SourceError);
-        assert.match(err.message, pattern);
-        assert.match(err.message, /^--config f\.yaml/);
-        assert.doesNotMatch(err.message, /hunter2/);
-        return true;
-      });
+      assert.throws(
+        () => optionsFromText(text, 'f.yaml', kinds),
+        (err: Error) => {
+          assert.ok(err instanceof SourceError);
+          assert.match(err.message, pattern);
+          assert.match(err.message, /^--config f\.yaml/);
+          assert.doesNotMatch(err.message, /hunter2/);
+          return true;
+        },
+      );
     }
   });
 });
 
 describe('environment', () => {
   test('WSPROXY_ names of options are read; booleans and lists parsed; other WSPROXY_ names give a notice', () => {
-    const v = optionsFromEnv({ WSPROXY_CERT: 'e.pem', WSPROXY_SSL_ONLY: 'yes', WSPROXY_ALLOW_ORIGIN: 'https://a.example, https://b.example', WSPROXY_CERTT: 'x', WSPROXY_DEBUG: '1', HOME: '/root' }, kinds);
-    assert.deepEqual(v.options, { cert: 'e.pem', 'ssl-only': true, 'allow-origin': ['https://a.example, https://b.example'] });
+    const v = optionsFromEnv(
+      {
+        WSPROXY_CERT: 'e.pem',
+        WSPROXY_SSL_ONLY: 'yes',
+        WSPROXY_ALLOW_ORIGIN: 'https://a.example, https://b.example',
+        WSPROXY_CERTT: 'x',
+        WSPROXY_DEBUG: '1',
+        HOME: '/root',
+      },
+      kinds,
+    );
+    assert.deepEqual(v.options, {
+      cert: 'e.pem',
+      'ssl-only': true,
+      'allow-origin': ['https://a.example, https://b.example'],
+    });
     assert.equal(v.notices.length, 1);
     assert.match(v.notices[0] ?? '', /WSPROXY_CERTT is not a wsproxy option/);
-    assert.throws(() => optionsFromEnv({ WSPROXY_SSL_ONLY: 'perhaps' }, kinds), /WSPROXY_SSL_ONLY: expected true or false/);
+    assert.throws(
+      () => optionsFromEnv({ WSPROXY_SSL_ONLY: 'perhaps' }, kinds),
+      /WSPROXY_SSL_ONLY: expected true or false/,
+    );
   });
 });
 
 describe('precedence through parseCommandLine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wsproxy-cfg-'));
   const file = join(dir, 'wsproxy.yaml');
-  writeFileSync(file, 'cert: from-file.pem\nkey: file.key\nweb: /from/file\nlisten: "6080"\ntarget: file.example:5900\n');
+  writeFileSync(
+    file,
+    'cert: from-file.pem\nkey: file.key\nweb: /from/file\nlisten: "6080"\ntarget: file.example:5900\n',
+  );
   const run = (argv: string[], env: Record<string, string> = {}) => {
     const c = parseCommandLine(argv, env);
     assert.equal(c.kind, 'run');
     return c.args;
   };
   test('flags > environment > file > defaults', () => {
-    const a = run(['--config', file, '--cert', 'from-flag.pem'], { WSPROXY_CERT: 'from-env.pem', WSPROXY_KEY: 'env.key' });
+    const a = run(['--config', file, '--cert', 'from-flag.pem'], {
+      WSPROXY_CERT: 'from-env.pem',
+      WSPROXY_KEY: 'env.key',
+    });
     assert.equal(a.cert, 'from-flag.pem');
     assert.equal(a.key, 'env.key');
     assert.equal(a.web, '/from/file');
@@ -95,7 +139,10 @@ describe('precedence through parseCommandLine', () => {
     assert.equal(a.cert, 'from-file.pem');
   });
   test('a missing config file is a one-line usage error', () => {
-    assert.throws(() => parseCommandLine(['--config', join(dir, 'nope.yaml')]), (err: Error) => err instanceof UsageError && /cannot read it \(ENOENT\)/.test(err.message));
+    assert.throws(
+      () => parseCommandLine(['--config', join(dir, 'nope.yaml')]),
+      (err: Error) => err instanceof UsageError && /cannot read it \(ENOENT\)/.test(err.message),
+    );
   });
 });
 

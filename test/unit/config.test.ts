@@ -6,8 +6,17 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/errors.js';
 import {
-  DEFAULTS, defaultStateDir, normaliseOrigin, parseListenAddress, parseSeconds, parseSize, parseTargetAddress,
-  resolveConfig, resolveWorkers, splitHostPort, type CliArgs,
+  DEFAULTS,
+  defaultStateDir,
+  normaliseOrigin,
+  parseListenAddress,
+  parseSeconds,
+  parseSize,
+  parseTargetAddress,
+  resolveConfig,
+  resolveWorkers,
+  splitHostPort,
+  type CliArgs,
 } from '../../src/config.js';
 
 /** A full set of command-line values as cli.ts delivers them (every numeric field a string). */
@@ -240,11 +249,19 @@ describe('parseSeconds', () => {
 
   // Values a timer cannot honour (Node clamps anything past 2^31-1 ms to 1 ms) are refused, naming the limit.
   test('a positive value shorter than a millisecond is refused, never a 0 ms deadline', () => {
-    configError(() => parseSeconds('0.0001', '--handshake-timeout'), '--handshake-timeout', /shorter than a millisecond; give at least 0\.001 seconds/);
+    configError(
+      () => parseSeconds('0.0001', '--handshake-timeout'),
+      '--handshake-timeout',
+      /shorter than a millisecond; give at least 0\.001 seconds/,
+    );
     configError(() => parseSeconds('0.0004', '--connect-timeout'), '--connect-timeout', /shorter than a millisecond/);
   });
   test('a value too large for a Node timer is refused', () => {
-    configError(() => parseSeconds('2147484', '--handshake-timeout'), '--handshake-timeout', /too long; give at most 2147483 seconds/); // 2147484000 ms > 2^31-1
+    configError(
+      () => parseSeconds('2147484', '--handshake-timeout'),
+      '--handshake-timeout',
+      /too long; give at most 2147483 seconds/,
+    ); // 2147484000 ms > 2^31-1
     configError(() => parseSeconds('3000000', '--connect-timeout'), '--connect-timeout', /too long/);
     configError(() => parseSeconds('3000000', '--heartbeat', true), '--heartbeat', /too long/); // else a ping every ~1 ms
   });
@@ -300,7 +317,11 @@ describe('resolveConfig', () => {
   test('a valid set with a real --web directory: absolute paths, milliseconds and bytes', () => {
     const web = tempDir();
     const c = resolveConfig(
-      args({ web, allowOrigin: ['https://A.example:443, https://b.example', 'http://c.example:8080'], handshakeTimeout: '2.5' }),
+      args({
+        web,
+        allowOrigin: ['https://A.example:443, https://b.example', 'http://c.example:8080'],
+        handshakeTimeout: '2.5',
+      }),
       '/srv',
       {},
     );
@@ -358,7 +379,11 @@ describe('resolveConfig', () => {
   });
 
   test('paths resolve against cwd; --key and --ssl-only accept an existing file', () => {
-    const c = resolveConfig(args({ cert: EXISTING_FILE, key: EXISTING_FILE, keyPassword: 'pw', sslOnly: true }), '/srv', {});
+    const c = resolveConfig(
+      args({ cert: EXISTING_FILE, key: EXISTING_FILE, keyPassword: 'pw', sslOnly: true }),
+      '/srv',
+      {},
+    );
     assert.equal(c.tls.certFile, EXISTING_FILE);
     assert.equal(c.tls.certGiven, true);
     assert.equal(c.tls.keyFile, EXISTING_FILE);
@@ -369,13 +394,20 @@ describe('resolveConfig', () => {
     assert.equal(rel.tls.generateIfMissing, false);
     assert.equal(rel.tls.stateDir, join(dirname(EXISTING_FILE), 'state'));
     // A --cert given on purpose that does not exist is a mistake, not a reason to run without TLS.
-    configError(() => resolveConfig(args({ cert: 'certs/mine.pem' }), '/srv', {}), '--cert', /--cert: '\/srv\/certs\/mine.pem' not found; .*drop --cert/);
+    configError(
+      () => resolveConfig(args({ cert: 'certs/mine.pem' }), '/srv', {}),
+      '--cert',
+      /--cert: '\/srv\/certs\/mine.pem' not found; .*drop --cert/,
+    );
   });
 
   test('state directory: --state-dir, else XDG_STATE_HOME, else HOME', () => {
     assert.equal(resolveConfig(args(), '/', { XDG_STATE_HOME: '/x' }).tls.stateDir, '/x/wsproxy');
     assert.equal(resolveConfig(args(), '/', { HOME: '/home/u' }).tls.stateDir, '/home/u/.local/state/wsproxy');
-    assert.equal(resolveConfig(args({ stateDir: '/var/lib/w' }), '/', { XDG_STATE_HOME: '/x' }).tls.stateDir, '/var/lib/w');
+    assert.equal(
+      resolveConfig(args({ stateDir: '/var/lib/w' }), '/', { XDG_STATE_HOME: '/x' }).tls.stateDir,
+      '/var/lib/w',
+    );
   });
 
   test('listen and target positionals', () => {
@@ -387,7 +419,10 @@ describe('resolveConfig', () => {
   });
 
   test('--verbose and --log-format json', () => {
-    assert.deepEqual(resolveConfig(args({ verbose: true, logFormat: 'json' }), '/', {}).log, { level: 'debug', format: 'json' });
+    assert.deepEqual(resolveConfig(args({ verbose: true, logFormat: 'json' }), '/', {}).log, {
+      level: 'debug',
+      format: 'json',
+    });
   });
 
   test('--demo needs no target and generates a certificate unless --cert is given', () => {
@@ -398,7 +433,11 @@ describe('resolveConfig', () => {
     const given = resolveConfig(args({ positionals: ['6080'], demo: true, cert: EXISTING_FILE }), '/srv', {});
     assert.equal(given.tls.generateIfMissing, false);
     // --demo makes its own certificate, so --ssl-only does not need one to exist yet.
-    const sslOnly = resolveConfig(args({ positionals: ['6080'], demo: true, sslOnly: true }), '/nonexistent-wsproxy', {});
+    const sslOnly = resolveConfig(
+      args({ positionals: ['6080'], demo: true, sslOnly: true }),
+      '/nonexistent-wsproxy',
+      {},
+    );
     assert.equal(sslOnly.tls.sslOnly, true);
   });
 
@@ -418,19 +457,63 @@ describe('resolveConfig', () => {
     assert.equal(policy({ revalidateInterval: '0' })?.revalidateIntervalMs, 0);
     const lifecycle = resolveConfig(args({ timeout: '0', idleTimeout: '0', drainTimeout: '0' }), '/', {}).lifecycle;
     assert.deepEqual([lifecycle?.timeoutMs, lifecycle?.idleTimeoutMs, lifecycle?.drainTimeoutMs], [0, 0, 0]);
-    configError(() => resolveConfig(args({ maxMessageSize: '0' }), '/', {}), '--max-message-size', /0 is not allowed here \(one unbounded message/);
-    configError(() => resolveConfig(args({ maxMessageSize: '0KiB' }), '/', {}), '--max-message-size', /0 is not allowed/);
-    configError(() => resolveConfig(args({ connectTimeout: '0.0' }), '/', {}), '--connect-timeout', /0 is not allowed here/);
-    configError(() => resolveConfig(args({ authFailureLimit: 'lots' }), '/', {}), '--auth-failure-limit', /not a rate.*0 = no limit/);
+    configError(
+      () => resolveConfig(args({ maxMessageSize: '0' }), '/', {}),
+      '--max-message-size',
+      /0 is not allowed here \(one unbounded message/,
+    );
+    configError(
+      () => resolveConfig(args({ maxMessageSize: '0KiB' }), '/', {}),
+      '--max-message-size',
+      /0 is not allowed/,
+    );
+    configError(
+      () => resolveConfig(args({ connectTimeout: '0.0' }), '/', {}),
+      '--connect-timeout',
+      /0 is not allowed here/,
+    );
+    configError(
+      () => resolveConfig(args({ authFailureLimit: 'lots' }), '/', {}),
+      '--auth-failure-limit',
+      /not a rate.*0 = no limit/,
+    );
   });
 
   test('--token-jwt-allow-no-exp and --token-hash-key-file', () => {
-    const jwt = resolveConfig(args({ positionals: ['6080'], tokenPlugin: 'JWTTokenApi', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }), '/', {});
+    const jwt = resolveConfig(
+      args({ positionals: ['6080'], tokenPlugin: 'JWTTokenApi', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }),
+      '/',
+      {},
+    );
     assert.equal(jwt.targets.kind === 'token' && jwt.targets.jwtAllowNoExp, true);
-    configError(() => resolveConfig(args({ positionals: ['6080'], tokenPlugin: 'TokenFile', tokenSource: EXISTING_FILE, tokenJwtAllowNoExp: true }), '/', {}), '--token-jwt-audience', /go with --token-plugin JWTTokenApi/);
-    assert.deepEqual(resolveConfig(args({ stateDir: '/var/lib/ws' }), '/', {}).tokenHashKey, { file: '/var/lib/ws/token-hash.key', given: false });
-    assert.deepEqual(resolveConfig(args({ tokenHashKeyFile: EXISTING_FILE }), '/', {}).tokenHashKey, { file: EXISTING_FILE, given: true });
-    configError(() => resolveConfig(args({ tokenHashKeyFile: '/nonexistent-wsproxy-key' }), '/', {}), '--token-hash-key-file', /not a file.*openssl rand/);
+    configError(
+      () =>
+        resolveConfig(
+          args({
+            positionals: ['6080'],
+            tokenPlugin: 'TokenFile',
+            tokenSource: EXISTING_FILE,
+            tokenJwtAllowNoExp: true,
+          }),
+          '/',
+          {},
+        ),
+      '--token-jwt-audience',
+      /go with --token-plugin JWTTokenApi/,
+    );
+    assert.deepEqual(resolveConfig(args({ stateDir: '/var/lib/ws' }), '/', {}).tokenHashKey, {
+      file: '/var/lib/ws/token-hash.key',
+      given: false,
+    });
+    assert.deepEqual(resolveConfig(args({ tokenHashKeyFile: EXISTING_FILE }), '/', {}).tokenHashKey, {
+      file: EXISTING_FILE,
+      given: true,
+    });
+    configError(
+      () => resolveConfig(args({ tokenHashKeyFile: '/nonexistent-wsproxy-key' }), '/', {}),
+      '--token-hash-key-file',
+      /not a file.*openssl rand/,
+    );
   });
 
   test('--shutdown-timeout 0 and --heartbeat 0 (off) are allowed; --heartbeat takes seconds', () => {
@@ -440,7 +523,8 @@ describe('resolveConfig', () => {
   });
 
   describe('token plugins', () => {
-    const tokenArgs = (over: Partial<CliArgs>): CliArgs => args({ positionals: ['6080'], tokenPlugin: 'TokenFile', tokenSource: EXISTING_FILE, ...over });
+    const tokenArgs = (over: Partial<CliArgs>): CliArgs =>
+      args({ positionals: ['6080'], tokenPlugin: 'TokenFile', tokenSource: EXISTING_FILE, ...over });
     test('--token-plugin with an existing --token-source; the token comes from ?token= by default', () => {
       const c = resolveConfig(tokenArgs({}), '/', {});
       assert.deepEqual(c.targets, { kind: 'token', plugin: 'TokenFile', source: EXISTING_FILE, from: 'query' });
@@ -465,66 +549,154 @@ describe('resolveConfig', () => {
     });
     test('a relative --token-source resolves against cwd; TokenFileName needs a directory', () => {
       const dir = tempDir();
-      const c = resolveConfig(tokenArgs({ tokenPlugin: 'TokenFileName', tokenSource: basename(dir) }), dirname(dir), {});
+      const c = resolveConfig(
+        tokenArgs({ tokenPlugin: 'TokenFileName', tokenSource: basename(dir) }),
+        dirname(dir),
+        {},
+      );
       assert.deepEqual(c.targets, { kind: 'token', plugin: 'TokenFileName', source: dir, from: 'query' });
-      configError(() => resolveConfig(tokenArgs({ tokenPlugin: 'TokenFileName' }), '/', {}), '--token-source', /not a directory/);
+      configError(
+        () => resolveConfig(tokenArgs({ tokenPlugin: 'TokenFileName' }), '/', {}),
+        '--token-source',
+        /not a directory/,
+      );
     });
     test('mistakes', () => {
-      configError(() => resolveConfig(tokenArgs({ tokenPlugin: 'Nope' }), '/', {}), '--token-plugin', /not available.*TokenFile/);
-      configError(() => resolveConfig(tokenArgs({ positionals: ['6080', 'localhost:5900'] }), '/', {}), 'target', /exclude each other/);
-      configError(() => resolveConfig(tokenArgs({ tokenSource: undefined }), '/', {}), '--token-source', /needs --token-source/);
-      configError(() => resolveConfig(tokenArgs({ tokenSource: '' }), '/', {}), '--token-source', /needs --token-source/);
-      configError(() => resolveConfig(tokenArgs({ tokenSource: '/nonexistent-wsproxy-tokens' }), '/', {}), '--token-source', /not a file or directory/);
-      configError(() => resolveConfig(tokenArgs({ hostToken: true, tokenFromPath: true }), '/', {}), '--host-token', /exclude each other/);
-      configError(() => resolveConfig(tokenArgs({ targetConfig: EXISTING_FILE }), '/', {}), '--target-config', /old spelling/);
+      configError(
+        () => resolveConfig(tokenArgs({ tokenPlugin: 'Nope' }), '/', {}),
+        '--token-plugin',
+        /not available.*TokenFile/,
+      );
+      configError(
+        () => resolveConfig(tokenArgs({ positionals: ['6080', 'localhost:5900'] }), '/', {}),
+        'target',
+        /exclude each other/,
+      );
+      configError(
+        () => resolveConfig(tokenArgs({ tokenSource: undefined }), '/', {}),
+        '--token-source',
+        /needs --token-source/,
+      );
+      configError(
+        () => resolveConfig(tokenArgs({ tokenSource: '' }), '/', {}),
+        '--token-source',
+        /needs --token-source/,
+      );
+      configError(
+        () => resolveConfig(tokenArgs({ tokenSource: '/nonexistent-wsproxy-tokens' }), '/', {}),
+        '--token-source',
+        /not a file or directory/,
+      );
+      configError(
+        () => resolveConfig(tokenArgs({ hostToken: true, tokenFromPath: true }), '/', {}),
+        '--host-token',
+        /exclude each other/,
+      );
+      configError(
+        () => resolveConfig(tokenArgs({ targetConfig: EXISTING_FILE }), '/', {}),
+        '--target-config',
+        /old spelling/,
+      );
       configError(() => resolveConfig(tokenArgs({ demo: true }), '/', {}), '--demo', /drop --token-plugin/);
     });
     test('token options without --token-plugin are refused', () => {
-      configError(() => resolveConfig(args({ tokenSource: EXISTING_FILE }), '/', {}), '--token-source', /needs --token-plugin/);
+      configError(
+        () => resolveConfig(args({ tokenSource: EXISTING_FILE }), '/', {}),
+        '--token-source',
+        /needs --token-plugin/,
+      );
       configError(() => resolveConfig(args({ hostToken: true }), '/', {}), '--host-token', /needs --token-plugin/);
-      configError(() => resolveConfig(args({ tokenFromPath: true }), '/', {}), '--token-from-path', /needs --token-plugin/);
+      configError(
+        () => resolveConfig(args({ tokenFromPath: true }), '/', {}),
+        '--token-from-path',
+        /needs --token-plugin/,
+      );
     });
   });
 
   describe('mistakes are one-line ConfigErrors naming the flag', () => {
     test('positionals', () => {
       configError(() => resolveConfig(args({ positionals: [] }), '/', {}), 'source_port', /missing the listen port/);
-      configError(() => resolveConfig(args({ positionals: ['6080'] }), '/', {}), 'target', /missing the target.*--demo/);
-      configError(() => resolveConfig(args({ positionals: ['6080', 'a:1', 'b:2'] }), '/', {}), 'target', /too many arguments/);
+      configError(
+        () => resolveConfig(args({ positionals: ['6080'] }), '/', {}),
+        'target',
+        /missing the target.*--demo/,
+      );
+      configError(
+        () => resolveConfig(args({ positionals: ['6080', 'a:1', 'b:2'] }), '/', {}),
+        'target',
+        /too many arguments/,
+      );
       configError(() => resolveConfig(args({ demo: true }), '/', {}), '--demo', /drop/);
-      configError(() => resolveConfig(args({ positionals: ['70000', 'localhost:5900'] }), '/', {}), 'source_port', /out of range/);
-      configError(() => resolveConfig(args({ positionals: ['6080', 'localhost'] }), '/', {}), 'target', /host and a port/);
+      configError(
+        () => resolveConfig(args({ positionals: ['70000', 'localhost:5900'] }), '/', {}),
+        'source_port',
+        /out of range/,
+      );
+      configError(
+        () => resolveConfig(args({ positionals: ['6080', 'localhost'] }), '/', {}),
+        'target',
+        /host and a port/,
+      );
     });
     test('--max-buffered-total: 64 MiB by default, at least --max-message-size; 0 = no limit; below the largest message refused', () => {
       assert.equal(resolveConfig(args(), '/', {}).limits.maxBufferedTotal, 64 << 20);
       assert.equal(resolveConfig(args({ maxMessageSize: '100MiB' }), '/', {}).limits.maxBufferedTotal, 100 << 20);
       assert.equal(resolveConfig(args({ maxBufferedTotal: '0' }), '/', {}).limits.maxBufferedTotal, 0);
       assert.equal(resolveConfig(args({ maxBufferedTotal: '1GiB' }), '/', {}).limits.maxBufferedTotal, 1 << 30);
-      configError(() => resolveConfig(args({ maxBufferedTotal: '1MiB' }), '/', {}), '--max-buffered-total', /below --max-message-size/);
-      configError(() => resolveConfig(args({ maxBufferedTotal: 'lots' }), '/', {}), '--max-buffered-total', /not a size/);
+      configError(
+        () => resolveConfig(args({ maxBufferedTotal: '1MiB' }), '/', {}),
+        '--max-buffered-total',
+        /below --max-message-size/,
+      );
+      configError(
+        () => resolveConfig(args({ maxBufferedTotal: 'lots' }), '/', {}),
+        '--max-buffered-total',
+        /not a size/,
+      );
     });
     test('sizes, times and counts', () => {
       configError(() => resolveConfig(args({ maxMessageSize: '10XB' }), '/', {}), '--max-message-size', /not a size/);
       configError(() => resolveConfig(args({ highWaterMark: '0' }), '/', {}), '--high-water-mark', /at least 1 byte/);
-      configError(() => resolveConfig(args({ handshakeTimeout: '0' }), '/', {}), '--handshake-timeout', /0 is not allowed here \(without a deadline/);
+      configError(
+        () => resolveConfig(args({ handshakeTimeout: '0' }), '/', {}),
+        '--handshake-timeout',
+        /0 is not allowed here \(without a deadline/,
+      );
       configError(() => resolveConfig(args({ connectTimeout: 'soon' }), '/', {}), '--connect-timeout', /seconds/);
       configError(() => resolveConfig(args({ shutdownTimeout: '-1' }), '/', {}), '--shutdown-timeout', /seconds/);
       configError(() => resolveConfig(args({ heartbeat: '5s' }), '/', {}), '--heartbeat', /seconds/);
       configError(() => resolveConfig(args({ maxConnections: '1.5' }), '/', {}), '--max-connections', /whole number/);
-      configError(() => resolveConfig(args({ maxConnectionsPerIp: 'many' }), '/', {}), '--max-connections-per-ip', /whole number/);
+      configError(
+        () => resolveConfig(args({ maxConnectionsPerIp: 'many' }), '/', {}),
+        '--max-connections-per-ip',
+        /whole number/,
+      );
     });
     test('files and directories', () => {
       configError(() => resolveConfig(args({ web: '/nonexistent-wsproxy-dir' }), '/', {}), '--web', /not a directory/);
       configError(() => resolveConfig(args({ web: EXISTING_FILE }), '/', {}), '--web', /not a directory/);
-      configError(() => resolveConfig(args({ sslOnly: true, cert: '/nonexistent.pem' }), '/', {}), '--cert', /make-self-signed\.sh/);
+      configError(
+        () => resolveConfig(args({ sslOnly: true, cert: '/nonexistent.pem' }), '/', {}),
+        '--cert',
+        /make-self-signed\.sh/,
+      );
       // Without --cert, --ssl-only is fine: a certificate is generated.
       assert.equal(resolveConfig(args({ sslOnly: true }), '/nonexistent-wsproxy-dir', {}).tls.generateIfMissing, true);
       configError(() => resolveConfig(args({ key: '/nonexistent.key' }), '/', {}), '--key', /not a readable file/);
     });
     test('formats and origins', () => {
       configError(() => resolveConfig(args({ logFormat: 'yaml' }), '/', {}), '--log-format', /text, json/);
-      configError(() => resolveConfig(args({ allowOrigin: ['https://a.example/path'] }), '/', {}), '--allow-origin', /path or query/);
-      configError(() => resolveConfig(args({ allowOrigin: ['https://ok.example,garbage'] }), '/', {}), '--allow-origin', /not an origin/);
+      configError(
+        () => resolveConfig(args({ allowOrigin: ['https://a.example/path'] }), '/', {}),
+        '--allow-origin',
+        /path or query/,
+      );
+      configError(
+        () => resolveConfig(args({ allowOrigin: ['https://ok.example,garbage'] }), '/', {}),
+        '--allow-origin',
+        /not an origin/,
+      );
     });
   });
 });
@@ -533,7 +705,10 @@ describe('edge values found in review', () => {
   test('absurd sizes, origins with credentials and a relative XDG_STATE_HOME are refused or ignored', () => {
     assert.throws(() => parseSize('9'.repeat(400), '--max-message-size'), ConfigError);
     assert.throws(() => normaliseOrigin('https://:pw@a.example'), ConfigError);
-    assert.equal(defaultStateDir({ XDG_STATE_HOME: 'relative/state', HOME: '/home/u' }), '/home/u/.local/state/wsproxy');
+    assert.equal(
+      defaultStateDir({ XDG_STATE_HOME: 'relative/state', HOME: '/home/u' }),
+      '/home/u/.local/state/wsproxy',
+    );
   });
 });
 
@@ -546,34 +721,82 @@ describe('resolveWorkers', () => {
   });
   test('zero, negative, fractions, words and huge counts are refused naming the flag', () => {
     for (const bad of ['0', '-1', '1.5', 'many', '65', ' 2']) {
-      assert.throws(() => resolveWorkers(bad, 2), (err: Error) => err instanceof ConfigError && /--workers/.test(err.message));
+      assert.throws(
+        () => resolveWorkers(bad, 2),
+        (err: Error) => err instanceof ConfigError && /--workers/.test(err.message),
+      );
     }
   });
 });
 
 describe('wrap mode, daemon, pid file and syslog options', () => {
   test('a wrapped program relays to --wrap-target and keeps its arguments as given', () => {
-    const c = resolveConfig(args({ positionals: ['6080'], wrapCommand: ['prog', 'a;b', '$(x)'], wrapMode: 'respawn', wrapTarget: '127.0.0.1:5901' }), '/', {});
+    const c = resolveConfig(
+      args({
+        positionals: ['6080'],
+        wrapCommand: ['prog', 'a;b', '$(x)'],
+        wrapMode: 'respawn',
+        wrapTarget: '127.0.0.1:5901',
+      }),
+      '/',
+      {},
+    );
     assert.deepEqual(c.targets, { kind: 'fixed', target: { kind: 'tcp', host: '127.0.0.1', port: 5901 } });
     assert.deepEqual(c.process?.wrap, { command: ['prog', 'a;b', '$(x)'], mode: 'respawn' });
   });
   test('wrap mistakes name the flag', () => {
-    const wrapArgs = (over: Partial<CliArgs>): CliArgs => args({ positionals: ['6080'], wrapCommand: ['prog'], wrapTarget: '127.0.0.1:5901', ...over });
-    assert.throws(() => resolveConfig(wrapArgs({ wrapTarget: undefined }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-target' && /needs --wrap-target host:port/.test(e.message));
-    assert.throws(() => resolveConfig(wrapArgs({ wrapMode: 'sometimes' }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-mode');
-    assert.throws(() => resolveConfig(wrapArgs({ positionals: ['6080', 'h:1'] }), '/', {}), (e: unknown) => e instanceof ConfigError && /exclude each other/.test(e.message));
-    assert.throws(() => resolveConfig(args({ wrapTarget: '127.0.0.1:1' }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-target');
+    const wrapArgs = (over: Partial<CliArgs>): CliArgs =>
+      args({ positionals: ['6080'], wrapCommand: ['prog'], wrapTarget: '127.0.0.1:5901', ...over });
+    assert.throws(
+      () => resolveConfig(wrapArgs({ wrapTarget: undefined }), '/', {}),
+      (e: unknown) =>
+        e instanceof ConfigError && e.flag === '--wrap-target' && /needs --wrap-target host:port/.test(e.message),
+    );
+    assert.throws(
+      () => resolveConfig(wrapArgs({ wrapMode: 'sometimes' }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-mode',
+    );
+    assert.throws(
+      () => resolveConfig(wrapArgs({ positionals: ['6080', 'h:1'] }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && /exclude each other/.test(e.message),
+    );
+    assert.throws(
+      () => resolveConfig(args({ wrapTarget: '127.0.0.1:1' }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-target',
+    );
   });
   test('--syslog: host:port is UDP, anything else a socket path; facility daemon with -D; --legacy-syslog needs --syslog', () => {
-    assert.deepEqual(resolveConfig(args({ syslog: '127.0.0.1:514' }), '/', {}).process?.syslog, { destination: { kind: 'udp', host: '127.0.0.1', port: 514 }, legacy: false, facility: 'user' });
-    assert.deepEqual(resolveConfig(args({ syslog: '[::1]:5514', legacySyslog: true, daemon: true }), '/', {}).process?.syslog, { destination: { kind: 'udp', host: '::1', port: 5514 }, legacy: true, facility: 'daemon' });
-    assert.deepEqual(resolveConfig(args({ syslog: '/dev/log' }), '/', {}).process?.syslog?.destination, { kind: 'unix', path: '/dev/log' });
-    assert.throws(() => resolveConfig(args({ legacySyslog: true }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--legacy-syslog');
-    assert.throws(() => resolveConfig(args({ syslog: 'host:99999' }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--syslog');
+    assert.deepEqual(resolveConfig(args({ syslog: '127.0.0.1:514' }), '/', {}).process?.syslog, {
+      destination: { kind: 'udp', host: '127.0.0.1', port: 514 },
+      legacy: false,
+      facility: 'user',
+    });
+    assert.deepEqual(
+      resolveConfig(args({ syslog: '[::1]:5514', legacySyslog: true, daemon: true }), '/', {}).process?.syslog,
+      { destination: { kind: 'udp', host: '::1', port: 5514 }, legacy: true, facility: 'daemon' },
+    );
+    assert.deepEqual(resolveConfig(args({ syslog: '/dev/log' }), '/', {}).process?.syslog?.destination, {
+      kind: 'unix',
+      path: '/dev/log',
+    });
+    assert.throws(
+      () => resolveConfig(args({ legacySyslog: true }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && e.flag === '--legacy-syslog',
+    );
+    assert.throws(
+      () => resolveConfig(args({ syslog: 'host:99999' }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && e.flag === '--syslog',
+    );
   });
   test('-D with --inetd and a malformed --wrap-target are refused naming the flag', () => {
-    assert.throws(() => resolveConfig(args({ positionals: ['h:1'], inetd: true, daemon: true }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--daemon');
-    assert.throws(() => resolveConfig(args({ positionals: ['6080'], wrapCommand: ['prog'], wrapTarget: 'nohost' }), '/', {}), (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-target' && /^--wrap-target: /.test(e.message));
+    assert.throws(
+      () => resolveConfig(args({ positionals: ['h:1'], inetd: true, daemon: true }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && e.flag === '--daemon',
+    );
+    assert.throws(
+      () => resolveConfig(args({ positionals: ['6080'], wrapCommand: ['prog'], wrapTarget: 'nohost' }), '/', {}),
+      (e: unknown) => e instanceof ConfigError && e.flag === '--wrap-target' && /^--wrap-target: /.test(e.message),
+    );
   });
   test('--pid-file is made absolute', () => {
     assert.equal(resolveConfig(args({ pidFile: 'run/ws.pid' }), '/srv', {}).process?.pidFile, '/srv/run/ws.pid');
@@ -582,10 +805,21 @@ describe('wrap mode, daemon, pid file and syslog options', () => {
 
 describe('--upstream-underscore-headers', () => {
   test('off by default, on with --http-upstream', () => {
-    assert.equal(resolveConfig(args({ httpUpstream: 'http://127.0.0.1:8080' }), '/srv', {}).upstreamUnderscoreHeaders, undefined);
-    assert.equal(resolveConfig(args({ httpUpstream: 'http://127.0.0.1:8080', upstreamUnderscoreHeaders: true }), '/srv', {}).upstreamUnderscoreHeaders, true);
+    assert.equal(
+      resolveConfig(args({ httpUpstream: 'http://127.0.0.1:8080' }), '/srv', {}).upstreamUnderscoreHeaders,
+      undefined,
+    );
+    assert.equal(
+      resolveConfig(args({ httpUpstream: 'http://127.0.0.1:8080', upstreamUnderscoreHeaders: true }), '/srv', {})
+        .upstreamUnderscoreHeaders,
+      true,
+    );
   });
   test('without --http-upstream it is a one-line error that says what to add', () => {
-    configError(() => resolveConfig(args({ upstreamUnderscoreHeaders: true }), '/srv', {}), '--upstream-underscore-headers', /add --http-upstream/);
+    configError(
+      () => resolveConfig(args({ upstreamUnderscoreHeaders: true }), '/srv', {}),
+      '--upstream-underscore-headers',
+      /add --http-upstream/,
+    );
   });
 });

@@ -97,7 +97,14 @@ describe('clientFailureReason', () => {
     assert.equal(clientFailureReason(coded('ECONNRESET')), 'CLIENT_RESET');
     assert.equal(clientFailureReason(coded('EPIPE')), 'CLIENT_RESET');
     assert.equal(clientFailureReason(new Error('no code')), 'CLIENT_RESET');
-    for (const code of ['CLIENT_TLS_ERROR', 'CLIENT_RESET', 'CLIENT_LEFT_EARLY', 'PROXY_HEADER_INCOMPLETE', 'CLIENT_LEFT_UPGRADE', 'UPSTREAM_CLIENT_GONE'] as const) {
+    for (const code of [
+      'CLIENT_TLS_ERROR',
+      'CLIENT_RESET',
+      'CLIENT_LEFT_EARLY',
+      'PROXY_HEADER_INCOMPLETE',
+      'CLIENT_LEFT_UPGRADE',
+      'UPSTREAM_CLIENT_GONE',
+    ] as const) {
       assert.ok(!('status' in REASONS[code]) && !('closeCode' in REASONS[code]), `${code} is a dropped connection`);
     }
   });

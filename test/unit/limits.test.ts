@@ -16,7 +16,10 @@ const hex16 = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
 describe('the per-client key (rateKey): IPv6 by /64, IPv4-mapped as IPv4', () => {
   test('every address of one /64 has one key; addresses of different /64s differ', () => {
     fc.assert(
-      fc.property(fc.tuple(hex16, hex16, hex16, hex16), (low) => rateKey(`2001:db8:aa:bb:${low.join(':')}`) === rateKey('2001:db8:aa:bb::1')),
+      fc.property(
+        fc.tuple(hex16, hex16, hex16, hex16),
+        (low) => rateKey(`2001:db8:aa:bb:${low.join(':')}`) === rateKey('2001:db8:aa:bb::1'),
+      ),
       { seed: 12_10, numRuns: 300 },
     );
     fc.assert(
@@ -55,9 +58,27 @@ describe('ConnectionGate', () => {
 });
 
 describe('the failed-auth guard (--auth-failure-limit)', () => {
-  const conn = (remoteAddress: string): ConnectionContext => ({ id: 1, remoteAddress, remotePort: 1, tls: false, log: silentLogger, handshakeDone: () => undefined });
+  const conn = (remoteAddress: string): ConnectionContext => ({
+    id: 1,
+    remoteAddress,
+    remotePort: 1,
+    tls: false,
+    log: silentLogger,
+    handshakeDone: () => undefined,
+  });
   const policyAt = (clock: { t: number }) =>
-    createRequestPolicy(undefined, { maxSessionsPerToken: 0, rateLimit: undefined, authFailureLimit: { perSecond: 1 / 60, burst: 3 }, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 }, () => clock.t);
+    createRequestPolicy(
+      undefined,
+      {
+        maxSessionsPerToken: 0,
+        rateLimit: undefined,
+        authFailureLimit: { perSecond: 1 / 60, burst: 3 },
+        allowTargets: [],
+        allowedHosts: [],
+        revalidateIntervalMs: 0,
+      },
+      () => clock.t,
+    );
 
   test('N failures, then 429 with Retry-After; successes never count; the /64 is one client; it recovers', () => {
     const clock = { t: 1_000_000 };

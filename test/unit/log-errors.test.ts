@@ -4,7 +4,15 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { REASONS, ProxyError, closeCodeOf, errnoCode, httpStatusOf, isHttpReason, type ReasonCode } from '../../src/errors.js';
+import {
+  REASONS,
+  ProxyError,
+  closeCodeOf,
+  errnoCode,
+  httpStatusOf,
+  isHttpReason,
+  type ReasonCode,
+} from '../../src/errors.js';
 import { createLogger, fdSink, redactUrl, silentLogger, type LogLevel } from '../../src/log.js';
 import { connectFailureReason } from '../../src/relay/connect.js';
 
@@ -19,7 +27,13 @@ function only(lines: readonly string[]): string {
   return lines[0] ?? '';
 }
 
-const SECRETS = { password: 'hunter2', token: 'tok3n', authorization: 'Basic dXNlcjpwdw==', cookie: 'sid=c00k1e', key_password: 'kp-s3cret' };
+const SECRETS = {
+  password: 'hunter2',
+  token: 'tok3n',
+  authorization: 'Basic dXNlcjpwdw==',
+  cookie: 'sid=c00k1e',
+  key_password: 'kp-s3cret',
+};
 
 describe('redactUrl', () => {
   test('hides token= and password= values, keeps the rest', () => {
@@ -30,7 +44,10 @@ describe('redactUrl', () => {
   });
   test('hides the password of scheme://user:password@ (a redis:// source), keeps the user and host', () => {
     assert.equal(redactUrl('redis://:pw1@127.0.0.1:6379/0'), 'redis://:***@127.0.0.1:6379/0');
-    assert.equal(redactUrl('failed: rediss://user:p%40ss@h:6390/3?namespace=x'), 'failed: rediss://user:***@h:6390/3?namespace=x');
+    assert.equal(
+      redactUrl('failed: rediss://user:p%40ss@h:6390/3?namespace=x'),
+      'failed: rediss://user:***@h:6390/3?namespace=x',
+    );
     assert.equal(redactUrl('http://user@host/ and a@b.example'), 'http://user@host/ and a@b.example');
   });
   test('leaves other parameters and plain paths alone', () => {
@@ -54,14 +71,19 @@ describe('createLogger, text format', () => {
     log.info('i');
     log.warn('w');
     log.error('e');
-    assert.deepEqual(lines.map((l) => l.split(' ')[1]), ['DEBUG', 'INFO', 'WARN', 'ERROR']);
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[1]),
+      ['DEBUG', 'INFO', 'WARN', 'ERROR'],
+    );
   });
   test('secret-looking keys print *** and their values never appear', () => {
     const { log, lines } = capture();
     log.info('connect', { ...SECRETS, Authorization: 'Bearer abc.def', api_secret: 's3', n: 1 });
     const line = only(lines);
-    for (const key of [...Object.keys(SECRETS), 'Authorization', 'api_secret']) assert.match(line, new RegExp(` ${key}=\\*\\*\\*( |\\n)`), key);
-    for (const value of [...Object.values(SECRETS), 'Bearer abc.def', 's3 ']) assert.ok(!line.includes(value), `${value} leaked: ${line}`);
+    for (const key of [...Object.keys(SECRETS), 'Authorization', 'api_secret'])
+      assert.match(line, new RegExp(` ${key}=\\*\\*\\*( |\\n)`), key);
+    for (const value of [...Object.values(SECRETS), 'Bearer abc.def', 's3 '])
+      assert.ok(!line.includes(value), `${value} leaked: ${line}`);
     assert.match(line, / n=1\n$/);
   });
   test('secrets are hidden whatever the value type', () => {
@@ -131,7 +153,10 @@ describe('createLogger, levels and children', () => {
   });
   test('enabled() agrees with the threshold', () => {
     const { log } = capture('warn');
-    assert.deepEqual((['debug', 'info', 'warn', 'error'] as const).map((l) => log.enabled(l)), [false, false, true, true]);
+    assert.deepEqual(
+      (['debug', 'info', 'warn', 'error'] as const).map((l) => log.enabled(l)),
+      [false, false, true, true],
+    );
     assert.equal(silentLogger.enabled('error'), false);
   });
   test('child() adds fields to every line, and a call can override them', () => {
@@ -171,7 +196,12 @@ describe('createLogger, redaction at any depth', () => {
       const line = only(lines);
       for (const secret of DEEP) assert.ok(!line.includes(secret), `${format}: ${secret} leaked: ${line}`);
       if (format === 'json') {
-        const parsed = JSON.parse(line) as { client: Record<string, unknown>; request: { headers: Record<string, unknown> }; list: unknown[]; url: string };
+        const parsed = JSON.parse(line) as {
+          client: Record<string, unknown>;
+          request: { headers: Record<string, unknown> };
+          list: unknown[];
+          url: string;
+        };
         assert.deepEqual(parsed.client, { api_key: '***', name: 'alice' });
         assert.deepEqual(parsed.request.headers, { authorization: '***', cookie: '***', host: 'h' });
         assert.deepEqual(parsed.list, [{ password: '***' }, 'redis://:***@h:1/0', 'GET /?token=***']);
@@ -203,7 +233,10 @@ describe('createLogger on pino', () => {
   test("JSON lines have pino's shape: level label, ISO time, the bindings, the fields, msg last", () => {
     const { log, lines } = capture('debug', 'json');
     log.child({ conn: 7, peer: '10.0.0.1:5000' }).child({ scheme: 'wss' }).warn('w', { n: 1 });
-    assert.equal(only(lines), '{"level":"warn","time":"1970-01-01T00:00:00.000Z","conn":7,"peer":"10.0.0.1:5000","scheme":"wss","n":1,"msg":"w"}\n');
+    assert.equal(
+      only(lines),
+      '{"level":"warn","time":"1970-01-01T00:00:00.000Z","conn":7,"peer":"10.0.0.1:5000","scheme":"wss","n":1,"msg":"w"}\n',
+    );
   });
   test('a key bound again replaces the old value (once in the line)', () => {
     const { log, lines } = capture('debug', 'json');
@@ -212,12 +245,19 @@ describe('createLogger on pino', () => {
   });
   test('a sink with writeAt gets every line with its level (syslog severity)', () => {
     const got: [LogLevel, string][] = [];
-    const log = createLogger({ level: 'debug', format: 'text', sink: { write: () => assert.fail('writeAt wins'), writeAt: (level, line) => got.push([level, line]) } });
+    const log = createLogger({
+      level: 'debug',
+      format: 'text',
+      sink: { write: () => assert.fail('writeAt wins'), writeAt: (level, line) => got.push([level, line]) },
+    });
     log.child({ c: 1 }).debug('d');
     log.info('i');
     log.warn('w');
     log.error('e');
-    assert.deepEqual(got.map(([level]) => level), ['debug', 'info', 'warn', 'error']);
+    assert.deepEqual(
+      got.map(([level]) => level),
+      ['debug', 'info', 'warn', 'error'],
+    );
     assert.match(got[0]?.[1] ?? '', / DEBUG d c=1\n$/);
   });
   test('text lines print a Date as its ISO time', () => {
@@ -328,25 +368,81 @@ describe('error catalogue', () => {
   // Written out by hand, not derived from REASONS: a changed status, close code, or an added or dropped code must
   // show up here as a failing line (and be a deliberate, reviewed change).
   const HTTP: Readonly<Record<string, number>> = {
-    BAD_REQUEST: 400, BAD_FRAMING: 400, HEADERS_TOO_LARGE: 431, EXPECTATION_FAILED: 417, METHOD_NOT_ALLOWED: 405,
-    NOT_FOUND: 404, BAD_HANDSHAKE: 400, UNSUPPORTED_VERSION: 426, SUBPROTOCOL_UNSUPPORTED: 400, ORIGIN_FORBIDDEN: 403,
-    AUTH_REQUIRED: 401, AUTH_FORBIDDEN: 403, TOKEN_MISSING: 401, TOKEN_UNKNOWN: 404, TOKEN_SOURCE_DOWN: 503,
-    TARGET_REFUSED: 502, TARGET_UNREACHABLE: 502, TARGET_DNS: 502, TARGET_FAILED: 502, TARGET_TIMEOUT: 504,
-    TARGET_TLS_UNKNOWN_CA: 502, TARGET_TLS_NAME_MISMATCH: 502, TARGET_TLS_EXPIRED: 502, TARGET_TLS_FAILED: 502,
-    SHUTTING_DOWN: 503, RUN_ONCE_BUSY: 503, HOST_NOT_ALLOWED: 421, RATE_LIMITED: 429, AUTH_RATE_LIMITED: 429,
-    TOKEN_SESSION_LIMIT: 429, TARGET_FORBIDDEN: 403, UPSTREAM_FAILED: 502, CLIENT_CERT_PLAIN: 403,
-    CLIENT_CERT_REQUIRED: 403, HTTPS_REQUIRED: 403, CLIENT_CERT_NOT_ALLOWED: 403, INTERNAL_ERROR: 500,
-    ADMIN_BROWSER_REFUSED: 403, ADMIN_HOST_NOT_ALLOWED: 421,
+    BAD_REQUEST: 400,
+    BAD_FRAMING: 400,
+    HEADERS_TOO_LARGE: 431,
+    EXPECTATION_FAILED: 417,
+    METHOD_NOT_ALLOWED: 405,
+    NOT_FOUND: 404,
+    BAD_HANDSHAKE: 400,
+    UNSUPPORTED_VERSION: 426,
+    SUBPROTOCOL_UNSUPPORTED: 400,
+    ORIGIN_FORBIDDEN: 403,
+    AUTH_REQUIRED: 401,
+    AUTH_FORBIDDEN: 403,
+    TOKEN_MISSING: 401,
+    TOKEN_UNKNOWN: 404,
+    TOKEN_SOURCE_DOWN: 503,
+    TARGET_REFUSED: 502,
+    TARGET_UNREACHABLE: 502,
+    TARGET_DNS: 502,
+    TARGET_FAILED: 502,
+    TARGET_TIMEOUT: 504,
+    TARGET_TLS_UNKNOWN_CA: 502,
+    TARGET_TLS_NAME_MISMATCH: 502,
+    TARGET_TLS_EXPIRED: 502,
+    TARGET_TLS_FAILED: 502,
+    SHUTTING_DOWN: 503,
+    RUN_ONCE_BUSY: 503,
+    HOST_NOT_ALLOWED: 421,
+    RATE_LIMITED: 429,
+    AUTH_RATE_LIMITED: 429,
+    TOKEN_SESSION_LIMIT: 429,
+    TARGET_FORBIDDEN: 403,
+    UPSTREAM_FAILED: 502,
+    CLIENT_CERT_PLAIN: 403,
+    CLIENT_CERT_REQUIRED: 403,
+    HTTPS_REQUIRED: 403,
+    CLIENT_CERT_NOT_ALLOWED: 403,
+    INTERNAL_ERROR: 500,
+    ADMIN_BROWSER_REFUSED: 403,
+    ADMIN_HOST_NOT_ALLOWED: 421,
   };
   const CLOSE: Readonly<Record<string, number>> = {
-    TARGET_CLOSED: 1000, CLIENT_GONE: 1006, BAD_BASE64: 1007, TEXT_FRAME: 1003, MESSAGE_TOO_BIG: 1009,
-    MESSAGE_BUFFER_FULL: 1009, PROTOCOL_ERROR: 1002, TARGET_ERROR: 1011, SERVER_SHUTDOWN: 1001, TOKEN_REVOKED: 1008,
-    TOKEN_TARGET_CHANGED: 1008, HEARTBEAT_TIMEOUT: 1006, ADMIN_CLOSED: 1008,
+    TARGET_CLOSED: 1000,
+    CLIENT_GONE: 1006,
+    BAD_BASE64: 1007,
+    TEXT_FRAME: 1003,
+    MESSAGE_TOO_BIG: 1009,
+    MESSAGE_BUFFER_FULL: 1009,
+    PROTOCOL_ERROR: 1002,
+    TARGET_ERROR: 1011,
+    SERVER_SHUTDOWN: 1001,
+    TOKEN_REVOKED: 1008,
+    TOKEN_TARGET_CHANGED: 1008,
+    HEARTBEAT_TIMEOUT: 1006,
+    ADMIN_CLOSED: 1008,
   };
   const NEITHER = [
-    'HANDSHAKE_TIMEOUT', 'TLS_HANDSHAKE_FAILED', 'TLS_NOT_CONFIGURED', 'TLS_CLIENT_CERT_REJECTED', 'PLAIN_REFUSED',
-    'CONNECTION_LIMIT', 'CONNECTION_LIMIT_PER_IP', 'CLIENT_LEFT_EARLY', 'PROXY_HEADER_INCOMPLETE', 'CLIENT_RESET', 'CLIENT_TLS_ERROR', 'CLIENT_LEFT_UPGRADE', 'UPSTREAM_CLIENT_GONE', 'PROXY_UNTRUSTED', 'PROXY_HEADER_INVALID',
-    'CLIENT_CLOSED', 'RECORDING_DROPPED', 'OPEN_RELAY', 'WEB_SECRET_HIDDEN',
+    'HANDSHAKE_TIMEOUT',
+    'TLS_HANDSHAKE_FAILED',
+    'TLS_NOT_CONFIGURED',
+    'TLS_CLIENT_CERT_REJECTED',
+    'PLAIN_REFUSED',
+    'CONNECTION_LIMIT',
+    'CONNECTION_LIMIT_PER_IP',
+    'CLIENT_LEFT_EARLY',
+    'PROXY_HEADER_INCOMPLETE',
+    'CLIENT_RESET',
+    'CLIENT_TLS_ERROR',
+    'CLIENT_LEFT_UPGRADE',
+    'UPSTREAM_CLIENT_GONE',
+    'PROXY_UNTRUSTED',
+    'PROXY_HEADER_INVALID',
+    'CLIENT_CLOSED',
+    'RECORDING_DROPPED',
+    'OPEN_RELAY',
+    'WEB_SECRET_HIDDEN',
   ];
 
   test('the catalogue holds exactly the expected codes', () => {

@@ -13,21 +13,52 @@ function config(argv: string[]): Config {
 }
 
 function fails(argv: string[], flag: string, message: RegExp): void {
-  assert.throws(() => config(argv), (err: unknown) => err instanceof ConfigError && err.flag === flag && message.test(err.message) && !err.message.includes('\n'));
+  assert.throws(
+    () => config(argv),
+    (err: unknown) =>
+      err instanceof ConfigError && err.flag === flag && message.test(err.message) && !err.message.includes('\n'),
+  );
 }
 
 describe('operations flags', () => {
   test('defaults: everything off, metadata still refused by the target policy', () => {
     const c = config(['6080', 'localhost:5900']);
-    assert.deepEqual(c.clientAddress, { proxyProtocolIn: false, trustedProxies: [], trustForwarded: false, proxyProtocolOut: undefined });
-    assert.deepEqual(c.policy, { maxSessionsPerToken: 0, rateLimit: undefined, authFailureLimit: { perSecond: 10 / 60, burst: 10 }, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 });
+    assert.deepEqual(c.clientAddress, {
+      proxyProtocolIn: false,
+      trustedProxies: [],
+      trustForwarded: false,
+      proxyProtocolOut: undefined,
+    });
+    assert.deepEqual(c.policy, {
+      maxSessionsPerToken: 0,
+      rateLimit: undefined,
+      authFailureLimit: { perSecond: 10 / 60, burst: 10 },
+      allowTargets: [],
+      allowedHosts: [],
+      revalidateIntervalMs: 0,
+    });
   });
 
   test('values and lists; list flags do not swallow the positionals after them', () => {
     const c = config([
-      '--proxy-protocol-in', '--trusted-proxy', '10.0.0.0/8 fd00::/8', '--trust-forwarded', '--proxy-protocol-out', 'v2',
-      '--max-sessions-per-token', '2', '--rate-limit', '30/min', '--allow-target', '10.0.0.0/8:5900-5999 192.0.2.7:22,23',
-      '--allowed-host', 'VNC.example.com,[::1]', '--revalidate-interval', '2.5', '6080', 'localhost:5900',
+      '--proxy-protocol-in',
+      '--trusted-proxy',
+      '10.0.0.0/8 fd00::/8',
+      '--trust-forwarded',
+      '--proxy-protocol-out',
+      'v2',
+      '--max-sessions-per-token',
+      '2',
+      '--rate-limit',
+      '30/min',
+      '--allow-target',
+      '10.0.0.0/8:5900-5999 192.0.2.7:22,23',
+      '--allowed-host',
+      'VNC.example.com,[::1]',
+      '--revalidate-interval',
+      '2.5',
+      '6080',
+      'localhost:5900',
     ]);
     assert.equal(c.targets.kind === 'fixed' && c.targets.target.kind === 'tcp' ? c.targets.target.port : 0, 5900);
     assert.equal(c.clientAddress?.proxyProtocolIn, true);

@@ -28,7 +28,15 @@ describe('address ranges', () => {
   });
 
   test('bad entries say what is wrong', () => {
-    for (const bad of ['10.0.0.0/33', '10.0.0/8', 'example.com', '10.0.0.0/8:0', '10.0.0.0/8:70000', '[::1', '2001:db8::/129']) {
+    for (const bad of [
+      '10.0.0.0/33',
+      '10.0.0/8',
+      'example.com',
+      '10.0.0.0/8:0',
+      '10.0.0.0/8:70000',
+      '[::1',
+      '2001:db8::/129',
+    ]) {
       assert.equal(typeof parseAddressRange(bad, true), 'string', bad);
     }
     assert.equal(typeof parseAddressRange('10.0.0.0/8:22', false), 'string', 'ports where none are allowed');
@@ -39,7 +47,14 @@ describe('target policy (after DNS)', () => {
   test('default: everything but link-local and metadata', () => {
     assert.deepEqual(checkTargetAddress('127.0.0.1', 5900, []), { ok: true });
     assert.deepEqual(checkTargetAddress('10.1.1.1', 5900, []), { ok: true });
-    for (const a of ['169.254.169.254', '::ffff:169.254.169.254', 'fe80::1', 'fd00:ec2::254', '100.100.100.200', '0.0.0.0']) {
+    for (const a of [
+      '169.254.169.254',
+      '::ffff:169.254.169.254',
+      'fe80::1',
+      'fd00:ec2::254',
+      '100.100.100.200',
+      '0.0.0.0',
+    ]) {
       assert.equal(checkTargetAddress(a, 80, []).ok, false, a);
     }
   });
@@ -49,7 +64,11 @@ describe('target policy (after DNS)', () => {
     assert.ok(checkTargetAddress('10.2.3.4', 5901, allow).ok);
     assert.deepEqual(checkTargetAddress('10.2.3.4', 22, allow), { ok: false, why: 'not in --allow-target' });
     assert.deepEqual(checkTargetAddress('127.0.0.1', 5901, allow), { ok: false, why: 'not in --allow-target' });
-    assert.equal(checkTargetAddress('169.254.169.254', 80, [range('0.0.0.0/0')]).ok, false, 'a catch-all does not open metadata');
+    assert.equal(
+      checkTargetAddress('169.254.169.254', 80, [range('0.0.0.0/0')]).ok,
+      false,
+      'a catch-all does not open metadata',
+    );
     assert.ok(checkTargetAddress('169.254.169.254', 80, [range('169.254.169.254/32')]).ok);
   });
 });
@@ -67,16 +86,30 @@ describe('Forwarded / X-Forwarded-For', () => {
   });
 
   test('rightmost untrusted wins; a forged leftmost entry is ignored', () => {
-    assert.deepEqual(clientFromHeaders(peer, { xForwardedFor: ['6.6.6.6, 198.51.100.9, 10.0.0.2'] }, trusted), { address: '198.51.100.9', port: 0 });
-    assert.deepEqual(clientFromHeaders(peer, { forwarded: ['for=6.6.6.6', 'for="198.51.100.9:1234"'] }, trusted), { address: '198.51.100.9', port: 1234 });
-    assert.deepEqual(clientFromHeaders(peer, { forwarded: ['for=198.51.100.1'], xForwardedFor: ['6.6.6.6'] }, trusted).address, '198.51.100.1', 'Forwarded wins over X-Forwarded-For');
+    assert.deepEqual(clientFromHeaders(peer, { xForwardedFor: ['6.6.6.6, 198.51.100.9, 10.0.0.2'] }, trusted), {
+      address: '198.51.100.9',
+      port: 0,
+    });
+    assert.deepEqual(clientFromHeaders(peer, { forwarded: ['for=6.6.6.6', 'for="198.51.100.9:1234"'] }, trusted), {
+      address: '198.51.100.9',
+      port: 1234,
+    });
+    assert.deepEqual(
+      clientFromHeaders(peer, { forwarded: ['for=198.51.100.1'], xForwardedFor: ['6.6.6.6'] }, trusted).address,
+      '198.51.100.1',
+      'Forwarded wins over X-Forwarded-For',
+    );
   });
 
   test('an untrusted peer: headers ignored; an unusable hop stops the walk', () => {
     const stranger = { address: '203.0.113.1', port: 1 };
     assert.equal(clientFromHeaders(stranger, { xForwardedFor: ['198.51.100.9'] }, trusted), stranger);
     assert.deepEqual(clientFromHeaders(peer, { xForwardedFor: ['198.51.100.9, garbage'] }, trusted), peer);
-    assert.deepEqual(clientFromHeaders(peer, { xForwardedFor: ['10.0.0.9'] }, trusted), { address: '10.0.0.9', port: 0 }, 'all trusted: the leftmost');
+    assert.deepEqual(
+      clientFromHeaders(peer, { xForwardedFor: ['10.0.0.9'] }, trusted),
+      { address: '10.0.0.9', port: 0 },
+      'all trusted: the leftmost',
+    );
     assert.deepEqual(clientFromHeaders(peer, {}, trusted), peer);
   });
 });

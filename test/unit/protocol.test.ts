@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, test } from 'node:test';
 import { httpStatusOf } from '../../src/errors.js';
-import { chooseSubprotocol, isOriginAllowed, parseHostHeader, validateHandshake } from '../../src/websocket/protocol.js';
+import {
+  chooseSubprotocol,
+  isOriginAllowed,
+  parseHostHeader,
+  validateHandshake,
+} from '../../src/websocket/protocol.js';
 
 // RFC 6455 §1.3's sample key.
 const GOOD: IncomingHttpHeaders = {
@@ -110,7 +115,14 @@ describe('validateHandshake', () => {
   });
   test('a missing or malformed key → BAD_HANDSHAKE', () => {
     assert.equal(validateHandshake('GET', without('sec-websocket-key'))?.code, 'BAD_HANDSHAKE');
-    for (const key of ['abc', '', 'dGhlIHNhbXBsZSBub25jZQ=', 'dGhlIHNhbXBsZSBub25jZQ===', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25j*Q==']) {
+    for (const key of [
+      'abc',
+      '',
+      'dGhlIHNhbXBsZSBub25jZQ=',
+      'dGhlIHNhbXBsZSBub25jZQ===',
+      'dGhlIHNhbXBsZSBub25jZQ',
+      'dGhlIHNhbXBsZSBub25j*Q==',
+    ]) {
       assert.equal(validateHandshake('GET', { ...GOOD, 'sec-websocket-key': key })?.code, 'BAD_HANDSHAKE', key);
     }
   });

@@ -11,10 +11,17 @@ import { escapeFrame, frameLine, Recorder } from '../../src/record/recorder.js';
 
 // websockify: buf.decode('latin1').encode('unicode_escape').decode('ascii').replace("'", "\\'")
 function pythonEscape(buf: Buffer): string {
-  return execFileSync('python3', ['-c', "import sys; b=sys.stdin.buffer.read(); sys.stdout.write(b.decode('latin1').encode('unicode_escape').decode('ascii').replace(\"'\", \"\\\\'\"))"], {
-    input: buf,
-    encoding: 'utf8',
-  });
+  return execFileSync(
+    'python3',
+    [
+      '-c',
+      "import sys; b=sys.stdin.buffer.read(); sys.stdout.write(b.decode('latin1').encode('unicode_escape').decode('ascii').replace(\"'\", \"\\\\'\"))",
+    ],
+    {
+      input: buf,
+      encoding: 'utf8',
+    },
+  );
 }
 
 test("escaping matches websockify's (Python's own codec) for all 256 byte values and random data", () => {
@@ -25,7 +32,7 @@ test("escaping matches websockify's (Python's own codec) for all 256 byte values
 });
 
 test('frame lines carry direction and whole milliseconds', () => {
-  assert.equal(frameLine('to-client', 12.9, Buffer.from("RFB 003.008\n")), "'{12{RFB 003.008\\n',\n");
+  assert.equal(frameLine('to-client', 12.9, Buffer.from('RFB 003.008\n')), "'{12{RFB 003.008\\n',\n");
   assert.equal(frameLine('from-client', 0, Buffer.from([0x27, 0x5c, 0x00])), "'}0}\\'\\\\\\x00',\n");
 });
 
@@ -55,7 +62,13 @@ test('when the disk falls behind past the queue cap, the recording is dropped wi
   assert.ok(opened);
   const frame = Buffer.alloc(4096, 0x41);
   for (let i = 0; i < 3; i++) opened.tap.onTargetData?.(frame, i);
-  opened.tap.onClose?.({ reason: 'CLIENT_CLOSED', closeCode: 1000, bytesFromClient: 0, bytesToClient: 3 * 4096, durationMs: 1 });
+  opened.tap.onClose?.({
+    reason: 'CLIENT_CLOSED',
+    closeCode: 1000,
+    bytesFromClient: 0,
+    bytesToClient: 3 * 4096,
+    durationMs: 1,
+  });
   const dropped = logs.filter((l) => l.includes('recording dropped'));
   assert.equal(dropped.length, 1, logs.join(''));
   assert.match(dropped[0] ?? '', /reason=RECORDING_DROPPED/);

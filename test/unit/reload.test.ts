@@ -9,7 +9,15 @@ import { OPTION_NAMES, parseCommandLine } from '../../src/cli.js';
 import { resolveConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createRequestPolicy } from '../../src/policy/request-policy.js';
-import { applicableConfig, combineWorkerResults, diffConfig, logReload, NOT_RELOADED_OPTIONS, reloadFailed, RELOAD_FIELDS } from '../../src/reload.js';
+import {
+  applicableConfig,
+  combineWorkerResults,
+  diffConfig,
+  logReload,
+  NOT_RELOADED_OPTIONS,
+  reloadFailed,
+  RELOAD_FIELDS,
+} from '../../src/reload.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wsproxy-reload-unit-'));
 const adminToken = join(dir, 'admin-token');
@@ -32,9 +40,35 @@ describe('configuration reload: what changed', () => {
   });
 
   test('live options are "changed", the listener and process options "restart needed", unchanged ones neither', () => {
-    const running = configOf('127.0.0.1:6080', '127.0.0.1:5900', '--allow-origin', 'https://a.example', '--log-level', 'info');
-    assert.deepEqual(diffConfig(running, configOf('127.0.0.1:6080', '127.0.0.1:5900', '--allow-origin', 'https://a.example', '--log-level', 'info')), { changed: [], restartNeeded: [] });
-    const next = configOf('127.0.0.1:6081', '127.0.0.1:5901', '--allow-origin', 'https://b.example', '--log-level', 'debug', '--rate-limit', '5/s', '--workers', '2', '--pid-file', join(dir, 'pid'));
+    const running = configOf(
+      '127.0.0.1:6080',
+      '127.0.0.1:5900',
+      '--allow-origin',
+      'https://a.example',
+      '--log-level',
+      'info',
+    );
+    assert.deepEqual(
+      diffConfig(
+        running,
+        configOf('127.0.0.1:6080', '127.0.0.1:5900', '--allow-origin', 'https://a.example', '--log-level', 'info'),
+      ),
+      { changed: [], restartNeeded: [] },
+    );
+    const next = configOf(
+      '127.0.0.1:6081',
+      '127.0.0.1:5901',
+      '--allow-origin',
+      'https://b.example',
+      '--log-level',
+      'debug',
+      '--rate-limit',
+      '5/s',
+      '--workers',
+      '2',
+      '--pid-file',
+      join(dir, 'pid'),
+    );
     assert.deepEqual(diffConfig(running, next), {
       changed: ['target', 'allow-origin', 'log-level', 'rate-limit'],
       restartNeeded: ['listen', 'workers', 'pid-file'],
@@ -42,8 +76,30 @@ describe('configuration reload: what changed', () => {
   });
 
   test('the applied configuration keeps what needs a restart and takes everything else', () => {
-    const running = configOf('127.0.0.1:6080', '127.0.0.1:5900', '--admin-listen', '127.0.0.1:9090', '--drain-timeout', '30', '--timeout', '60');
-    const next = configOf('127.0.0.1:6081', '127.0.0.1:5901', '--admin-listen', '127.0.0.1:9191', '--admin-token-file', adminToken, '--drain-timeout', '5', '--timeout', '0', '--log-file', join(dir, 'log'));
+    const running = configOf(
+      '127.0.0.1:6080',
+      '127.0.0.1:5900',
+      '--admin-listen',
+      '127.0.0.1:9090',
+      '--drain-timeout',
+      '30',
+      '--timeout',
+      '60',
+    );
+    const next = configOf(
+      '127.0.0.1:6081',
+      '127.0.0.1:5901',
+      '--admin-listen',
+      '127.0.0.1:9191',
+      '--admin-token-file',
+      adminToken,
+      '--drain-timeout',
+      '5',
+      '--timeout',
+      '0',
+      '--log-file',
+      join(dir, 'log'),
+    );
     const applied = applicableConfig(running, next);
     assert.deepEqual(applied.listen, running.listen);
     assert.equal(applied.log.file, undefined);
@@ -60,25 +116,56 @@ describe('configuration reload: what changed', () => {
   test('reload lines name options, never their values', () => {
     const written: string[] = [];
     const log = createLogger({ level: 'debug', format: 'text', sink: { write: (l: string) => written.push(l) } });
-    const running = configOf('127.0.0.1:6080', '127.0.0.1:5900', '--key-password', 'keypass-1f3a', '--auth-plugin', 'BasicHTTPAuth', '--auth-source', 'op:basic-77c2');
-    const next = configOf('127.0.0.1:6080', '127.0.0.1:5900', '--key-password', 'keypass-9e0b', '--auth-plugin', 'BasicHTTPAuth', '--auth-source', 'op:basic-1d4e');
+    const running = configOf(
+      '127.0.0.1:6080',
+      '127.0.0.1:5900',
+      '--key-password',
+      'keypass-1f3a',
+      '--auth-plugin',
+      'BasicHTTPAuth',
+      '--auth-source',
+      'op:basic-77c2',
+    );
+    const next = configOf(
+      '127.0.0.1:6080',
+      '127.0.0.1:5900',
+      '--key-password',
+      'keypass-9e0b',
+      '--auth-plugin',
+      'BasicHTTPAuth',
+      '--auth-source',
+      'op:basic-1d4e',
+    );
     const changes = diffConfig(running, next);
     assert.deepEqual(changes.changed, ['key-password', 'auth-source']);
     logReload(log, { ok: true, ...changes }, { why: 'test' });
     logReload(log, reloadFailed('CONFIG_SYNTAX', '--config x.yaml: not valid YAML or JSON (line 1)'), { why: 'test' });
     const text = written.join('');
     assert.match(text, /INFO {2}configuration reloaded why=test changed=key-password,auth-source/);
-    assert.match(text, /ERROR configuration reload refused; the running configuration stays in use why=test reason=CONFIG_SYNTAX/);
-    for (const secret of ['keypass-1f3a', 'keypass-9e0b', 'basic-77c2', 'basic-1d4e']) assert.ok(!text.includes(secret), secret);
+    assert.match(
+      text,
+      /ERROR configuration reload refused; the running configuration stays in use why=test reason=CONFIG_SYNTAX/,
+    );
+    for (const secret of ['keypass-1f3a', 'keypass-9e0b', 'basic-77c2', 'basic-1d4e'])
+      assert.ok(!text.includes(secret), secret);
   });
 });
 
 describe('configuration reload: --workers outcome', () => {
   test('applied everywhere: the union of the changes; one refusal or silence: refused, naming the workers', () => {
     const ok = (changed: string[], restartNeeded: string[] = []) => ({ ok: true, changed, restartNeeded });
-    const all = combineWorkerResults([{ worker: 1, result: ok(['allow-origin']) }, { worker: 2, result: ok(['allow-origin', 'cert'], ['listen']) }]);
-    assert.deepEqual(all, { result: { ok: true, changed: ['allow-origin', 'cert'], restartNeeded: ['listen'] }, fields: { workers: 2 } });
-    const one = combineWorkerResults([{ worker: 1, result: ok([]) }, { worker: 2, result: reloadFailed('CERTIFICATE_UNUSABLE', 'bad key') }]);
+    const all = combineWorkerResults([
+      { worker: 1, result: ok(['allow-origin']) },
+      { worker: 2, result: ok(['allow-origin', 'cert'], ['listen']) },
+    ]);
+    assert.deepEqual(all, {
+      result: { ok: true, changed: ['allow-origin', 'cert'], restartNeeded: ['listen'] },
+      fields: { workers: 2 },
+    });
+    const one = combineWorkerResults([
+      { worker: 1, result: ok([]) },
+      { worker: 2, result: reloadFailed('CERTIFICATE_UNUSABLE', 'bad key') },
+    ]);
     assert.equal(one.result.ok, false);
     assert.deepEqual(one.fields, { workers_refused: '2', workers_applied: '1' });
     const silent = combineWorkerResults([{ worker: 3, result: undefined }]);
@@ -89,13 +176,28 @@ describe('configuration reload: --workers outcome', () => {
 
 describe('configuration reload: policy state', () => {
   test('a lowered per-token cap counts the sessions admitted before the reload; an unchanged rate keeps its buckets', async () => {
-    const policy = { maxSessionsPerToken: 0, rateLimit: { perSecond: 1, burst: 1 }, allowTargets: [], allowedHosts: [], revalidateIntervalMs: 0 };
+    const policy = {
+      maxSessionsPerToken: 0,
+      rateLimit: { perSecond: 1, burst: 1 },
+      allowTargets: [],
+      allowedHosts: [],
+      revalidateIntervalMs: 0,
+    };
     const clock = () => 1_000;
     const before = createRequestPolicy(undefined, policy, clock);
     const first = await before.tokenSlot('h1');
     const second = await before.tokenSlot('h1');
     assert.ok(first.ok && second.ok, 'no cap before');
-    const conn = { id: 1, remoteAddress: '192.0.2.1', remotePort: 1, tls: false, log: createLogger({ level: 'error', format: 'text', sink: { write: () => 0 } }), handshakeDone: () => {}, localAddress: undefined, localPort: undefined };
+    const conn = {
+      id: 1,
+      remoteAddress: '192.0.2.1',
+      remotePort: 1,
+      tls: false,
+      log: createLogger({ level: 'error', format: 'text', sink: { write: () => 0 } }),
+      handshakeDone: () => {},
+      localAddress: undefined,
+      localPort: undefined,
+    };
     const req = { headers: { host: 'x' }, headersDistinct: {} } as unknown as Parameters<typeof before.preflight>[0];
     assert.equal(before.preflight(req, conn), undefined);
     const after = createRequestPolicy(undefined, { ...policy, maxSessionsPerToken: 2 }, clock, before);
@@ -104,7 +206,12 @@ describe('configuration reload: policy state', () => {
     assert.equal(after.preflight(req, conn)?.code, 'RATE_LIMITED', 'the bucket emptied before the reload stays empty');
     if (first.ok) first.release();
     assert.equal((await after.tokenSlot('h1')).ok, true, 'a slot freed by an old session is usable');
-    const newRate = createRequestPolicy(undefined, { ...policy, rateLimit: { perSecond: 10, burst: 10 } }, clock, after);
+    const newRate = createRequestPolicy(
+      undefined,
+      { ...policy, rateLimit: { perSecond: 10, burst: 10 } },
+      clock,
+      after,
+    );
     assert.equal(newRate.preflight(req, conn), undefined, 'a new rate starts with full buckets');
   });
 });

@@ -49,7 +49,9 @@ async function sniffOne(client: (port: number) => Socket): Promise<{ transport: 
 
 describe('sniffTransport (real sockets)', () => {
   test('a real TLS ClientHello is tls, and its bytes are replayed from 0x16', async () => {
-    const { transport, replay } = await sniffOne((port) => tlsConnect({ host: '127.0.0.1', port, servername: 'localhost' }));
+    const { transport, replay } = await sniffOne((port) =>
+      tlsConnect({ host: '127.0.0.1', port, servername: 'localhost' }),
+    );
     assert.equal(transport, 'tls');
     assert.equal(replay[0], 0x16);
   });

@@ -6,15 +6,41 @@ import { parseCommandLine } from '../../src/cli.js';
 import { resolveConfig, type ClientCertConfig } from '../../src/config.js';
 import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../src/tls/context.js';
 import { headerSafe } from '../../src/http/upstream.js';
-import { altNames, clientCertVerdict, commonName, isoDate, matchesPattern, NO_PEER, peerLogFields, peerMatches, requestCertVerdict, type PeerIdentity } from '../../src/tls/peer.js';
+import {
+  altNames,
+  clientCertVerdict,
+  commonName,
+  isoDate,
+  matchesPattern,
+  NO_PEER,
+  peerLogFields,
+  peerMatches,
+  requestCertVerdict,
+  type PeerIdentity,
+} from '../../src/tls/peer.js';
 
 const FILE = fileURLToPath(import.meta.url);
 
-const verified: PeerIdentity = { ...NO_PEER, authorized: true, verifyError: undefined, presented: true, cn: 'alice', sans: ['alice.ops.example', 'alice@example.com'] };
+const verified: PeerIdentity = {
+  ...NO_PEER,
+  authorized: true,
+  verifyError: undefined,
+  presented: true,
+  cn: 'alice',
+  sans: ['alice.ops.example', 'alice@example.com'],
+};
 const untrusted: PeerIdentity = { ...verified, authorized: false, verifyError: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' };
 
 function policy(over: Partial<ClientCertConfig> = {}): ClientCertConfig {
-  return { mode: 'optional', caFile: undefined, crlFile: undefined, verifyDepth: undefined, allowPlain: false, allow: [], ...over };
+  return {
+    mode: 'optional',
+    caFile: undefined,
+    crlFile: undefined,
+    verifyDepth: undefined,
+    allowPlain: false,
+    allow: [],
+    ...over,
+  };
 }
 
 function cli(argv: string[]) {
@@ -42,7 +68,9 @@ describe('client certificate gate', () => {
     assert.ok(!plain.ok && plain.code === 'CLIENT_CERT_PLAIN');
     assert.deepEqual(clientCertVerdict(policy({ allowPlain: true }), false, undefined), { ok: true });
     const bad = clientCertVerdict(policy(), true, untrusted);
-    assert.ok(!bad.ok && bad.code === 'CLIENT_CERT_REQUIRED' && bad.message.includes('UNABLE_TO_VERIFY_LEAF_SIGNATURE'));
+    assert.ok(
+      !bad.ok && bad.code === 'CLIENT_CERT_REQUIRED' && bad.message.includes('UNABLE_TO_VERIFY_LEAF_SIGNATURE'),
+    );
     const none = clientCertVerdict(policy(), true, undefined);
     assert.ok(!none.ok && none.code === 'CLIENT_CERT_REQUIRED');
     const notListed = clientCertVerdict(policy({ allow: ['bob'] }), true, verified);
@@ -56,7 +84,9 @@ describe('client certificate gate', () => {
     assert.deepEqual(requestCertVerdict(policy(), true, untrusted), { ok: true });
     const plain = requestCertVerdict(policy({ mode: 'required' }), false, undefined);
     assert.ok(!plain.ok && plain.code === 'HTTPS_REQUIRED' && plain.message.includes('https://'));
-    assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allowPlain: true }), false, undefined), { ok: true });
+    assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allowPlain: true }), false, undefined), {
+      ok: true,
+    });
     const notListed = requestCertVerdict(policy({ mode: 'required', allow: ['bob'] }), true, verified);
     assert.ok(!notListed.ok && notListed.code === 'CLIENT_CERT_NOT_ALLOWED');
     assert.deepEqual(requestCertVerdict(policy({ mode: 'required', allow: ['alice'] }), true, verified), { ok: true });
@@ -65,7 +95,11 @@ describe('client certificate gate', () => {
   test('DN and SAN parsing', () => {
     assert.equal(commonName('C=DE\nO=x\nCN=alice\nCN=second'), 'alice');
     assert.equal(commonName('O=x'), undefined);
-    assert.deepEqual(altNames('DNS:a.example, IP Address:127.0.0.1, email:x@y.example'), ['a.example', '127.0.0.1', 'x@y.example']);
+    assert.deepEqual(altNames('DNS:a.example, IP Address:127.0.0.1, email:x@y.example'), [
+      'a.example',
+      '127.0.0.1',
+      'x@y.example',
+    ]);
     assert.deepEqual(altNames(undefined), []);
   });
 
@@ -110,11 +144,31 @@ describe('TLS command line and config', () => {
 
   test('client certificate settings resolve; the profile options follow the flags', () => {
     const c = resolveConfig(
-      cli(['--verify-client', 'optional', '--cafile', FILE, '--crl', FILE, '--verify-depth', '2', '--client-cert-allow', 'alice, *.ops.example', '6080', 'h:1']),
+      cli([
+        '--verify-client',
+        'optional',
+        '--cafile',
+        FILE,
+        '--crl',
+        FILE,
+        '--verify-depth',
+        '2',
+        '--client-cert-allow',
+        'alice, *.ops.example',
+        '6080',
+        'h:1',
+      ]),
       '/',
       {},
     );
-    assert.deepEqual(c.tls.clientCert, { mode: 'optional', caFile: FILE, crlFile: FILE, verifyDepth: 2, allowPlain: false, allow: ['alice', '*.ops.example'] });
+    assert.deepEqual(c.tls.clientCert, {
+      mode: 'optional',
+      caFile: FILE,
+      crlFile: FILE,
+      verifyDepth: 2,
+      allowPlain: false,
+      allow: ['alice', '*.ops.example'],
+    });
     const d = resolveConfig(cli(['6080', 'h:1']), '/', {});
     assert.equal(d.tls.clientCert, undefined);
     assert.equal(d.tls.options?.profile, 'intermediate');
@@ -125,11 +179,17 @@ describe('TLS command line and config', () => {
     assert.equal(p.minVersion, 'TLSv1.2');
     assert.equal(p.ciphers, INTERMEDIATE_CIPHERS);
     assert.equal(p.secureOptions, undefined);
-    const m = profileOptions(resolveConfig(cli(['--tls-profile', 'modern', '--no-session-tickets', '6080', 'h:1']), '/', {}).tls.options);
+    const m = profileOptions(
+      resolveConfig(cli(['--tls-profile', 'modern', '--no-session-tickets', '6080', 'h:1']), '/', {}).tls.options,
+    );
     assert.equal(m.minVersion, 'TLSv1.3');
     assert.equal(m.ciphers, TLS13_CIPHERS);
     assert.ok(((m.secureOptions ?? 0) & 0x4000) !== 0, 'SSL_OP_NO_TICKET');
-    const dh = resolveConfig(cli(['--dhparam', FILE, '--ecdh-curve', 'X25519:nonsense:P-256', '--ssl-version', 'tlsv1_3', '6080', 'h:1']), '/', {});
+    const dh = resolveConfig(
+      cli(['--dhparam', FILE, '--ecdh-curve', 'X25519:nonsense:P-256', '--ssl-version', 'tlsv1_3', '6080', 'h:1']),
+      '/',
+      {},
+    );
     assert.equal(dh.tls.options?.ecdhCurve, 'X25519:P-256');
     assert.equal(profileOptions(dh.tls.options).ciphers, `${INTERMEDIATE_CIPHERS}:${DHE_CIPHERS}`);
     assert.equal(profileOptions(dh.tls.options).minVersion, 'TLSv1.3');

@@ -67,11 +67,26 @@ describe('token file lines (websockify format)', () => {
     return r.kind === 'entry' ? { token: r.token, target: r.target } : r.kind;
   };
   test('entries', () => {
-    assert.deepEqual(entry('vm1: 192.0.2.10:5900'), { token: 'vm1', target: { kind: 'tcp', host: '192.0.2.10', port: 5900 } });
-    assert.deepEqual(entry('vm2:\thost.example:5901'), { token: 'vm2', target: { kind: 'tcp', host: 'host.example', port: 5901 } });
-    assert.deepEqual(entry('v6: [2001:db8::1]:5900'), { token: 'v6', target: { kind: 'tcp', host: '2001:db8::1', port: 5900 } });
-    assert.deepEqual(entry('v6b: 2001:db8::1:5900'), { token: 'v6b', target: { kind: 'tcp', host: '2001:db8::1', port: 5900 } });
-    assert.deepEqual(entry('sock: unix_socket:/run/vnc.sock'), { token: 'sock', target: { kind: 'unix', path: '/run/vnc.sock' } });
+    assert.deepEqual(entry('vm1: 192.0.2.10:5900'), {
+      token: 'vm1',
+      target: { kind: 'tcp', host: '192.0.2.10', port: 5900 },
+    });
+    assert.deepEqual(entry('vm2:\thost.example:5901'), {
+      token: 'vm2',
+      target: { kind: 'tcp', host: 'host.example', port: 5901 },
+    });
+    assert.deepEqual(entry('v6: [2001:db8::1]:5900'), {
+      token: 'v6',
+      target: { kind: 'tcp', host: '2001:db8::1', port: 5900 },
+    });
+    assert.deepEqual(entry('v6b: 2001:db8::1:5900'), {
+      token: 'v6b',
+      target: { kind: 'tcp', host: '2001:db8::1', port: 5900 },
+    });
+    assert.deepEqual(entry('sock: unix_socket:/run/vnc.sock'), {
+      token: 'sock',
+      target: { kind: 'unix', path: '/run/vnc.sock' },
+    });
     assert.deepEqual(entry('  padded :  h:1  '), { token: 'padded', target: { kind: 'tcp', host: 'h', port: 1 } });
   });
   test('comments and blank lines are skipped silently', () => {

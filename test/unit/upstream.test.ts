@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { framingProblem, upstreamFraming } from '../../src/http/framing.js';
-import { clientResponseHeaders, connectionTokens, dropsHeader, upstreamRequestHeaders } from '../../src/http/upstream.js';
+import {
+  clientResponseHeaders,
+  connectionTokens,
+  dropsHeader,
+  upstreamRequestHeaders,
+} from '../../src/http/upstream.js';
 
 describe('upstream headers', () => {
   test('connectionTokens reads every line, trimmed and lowercased', () => {
@@ -41,31 +46,64 @@ describe('upstream headers', () => {
   });
 
   test('request: Authorization is kept unless --web-auth consumed it', () => {
-    assert.equal(upstreamRequestHeaders({ authorization: 'Bearer x' }, { remoteAddress: '127.0.0.1', tls: false, localPort: undefined }, { stripAuthorization: false }).authorization, 'Bearer x');
+    assert.equal(
+      upstreamRequestHeaders(
+        { authorization: 'Bearer x' },
+        { remoteAddress: '127.0.0.1', tls: false, localPort: undefined },
+        { stripAuthorization: false },
+      ).authorization,
+      'Bearer x',
+    );
   });
 
   test('response: hop-by-hop and Connection-named headers removed, the rest kept', () => {
     assert.deepEqual(
-      clientResponseHeaders({ connection: 'close, x-hop', 'x-hop': '1', 'keep-alive': 'timeout=5', 'transfer-encoding': 'chunked', 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/html' }),
+      clientResponseHeaders({
+        connection: 'close, x-hop',
+        'x-hop': '1',
+        'keep-alive': 'timeout=5',
+        'transfer-encoding': 'chunked',
+        'set-cookie': ['a=1', 'b=2'],
+        'content-type': 'text/html',
+      }),
       { 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/html' },
     );
   });
 
   test('request: names with _ are dropped unless kept; protected names are matched after folding _ to -', () => {
     const none = new Set<string>();
-    for (const name of ['x_ssl_client_verify', 'x-forwarded_for', 'x_real_ip', 'ssl_client_s_dn_cn', 'transfer_encoding', 'content_length']) {
+    for (const name of [
+      'x_ssl_client_verify',
+      'x-forwarded_for',
+      'x_real_ip',
+      'ssl_client_s_dn_cn',
+      'transfer_encoding',
+      'content_length',
+    ]) {
       assert.equal(dropsHeader(name, none, { stripAuthorization: false }), true, name);
-      assert.equal(dropsHeader(name, none, { stripAuthorization: false, underscoreHeaders: true }), true, `${name} (kept names)`);
+      assert.equal(
+        dropsHeader(name, none, { stripAuthorization: false, underscoreHeaders: true }),
+        true,
+        `${name} (kept names)`,
+      );
     }
     assert.equal(dropsHeader('my_header', none, { stripAuthorization: false }), true);
     assert.equal(dropsHeader('my_header', none, { stripAuthorization: false, underscoreHeaders: true }), false);
     assert.equal(dropsHeader('x-trace', new Set(['x_trace']), { stripAuthorization: false }), false);
-    assert.equal(dropsHeader('x_trace', new Set(['x-trace']), { stripAuthorization: false, underscoreHeaders: true }), true);
+    assert.equal(
+      dropsHeader('x_trace', new Set(['x-trace']), { stripAuthorization: false, underscoreHeaders: true }),
+      true,
+    );
   });
 
   test('request: the body framing is set last, so Connection cannot remove it', () => {
     const facts = { remoteAddress: '127.0.0.1', tls: false, localPort: undefined };
-    assert.equal(upstreamRequestHeaders({ connection: 'content-length', 'content-length': '007' }, facts, { stripAuthorization: false })['content-length'], '7');
+    assert.equal(
+      upstreamRequestHeaders({ connection: 'content-length', 'content-length': '007' }, facts, {
+        stripAuthorization: false,
+      })['content-length'],
+      '7',
+    );
     const chunked = upstreamRequestHeaders({ 'transfer-encoding': 'chunked' }, facts, { stripAuthorization: false });
     assert.equal(chunked['transfer-encoding'], 'chunked');
     assert.equal(chunked['content-length'], undefined);
@@ -76,7 +114,13 @@ describe('upstream headers', () => {
 describe('request framing', () => {
   const facts = (rawHeaders: string[], minor = 1) => ({ httpVersionMajor: 1, httpVersionMinor: minor, rawHeaders });
   test('unambiguous framing passes', () => {
-    for (const raw of [[], ['Transfer-Encoding', 'chunked'], ['transfer-encoding', 'CHUNKED'], ['Content-Length', '0'], ['Content-Length', '0012']]) {
+    for (const raw of [
+      [],
+      ['Transfer-Encoding', 'chunked'],
+      ['transfer-encoding', 'CHUNKED'],
+      ['Content-Length', '0'],
+      ['Content-Length', '0012'],
+    ]) {
       assert.equal(framingProblem(facts(raw)), undefined, raw.join(': '));
     }
     assert.equal(framingProblem(facts(['Content-Length', '3'], 0)), undefined);

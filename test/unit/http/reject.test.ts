@@ -13,8 +13,12 @@ type Options = Omit<RejectOptions, 'log'>;
 /** What the next request or upgrade is refused with. */
 let next: { code: HttpReasonCode; options: Options } = { code: 'NOT_FOUND', options: {} };
 const { logger, logs } = captureLogger();
-const server = createServer((_req: IncomingMessage, res: ServerResponse) => reject(res, next.code, { ...next.options, log: logger }));
-server.on('upgrade', (_req: IncomingMessage, socket: Socket) => reject(socket, next.code, { ...next.options, log: logger }));
+const server = createServer((_req: IncomingMessage, res: ServerResponse) =>
+  reject(res, next.code, { ...next.options, log: logger }),
+);
+server.on('upgrade', (_req: IncomingMessage, socket: Socket) =>
+  reject(socket, next.code, { ...next.options, log: logger }),
+);
 let port = 0;
 before(async () => {
   server.listen(0, '127.0.0.1');
@@ -46,18 +50,28 @@ for (const [kind, request] of KINDS) {
       const { lines, body, logged } = await answer(request, 'ORIGIN_FORBIDDEN');
       assert.equal(lines[0], 'HTTP/1.1 403 Forbidden');
       assert.ok(lines.includes('X-Wsproxy-Reason: ORIGIN_FORBIDDEN'), lines.join('\n'));
-      assert.ok(lines.some((l) => /^Connection: close$/i.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => /^Connection: close$/i.test(l)),
+        lines.join('\n'),
+      );
       assert.ok(lines.includes('Content-Type: text/plain; charset=utf-8'));
       assert.ok(lines.includes('Cache-Control: no-store'));
       assert.ok(lines.includes('X-Content-Type-Options: nosniff'), 'the security headers');
       assert.equal(body, '403 Forbidden\nThe Origin of the page is not allowed to connect.\n');
       assert.ok(lines.includes(`Content-Length: ${Buffer.byteLength(body)}`));
       assert.equal(logged.length, 1, logged.join(''));
-      assert.match(logged[0] ?? '', / INFO {2}refused: The Origin of the page is not allowed to connect\. reason=ORIGIN_FORBIDDEN status=403\n$/);
+      assert.match(
+        logged[0] ?? '',
+        / INFO {2}refused: The Origin of the page is not allowed to connect\. reason=ORIGIN_FORBIDDEN status=403\n$/,
+      );
     });
 
     test('a custom message, extra headers and log fields', async () => {
-      const { lines, body, logged } = await answer(request, 'METHOD_NOT_ALLOWED', { message: 'Use GET.', headers: { Allow: 'GET' }, fields: { path: '/x' } });
+      const { lines, body, logged } = await answer(request, 'METHOD_NOT_ALLOWED', {
+        message: 'Use GET.',
+        headers: { Allow: 'GET' },
+        fields: { path: '/x' },
+      });
       assert.equal(lines[0], 'HTTP/1.1 405 Method Not Allowed');
       assert.ok(lines.includes('Allow: GET'));
       assert.equal(body, '405 Method Not Allowed\nUse GET.\n');

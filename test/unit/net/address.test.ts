@@ -3,13 +3,29 @@ import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { bracketHost, cidrContains, cidrWithin, clientKey, foldMapped, hostPort, ipText, isIpLiteral, isLoopbackHost, parseCidr, parseIp, splitHostPort, type Cidr } from '../../../src/net/address.js';
+import {
+  bracketHost,
+  cidrContains,
+  cidrWithin,
+  clientKey,
+  foldMapped,
+  hostPort,
+  ipText,
+  isIpLiteral,
+  isLoopbackHost,
+  parseCidr,
+  parseIp,
+  splitHostPort,
+  type Cidr,
+} from '../../../src/net/address.js';
 
 const bytes16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
 const v4 = fc.ipV4();
-const hexOf = (b: Uint8Array): string => [...Buffer.from(b).toString('hex').matchAll(/.{4}/g)].map((m) => m[0]).join(':');
+const hexOf = (b: Uint8Array): string =>
+  [...Buffer.from(b).toString('hex').matchAll(/.{4}/g)].map((m) => m[0]).join(':');
 const canonical6 = (a: string): string => new URL(`http://[${a}]/`).hostname.slice(1, -1);
-const isMapped = (b: Uint8Array): boolean => b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+const isMapped = (b: Uint8Array): boolean =>
+  b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
 const cidr = (t: string): Cidr => {
   const c = parseCidr(t);
   assert.ok(!('problem' in c), t);
@@ -18,11 +34,28 @@ const cidr = (t: string): Cidr => {
 
 describe('parseIp', () => {
   test("takes only Node's spellings: no inet_aton forms, no brackets, no names", () => {
-    for (const t of ['127.1', '0x7f.0.0.1', '010.0.0.1', '1.2.3.04', '[::1]', 'localhost', '', '1.2.3.4.5', '::ffff:010.0.0.1']) assert.equal(parseIp(t), undefined, t);
+    for (const t of [
+      '127.1',
+      '0x7f.0.0.1',
+      '010.0.0.1',
+      '1.2.3.04',
+      '[::1]',
+      'localhost',
+      '',
+      '1.2.3.4.5',
+      '::ffff:010.0.0.1',
+    ])
+      assert.equal(parseIp(t), undefined, t);
   });
 
   test('folds IPv4-mapped IPv6 in every spelling, drops the zone', () => {
-    for (const t of ['::ffff:192.0.2.7', '::FFFF:192.0.2.7', '::ffff:c000:207', '0:0:0:0:0:ffff:c000:207', '::ffff:192.0.2.7%eth0']) {
+    for (const t of [
+      '::ffff:192.0.2.7',
+      '::FFFF:192.0.2.7',
+      '::ffff:c000:207',
+      '0:0:0:0:0:ffff:c000:207',
+      '::ffff:192.0.2.7%eth0',
+    ]) {
       const ip = parseIp(t);
       assert.equal(ip?.kind(), 'ipv4', t);
       assert.equal(ip && ipText(ip), '192.0.2.7', t);
@@ -66,7 +99,8 @@ describe('parseIp', () => {
 
 describe('foldMapped', () => {
   test('anything not mapped comes back as it was', () => {
-    for (const t of ['192.0.2.7', '2001:DB8::1', 'unix', '', '::1', '::10.0.0.1', 'fe80::1%eth0']) assert.equal(foldMapped(t), t, t);
+    for (const t of ['192.0.2.7', '2001:DB8::1', 'unix', '', '::1', '::10.0.0.1', 'fe80::1%eth0'])
+      assert.equal(foldMapped(t), t, t);
   });
 });
 
@@ -123,7 +157,12 @@ describe('hostPort and bracketHost', () => {
     fc.assert(
       fc.property(address, fc.integer({ min: 0, max: 65535 }), (a, port) => {
         assert.deepEqual(splitHostPort(hostPort(a, port)), { host: a, port: String(port) });
-        if (a.includes(':')) assert.deepEqual(splitHostPort(`${a}:${port}`), { host: a, port: String(port) }, "websockify's unbracketed form");
+        if (a.includes(':'))
+          assert.deepEqual(
+            splitHostPort(`${a}:${port}`),
+            { host: a, port: String(port) },
+            "websockify's unbracketed form",
+          );
       }),
       { numRuns: 300 },
     );
@@ -139,8 +178,31 @@ describe('hostPort and bracketHost', () => {
 
 describe('isLoopbackHost and isIpLiteral', () => {
   test('loopback in any spelling; nothing else', () => {
-    for (const h of ['localhost', 'LOCALHOST', '127.0.0.1', '127.255.0.9', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::ffff:7f00:1']) assert.equal(isLoopbackHost(h), true, h);
-    for (const h of ['0.0.0.0', '::', '::2', '10.0.0.1', '127.1', 'localhost.example', 'sub.localhost', '::ffff:10.0.0.1', '::127.0.0.1', '']) assert.equal(isLoopbackHost(h), false, h);
+    for (const h of [
+      'localhost',
+      'LOCALHOST',
+      '127.0.0.1',
+      '127.255.0.9',
+      '::1',
+      '[::1]',
+      '0:0:0:0:0:0:0:1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+    ])
+      assert.equal(isLoopbackHost(h), true, h);
+    for (const h of [
+      '0.0.0.0',
+      '::',
+      '::2',
+      '10.0.0.1',
+      '127.1',
+      'localhost.example',
+      'sub.localhost',
+      '::ffff:10.0.0.1',
+      '::127.0.0.1',
+      '',
+    ])
+      assert.equal(isLoopbackHost(h), false, h);
   });
 
   test('IP literals only, unbracketed', () => {
@@ -151,10 +213,15 @@ describe('isLoopbackHost and isIpLiteral', () => {
 
 describe('parseCidr, cidrContains, cidrWithin', () => {
   test('problems: not an address (names, zones, inet_aton) or a prefix out of range', () => {
-    for (const t of ['example.com/8', 'fe80::1%eth0/64', '10.1/8', '']) assert.deepEqual(parseCidr(t), { problem: 'address' }, t);
+    for (const t of ['example.com/8', 'fe80::1%eth0/64', '10.1/8', ''])
+      assert.deepEqual(parseCidr(t), { problem: 'address' }, t);
     assert.deepEqual(parseCidr('10.0.0.0/33'), { problem: 'prefix', max: 32 });
     assert.deepEqual(parseCidr('::/129'), { problem: 'prefix', max: 128 });
-    assert.deepEqual(parseCidr('::ffff:10.0.0.0/95'), { problem: 'prefix', max: 32 }, 'a mapped range shorter than the mapping');
+    assert.deepEqual(
+      parseCidr('::ffff:10.0.0.0/95'),
+      { problem: 'prefix', max: 32 },
+      'a mapped range shorter than the mapping',
+    );
     assert.deepEqual(parseCidr('10.0.0.0/x'), { problem: 'prefix', max: 32 });
   });
 
@@ -169,24 +236,31 @@ describe('parseCidr, cidrContains, cidrWithin', () => {
 
   test('an address is in its own /n for every n, and flipping a bit inside the prefix takes it out', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), bytes16.filter((b) => !isMapped(b))), fc.nat(), (b, n) => {
-        const bits = b.length * 8;
-        const prefix = n % (bits + 1);
-        const text = b.length === 4 ? [...b].join('.') : hexOf(b);
-        const ip = parseIp(text);
-        assert.ok(ip);
-        const c = cidr(`${text}/${prefix}`);
-        assert.equal(cidrContains(c, ip), true);
-        if (prefix > 0) {
-          const flipped = Uint8Array.from(b);
-          const bit = (n >> 3) % prefix;
-          flipped[bit >> 3]! ^= 0x80 >> (bit & 7);
-          fc.pre(b.length === 4 || !isMapped(flipped));
-          const other = parseIp(b.length === 4 ? [...flipped].join('.') : hexOf(flipped));
-          assert.ok(other);
-          assert.equal(cidrContains(c, other), false);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ minLength: 4, maxLength: 4 }),
+          bytes16.filter((b) => !isMapped(b)),
+        ),
+        fc.nat(),
+        (b, n) => {
+          const bits = b.length * 8;
+          const prefix = n % (bits + 1);
+          const text = b.length === 4 ? [...b].join('.') : hexOf(b);
+          const ip = parseIp(text);
+          assert.ok(ip);
+          const c = cidr(`${text}/${prefix}`);
+          assert.equal(cidrContains(c, ip), true);
+          if (prefix > 0) {
+            const flipped = Uint8Array.from(b);
+            const bit = (n >> 3) % prefix;
+            flipped[bit >> 3]! ^= 0x80 >> (bit & 7);
+            fc.pre(b.length === 4 || !isMapped(flipped));
+            const other = parseIp(b.length === 4 ? [...flipped].join('.') : hexOf(flipped));
+            assert.ok(other);
+            assert.equal(cidrContains(c, other), false);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -33,19 +33,28 @@ async function session(options: Partial<RelayOptions> = {}): Promise<Session> {
   const [[remote]] = (await Promise.all([once(tcp, 'connection'), once(target, 'connect')])) as [[Socket], unknown];
   remote.on('error', () => {});
   const ended: CloseInfo[] = [];
-  const relay = new Relay(serverWs, target, { highWaterMark: 64 * 1024, heartbeatMs: 0, ...options, onDone: (i) => ended.push(i) });
+  const relay = new Relay(serverWs, target, {
+    highWaterMark: 64 * 1024,
+    heartbeatMs: 0,
+    ...options,
+    onDone: (i) => ended.push(i),
+  });
   return { relay, client, remote, ended };
 }
 
 /** Waits until `value()` is the same on two polls in a row (a stream that stopped), and returns it. */
 async function settled(value: () => number, what: string): Promise<number> {
   let last = -1;
-  await waitFor(() => {
-    const now = value();
-    const same = now === last;
-    last = now;
-    return same;
-  }, 10_000, what);
+  await waitFor(
+    () => {
+      const now = value();
+      const same = now === last;
+      last = now;
+      return same;
+    },
+    10_000,
+    what,
+  );
   return last;
 }
 
@@ -110,7 +119,10 @@ describe('Relay', () => {
     await waitFor(() => relay.stats().clientPaused, 10_000, 'client paused');
     const waiting = await settled(() => client.bufferedAmount, 'the client to stop flushing');
     assert.ok(waiting > 0, 'bytes stay with the client: the proxy stopped reading them');
-    assert.ok(relay.stats().bufferedToTarget < 8 * 1024 * 1024, `the proxy holds ${relay.stats().bufferedToTarget} bytes`);
+    assert.ok(
+      relay.stats().bufferedToTarget < 8 * 1024 * 1024,
+      `the proxy holds ${relay.stats().bufferedToTarget} bytes`,
+    );
     const all = readBytes(remote, 64 * chunk.length);
     remote.resume();
     assert.equal((await all).length, 64 * chunk.length, 'every byte arrives once the target reads');

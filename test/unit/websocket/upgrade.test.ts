@@ -11,14 +11,30 @@ import { fixedTarget } from '../../../src/targets/fixed.js';
 import type { TargetResolver } from '../../../src/targets/types.js';
 import { createUpgradeHandler, type SessionInfo, type UpgradeDeps } from '../../../src/websocket/upgrade.js';
 import { SingleSession } from '../../../src/websocket/single-session.js';
-import { captureLogger, exchange, freePort, openWs, proxyConfig, startEchoTarget, statusOf, upgradeRequest, type ProxyOverrides, type TestTarget } from '../../helpers/proxy.js';
+import {
+  captureLogger,
+  exchange,
+  freePort,
+  openWs,
+  proxyConfig,
+  startEchoTarget,
+  statusOf,
+  upgradeRequest,
+  type ProxyOverrides,
+  type TestTarget,
+} from '../../helpers/proxy.js';
 
 /** An http server whose upgrades go to one handler; `logs` holds the handler's lines. */
 async function harness(targetPort: number, deps: Partial<UpgradeDeps> = {}, overrides: ProxyOverrides = {}) {
   const config = await proxyConfig(targetPort, overrides);
   const { logger, logs } = captureLogger();
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
-  const wss = new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, handleProtocols: (_o, req) => chosenProtocols.get(req) ?? false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    handleProtocols: (_o, req) => chosenProtocols.get(req) ?? false,
+  });
   const sessions: SessionInfo[] = [];
   const handle = createUpgradeHandler({
     config,
@@ -36,7 +52,14 @@ async function harness(targetPort: number, deps: Partial<UpgradeDeps> = {}, over
   let id = 0;
   const http = createServer();
   http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const conn: ConnectionContext = { id: ++id, remoteAddress: '127.0.0.1', remotePort: socket.remotePort ?? 0, tls: false, log: logger, handshakeDone: () => {} };
+    const conn: ConnectionContext = {
+      id: ++id,
+      remoteAddress: '127.0.0.1',
+      remotePort: socket.remotePort ?? 0,
+      tls: false,
+      log: logger,
+      handshakeDone: () => {},
+    };
     void handle(req, socket, head, conn);
   });
   http.listen(0, '127.0.0.1');
@@ -46,7 +69,12 @@ async function harness(targetPort: number, deps: Partial<UpgradeDeps> = {}, over
 }
 
 /** Sends one upgrade request; checks the status, the reason header and that exactly one line names the reason. */
-async function refused(h: { port: number; logs: string[] }, request: string, status: number, reason: string): Promise<string> {
+async function refused(
+  h: { port: number; logs: string[] },
+  request: string,
+  status: number,
+  reason: string,
+): Promise<string> {
   const before = h.logs.length;
   const answer = await exchange(h.port, request);
   assert.equal(statusOf(answer), status, answer.slice(0, 80));
@@ -84,11 +112,19 @@ describe('upgrade handler', () => {
     await refused(h, upgradeRequest('/', { Upgrade: 'h2c' }), 400, 'BAD_HANDSHAKE');
     const noHost = upgradeRequest().replace(/\r\nHost: [^\r]*/, '');
     await refused(h, noHost, 400, 'BAD_HANDSHAKE');
-    assert.match(await refused(h, upgradeRequest('/', { 'Sec-WebSocket-Version': '12' }), 426, 'UNSUPPORTED_VERSION'), /\r\nSec-WebSocket-Version: 13\r\n/);
+    assert.match(
+      await refused(h, upgradeRequest('/', { 'Sec-WebSocket-Version': '12' }), 426, 'UNSUPPORTED_VERSION'),
+      /\r\nSec-WebSocket-Version: 13\r\n/,
+    );
   });
 
   test('an unsupported subprotocol is 400', async () => {
-    await refused(h, upgradeRequest('/', { 'Sec-WebSocket-Protocol': 'chat, superchat' }), 400, 'SUBPROTOCOL_UNSUPPORTED');
+    await refused(
+      h,
+      upgradeRequest('/', { 'Sec-WebSocket-Protocol': 'chat, superchat' }),
+      400,
+      'SUBPROTOCOL_UNSUPPORTED',
+    );
   });
 
   test('a cross-site Origin is 403', async () => {
@@ -133,13 +169,21 @@ describe('upgrade handler: server state and tokens', () => {
     const tokens: TargetResolver = {
       name: 'test',
       usesToken: true,
-      resolve: (token) => Promise.resolve(token === 'good' ? { kind: 'found', target: { kind: 'tcp', host: '127.0.0.1', port: target.port } } : { kind: 'unknown' }),
+      resolve: (token) =>
+        Promise.resolve(
+          token === 'good'
+            ? { kind: 'found', target: { kind: 'tcp', host: '127.0.0.1', port: target.port } }
+            : { kind: 'unknown' },
+        ),
     };
     const h = await harness(target.port, { resolver: tokens });
     try {
       await refused(h, upgradeRequest('/websockify'), 401, 'TOKEN_MISSING');
       const answer = await refused(h, upgradeRequest('/websockify?token=bad-s3cret'), 404, 'TOKEN_UNKNOWN');
-      assert.ok(!answer.includes('bad-s3cret') && !h.logs.join('').includes('bad-s3cret'), 'the token is never echoed or logged');
+      assert.ok(
+        !answer.includes('bad-s3cret') && !h.logs.join('').includes('bad-s3cret'),
+        'the token is never echoed or logged',
+      );
       const ws = await openWs(`ws://127.0.0.1:${h.port}/websockify?token=good`);
       ws.terminate();
     } finally {
