@@ -76,12 +76,7 @@ export function optionsFromEnv(
   }
   const listen = env['WSPROXY_LISTEN'];
   const target = env['WSPROXY_TARGET'];
-  const positionals =
-    listen !== undefined
-      ? [listen, ...(target !== undefined ? [target] : [])]
-      : target !== undefined
-        ? [target]
-        : undefined;
+  const positionals = positionalsOf(listen, target);
   return { options, positionals, notices };
 }
 
@@ -126,12 +121,7 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
       options[option] = scalar(value);
     }
   }
-  const positionals =
-    listen !== undefined
-      ? [listen, ...(target !== undefined ? [target] : [])]
-      : target !== undefined
-        ? [target]
-        : undefined;
+  const positionals = positionalsOf(listen, target);
   return { options, positionals };
 }
 
@@ -157,4 +147,10 @@ export function configFileFromArgv(argv: readonly string[]): string | undefined 
     else if (a.startsWith('--config=')) found = a.slice('--config='.length);
   }
   return found;
+}
+
+/** The listen address and target given by name (env or file), as the positionals they stand for. */
+function positionalsOf(listen: string | undefined, target: string | undefined): string[] | undefined {
+  if (listen !== undefined) return target !== undefined ? [listen, target] : [listen];
+  return target !== undefined ? [target] : undefined;
 }
