@@ -81,20 +81,22 @@ describe('--web hides secrets', () => {
     }
   });
 
-  test('token file, recordings and the log file in the web root are not served', async () => {
+  test('token file, token-hash key, recordings and the log file in the web root are not served', async () => {
     const target = await startEchoTarget();
     const { dir } = await webRoot();
     writeFileSync(join(dir, 'tokens.txt'), `vm1: 127.0.0.1:${target.port}\n`);
     writeFileSync(join(dir, 'rec.1'), 'recorded frames');
     writeFileSync(join(dir, 'wsproxy.log'), 'log lines');
+    writeFileSync(join(dir, 'hash.key'), 'a shared token-hash secret');
     const proxy = await startProxy(target.port, {
+      tokenHashKey: { file: join(dir, 'hash.key'), given: true },
       webRoot: dir,
       targets: { kind: 'token', plugin: 'TokenFile', source: join(dir, 'tokens.txt'), from: 'query' },
       recordPrefix: join(dir, 'rec'),
       log: { level: 'debug', format: 'text', file: join(dir, 'wsproxy.log') },
     });
     try {
-      for (const path of ['/tokens.txt', '/rec.1', '/wsproxy.log'])
+      for (const path of ['/tokens.txt', '/rec.1', '/wsproxy.log', '/hash.key'])
         assert.equal(statusOf(await exchange(proxy.port, get(path))), 404, path);
       assert.equal(statusOf(await exchange(proxy.port, get('/index.html'))), 200);
     } finally {
