@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
     },
     {
+      name: 'config-types-is-a-leaf',
+      comment: 'The config types plugins see; config.ts imports the plugin lists, so this may not import anything.',
+      severity: 'error',
+      from: { path: '^src/config-types\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'plugin-loader-is-a-leaf',
       comment:
         'Shared by targets/ and auth/ (which may not import each other), so it imports nothing above log.ts and errors.ts.',

@@ -11,11 +11,15 @@ import { ipFamily, isLoopbackHost, splitHostPort } from './net/address.js';
 import { parseAddressRange, type AddressRange } from './policy/cidr.js';
 import { parseRate, type Rate } from './policy/rate-limit.js';
 import { isModulePath } from './plugin-loader.js';
+import { AUTH_PLUGIN_NAMES, findAuthPlugin } from './auth/registry.js';
+import { TOKEN_PLUGIN_NAMES, findTokenPlugin } from './targets/registry.js';
 import { ConfigError } from './errors.js';
+import type { ClientCertConfig, Target, VerifyClientMode } from './config-types.js';
 import { createSecureContext } from 'node:tls';
 
 // Where the CLI parsers (and their tests) have always found it.
 export { splitHostPort } from './net/address.js';
+export type { ClientCertConfig, Target, VerifyClientMode } from './config-types.js';
 
 /**
  * Where the proxy listens. TCP: `host` undefined = every interface, dual-stack; `preferIpv6` picks the IPv6 address
@@ -26,12 +30,6 @@ export type ListenAddress =
   | { kind: 'tcp'; host: string | undefined; port: number; preferIpv6?: boolean }
   | { kind: 'unix'; path: string; mode: number }
   | { kind: 'inetd' };
-
-/** Where a session is relayed to. */
-export type Target =
-  // proxyProtocol: a per-target override of --proxy-protocol-out (JSONTokenApi's "proxy_protocol"); 'none' turns it off.
-  | { kind: 'tcp'; host: string; port: number; proxyProtocol?: 'v1' | 'v2' | 'none' }
-  | { kind: 'unix'; path: string; proxyProtocol?: 'v1' | 'v2' | 'none' };
 
 /** How targets are chosen: one fixed target, a token plugin, or the built-in demo echo service. */
 export type TargetSource =
@@ -67,24 +65,6 @@ export interface TlsConfig {
   readonly clientCert?: ClientCertConfig | undefined;
   /** Protocol versions, suites, groups, chain, HSTS, tickets, reload; absent = the intermediate profile's defaults. */
   readonly options?: TlsOptionsConfig | undefined;
-}
-
-/** `--verify-client` modes (nginx's names): off, optional (403 at the upgrade without a verified cert), required. */
-export type VerifyClientMode = 'off' | 'optional' | 'required';
-
-/** Client-certificate settings. */
-export interface ClientCertConfig {
-  readonly mode: VerifyClientMode;
-  /** CA certificates (PEM) client certificates must chain to; undefined = the system roots (websockify's default). */
-  readonly caFile: string | undefined;
-  /** CRL file (PEM) checked for the client certificate. */
-  readonly crlFile: string | undefined;
-  /** Most intermediate CA certificates allowed between the client certificate and the trusted CA. */
-  readonly verifyDepth: number | undefined;
-  /** Let plain ws:// upgrades through although client certificates are on. */
-  readonly allowPlain: boolean;
-  /** CN/SAN patterns (`*.` wildcards) a verified certificate must match; empty = any verified certificate. */
-  readonly allow: readonly string[];
 }
 
 /** TLS protocol settings beyond the certificate. */
@@ -423,24 +403,6 @@ export const DEFAULTS = {
   authFailureLimit: '10/min',
 } as const;
 
-/**
- * Token plugins `resolveConfig` accepts, by canonical name (kept here, not imported from targets/, so that config
- * stays below every plugin). `targets/registry.ts` has the same list; a test checks they agree.
- */
-export const TOKEN_PLUGINS = [
-  'TokenFile',
-  'ReadOnlyTokenFile',
-  'TokenFileName',
-  'UnixDomainSocketDirectory',
-  'BaseTokenAPI',
-  'JSONTokenApi',
-  'JWTTokenApi',
-  'TokenRedis',
-] as const;
-
-/** Auth plugins `resolveConfig` accepts (the same list as `auth/registry.ts`; a test checks they agree). */
-export const AUTH_PLUGINS = ['BasicHTTPAuth', 'ExpectOrigin', 'ClientCertCNAuth'] as const;
-
 function resolveTargetTls(args: CliArgs, cwd: string, targets: TargetSource): TargetTlsConfig | undefined {
   const extras = [
     ['--target-ca', args.targetCa],
@@ -508,37 +470,15 @@ function resolveAuth(args: CliArgs, cwd: string): AuthConfig | undefined {
       );
     return { plugin: file, source: args.authSource ?? '', webAuth: args.webAuth, custom: true };
   }
-  const wanted = args.authPlugin.replace(/^websockify\.auth_plugins\./, '').toLowerCase();
-  const plugin = AUTH_PLUGINS.find((n) => n.toLowerCase() === wanted);
+  const plugin = findAuthPlugin(args.authPlugin);
   if (plugin === undefined) {
     throw new ConfigError(
       '--auth-plugin',
-      `--auth-plugin: '${args.authPlugin}' is not available; choose one of ${AUTH_PLUGINS.join(', ')}`,
+      `--auth-plugin: '${args.authPlugin}' is not available; choose one of ${AUTH_PLUGIN_NAMES.join(', ')}`,
     );
   }
-  const source = args.authSource ?? '';
-  if (plugin === 'BasicHTTPAuth' && source.indexOf(':') <= 0) {
-    throw new ConfigError('--auth-source', '--auth-plugin BasicHTTPAuth needs --auth-source user:password');
-  }
-  if (plugin === 'ExpectOrigin' && source.trim() === '') {
-    throw new ConfigError(
-      '--auth-source',
-      "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'",
-    );
-  }
-  if (plugin === 'ClientCertCNAuth' && source.trim() === '') {
-    throw new ConfigError(
-      '--auth-source',
-      "--auth-plugin ClientCertCNAuth needs --auth-source 'alice bob' (the allowed certificate CNs)",
-    );
-  }
-  if (plugin === 'ClientCertCNAuth' && (args.verifyClient ?? 'off') === 'off') {
-    throw new ConfigError(
-      '--auth-plugin',
-      '--auth-plugin ClientCertCNAuth needs client certificates: add --verify-client [optional|required] --cafile CA.pem',
-    );
-  }
-  return { plugin, source, webAuth: args.webAuth };
+  const source = plugin.parseSource(args.authSource ?? '', { clientCerts: (args.verifyClient ?? 'off') !== 'off' });
+  return { plugin: plugin.name, source, webAuth: args.webAuth };
 }
 
 // List options take one argument (so they cannot swallow the positionals after them); several entries go in it
@@ -1038,13 +978,11 @@ export function resolveConfig(
   } else if (tokenPlugin !== undefined && isModulePath(tokenPlugin)) {
     targets = resolveCustomTokenPlugin(args, tokenPlugin, target, cwd);
   } else if (tokenPlugin !== undefined) {
-    const plugin = TOKEN_PLUGINS.find(
-      (n) => n.toLowerCase() === tokenPlugin.replace(/^websockify\.token_plugins\./, '').toLowerCase(),
-    );
+    const plugin = findTokenPlugin(tokenPlugin);
     if (plugin === undefined) {
       throw new ConfigError(
         '--token-plugin',
-        `--token-plugin: '${tokenPlugin}' is not available; choose one of ${TOKEN_PLUGINS.join(', ')}`,
+        `--token-plugin: '${tokenPlugin}' is not available; choose one of ${TOKEN_PLUGIN_NAMES.join(', ')}`,
       );
     }
     if (target !== undefined) {
@@ -1056,7 +994,7 @@ export function resolveConfig(
     if (tokenSource === undefined || tokenSource === '') {
       throw new ConfigError(
         '--token-source',
-        `--token-plugin ${plugin} needs --token-source (a file or directory of 'token: host:port' lines)`,
+        `--token-plugin ${plugin.name} needs --token-source (a file or directory of 'token: host:port' lines)`,
       );
     }
     if (args.hostToken && args.tokenFromPath) {
@@ -1065,43 +1003,10 @@ export function resolveConfig(
         '--host-token and --token-from-path exclude each other; pick where the token comes from',
       );
     }
-    let sourcePath: string;
-    if (plugin === 'TokenRedis') {
-      // Parsed by the plugin at start (targets/redis.ts); a bad one is reported there as a config error.
-      sourcePath = tokenSource;
-    } else if (plugin === 'BaseTokenAPI' || plugin === 'JSONTokenApi') {
-      let url: URL | undefined;
-      try {
-        url = new URL(tokenSource.replace('%s', 'x'));
-      } catch {
-        url = undefined;
-      }
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !tokenSource.includes('%s')) {
-        throw new ConfigError(
-          '--token-source',
-          `--token-plugin ${plugin} needs an http(s) URL with %s where the token goes, e.g. https://api.example/lookup/%s`,
-        );
-      }
-      sourcePath = tokenSource;
-    } else {
-      sourcePath = resolve(cwd, tokenSource);
-      const needsDir = plugin === 'TokenFileName' || plugin === 'UnixDomainSocketDirectory';
-      let exists: boolean;
-      try {
-        const st = statSync(sourcePath);
-        exists = needsDir ? st.isDirectory() : st.isFile() || st.isDirectory();
-      } catch {
-        exists = false;
-      }
-      if (!exists)
-        throw new ConfigError(
-          '--token-source',
-          `--token-source: '${sourcePath}' is not ${needsDir ? 'a directory' : 'a file or directory'}`,
-        );
-    }
+    const sourcePath = plugin.parseSource(tokenSource, { cwd });
     if (
       (args.tokenJwtAudience !== undefined || args.tokenJwtIssuer !== undefined || args.tokenJwtAllowNoExp === true) &&
-      plugin !== 'JWTTokenApi'
+      plugin.name !== 'JWTTokenApi'
     ) {
       throw new ConfigError(
         '--token-jwt-audience',
@@ -1110,7 +1015,7 @@ export function resolveConfig(
     }
     targets = {
       kind: 'token',
-      plugin,
+      plugin: plugin.name,
       source: sourcePath,
       from: args.hostToken ? 'host' : args.tokenFromPath ? 'path' : 'query',
       ...(args.tokenJwtAudience === undefined ? {} : { jwtAudience: args.tokenJwtAudience }),

@@ -73,3 +73,20 @@ export async function loadPluginModule(
   }
   return instance;
 }
+
+/**
+ * The built-in plugin `given` names, from a kind's list (TOKEN_PLUGINS, AUTH_PLUGINS): a name or alias whose last
+ * dotted part matches ignoring case (websockify's class names) and whose module path, if any, matches exactly.
+ */
+export function findPlugin<P extends { readonly name: string; readonly aliases: readonly string[] }>(
+  list: readonly P[],
+  given: string,
+): P | undefined {
+  const same = (known: string): boolean => {
+    const cut = known.lastIndexOf('.') + 1;
+    return (
+      given.slice(0, cut) === known.slice(0, cut) && given.slice(cut).toLowerCase() === known.slice(cut).toLowerCase()
+    );
+  };
+  return list.find((p) => same(p.name) || p.aliases.some(same));
+}

@@ -4,7 +4,8 @@
  * (websockify closes silently there, because it catches the wrong exception).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AuthContext, AuthDecision, Authenticator } from './types.js';
+import { ConfigError } from '../errors.js';
+import type { AuthContext, AuthDecision, AuthPlugin, Authenticator } from './types.js';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Websockify", charset="UTF-8"' };
 
@@ -46,3 +47,14 @@ export function basicAuth(source: string): Authenticator {
     },
   };
 }
+
+export const basicAuthPlugin: AuthPlugin = {
+  name: 'BasicHTTPAuth',
+  aliases: ['websockify.auth_plugins.BasicHTTPAuth'],
+  parseSource(text) {
+    if (text.indexOf(':') <= 0)
+      throw new ConfigError('--auth-source', '--auth-plugin BasicHTTPAuth needs --auth-source user:password');
+    return text;
+  },
+  create: basicAuth,
+};

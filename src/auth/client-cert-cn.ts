@@ -4,7 +4,8 @@
  * from the TLS socket (AuthContext.peer), never from a header: websockify strips `SSL_*` headers case-sensitively, so a
  * client's own `ssl_client_s_dn_cn` header wins there (websockify.md §b.10.2).
  */
-import type { AuthContext, AuthDecision, Authenticator } from './types.js';
+import { ConfigError } from '../errors.js';
+import type { AuthContext, AuthDecision, AuthPlugin, Authenticator } from './types.js';
 
 /** Builds the authenticator from the allowed CNs (whitespace- or comma-separated; compared exactly, as websockify). */
 export function clientCertCnAuth(source: string): Authenticator {
@@ -25,3 +26,24 @@ export function clientCertCnAuth(source: string): Authenticator {
     },
   };
 }
+
+export const clientCertCnAuthPlugin: AuthPlugin = {
+  name: 'ClientCertCNAuth',
+  aliases: ['websockify.auth_plugins.ClientCertCNAuth'],
+  parseSource(text, ctx) {
+    if (text.trim() === '') {
+      throw new ConfigError(
+        '--auth-source',
+        "--auth-plugin ClientCertCNAuth needs --auth-source 'alice bob' (the allowed certificate CNs)",
+      );
+    }
+    if (!ctx.clientCerts) {
+      throw new ConfigError(
+        '--auth-plugin',
+        '--auth-plugin ClientCertCNAuth needs client certificates: add --verify-client [optional|required] --cafile CA.pem',
+      );
+    }
+    return text;
+  },
+  create: clientCertCnAuth,
+};

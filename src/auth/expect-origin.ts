@@ -2,7 +2,8 @@
  * `ExpectOrigin` (`--auth-source "https://a.example https://b.example"`): the request's `Origin` must be one of the
  * listed origins, compared after normalisation (case, default ports). No Origin → 403, as websockify does.
  */
-import type { AuthContext, AuthDecision, Authenticator } from './types.js';
+import { ConfigError } from '../errors.js';
+import type { AuthContext, AuthDecision, AuthPlugin, Authenticator } from './types.js';
 
 function normalise(origin: string): string {
   try {
@@ -29,3 +30,18 @@ export function expectOrigin(source: string): Authenticator {
     },
   };
 }
+
+export const expectOriginPlugin: AuthPlugin = {
+  name: 'ExpectOrigin',
+  aliases: ['websockify.auth_plugins.ExpectOrigin'],
+  parseSource(text) {
+    if (text.trim() === '') {
+      throw new ConfigError(
+        '--auth-source',
+        "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'",
+      );
+    }
+    return text;
+  },
+  create: expectOrigin,
+};

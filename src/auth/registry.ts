@@ -1,28 +1,30 @@
 /**
- * Auth plugins by name, websockify's class names accepted (also as `websockify.auth_plugins.X`). A new plugin is one
- * file in this folder plus one entry here.
+ * Auth plugins by name: the one list config validates `--auth-plugin`/`--auth-source` with and the server builds
+ * from. websockify's class names are accepted (also as `websockify.auth_plugins.X`). A new plugin is one file in this
+ * folder exporting an `AuthPlugin`, plus one entry here.
  */
-import { basicAuth } from './basic.js';
-import { clientCertCnAuth } from './client-cert-cn.js';
-import { expectOrigin } from './expect-origin.js';
-import type { Authenticator } from './types.js';
+import { findPlugin } from '../plugin-loader.js';
+import { basicAuthPlugin } from './basic.js';
+import { clientCertCnAuthPlugin } from './client-cert-cn.js';
+import { expectOriginPlugin } from './expect-origin.js';
+import type { AuthPlugin, Authenticator } from './types.js';
 
 export { customAuthenticator, type CustomAuthenticator } from './custom.js';
 
-const PLUGINS: Record<string, (source: string) => Authenticator> = {
-  BasicHTTPAuth: basicAuth,
-  ExpectOrigin: expectOrigin,
-  ClientCertCNAuth: clientCertCnAuth,
-};
+/** Every built-in auth plugin, in the order error messages list them. */
+export const AUTH_PLUGINS: readonly AuthPlugin[] = [basicAuthPlugin, expectOriginPlugin, clientCertCnAuthPlugin];
 
 /** Plugin names wsproxy knows. */
-export const AUTH_PLUGIN_NAMES: readonly string[] = Object.keys(PLUGINS);
+export const AUTH_PLUGIN_NAMES: readonly string[] = AUTH_PLUGINS.map((p) => p.name);
 
-/** Builds the named plugin; throws with a one-line message if the name or source is wrong. */
+/** The built-in plugin an `--auth-plugin` value names; undefined if none. */
+export function findAuthPlugin(name: string): AuthPlugin | undefined {
+  return findPlugin(AUTH_PLUGINS, name);
+}
+
+/** Builds the named plugin (its source already checked by its `parseSource`); throws if the name is unknown. */
 export function createAuthenticator(name: string, source: string): Authenticator {
-  const short = name.replace(/^websockify\.auth_plugins\./, '');
-  const canonical = AUTH_PLUGIN_NAMES.find((n) => n.toLowerCase() === short.toLowerCase());
-  const factory = canonical === undefined ? undefined : PLUGINS[canonical];
-  if (!factory) throw new Error(`unknown auth plugin ${name}`);
-  return factory(source);
+  const plugin = findAuthPlugin(name);
+  if (!plugin) throw new Error(`unknown auth plugin ${name}`);
+  return plugin.create(source);
 }

@@ -1,5 +1,5 @@
 /** The plugin interface for authorising a WebSocket upgrade (docs/architecture.md §4). */
-import type { Target } from '../config.js';
+import type { Target } from '../config-types.js';
 import type { PeerIdentity } from '../tls/peer.js';
 
 /** Typed facts an authenticator may use: never a header standing in for an identity the TLS layer owns. */
@@ -26,4 +26,24 @@ export type AuthDecision =
 export interface Authenticator {
   readonly name: string;
   check(ctx: AuthContext): Promise<AuthDecision>;
+}
+
+/** What an auth plugin's source check may use besides the text. */
+export interface AuthSourceContext {
+  /** Whether TLS client certificates are verified (`--verify-client` is not off). */
+  readonly clientCerts: boolean;
+}
+
+/**
+ * One built-in auth plugin (`--auth-plugin NAME`): its names, the check of its `--auth-source`, and its factory.
+ * `AUTH_PLUGINS` in registry.ts lists them; config validates with it and the registry creates with it.
+ */
+export interface AuthPlugin {
+  /** The canonical (websockify class) name. */
+  readonly name: string;
+  /** Other accepted spellings (websockify's dotted `websockify.auth_plugins.X`); the class part ignores case. */
+  readonly aliases: readonly string[];
+  /** Checks `--auth-source` at start (throws a one-line ConfigError); answers the source `create` takes. */
+  parseSource(text: string, ctx: AuthSourceContext): string;
+  create(source: string): Authenticator;
 }

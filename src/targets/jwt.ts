@@ -12,7 +12,8 @@ import { compactDecrypt, jwtVerify } from 'jose';
 import type { Logger } from '../log.js';
 import { hostPort } from '../net/address.js';
 import { parseTargetValue } from './token-line.js';
-import type { Resolution, Target, TargetResolver } from './types.js';
+import { existingSource, websockifyAlias } from './source-checks.js';
+import type { Resolution, Target, TargetResolver, TokenPlugin } from './types.js';
 
 /** Claims checks beyond exp/nbf. */
 export interface JwtOptions {
@@ -122,3 +123,17 @@ function refusalProblem(err: unknown): string {
     return `${e.claim} claim ${e.reason ?? 'invalid'}`;
   return e.code ?? e.message ?? 'invalid';
 }
+
+/** `JWTTokenApi`: the source is the key file (or directory); the claims checks come from --token-jwt-*. */
+export const jwtTokenApiPlugin: TokenPlugin = {
+  name: 'JWTTokenApi',
+  aliases: [websockifyAlias('JWTTokenApi')],
+  parseSource: (text, ctx) => existingSource(text, ctx.cwd, false),
+  create: (source, deps) =>
+    jwtResolver(source, {
+      audience: deps.jwtAudience,
+      issuer: deps.jwtIssuer,
+      allowNoExp: deps.jwtAllowNoExp,
+      log: deps.log,
+    }),
+};

@@ -10,7 +10,8 @@ import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redisSessionCounter, watchKeyspace } from './redis-fleet.js';
 import { parseTargetValue } from './token-line.js';
-import type { Resolution, TargetResolver } from './types.js';
+import { websockifyAlias } from './source-checks.js';
+import type { Resolution, TargetResolver, TokenPlugin } from './types.js';
 
 /** Parsed connection settings. */
 export interface RedisSource {
@@ -184,3 +185,11 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     },
   };
 }
+
+/** `TokenRedis`: its source is parsed at start by `redisResolver` (a bad one is reported there as a config error). */
+export const tokenRedisPlugin: TokenPlugin = {
+  name: 'TokenRedis',
+  aliases: [websockifyAlias('TokenRedis')],
+  parseSource: (text) => text,
+  create: (source, deps) => redisResolver(source, deps.log),
+};

@@ -8,7 +8,8 @@ import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { hostPort } from '../net/address.js';
 import { parseTargetValue } from './token-line.js';
-import type { Resolution, Target, TargetResolver } from './types.js';
+import { tokenApiTemplate, websockifyAlias } from './source-checks.js';
+import type { Resolution, Target, TargetResolver, TokenPlugin } from './types.js';
 
 /** Tuning of an API resolver. */
 export interface TokenApiOptions {
@@ -83,3 +84,17 @@ export function tokenApiResolver(template: string, options: TokenApiOptions): Ta
     },
   };
 }
+
+/** The API plugins: plain `host:port` answers (BaseTokenAPI) or JSON ones (JSONTokenApi). */
+function tokenApiPlugin(name: string, json: boolean): TokenPlugin {
+  return {
+    name,
+    aliases: [websockifyAlias(name)],
+    parseSource: (text) => tokenApiTemplate(text, name),
+    create: (source, deps) =>
+      tokenApiResolver(source, { json, timeoutMs: 5_000, positiveTtlMs: 5_000, negativeTtlMs: 2_000, log: deps.log }),
+  };
+}
+
+export const baseTokenApiPlugin: TokenPlugin = tokenApiPlugin('BaseTokenAPI', false);
+export const jsonTokenApiPlugin: TokenPlugin = tokenApiPlugin('JSONTokenApi', true);

@@ -8,7 +8,8 @@ import { join, sep } from 'node:path';
 import { realpathSync } from 'node:fs';
 import { ProxyError, errnoCode } from '../errors.js';
 import { parseTargetValue } from './token-line.js';
-import type { Resolution, TargetResolver } from './types.js';
+import { existingSource, websockifyAlias } from './source-checks.js';
+import type { Resolution, TargetResolver, TokenPlugin } from './types.js';
 
 /** Builds the resolver; throws if `dir` is not a readable directory. */
 export function tokenFileNameResolver(dir: string): TargetResolver {
@@ -41,3 +42,11 @@ export function tokenFileNameResolver(dir: string): TargetResolver {
     },
   };
 }
+
+/** `TokenFileName`: a directory with one file per token. */
+export const tokenFileNamePlugin: TokenPlugin = {
+  name: 'TokenFileName',
+  aliases: [websockifyAlias('TokenFileName')],
+  parseSource: (text, ctx) => existingSource(text, ctx.cwd, true),
+  create: (source) => tokenFileNameResolver(source),
+};

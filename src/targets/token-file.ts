@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseTokenLine } from './token-line.js';
-import type { Resolution, Target, TargetResolver } from './types.js';
+import { existingSource, websockifyAlias } from './source-checks.js';
+import type { Resolution, Target, TargetResolver, TokenPlugin } from './types.js';
 
 const RECHECK_MS = 1_000;
 
@@ -142,3 +143,19 @@ export function tokenFileResolver(source: string, options: { watch: boolean; log
       : {}),
   };
 }
+
+/** `TokenFile`: a file or directory of `token: host:port` lines, re-read when it changes. */
+export const tokenFilePlugin: TokenPlugin = {
+  name: 'TokenFile',
+  aliases: [websockifyAlias('TokenFile')],
+  parseSource: (text, ctx) => existingSource(text, ctx.cwd, false),
+  create: (source, deps) => tokenFileResolver(source, { watch: true, log: deps.log }),
+};
+
+/** `ReadOnlyTokenFile`: as TokenFile, read once at start. */
+export const readOnlyTokenFilePlugin: TokenPlugin = {
+  name: 'ReadOnlyTokenFile',
+  aliases: [websockifyAlias('ReadOnlyTokenFile')],
+  parseSource: (text, ctx) => existingSource(text, ctx.cwd, false),
+  create: (source, deps) => tokenFileResolver(source, { watch: false, log: deps.log }),
+};

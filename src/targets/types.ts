@@ -2,10 +2,11 @@
  * The plugin interface for choosing where a session goes (docs/architecture.md §4). The client never names a host: a
  * resolver maps what the request carries (later a token) to a target.
  */
-import type { Target } from '../config.js';
+import type { Target } from '../config-types.js';
+import type { Logger } from '../log.js';
 import { hostPort } from '../net/address.js';
 
-export type { Target } from '../config.js';
+export type { Target } from '../config-types.js';
 
 /** Facts about the request a resolver may use. Never a header a client could forge as identity. */
 export interface RequestContext {
@@ -69,4 +70,30 @@ export interface SourceHealth {
 export function describeTarget(target: Target): string {
   if (target.kind === 'unix') return `unix:${target.path}`;
   return hostPort(target.host, target.port);
+}
+
+/** Plugin settings besides the source (only JWTTokenApi reads them). */
+export interface TokenPluginOptions {
+  readonly jwtAudience?: string | undefined;
+  readonly jwtIssuer?: string | undefined;
+  readonly jwtAllowNoExp?: boolean | undefined;
+}
+
+/** What a token plugin is built with besides its source. */
+export interface TokenPluginDeps extends TokenPluginOptions {
+  readonly log: Logger;
+}
+
+/**
+ * One built-in token plugin (`--token-plugin NAME`): its names, the check of its `--token-source`, and its factory.
+ * `TOKEN_PLUGINS` in registry.ts lists them; config validates with it and the registry creates with it.
+ */
+export interface TokenPlugin {
+  /** The canonical (websockify class) name. */
+  readonly name: string;
+  /** Other accepted spellings (websockify's dotted `websockify.token_plugins.X`); the class part ignores case. */
+  readonly aliases: readonly string[];
+  /** Checks `--token-source` at start (throws a one-line ConfigError); answers the source `create` takes. */
+  parseSource(text: string, ctx: { readonly cwd: string }): string;
+  create(source: string, deps: TokenPluginDeps): TargetResolver;
 }

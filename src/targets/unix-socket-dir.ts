@@ -6,7 +6,8 @@
 import { realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import type { Resolution, TargetResolver } from './types.js';
+import { existingSource, websockifyAlias } from './source-checks.js';
+import type { Resolution, TargetResolver, TokenPlugin } from './types.js';
 
 /** Builds the resolver on `dir` (must exist). */
 export function unixSocketDirResolver(dir: string): TargetResolver {
@@ -28,3 +29,11 @@ export function unixSocketDirResolver(dir: string): TargetResolver {
     },
   };
 }
+
+/** `UnixDomainSocketDirectory`: a directory of unix sockets named by token. */
+export const unixSocketDirPlugin: TokenPlugin = {
+  name: 'UnixDomainSocketDirectory',
+  aliases: [websockifyAlias('UnixDomainSocketDirectory')],
+  parseSource: (text, ctx) => existingSource(text, ctx.cwd, true),
+  create: (source) => unixSocketDirResolver(source),
+};

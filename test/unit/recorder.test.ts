@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { AUTH_PLUGINS } from '../../src/config.js';
-import { AUTH_PLUGIN_NAMES } from '../../src/auth/registry.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +32,6 @@ test("escaping matches websockify's (Python's own codec) for all 256 byte values
 test('frame lines carry direction and whole milliseconds', () => {
   assert.equal(frameLine('to-client', 12.9, Buffer.from('RFB 003.008\n')), "'{12{RFB 003.008\\n',\n");
   assert.equal(frameLine('from-client', 0, Buffer.from([0x27, 0x5c, 0x00])), "'}0}\\'\\\\\\x00',\n");
-});
-
-test('config and registry know the same auth plugins', () => {
-  assert.deepEqual([...AUTH_PLUGINS].sort(), [...AUTH_PLUGIN_NAMES].sort());
 });
 
 test('a 16 MiB frame is escaped in well under a second (byte-by-byte concatenation took ~9 s)', () => {
