@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
     },
     {
+      name: 'events-is-a-leaf',
+      comment: 'events.ts (typed events on diagnostics_channel) is published from every stage: errors.ts types only.',
+      severity: 'error',
+      from: { path: '^src/events\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
+    },
+    {
       name: 'plugin-loader-is-a-leaf',
       comment:
         'Shared by targets/ and auth/ (which may not import each other), so it imports nothing above log.ts and errors.ts.',
@@ -84,13 +91,13 @@ module.exports = {
     {
       name: 'admin-reads-types-only',
       comment:
-        'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
+        'admin/ sees the proxy through AdminDeps/MetricsSources and events; it imports config, errors, events, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
       severity: 'error',
       from: { path: '^src/admin/' },
       to: {
         path: '^src/',
         pathNot:
-          '^src/(admin/|net/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
+          '^src/(admin/|net/|errors\\.ts$|events\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
       },
     },
     {
