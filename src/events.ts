@@ -69,18 +69,25 @@ export function publish<K extends keyof EventMap>(name: K, event: EventMap[K]): 
 }
 
 /**
- * Subscribes `handler` to the events of server `server` only; returns the unsubscribe function. A throwing handler
- * is reported by Node as an uncaught exception, so handlers must not throw.
+ * Subscribes `handler` to the events of server `server` only; returns the unsubscribe function. What `handler` throws
+ * goes to `onError`: diagnostics_channel would rethrow it as an uncaught exception, ending the process, and the
+ * publisher (a connection's stage) must not fail for a subscriber either.
  */
 export function subscribe<K extends keyof EventMap>(
   name: K,
   server: number,
   handler: (event: EventMap[K]) => void,
+  onError: (err: unknown) => void = () => {},
 ): () => void {
   const ch = CHANNELS[name];
   const listener = (message: unknown): void => {
     const event = message as EventMap[K];
-    if (event.server === server) handler(event);
+    if (event.server !== server) return;
+    try {
+      handler(event);
+    } catch (err) {
+      onError(err);
+    }
   };
   ch.subscribe(listener);
   return () => ch.unsubscribe(listener);

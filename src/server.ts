@@ -30,7 +30,7 @@ import {
 } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
-import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
+import { describeThrown, failConnection, guard, guardAsync, logInternalError } from './boundary.js';
 import { webRootHeaders } from './http/headers.js';
 import { webSecrets, type WebSecrets } from './http/web-secrets.js';
 import { reject } from './http/reject.js';
@@ -208,14 +208,15 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const sessions = new Map<number, SessionInfo>();
   // Sessions holding their token source open (their slot in a fleet-wide count lives there): let go when they end.
   const resolverHolds = new Map<number, () => void>();
+  const log = deps.logger ?? silentLogger;
   // Every event this server publishes carries its id (src/events.ts); its metrics count only those.
   const serverId = newServerId();
   const refused = (reason: ReasonCode): void => publish('refused', { server: serverId, reason });
-  // Metrics exist only with an admin listener.
   // Unfinished client messages of all sessions share one bound (--max-buffered-total; the limit follows reloads).
   const budgetLimit = (c: Config): number =>
     c.limits.maxBufferedTotal ?? defaultMaxBufferedTotal(c.limits.maxMessageBytes);
   const messageBudget = new MessageBudget(budgetLimit(config));
+  // Metrics exist only with an admin listener.
   const metrics = config.admin
     ? new ProxyMetrics({
         server: serverId,
@@ -223,9 +224,14 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         sessions: () => sessions.values(),
         openConnections: () => gate.open,
         bufferedMessageBytes: () => messageBudget.used,
+        onError: (err) =>
+          log.error('metrics could not count an event', {
+            reason: 'INTERNAL_ERROR',
+            where: 'metrics',
+            error: describeThrown(err),
+          }),
       })
     : undefined;
-  const log = deps.logger ?? silentLogger;
   const gate = new ConnectionGate(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sockets = new Set<Socket>();
   // Which connection a socket belongs to. Plain sockets are mapped at hand-off; a TLS socket is created inside Node's

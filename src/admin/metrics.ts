@@ -32,6 +32,8 @@ export interface MetricsSources {
   readonly openConnections: () => number;
   /** Bytes of unfinished client messages held across sessions (`--max-buffered-total` bounds it). */
   readonly bufferedMessageBytes?: () => number;
+  /** Told when counting an event failed (the event is lost to the metrics; the server goes on). */
+  readonly onError?: (err: unknown) => void;
 }
 
 // Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, one
@@ -209,12 +211,12 @@ export class ProxyMetrics {
       registers,
     });
     this.lastReloadOk.set(1);
-    const server = sources.server;
+    const { server, onError } = sources;
     this.unsubscribe = [
-      subscribe('refused', server, (e) => this.refused(e)),
-      subscribe('sessionClosed', server, (e) => this.sessionClosed(e)),
-      subscribe('targetConnect', server, (e) => this.targetConnect(e)),
-      subscribe('configReloaded', server, (e) => this.reloaded(e)),
+      subscribe('refused', server, (e) => this.refused(e), onError),
+      subscribe('sessionClosed', server, (e) => this.sessionClosed(e), onError),
+      subscribe('targetConnect', server, (e) => this.targetConnect(e), onError),
+      subscribe('configReloaded', server, (e) => this.reloaded(e), onError),
     ];
   }
 

@@ -29,4 +29,21 @@ describe('events', () => {
     off();
     assert.deepEqual(seen, [{ server, reason: 'HEADERS_TOO_LARGE', status: 431 }]);
   });
+
+  test('a throwing subscriber is reported to its onError, never to the publisher or the process', () => {
+    const server = newServerId();
+    const errors: unknown[] = [];
+    const off = subscribe(
+      'configReloaded',
+      server,
+      () => {
+        throw new Error('subscriber failed');
+      },
+      (err) => errors.push(err),
+    );
+    publish('configReloaded', { server, result: 'ok' });
+    off();
+    assert.equal(errors.length, 1);
+    assert.match(String(errors[0]), /subscriber failed/);
+  });
 });
