@@ -39,6 +39,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(relay/|net/|errors\\.ts$|log\\.ts$)' },
     },
     {
+      name: 'events-is-a-leaf',
+      comment: 'events.ts (typed events on diagnostics_channel) is published from every stage: errors.ts types only.',
+      severity: 'error',
+      from: { path: '^src/events\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
+    },
+    {
       name: 'net-is-a-leaf',
       comment:
         'net/ (addresses, PROXY protocol bytes) is pure and used from every layer, relay/ included: errors and log only.',
@@ -51,13 +58,6 @@ module.exports = {
       comment: 'errors.ts (every error class, the reason catalogue) imports nothing from src/; log.ts only errors.ts.',
       severity: 'error',
       from: { path: '^src/(errors|log)\\.ts$' },
-      to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
-    },
-    {
-      name: 'events-is-a-leaf',
-      comment: 'events.ts (typed events on diagnostics_channel) is published from every stage: errors.ts types only.',
-      severity: 'error',
-      from: { path: '^src/events\\.ts$' },
       to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
     },
     {
