@@ -39,6 +39,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(relay/|net/|errors\\.ts$|log\\.ts$)' },
     },
     {
+      name: 'events-is-a-leaf',
+      comment: 'events.ts (typed events on diagnostics_channel) is published from every stage: errors.ts types only.',
+      severity: 'error',
+      from: { path: '^src/events\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
+    },
+    {
       name: 'net-is-a-leaf',
       comment:
         'net/ (addresses, PROXY protocol bytes) is pure and used from every layer, relay/ included: errors and log only.',
@@ -91,13 +98,13 @@ module.exports = {
     {
       name: 'admin-reads-types-only',
       comment:
-        'admin/ sees the proxy through AdminDeps/MetricsSources; it imports config, errors, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
+        'admin/ sees the proxy through AdminDeps/MetricsSources and events; it imports config, errors, events, log, plugin/relay types, the listener helper for its unix socket and the net/ leaf.',
       severity: 'error',
       from: { path: '^src/admin/' },
       to: {
         path: '^src/',
         pathNot:
-          '^src/(admin/|net/|errors\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
+          '^src/(admin/|net/|errors\\.ts$|events\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
       },
     },
     {

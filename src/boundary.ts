@@ -64,8 +64,8 @@ export function failConnection(to: Duplex | ServerResponse | undefined, err: unk
   logInternalError(err, ctx, to === undefined ? {} : { status: 500 });
   if (to === undefined) return;
   try {
-    // The line above is the one line; reject() must not log a second.
-    reject(to, 'INTERNAL_ERROR', { log: silentLogger });
+    // The line above is the one line; reject() must not log a second, nor count it as a refused handshake.
+    reject(to, 'INTERNAL_ERROR', { log: silentLogger, counted: false });
   } catch {
     to.destroy();
   }

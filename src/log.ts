@@ -235,7 +235,7 @@ export interface RootLogger extends Logger {
 /**
  * The loggers below are classes with their methods on the prototype, not objects of closures: every connection and
  * session has its own child loggers, and a child is then one small object plus its (already redacted) bound fields
- * (the closures cost 1.7 KiB per idle session; issue #6). This base gives both the four level methods.
+ * (the closures cost 1.7 KiB per idle session; issue #6). This base gives them the four level methods.
  */
 abstract class LevelLogger implements Logger {
   debug(msg: string, fields?: LogFields): void {
@@ -327,38 +327,3 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
   enabled: () => false,
 };
-
-/** Told about every call on a {@link tapLogger}, whatever the level, with the bound and the line's fields merged. */
-export type LogTap = (level: LogLevel, msg: string, fields: LogFields) => void;
-
-/**
- * A logger that forwards to `base` and also tells `tap` about every line (children included). Metrics use it to
- * count refusals: every refusal and dropped connection is one log line with a stable `reason` (docs/architecture.md §1),
- * so counting those lines keeps the log and the counters in agreement without a second hook at every call site.
- */
-export function tapLogger(base: Logger, tap: LogTap, bound: LogFields = {}): Logger {
-  return new TapLogger(base, tap, bound);
-}
-
-/** {@link tapLogger}'s logger: a class for the same reason as {@link LineLogger} (one per connection with metrics on). */
-class TapLogger extends LevelLogger {
-  constructor(
-    private readonly base: Logger,
-    private readonly tap: LogTap,
-    private readonly bound: LogFields,
-  ) {
-    super();
-  }
-
-  child(fields: LogFields): Logger {
-    return new TapLogger(this.base.child(fields), this.tap, { ...this.bound, ...fields });
-  }
-  enabled(level: LogLevel): boolean {
-    return this.base.enabled(level);
-  }
-
-  protected emit(level: LogLevel, msg: string, fields?: LogFields): void {
-    this.tap(level, msg, fields ? { ...this.bound, ...fields } : this.bound);
-    this.base[level](msg, fields);
-  }
-}

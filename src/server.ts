@@ -26,10 +26,11 @@ import {
   PluginModuleError,
   ReloadError,
   SetupError,
+  type ReasonCode,
 } from './errors.js';
 import { CA_PATH, type BuiltinInfo } from './http/builtin.js';
 import { createHttpServers, handleClientError, handleRequest } from './http/server.js';
-import { failConnection, guard, guardAsync, logInternalError } from './boundary.js';
+import { describeThrown, failConnection, guard, guardAsync, logInternalError } from './boundary.js';
 import { webRootHeaders } from './http/headers.js';
 import { webSecrets, type WebSecrets } from './http/web-secrets.js';
 import { reject } from './http/reject.js';
@@ -37,7 +38,8 @@ import { refuseBadFraming } from './http/framing.js';
 import { createHttpUpstream } from './http/upstream.js';
 import { ConnectionGate, listenOn } from './listener/listen.js';
 import { sniffTransport } from './listener/sniff.js';
-import { silentLogger, tapLogger, type LogFields, type Logger } from './log.js';
+import { silentLogger, type LogFields, type Logger } from './log.js';
+import { claimSocket, newServerId, publish } from './events.js';
 import { ProxyMetrics } from './admin/metrics.js';
 import { startAdmin, type AdminServer, type ReadyReport, type SessionRow } from './admin/server.js';
 import type { CloseInfo, RelayStats } from './relay/relay.js';
@@ -206,20 +208,30 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   const sessions = new Map<number, SessionInfo>();
   // Sessions holding their token source open (their slot in a fleet-wide count lives there): let go when they end.
   const resolverHolds = new Map<number, () => void>();
-  // Metrics exist only with an admin listener; they count refusals from the log lines that report them.
+  const log = deps.logger ?? silentLogger;
+  // Every event this server publishes carries its id (src/events.ts); its metrics count only those.
+  const serverId = newServerId();
+  const refused = (reason: ReasonCode): void => publish('refused', { server: serverId, reason });
   // Unfinished client messages of all sessions share one bound (--max-buffered-total; the limit follows reloads).
   const budgetLimit = (c: Config): number =>
     c.limits.maxBufferedTotal ?? defaultMaxBufferedTotal(c.limits.maxMessageBytes);
   const messageBudget = new MessageBudget(budgetLimit(config));
+  // Metrics exist only with an admin listener.
   const metrics = config.admin
     ? new ProxyMetrics({
+        server: serverId,
         version: deps.version ?? '0.0.0',
         sessions: () => sessions.values(),
         openConnections: () => gate.open,
         bufferedMessageBytes: () => messageBudget.used,
+        onError: (err) =>
+          log.error('metrics could not count an event', {
+            reason: 'INTERNAL_ERROR',
+            where: 'metrics',
+            error: describeThrown(err),
+          }),
       })
     : undefined;
-  const log = metrics ? tapLogger(deps.logger ?? silentLogger, metrics.onLogLine) : (deps.logger ?? silentLogger);
   const gate = new ConnectionGate(config.limits.maxConnections, config.limits.maxConnectionsPerIp);
   const sockets = new Set<Socket>();
   // Which connection a socket belongs to. Plain sockets are mapped at hand-off; a TLS socket is created inside Node's
@@ -491,7 +503,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       return live.config.traffic ? deps.trafficSink : undefined;
     },
     isShuttingDown: () => shuttingDown || draining,
-    onTargetConnect: metrics ? (ms, failure) => metrics.targetConnect(ms, failure) : undefined,
+    onTargetConnect: (ms, failure) => publish('targetConnect', { server: serverId, ms, failure }),
     get policy(): RequestPolicy {
       return live.policy;
     },
@@ -514,7 +526,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       sessions.delete(session.id);
       resolverHolds.get(session.id)?.();
       resolverHolds.delete(session.id);
-      metrics?.sessionClosed(info);
+      publish('sessionClosed', {
+        server: serverId,
+        reason: info.reason,
+        bytesFromClient: info.bytesFromClient,
+        bytesToClient: info.bytesToClient,
+        durationMs: info.durationMs,
+      });
       deps.onSessionClosed?.(info);
     },
   });
@@ -687,11 +705,13 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
               verify_error: conn.peer.verifyError ?? '',
               ...peerLogFields(conn.peer),
             });
+            refused('TLS_CLIENT_CERT_REJECTED');
             tlsSocket.destroy();
             return;
           }
         }
         connOf.set(tlsSocket, conn);
+        claimSocket(tlsSocket, serverId);
       },
       (err, tlsSocket) => {
         logInternalError(err, { log: tlsHandoff.getStore()?.log ?? log, where: 'secureConnection' });
@@ -708,6 +728,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
           reason: 'TLS_HANDSHAKE_FAILED',
           error: errnoCode(err) ?? err.message,
         });
+        refused('TLS_HANDSHAKE_FAILED');
         tlsSocket.destroy();
       },
       (err, _e, tlsSocket) => {
@@ -719,6 +740,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
 
   async function socketOnConnection(socket: Socket): Promise<void> {
     // Rule 1: an 'error' listener before anything else can happen on this socket.
+    claimSocket(socket, serverId);
     socket.on('error', (err) => {
       (connOf.get(socket)?.log ?? log).debug('client socket error', {
         reason: clientFailureReason(err),
@@ -743,6 +765,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         reason: 'PROXY_UNTRUSTED',
         peer: `${remoteAddress}:${remotePort}`,
       });
+      refused('PROXY_UNTRUSTED');
       socket.destroy();
       return;
     }
@@ -757,6 +780,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     const admitted = gate.admit(gateKey);
     if (!admitted.ok) {
       log.debug('connection refused', { reason: admitted.reason, peer: `${remoteAddress}:${remotePort}` });
+      refused(admitted.reason);
       socket.destroy();
       return;
     }
@@ -765,6 +789,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     let stage = proxyIn ? 'PROXY header' : 'first byte';
     let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
       conn.log.debug('handshake deadline passed', { reason: 'HANDSHAKE_TIMEOUT', stage });
+      refused('HANDSHAKE_TIMEOUT');
       socket.destroy();
     }, current.limits.handshakeTimeoutMs);
     // The listeners below keep this scope for the connection's life: drop the timer once it is cleared (issue #6).
@@ -807,6 +832,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
           reason: 'PROXY_HEADER_INVALID',
           problem: header.problem,
         });
+        refused('PROXY_HEADER_INVALID');
         socket.destroy();
         return;
       }
@@ -824,6 +850,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         const assigned = gate.assign(conn.remoteAddress);
         if (!assigned.ok) {
           conn.log.debug('connection refused', { reason: assigned.reason });
+          refused(assigned.reason);
           socket.destroy();
           return;
         }
@@ -845,6 +872,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
           reason: 'TLS_NOT_CONFIGURED',
           problem: certProblem?.message ?? 'not loaded',
         });
+        refused('TLS_NOT_CONFIGURED');
         socket.destroy();
         return;
       }
@@ -855,6 +883,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
     } else {
       if (current.tls.sslOnly) {
         conn.log.debug('plain client refused (--ssl-only)', { reason: 'PLAIN_REFUSED' });
+        refused('PLAIN_REFUSED');
         socket.destroy();
         return;
       }
@@ -870,6 +899,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
   function forwardedClientAdmitted(conn: ConnectionContext, socket: Duplex, hold: boolean): boolean {
     if (conn.countClient === undefined || conn.countClient(conn.remoteAddress, hold)) return true;
     conn.log.debug('connection refused', { reason: 'CONNECTION_LIMIT_PER_IP' });
+    refused('CONNECTION_LIMIT_PER_IP');
     socket.destroy();
     return false;
   }
@@ -1119,7 +1149,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
         else result = reloadFailed('CONFIG_INVALID', firstLine(err));
       }
     }
-    metrics?.reloaded(result.ok ? 'ok' : result.reason);
+    publish('configReloaded', { server: serverId, result: result.ok ? 'ok' : result.reason });
     logReload(out, result, fields);
     return result;
   }
@@ -1240,6 +1270,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServ
       await resolver?.close?.();
       await stopped;
       await admin?.close();
+      metrics?.close(); // last: sessions ended above are still counted
     },
 
     async drain(timeoutMs: number): Promise<void> {

@@ -1,13 +1,20 @@
 /**
  * Prometheus metrics for one server (prom-client, on a Registry of its own so several servers in one process do not
- * collide). The server tells a {@link ProxyMetrics} what happens through a few calls; refusals are counted from the
- * log lines that already carry their reason code (see `tapLogger`), and gauges and byte counters are read from the
- * live sessions at scrape time, so nothing is added to the relay's hot path.
+ * collide). Counters follow the typed events the stages publish (src/events.ts), filtered to this server's id, never
+ * log lines; gauges and byte counters are read from the live sessions at scrape time, so nothing is added to the
+ * relay's hot path.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { REASONS, type ReasonCode } from '../errors.js';
-import type { LogFields, LogLevel } from '../log.js';
-import type { CloseInfo, RelayStats } from '../relay/relay.js';
+import {
+  subscribe,
+  type ConfigReloadedEvent,
+  type RefusedEvent,
+  type SessionClosedEvent,
+  type TargetConnectEvent,
+} from '../events.js';
+import type { LogFields } from '../log.js';
+import type { RelayStats } from '../relay/relay.js';
 import type { Resolution, TargetResolver } from '../targets/types.js';
 
 /** A live session as the metrics see it. */
@@ -18,11 +25,15 @@ export interface MeteredSession {
 
 /** What the metrics read from the server at scrape time. */
 export interface MetricsSources {
+  /** The server's id (src/events.ts): only its events are counted. */
+  readonly server: number;
   readonly version: string;
   readonly sessions: () => Iterable<MeteredSession>;
   readonly openConnections: () => number;
   /** Bytes of unfinished client messages held across sessions (`--max-buffered-total` bounds it). */
   readonly bufferedMessageBytes?: () => number;
+  /** Told when counting an event failed (the event is lost to the metrics; the server goes on). */
+  readonly onError?: (err: unknown) => void;
 }
 
 // Reasons without an HTTP status or close code that are not failures of the handshake (a client that went away, one
@@ -39,8 +50,9 @@ const NOT_FAILURES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
 ]);
 
 /**
- * Whether a log line reports a refusal before a session: an HTTP refusal (every `reject()` logs `reason` and `status`)
- * or a connection dropped without an answer (a catalogue code with neither status nor close code).
+ * Whether a refusal event (or its log line's fields) counts as a handshake failure: an HTTP refusal (`reject()` gives
+ * `reason` and `status`) or a connection dropped without an answer (a catalogue code with neither status nor close
+ * code, and not a client that merely went away).
  */
 export function refusalReason(fields: LogFields): ReasonCode | undefined {
   const reason = fields['reason'];
@@ -70,6 +82,7 @@ export class ProxyMetrics {
   private readonly tokenSeconds: Histogram<'plugin'>;
   private readonly reloads: Counter<'result'>;
   private readonly lastReloadOk: Gauge;
+  private readonly unsubscribe: (() => void)[];
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -198,24 +211,35 @@ export class ProxyMetrics {
       registers,
     });
     this.lastReloadOk.set(1);
+    const { server, onError } = sources;
+    this.unsubscribe = [
+      subscribe('refused', server, (e) => this.refused(e), onError),
+      subscribe('sessionClosed', server, (e) => this.sessionClosed(e), onError),
+      subscribe('targetConnect', server, (e) => this.targetConnect(e), onError),
+      subscribe('configReloaded', server, (e) => this.reloaded(e), onError),
+    ];
   }
 
-  /** A configuration reload ended: `result` is `ok` or the reason code it was refused with. */
-  reloaded(result: string): void {
+  /** Stops counting (the server has closed). */
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  private reloaded({ result }: ConfigReloadedEvent): void {
     this.reloads.inc({ result });
     this.lastReloadOk.set(result === 'ok' ? 1 : 0);
   }
 
-  /** A log tap (see `tapLogger`): counts refusals and TLS failures from the lines that report them. */
-  readonly onLogLine = (_level: LogLevel, _msg: string, fields: LogFields): void => {
-    const reason = refusalReason(fields);
+  // Refusals and TLS failures (a failed TLS handshake is one of the refusals).
+  private refused(event: RefusedEvent): void {
+    const reason = refusalReason({ reason: event.reason, status: event.status });
     if (reason === undefined) return;
     this.handshakeFailures.inc({ reason });
     if (reason === 'TLS_HANDSHAKE_FAILED') this.tlsFailures.inc();
-  };
+  }
 
-  /** A session has ended (its bytes move from the live sum to the closed total in the same tick). */
-  sessionClosed(info: CloseInfo): void {
+  // A session has ended: its bytes move from the live sum to the closed total in the same tick.
+  private sessionClosed(info: SessionClosedEvent): void {
     this.closedBytes.from_client += info.bytesFromClient;
     this.closedBytes.to_client += info.bytesToClient;
     this.sessionsTotal.inc({ reason: info.reason });
@@ -223,8 +247,7 @@ export class ProxyMetrics {
     this.durationSeconds.observe({ reason: info.reason }, info.durationMs / 1000);
   }
 
-  /** The target was dialled: `failure` is the refusal reason, undefined when it connected. */
-  targetConnect(ms: number, failure: ReasonCode | undefined): void {
+  private targetConnect({ ms, failure }: TargetConnectEvent): void {
     this.connectSeconds.observe({ outcome: failure ?? 'ok' }, ms / 1000);
   }
 

@@ -1,11 +1,13 @@
 /**
  * The one way a request is refused before a WebSocket exists: status line, short text body, the reason code in
- * `X-Wsproxy-Reason`, `Connection: close`, the socket destroyed once the answer is flushed, and one log line.
+ * `X-Wsproxy-Reason`, `Connection: close`, the socket destroyed once the answer is flushed, one log line and one
+ * `refused` event (src/events.ts).
  */
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { REASONS, type HttpReasonCode } from '../errors.js';
+import { publishRefusedOn } from '../events.js';
 import type { LogFields, Logger } from '../log.js';
 import { SECURITY_HEADERS } from './headers.js';
 
@@ -17,6 +19,8 @@ export interface RejectOptions {
   readonly fields?: LogFields;
   /** Log at debug instead (malformed input from scanners should not flood the log). */
   readonly quiet?: boolean;
+  /** False: publish no refusal event (the caller already reported the failure as something else). */
+  readonly counted?: boolean;
 }
 
 // A client that never reads its answer must not hold the socket open.
@@ -48,6 +52,7 @@ export function reject(to: Duplex | ServerResponse, code: HttpReasonCode, option
     ...options.headers,
   };
   logRefusal(code, status, options);
+  if (options.counted !== false) publishRefusedOn('writeHead' in to ? to.req.socket : to, code, status);
 
   if ('writeHead' in to) {
     if (to.headersSent) {

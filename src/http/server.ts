@@ -15,6 +15,7 @@ import type { Authenticator } from '../auth/types.js';
 import type { Limits } from '../config.js';
 import type { ConnectionContext } from '../context.js';
 import { clientFailureReason, errnoCode } from '../errors.js';
+import { publishRefusedOn } from '../events.js';
 import type { LogFields, Logger } from '../log.js';
 import type { RequestPolicy } from '../policy/request-policy.js';
 import {
@@ -238,6 +239,7 @@ export function handleClientError(err: Error, socket: Duplex, log: Logger): void
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') {
     log.debug('client too slow sending its request', { reason: 'HANDSHAKE_TIMEOUT' });
+    publishRefusedOn(socket, 'HANDSHAKE_TIMEOUT');
     socket.destroy();
     return;
   }
