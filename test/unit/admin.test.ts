@@ -7,57 +7,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { refusalReason } from '../../src/admin/metrics.js';
 import { bearerMatches } from '../../src/admin/server.js';
-import { parseAdminListen, resolveConfig, type CliArgs } from '../../src/config.js';
+import { parseAdminListen, resolveConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { parsePrometheus, sampleValue } from '../helpers/prom.js';
+import { cliArgs } from '../helpers/config.js';
 
-function args(over: Partial<CliArgs> = {}): CliArgs {
-  return {
-    positionals: ['6080', 'localhost:5900'],
-    cert: undefined,
-    key: undefined,
-    keyPassword: undefined,
-    sslOnly: false,
-    web: undefined,
-    fileOnly: false,
-    verbose: false,
-    demo: false,
-    stateDir: undefined,
-    allowOrigin: [],
-    handshakeTimeout: '10',
-    connectTimeout: '10',
-    maxMessageSize: '16MiB',
-    maxConnections: '10000',
-    maxConnectionsPerIp: '256',
-    authPlugin: undefined,
-    authSource: undefined,
-    webAuth: false,
-    record: undefined,
-    runOnce: false,
-    timeout: '0',
-    idleTimeout: '0',
-    unixListen: undefined,
-    unixListenMode: '600',
-    unixTarget: undefined,
-    inetd: false,
-    preferIpv6: false,
-    textFrames: 'reject',
-    traffic: false,
-    logFile: undefined,
-    tokenJwtAudience: undefined,
-    tokenJwtIssuer: undefined,
-    highWaterMark: '64KiB',
-    shutdownTimeout: '10',
-    heartbeat: '0',
-    logFormat: 'text',
-    tokenPlugin: undefined,
-    tokenSource: undefined,
-    targetConfig: undefined,
-    hostToken: false,
-    tokenFromPath: false,
-    ...over,
-  };
-}
+const args = cliArgs;
 
 function configError(fn: () => unknown, flag: string, message: RegExp): void {
   assert.throws(

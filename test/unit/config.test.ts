@@ -18,62 +18,10 @@ import {
   splitHostPort,
   type CliArgs,
 } from '../../src/config.js';
+import { cliArgs } from '../helpers/config.js';
 
 /** A full set of command-line values as cli.ts delivers them (every numeric field a string). */
-function args(over: Partial<CliArgs> = {}): CliArgs {
-  return {
-    positionals: ['6080', 'localhost:5900'],
-    cert: undefined,
-    key: undefined,
-    keyPassword: undefined,
-    sslOnly: false,
-    web: undefined,
-    fileOnly: false,
-    verbose: false,
-    demo: false,
-    stateDir: undefined,
-    allowOrigin: [],
-    handshakeTimeout: '10',
-    connectTimeout: '10',
-    maxMessageSize: '16MiB',
-    maxConnections: '10000',
-    maxConnectionsPerIp: '256',
-    authPlugin: undefined,
-    authSource: undefined,
-    webAuth: false,
-    record: undefined,
-    runOnce: false,
-    timeout: '0',
-    idleTimeout: '0',
-    unixListen: undefined,
-    unixListenMode: '600',
-    unixTarget: undefined,
-    inetd: false,
-    preferIpv6: false,
-    textFrames: 'reject',
-    traffic: false,
-    logFile: undefined,
-    tokenJwtAudience: undefined,
-    tokenJwtIssuer: undefined,
-    highWaterMark: '64KiB',
-    shutdownTimeout: '10',
-    heartbeat: '0',
-    logFormat: 'text',
-    tokenPlugin: undefined,
-    tokenSource: undefined,
-    targetConfig: undefined,
-    hostToken: false,
-    tokenFromPath: false,
-    wrapCommand: [],
-    wrapMode: 'exit',
-    wrapTarget: undefined,
-    daemon: false,
-    pidFile: undefined,
-    syslog: undefined,
-    legacySyslog: false,
-    ...over,
-  };
-}
+const args = cliArgs;
 
 /**
  * Asserts `fn` throws a ConfigError for `flag` whose message is one line, names the argument (`names`, the flag
