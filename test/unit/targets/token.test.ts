@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canonicalTokenPlugin } from '../../src/targets/registry.js';
-import { extractToken, hostForLog, pathForLog, tokenHash } from '../../src/targets/token.js';
-import { parseTargetValue, parseTokenLine } from '../../src/targets/token-line.js';
+import { canonicalTokenPlugin } from '../../../src/targets/registry.js';
+import { extractToken, hostForLog, pathForLog, tokenHash } from '../../../src/targets/token.js';
+import { parseTargetValue, parseTokenLine } from '../../../src/targets/token-line.js';
 
 describe('extractToken', () => {
   test('?token= on any path (noVNC puts it inside its path setting)', () => {
@@ -104,7 +104,7 @@ describe('token file lines (websockify format)', () => {
 });
 
 describe('plugin names', () => {
-  test('websockify spellings are accepted (config and registry share the list: plugin-descriptors.test.ts)', () => {
+  test('websockify spellings are accepted (config and registry share the list: unit/targets/registry.test.ts)', () => {
     assert.equal(canonicalTokenPlugin('websockify.token_plugins.TokenFile'), 'TokenFile');
     assert.equal(canonicalTokenPlugin('readonlytokenfile'), 'ReadOnlyTokenFile');
     assert.equal(canonicalTokenPlugin('Nope'), undefined);

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { hostModeOf, isHostAllowedBy, machineHostNames, type HostMode } from '../../src/policy/host-allowlist.js';
+import { hostModeOf, isHostAllowedBy, machineHostNames, type HostMode } from '../../../src/policy/host-allowlist.js';
 
 const auto = (certNames: string[], listenHost?: string): HostMode => ({
   kind: 'auto',

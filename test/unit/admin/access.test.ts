@@ -2,8 +2,8 @@
 // requests count as coming from a browser, and which Host names a token-less listener answers.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adminRefusal } from '../../src/admin/access.js';
-import { isLoopbackHost } from '../../src/policy/cidr.js';
+import { adminRefusal } from '../../../src/admin/access.js';
+import { isLoopbackHost } from '../../../src/policy/cidr.js';
 
 describe('isLoopbackHost', () => {
   test('loopback names and addresses', () => {

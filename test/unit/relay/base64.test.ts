@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { decodeBase64Message } from '../../src/relay/base64.js';
+import { decodeBase64Message } from '../../../src/relay/base64.js';
 
 const dec = (s: string): number[] | undefined => {
   const out = decodeBase64Message(Buffer.from(s, 'latin1'));

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../src/log.js';
-import { escapeFrame, frameLine, Recorder } from '../../src/record/recorder.js';
+import { createLogger } from '../../../src/log.js';
+import { escapeFrame, frameLine, Recorder } from '../../../src/record/recorder.js';
 
 // websockify: buf.decode('latin1').encode('unicode_escape').decode('ascii').replace("'", "\\'")
 function pythonEscape(buf: Buffer): string {

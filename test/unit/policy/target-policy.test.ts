@@ -1,10 +1,10 @@
 // Address ranges, the target policy after DNS, Forwarded/X-Forwarded-For, the rate limiter, the per-token counter.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { inRange, parseAddressRange, type AddressRange } from '../../src/policy/cidr.js';
-import { clientFromHeaders, forwardedFor } from '../../src/policy/forwarded.js';
-import { isHostAllowed, parseRate, RateLimiter, rateKey, SessionCounter } from '../../src/policy/rate-limit.js';
-import { checkTargetAddress } from '../../src/policy/target-policy.js';
+import { inRange, parseAddressRange, type AddressRange } from '../../../src/policy/cidr.js';
+import { clientFromHeaders, forwardedFor } from '../../../src/policy/forwarded.js';
+import { isHostAllowed, parseRate, RateLimiter, rateKey, SessionCounter } from '../../../src/policy/rate-limit.js';
+import { checkTargetAddress } from '../../../src/policy/target-policy.js';
 
 const range = (t: string, ports = true): AddressRange => {
   const r = parseAddressRange(t, ports);

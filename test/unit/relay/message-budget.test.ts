@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { MessageBudget } from '../../src/relay/message-budget.js';
-import { heldByReceiver, watchReceiver } from '../../src/websocket/receiver-budget.js';
+import { MessageBudget } from '../../../src/relay/message-budget.js';
+import { heldByReceiver, watchReceiver } from '../../../src/websocket/receiver-budget.js';
 
 describe('MessageBudget', () => {
   test('shares add up; growing past the limit is refused and changes nothing; shrinking and release always work', () => {

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { AUTH_PLUGINS } from '../../src/auth/registry.js';
-import { parseCommandLine } from '../../src/cli.js';
-import { resolveConfig } from '../../src/config.js';
-import { TOKEN_PLUGINS, canonicalTokenPlugin } from '../../src/targets/registry.js';
+import { AUTH_PLUGINS } from '../../../src/auth/registry.js';
+import { parseCommandLine } from '../../../src/cli.js';
+import { resolveConfig } from '../../../src/config.js';
+import { TOKEN_PLUGINS, canonicalTokenPlugin } from '../../../src/targets/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wsproxy-plugins-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

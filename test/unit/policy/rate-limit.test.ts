@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { ConnectionContext } from '../../src/context.js';
-import { ConnectionGate } from '../../src/listener/listen.js';
-import { silentLogger } from '../../src/log.js';
-import { rateKey } from '../../src/policy/rate-limit.js';
-import { createRequestPolicy } from '../../src/policy/request-policy.js';
-import { tokenHashWith } from '../../src/targets/token-hash.js';
+import type { ConnectionContext } from '../../../src/context.js';
+import { ConnectionGate } from '../../../src/listener/listen.js';
+import { silentLogger } from '../../../src/log.js';
+import { rateKey } from '../../../src/policy/rate-limit.js';
+import { createRequestPolicy } from '../../../src/policy/request-policy.js';
+import { tokenHashWith } from '../../../src/targets/token-hash.js';
 
 const hex16 = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
 

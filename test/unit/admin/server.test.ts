@@ -5,12 +5,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { refusalReason } from '../../src/admin/metrics.js';
-import { bearerMatches } from '../../src/admin/server.js';
-import { parseAdminListen, resolveConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
-import { parsePrometheus, sampleValue } from '../helpers/prom.js';
-import { cliArgs } from '../helpers/config.js';
+import { refusalReason } from '../../../src/admin/metrics.js';
+import { bearerMatches } from '../../../src/admin/server.js';
+import { parseAdminListen, resolveConfig } from '../../../src/config.js';
+import { ConfigError } from '../../../src/errors.js';
+import { parsePrometheus, sampleValue } from '../../helpers/prom.js';
+import { cliArgs } from '../../helpers/config.js';
 
 const args = cliArgs;
 

@@ -1,13 +1,13 @@
 // The pure header decisions of --http-upstream.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { framingProblem, upstreamFraming } from '../../src/http/framing.js';
+import { framingProblem, upstreamFraming } from '../../../src/http/framing.js';
 import {
   clientResponseHeaders,
   connectionTokens,
   dropsHeader,
   upstreamRequestHeaders,
-} from '../../src/http/upstream.js';
+} from '../../../src/http/upstream.js';
 
 describe('upstream headers', () => {
   test('connectionTokens reads every line, trimmed and lowercased', () => {

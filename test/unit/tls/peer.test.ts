@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseCommandLine } from '../../src/cli.js';
-import { resolveConfig, type ClientCertConfig } from '../../src/config.js';
-import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../src/tls/context.js';
-import { headerSafe } from '../../src/http/upstream.js';
+import { parseCommandLine } from '../../../src/cli.js';
+import { resolveConfig, type ClientCertConfig } from '../../../src/config.js';
+import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../../src/tls/context.js';
+import { headerSafe } from '../../../src/http/upstream.js';
 import {
   altNames,
   clientCertVerdict,
@@ -17,7 +17,7 @@ import {
   peerMatches,
   requestCertVerdict,
   type PeerIdentity,
-} from '../../src/tls/peer.js';
+} from '../../../src/tls/peer.js';
 
 const FILE = fileURLToPath(import.meta.url);
 

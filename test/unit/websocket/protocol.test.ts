@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, test } from 'node:test';
-import { httpStatusOf } from '../../src/errors.js';
+import { httpStatusOf } from '../../../src/errors.js';
 import {
   chooseSubprotocol,
   isOriginAllowed,
   parseHostHeader,
   validateHandshake,
-} from '../../src/websocket/protocol.js';
+} from '../../../src/websocket/protocol.js';
 
 // RFC 6455 §1.3's sample key.
 const GOOD: IncomingHttpHeaders = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { contentTypeOf, resolveStaticPath } from '../../src/http/static.js';
+import { contentTypeOf, resolveStaticPath } from '../../../src/http/static.js';
 
 /** The segments of an accepted path, or the status of a refused one. */
 const segs = (p: string): string[] | number => {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { classifyFirstByte, sniffTransport } from '../../src/listener/sniff.js';
+import { classifyFirstByte, sniffTransport } from '../../../src/listener/sniff.js';
 
 describe('classifyFirstByte', () => {
   test('of all 256 byte values, exactly 0x16 and 0x80 are TLS', () => {
