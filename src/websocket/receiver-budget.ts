@@ -3,7 +3,7 @@
  * ends the session the way ws ends one over `maxPayload` when the total would pass the budget.
  *
  * This reads ws internals (ws 8: `WebSocket#_socket`, `_receiver`, and the Receiver's `_bufferedBytes`,
- * `_messageLength`, `_buffers`, `_fragments`, `createError`), kept to this one module; test/unit/receiver-budget.test.ts
+ * `_messageLength`, `_buffers`, `_fragments`, `createError`), kept to this one module; test/unit/relay/message-budget.test.ts
  * checks them against the installed ws. What the Receiver holds: bytes of a frame whose payload has not all arrived
  * (`_bufferedBytes`) plus the fragments of a message without its FIN frame (`_messageLength`, no compression here).
  */

@@ -6,7 +6,7 @@
  *
  * Replay: each fuzz file prints `fuzz seed=N` when its first property starts; every property of the file uses it.
  *   FUZZ_SEED=N node scripts/run-tests.mjs fuzz          # the same cases again (all fuzz files, or name one file)
- *   FUZZ_SEED=N FUZZ_SHRINK=1 node scripts/run-tests.mjs fuzz-http   # and shrink a failure to a smaller case
+ *   FUZZ_SEED=N FUZZ_SHRINK=1 node scripts/run-tests.mjs fuzz/http   # and shrink a failure to a smaller case
  *   FUZZ_SCALE=10 node scripts/run-tests.mjs fuzz        # ten times the runs and time budget, for a longer hunt
  * A property stops at its time budget (fast-check's interruptAfterTimeLimit), so a slow machine runs a prefix of the
  * same sequence of cases: a failing case is still found again with its seed. Shrinking is off by default, because
