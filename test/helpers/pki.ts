@@ -9,6 +9,9 @@ import { createPrivateKey, generateKeyPairSync, sign, X509Certificate, type KeyO
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { once } from 'node:events';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 
 /** A client certificate and its key (PEM). */
 export interface ClientPair {
@@ -420,4 +423,14 @@ export function oddClientCert(options: OddCertOptions = {}): ClientPair & { read
 /** The finding-1 certificate: notBefore in month 13 (`261304000000Z`), self-signed. */
 export function month13ClientCert(): ClientPair & { readonly der: Buffer } {
   return oddClientCert({ notBefore: { tag: TAG.UTC_TIME, text: '261304000000Z' } });
+}
+
+/** A wss:// session on `port` with `client`'s certificate, trusting the test CA, echoes one message. */
+export async function clientRelays(port: number, pki: TestPki, client: ClientPair = pki.clients.good): Promise<void> {
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/websockify`, { ca: pki.ca, cert: client.cert, key: client.key });
+  await once(ws, 'open');
+  ws.send(Buffer.from('still here'));
+  const [data] = (await once(ws, 'message')) as [Buffer];
+  assert.equal(data.toString(), 'still here');
+  ws.terminate();
 }

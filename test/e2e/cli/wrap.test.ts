@@ -47,6 +47,30 @@ function readyPids(d: Daemon): number[] {
   return [...d.stderr().matchAll(/echo-ready (\d+)/g)].map((m) => Number(m[1]));
 }
 
+/**
+ * wsproxy wrapping the fixture's echo server (`extra` follows its own arguments), resolved once the program has said
+ * it listens.
+ */
+async function startWrapped(
+  fx: ReturnType<typeof fixture>,
+  mode?: string,
+  extra: readonly string[] = [],
+): Promise<Daemon> {
+  const port = await freePort();
+  const d = await spawnDaemon([
+    ...(mode === undefined ? [] : ['--wrap-mode', mode]),
+    ...['--wrap-target', `127.0.0.1:${port}`, '127.0.0.1:0'],
+    ...['--', process.execPath, fx.script, String(port), fx.argsFile, ...extra],
+  ]);
+  try {
+    await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
+  } catch (err) {
+    await d.stop('SIGKILL');
+    throw err;
+  }
+  return d;
+}
+
 async function echoOnce(port: number, text: string): Promise<WebSocket> {
   const ws = await openWs(`ws://127.0.0.1:${port}/websockify`);
   ws.send(Buffer.from(text));
@@ -66,24 +90,12 @@ function alive(pid: number): boolean {
 
 describe('wrap mode', () => {
   test('exit (default): relays through the program, passes shell syntax literally, and exits with its status', async () => {
-    const { dir, script, argsFile } = fixture();
-    const port = await freePort();
-    const marker = join(dir, 'pwned');
+    const fx = fixture();
+    const marker = join(fx.dir, 'pwned');
     const tricky = [`a;touch ${marker}`, `$(touch ${marker})`, '`id`', '&&', '\'quoted\' "double"', '*'];
-    const d = await spawnDaemon([
-      '--wrap-target',
-      `127.0.0.1:${port}`,
-      '127.0.0.1:0',
-      '--',
-      process.execPath,
-      script,
-      String(port),
-      argsFile,
-      ...tricky,
-    ]);
+    const d = await startWrapped(fx, undefined, tricky);
     try {
-      await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
-      assert.deepEqual(JSON.parse(readFileSync(argsFile, 'utf8')), tricky);
+      assert.deepEqual(JSON.parse(readFileSync(fx.argsFile, 'utf8')), tricky);
       assert.equal(existsSync(marker), false, 'nothing may run through a shell');
       const ws = await echoOnce(d.port, 'through the wrapped program');
       const closing = closed(ws);
@@ -98,22 +110,8 @@ describe('wrap mode', () => {
   });
 
   test('respawn: a killed program is started again and new sessions work; SIGTERM ends wsproxy and the program', async () => {
-    const { script, argsFile } = fixture();
-    const port = await freePort();
-    const d = await spawnDaemon([
-      '--wrap-mode',
-      'respawn',
-      '--wrap-target',
-      `127.0.0.1:${port}`,
-      '127.0.0.1:0',
-      '--',
-      process.execPath,
-      script,
-      String(port),
-      argsFile,
-    ]);
+    const d = await startWrapped(fixture(), 'respawn');
     try {
-      await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       const [first] = readyPids(d) as [number];
       const ws = await echoOnce(d.port, 'before');
       const closing = closed(ws);
@@ -136,22 +134,8 @@ describe('wrap mode', () => {
   });
 
   test('ignore: wsproxy keeps serving (502 while the program is gone)', async () => {
-    const { script, argsFile } = fixture();
-    const port = await freePort();
-    const d = await spawnDaemon([
-      '--wrap-mode',
-      'ignore',
-      '--wrap-target',
-      `127.0.0.1:${port}`,
-      '127.0.0.1:0',
-      '--',
-      process.execPath,
-      script,
-      String(port),
-      argsFile,
-    ]);
+    const d = await startWrapped(fixture(), 'ignore');
     try {
-      await waitFor(() => readyPids(d).length === 1, 10_000, 'the wrapped echo server');
       process.kill(readyPids(d)[0] as number, 'SIGTERM');
       await waitFor(
         () => /staying up without it \(--wrap-mode ignore\)/.test(d.stderr()),

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import fc from 'fast-check';
-import WebSocket from 'ws';
 import {
+  clientRelays,
   dnDer,
   oddClientCert,
   oid,
@@ -345,16 +345,7 @@ function assertRunning(): void {
 /** The daemon is alive and serving: a fresh good client relays. */
 async function assertAlive(): Promise<void> {
   assertRunning();
-  const ws = new WebSocket(`wss://127.0.0.1:${daemon.port}/websockify`, {
-    ca: pki.ca,
-    cert: pki.clients.good.cert,
-    key: pki.clients.good.key,
-  });
-  await once(ws, 'open');
-  ws.send(Buffer.from('alive'));
-  const [data] = (await once(ws, 'message')) as [Buffer];
-  assert.equal(data.toString(), 'alive');
-  ws.terminate();
+  await clientRelays(daemon.port, pki);
 }
 
 test('client certificates with odd fields never stop the daemon and get a valid answer', async () => {

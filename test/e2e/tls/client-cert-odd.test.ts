@@ -3,11 +3,17 @@
 // byte; after the odd client, the daemon must still serve a good one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import WebSocket from 'ws';
-import { month13ClientCert, oddClientCert, TAG, testPki, type ClientPair, type TestPki } from '../../helpers/pki.js';
+import {
+  clientRelays,
+  month13ClientCert,
+  oddClientCert,
+  TAG,
+  testPki,
+  type ClientPair,
+  type TestPki,
+} from '../../helpers/pki.js';
 import {
   spawnDaemon,
   startEchoTarget,
@@ -54,20 +60,6 @@ async function upgradeWith(
   return statusOf(text);
 }
 
-/** A good client's wss:// session echoes. */
-async function goodClientRelays(port: number): Promise<void> {
-  const ws = new WebSocket(`wss://127.0.0.1:${port}/websockify`, {
-    ca: pki.ca,
-    cert: pki.clients.good.cert,
-    key: pki.clients.good.key,
-  });
-  await once(ws, 'open');
-  ws.send(Buffer.from('still here'));
-  const [data] = (await once(ws, 'message')) as [Buffer];
-  assert.equal(data.toString(), 'still here');
-  ws.close();
-}
-
 async function startDaemon(mode: 'optional' | 'required'): Promise<Daemon> {
   return spawnDaemon([
     '--cert',
@@ -94,7 +86,7 @@ for (const mode of ['optional', 'required'] as const) {
       const status = await upgradeWith(daemon.port, month13ClientCert());
       assert.equal(status, mode === 'optional' ? 403 : 0);
       assert.equal(daemon.proc.exitCode, null, daemon.stderr());
-      await goodClientRelays(daemon.port);
+      await clientRelays(daemon.port, pki);
     });
 
     test('signed by the trusted CA: still not verified (OpenSSL rejects the date), the daemon lives', async () => {
@@ -107,7 +99,7 @@ for (const mode of ['optional', 'required'] as const) {
           : /reason=TLS_CLIENT_CERT_REJECTED verify_error=ERROR_IN_CERT_NOT_BEFORE_FIELD/;
       await waitFor(() => line.test(daemon.stderr()), 5_000, 'refusal logged');
       assert.equal(daemon.proc.exitCode, null, daemon.stderr());
-      await goodClientRelays(daemon.port);
+      await clientRelays(daemon.port, pki);
     });
 
     test('a SAN OpenSSL cannot decode: the request still gets its answer (no OpenSSL error left queued)', async () => {
@@ -123,7 +115,7 @@ for (const mode of ['optional', 'required'] as const) {
         assert.equal(await upgradeWith(daemon.port, odd, maxVersion), mode === 'optional' ? 403 : 0, maxVersion);
       }
       assert.doesNotMatch(daemon.stderr(), /reason=BAD_REQUEST/);
-      await goodClientRelays(daemon.port);
+      await clientRelays(daemon.port, pki);
     });
 
     test('from openssl s_client: the daemon lives', async () => {
@@ -155,7 +147,7 @@ for (const mode of ['optional', 'required'] as const) {
       if (mode === 'optional') assert.match(run.stdout, /^HTTP\/1\.1 403/);
       else assert.doesNotMatch(run.stdout, /HTTP\/1\.1/);
       assert.equal(daemon.proc.exitCode, null, daemon.stderr());
-      await goodClientRelays(daemon.port);
+      await clientRelays(daemon.port, pki);
     });
   });
 }
