@@ -90,8 +90,22 @@ async function p12Password(args: CertArgs, io: CertIo): Promise<string> {
   return first;
 }
 
+type Action = (typeof ACTIONS)[number];
+
 /** Runs the certificate subcommand. Throws `ConfigError` for anything the person can fix. */
 export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> {
+  const action = checkedAction(args);
+  const stateDir = resolve(io.cwd, args.stateDir ?? defaultStateDir(io.env));
+  const dir = resolve(io.cwd, args.certDir ?? resolve(stateDir, 'ca'));
+  try {
+    await RUN[action](args, io, dir);
+  } catch (err) {
+    throw storeError(err, dir);
+  }
+}
+
+/** The action, after checking that the names and options given go with it. */
+function checkedAction(args: CertArgs): Action {
   const action = ACTIONS.find((a) => a === args.action);
   if (action === undefined) {
     throw new ConfigError(
@@ -99,8 +113,6 @@ export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> 
       `'wsproxy cert ${args.action ?? ''}': choose one of ${ACTIONS.join(', ')} (e.g. wsproxy cert init --host vnc.example.com)`,
     );
   }
-  const stateDir = resolve(io.cwd, args.stateDir ?? defaultStateDir(io.env));
-  const dir = resolve(io.cwd, args.certDir ?? resolve(stateDir, 'ca'));
   const needsName = action === 'user' || action === 'revoke';
   if (needsName && args.names.length !== 1) {
     throw new ConfigError(
@@ -115,74 +127,69 @@ export async function runCertCommand(args: CertArgs, io: CertIo): Promise<void> 
   if (action !== 'user' && (args.p12Compat || args.p12PasswordFile !== undefined)) {
     throw new ConfigError('--p12-compat', `--p12-compat and --p12-password-file go with 'wsproxy cert user NAME'`);
   }
-  try {
-    switch (action) {
-      case 'init': {
-        const names = args.hosts.length > 0 ? parseHosts(args.hosts) : localNames();
-        const r = await initStore(
-          dir,
-          names,
-          parseDays(args.days),
-          args.web === undefined ? undefined : resolve(io.cwd, args.web),
-        );
-        io.out(
-          r.caCreated ? `made a new CA: ${r.caFile} (key ca.key, mode 0600)` : `kept the existing CA: ${r.caFile}`,
-        );
-        io.out(`CA SHA-256 fingerprint: ${r.caFingerprint256}`);
-        io.out(
-          `server certificate for ${[...names.dns, ...names.ips].join(', ')}: ${r.serverFile} (valid until ${r.serverNotAfter.toISOString()})`,
-        );
-        io.out(`server SHA-256 fingerprint: ${r.serverFingerprint256}`);
-        io.out(`revocation list: ${r.crlFile}`);
-        io.out(
-          `next: wsproxy --cert ${r.serverFile} 6080 localhost:5900, then open https://HOST:6080/ to download ca.crt`,
-        );
-        return;
-      }
-      case 'user': {
-        const name = args.names[0]!;
-        const days = parseDays(args.days);
-        const password = await p12Password(args, io);
-        const r = await addUser(dir, name, days, password, args.p12Compat);
-        io.out(
-          `client certificate for ${name}: ${r.certFile} (serial ${r.serial}, valid until ${r.notAfter.toISOString()})`,
-        );
-        io.out(
-          `PKCS#12 for the browser or OS store: ${r.p12File} (${args.p12Compat ? '3DES/SHA-1 for macOS Keychain: weaker encryption, keep the file private' : 'AES-256/PBKDF2/SHA-256'})`,
-        );
-        return;
-      }
-      case 'revoke': {
-        const r = await revoke(dir, args.names[0]!);
-        io.out(
-          `revoked serial ${r.serials.join(', ')}; ${r.crlFile} rewritten (a running wsproxy with --crl reloads it)`,
-        );
-        return;
-      }
-      case 'list': {
-        const issued = await listIssued(dir);
-        if (issued.length === 0) io.out(`no certificates issued in ${dir}; run 'wsproxy cert init --host NAME'`);
-        for (const e of issued) {
-          const status =
-            e.revokedAt !== undefined
-              ? `revoked ${e.revokedAt}`
-              : Date.parse(e.notAfter) < Date.now()
-                ? 'expired'
-                : 'valid';
-          io.out(`${e.kind.padEnd(6)} ${e.name.padEnd(24)} ${e.serial} until ${e.notAfter} ${status}`);
-        }
-        return;
-      }
-    }
-  } catch (err) {
-    if (err instanceof CertInputError) throw new ConfigError('cert', err.message);
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      throw new ConfigError(
-        '--cert-dir',
-        `cannot use '${dir}' (${code}); check the folder and its permissions or give --cert-dir`,
-      );
-    }
-    throw err;
+  return action;
+}
+
+/** What the person can fix becomes a `ConfigError`: bad input to certs/, or a folder wsproxy cannot use. */
+function storeError(err: unknown, dir: string): unknown {
+  if (err instanceof CertInputError) return new ConfigError('cert', err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return new ConfigError(
+      '--cert-dir',
+      `cannot use '${dir}' (${code}); check the folder and its permissions or give --cert-dir`,
+    );
+  }
+  return err;
+}
+
+const RUN: Record<Action, (args: CertArgs, io: CertIo, dir: string) => Promise<void>> = {
+  init: certInit,
+  user: certUser,
+  revoke: certRevoke,
+  list: certList,
+};
+
+async function certInit(args: CertArgs, io: CertIo, dir: string): Promise<void> {
+  const names = args.hosts.length > 0 ? parseHosts(args.hosts) : localNames();
+  const r = await initStore(
+    dir,
+    names,
+    parseDays(args.days),
+    args.web === undefined ? undefined : resolve(io.cwd, args.web),
+  );
+  io.out(r.caCreated ? `made a new CA: ${r.caFile} (key ca.key, mode 0600)` : `kept the existing CA: ${r.caFile}`);
+  io.out(`CA SHA-256 fingerprint: ${r.caFingerprint256}`);
+  io.out(
+    `server certificate for ${[...names.dns, ...names.ips].join(', ')}: ${r.serverFile} (valid until ${r.serverNotAfter.toISOString()})`,
+  );
+  io.out(`server SHA-256 fingerprint: ${r.serverFingerprint256}`);
+  io.out(`revocation list: ${r.crlFile}`);
+  io.out(`next: wsproxy --cert ${r.serverFile} 6080 localhost:5900, then open https://HOST:6080/ to download ca.crt`);
+}
+
+async function certUser(args: CertArgs, io: CertIo, dir: string): Promise<void> {
+  const name = args.names[0]!;
+  const days = parseDays(args.days);
+  const password = await p12Password(args, io);
+  const r = await addUser(dir, name, days, password, args.p12Compat);
+  io.out(`client certificate for ${name}: ${r.certFile} (serial ${r.serial}, valid until ${r.notAfter.toISOString()})`);
+  io.out(
+    `PKCS#12 for the browser or OS store: ${r.p12File} (${args.p12Compat ? '3DES/SHA-1 for macOS Keychain: weaker encryption, keep the file private' : 'AES-256/PBKDF2/SHA-256'})`,
+  );
+}
+
+async function certRevoke(args: CertArgs, io: CertIo, dir: string): Promise<void> {
+  const r = await revoke(dir, args.names[0]!);
+  io.out(`revoked serial ${r.serials.join(', ')}; ${r.crlFile} rewritten (a running wsproxy with --crl reloads it)`);
+}
+
+async function certList(_args: CertArgs, io: CertIo, dir: string): Promise<void> {
+  const issued = await listIssued(dir);
+  if (issued.length === 0) io.out(`no certificates issued in ${dir}; run 'wsproxy cert init --host NAME'`);
+  for (const e of issued) {
+    const status =
+      e.revokedAt !== undefined ? `revoked ${e.revokedAt}` : Date.parse(e.notAfter) < Date.now() ? 'expired' : 'valid';
+    io.out(`${e.kind.padEnd(6)} ${e.name.padEnd(24)} ${e.serial} until ${e.notAfter} ${status}`);
   }
 }

@@ -102,6 +102,13 @@ function send(
 
 const json = (value: unknown): string => JSON.stringify(value) + '\n';
 
+/** The methods `path` takes (`GET, HEAD`, …), or undefined when there is no such route. Pure. */
+export function allowedMethods(path: string, canReload: boolean): string | undefined {
+  if (path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions') return 'GET, HEAD';
+  if (/^\/sessions\/[^/]+$/.test(path)) return 'DELETE';
+  return path === '/reload' && canReload ? 'POST' : undefined;
+}
+
 async function route(
   req: IncomingMessage,
   res: ServerResponse,
@@ -111,10 +118,32 @@ async function route(
 ): Promise<number> {
   const method = req.method ?? '';
   const path = (req.url ?? '/').split('?')[0] ?? '/';
-  const refusal = adminRefusal(method, req.headers, token !== undefined, tcp);
+  const denied = refuse(req, res, { method, path, token, tcp }, deps.log);
+  if (denied !== undefined) return denied;
+  const allowed = allowedMethods(path, deps.reload !== undefined);
+  if (allowed === undefined) {
+    send(res, 404, json({ error: 'no such admin route; try /metrics, /healthz, /readyz, /sessions, /reload' }));
+    return 404;
+  }
+  if (!allowed.split(', ').includes(method)) {
+    send(res, 405, json({ error: `use ${allowed}` }), 'application/json', { Allow: allowed });
+    return 405;
+  }
+  return serve(path, res, deps);
+}
+
+/** Answers a request access.ts refuses, or one without the bearer token; undefined lets it through. */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  asked: { method: string; path: string; token: string | undefined; tcp: boolean },
+  log: Logger,
+): number | undefined {
+  const { method, path, token } = asked;
+  const refusal = adminRefusal(method, req.headers, token !== undefined, asked.tcp);
   if (refusal !== undefined) {
     // One line with the reason code; no `status` field, so the proxy's handshake-failure metric does not count it.
-    deps.log.warn('admin request refused', { admin: true, reason: refusal.reason, method, path });
+    log.warn('admin request refused', { admin: true, reason: refusal.reason, method, path });
     send(res, refusal.status, json({ error: refusal.message, reason: refusal.reason }), 'application/json', {
       'X-Wsproxy-Reason': refusal.reason,
     });
@@ -132,23 +161,11 @@ async function route(
     );
     return 401;
   }
-  const sessionMatch = /^\/sessions\/([^/]+)$/.exec(path);
-  const allowed =
-    path === '/metrics' || path === '/healthz' || path === '/readyz' || path === '/sessions'
-      ? 'GET, HEAD'
-      : sessionMatch
-        ? 'DELETE'
-        : path === '/reload' && deps.reload
-          ? 'POST'
-          : undefined;
-  if (allowed === undefined) {
-    send(res, 404, json({ error: 'no such admin route; try /metrics, /healthz, /readyz, /sessions, /reload' }));
-    return 404;
-  }
-  if (!allowed.split(', ').includes(method)) {
-    send(res, 405, json({ error: `use ${allowed}` }), 'application/json', { Allow: allowed });
-    return 405;
-  }
+  return undefined;
+}
+
+/** Serves one route with an allowed method; answers and returns the status. */
+async function serve(path: string, res: ServerResponse, deps: AdminDeps): Promise<number> {
   if (path === '/metrics') {
     const { contentType, text } = await deps.metrics.exposition();
     send(res, 200, text, contentType);
@@ -168,24 +185,30 @@ async function route(
     send(res, 200, json(deps.sessions()));
     return 200;
   }
-  if (path === '/reload' && deps.reload) {
-    // Only what the server decided goes out: option names and a reason code, never a value.
-    const answer = await deps.reload();
-    // 503 when nothing could be tried (starting, draining); 422 when the new configuration was refused.
-    const status = answer.ok ? 200 : answer.reason === 'RELOAD_UNAVAILABLE' ? 503 : 422;
-    send(
-      res,
-      status,
-      json({
-        ok: answer.ok,
-        changed: answer.changed,
-        restartNeeded: answer.restartNeeded,
-        ...(answer.ok ? {} : { reason: answer.reason, error: answer.error }),
-      }),
-    );
-    return status;
-  }
-  const idText = sessionMatch?.[1] ?? '';
+  if (path === '/reload' && deps.reload) return serveReload(res, deps.reload);
+  return closeSession(res, path.slice('/sessions/'.length), deps);
+}
+
+async function serveReload(res: ServerResponse, reload: () => Promise<AdminReloadAnswer>): Promise<number> {
+  // Only what the server decided goes out: option names and a reason code, never a value.
+  const answer = await reload();
+  // 503 when nothing could be tried (starting, draining); 422 when the new configuration was refused.
+  const status = answer.ok ? 200 : answer.reason === 'RELOAD_UNAVAILABLE' ? 503 : 422;
+  send(
+    res,
+    status,
+    json({
+      ok: answer.ok,
+      changed: answer.changed,
+      restartNeeded: answer.restartNeeded,
+      ...(answer.ok ? {} : { reason: answer.reason, error: answer.error }),
+    }),
+  );
+  return status;
+}
+
+/** `DELETE /sessions/{id}`: closes that session with 1008. */
+function closeSession(res: ServerResponse, idText: string, deps: AdminDeps): number {
   const id = /^\d{1,15}$/.test(idText) ? Number(idText) : NaN;
   if (!Number.isSafeInteger(id) || !deps.closeSession(id)) {
     send(res, 404, json({ error: `no live session ${idText}` }));

@@ -112,24 +112,35 @@ export function createRequestPolicy(
   hosts?: HostMode,
 ): RequestPolicy {
   const old = previous?.carried;
-  const sameRate =
-    old !== undefined &&
-    old.rate?.perSecond === policy.rateLimit?.perSecond &&
-    old.rate?.burst === policy.rateLimit?.burst;
-  const limiter = sameRate ? old.limiter : policy.rateLimit ? new RateLimiter(policy.rateLimit) : undefined;
+  const limiter = keepLimiter(old?.rate, old?.limiter, policy.rateLimit);
   const authLimiter = keepLimiter(old?.authRate, old?.authLimiter, policy.authFailureLimit);
   // Counted even without a cap, so that a cap set by a later reload sees the sessions already running.
   const sessions = old?.sessions ?? new SessionCounter();
-  const cap = policy.maxSessionsPerToken;
+  const checkHost = hostCheck(hosts ?? listedHosts(policy.allowedHosts));
+  return {
+    requestConn: (conn, req) => (clientAddress.trustForwarded ? forwardedConn(conn, req, clientAddress) : conn),
+    checkHost,
+    preflight: (req, conn) => checkHost(req) ?? rateRefusal(limiter, conn, now),
+    tokenSlot: (tokenHash, shared) => takeTokenSlot(sessions, policy.maxSessionsPerToken, tokenHash, shared),
+    authAttempt: (conn) => startAuthAttempt(authLimiter, conn, now),
+    carried: { sessions, rate: policy.rateLimit, limiter, authRate: policy.authFailureLimit, authLimiter },
+    dialOptions: (conn, target) => dialOptionsFor(conn, target, clientAddress, policy),
+  };
+}
 
-  const hostMode: HostMode =
-    hosts ??
-    (policy.allowedHosts.length === 0 || policy.allowedHosts.includes('any')
-      ? { kind: 'any' }
-      : { kind: 'list', names: policy.allowedHosts });
-  // No Host at all is a malformed request (HTTP/1.1, WebSocket), answered 400 by its own check; HTTP/1.0 without Host
-  // is no browser, so no DNS rebinding either.
-  const checkHost = (req: IncomingMessage): Refusal | undefined =>
+/** Host judging from the `--allowed-host` names alone: none or `any` lets every name through. */
+function listedHosts(allowedHosts: readonly string[]): HostMode {
+  return allowedHosts.length === 0 || allowedHosts.includes('any')
+    ? { kind: 'any' }
+    : { kind: 'list', names: allowedHosts };
+}
+
+/**
+ * The Host allowlist check. No Host at all is a malformed request (HTTP/1.1, WebSocket), answered 400 by its own
+ * check; HTTP/1.0 without Host is no browser, so no DNS rebinding either.
+ */
+function hostCheck(hostMode: HostMode): (req: IncomingMessage) => Refusal | undefined {
+  return (req) =>
     req.headers.host === undefined || isHostAllowedBy(req.headers.host, hostMode)
       ? undefined
       : {
@@ -137,101 +148,114 @@ export function createRequestPolicy(
           message: 'This server does not serve that host name; its operator can allow it with --allowed-host NAME.',
           fields: { host: req.headers.host ?? '' },
         };
+}
 
+/** The connection with the client a trusted proxy named in `Forwarded`/`X-Forwarded-For`, if one did. */
+function forwardedConn(
+  conn: ConnectionContext,
+  req: IncomingMessage,
+  clientAddress: ClientAddressConfig,
+): ConnectionContext {
+  const peer = { address: conn.remoteAddress, port: conn.remotePort };
+  const client = clientFromHeaders(
+    peer,
+    { forwarded: req.headersDistinct['forwarded'], xForwardedFor: req.headersDistinct['x-forwarded-for'] },
+    clientAddress.trustedProxies,
+  );
+  if (client === peer) return conn;
+  const shown = hostPort(client.address, client.port);
   return {
-    requestConn(conn, req) {
-      if (!clientAddress.trustForwarded) return conn;
-      const peer = { address: conn.remoteAddress, port: conn.remotePort };
-      const client = clientFromHeaders(
-        peer,
-        { forwarded: req.headersDistinct['forwarded'], xForwardedFor: req.headersDistinct['x-forwarded-for'] },
-        clientAddress.trustedProxies,
-      );
-      if (client === peer) return conn;
-      const shown = hostPort(client.address, client.port);
-      return {
-        ...conn,
-        remoteAddress: client.address,
-        remotePort: client.port,
-        log: conn.log.child({ client: shown, via: 'forwarded' }),
-      };
-    },
+    ...conn,
+    remoteAddress: client.address,
+    remotePort: client.port,
+    log: conn.log.child({ client: shown, via: 'forwarded' }),
+  };
+}
 
-    checkHost,
+/** The handshake rate limit: 429 while this client (IPv6 per /64) is over it. Unix-socket clients are not limited. */
+function rateRefusal(
+  limiter: RateLimiter | undefined,
+  conn: ConnectionContext,
+  now: () => number,
+): Refusal | undefined {
+  if (!limiter || conn.remoteAddress === 'unix') return undefined;
+  const taken = limiter.take(clientKey(conn.remoteAddress), now());
+  if (taken.ok) return undefined;
+  return {
+    code: 'RATE_LIMITED',
+    headers: { 'Retry-After': String(taken.retryAfterSeconds) },
+    fields: { retry_after: String(taken.retryAfterSeconds) },
+  };
+}
 
-    preflight(req, conn) {
-      const host = checkHost(req);
-      if (host) return host;
-      if (limiter && conn.remoteAddress !== 'unix') {
-        const taken = limiter.take(clientKey(conn.remoteAddress), now());
-        if (!taken.ok) {
-          return {
-            code: 'RATE_LIMITED',
-            headers: { 'Retry-After': String(taken.retryAfterSeconds) },
-            fields: { retry_after: String(taken.retryAfterSeconds) },
-          };
-        }
-      }
-      return undefined;
-    },
+type TokenSlot = { ok: true; release: () => void } | { ok: false; refusal: Refusal };
 
-    async tokenSlot(tokenHash, shared) {
-      if (cap <= 0) return { ok: true, release: sessions.acquire(tokenHash, Infinity) ?? (() => {}) };
-      const atCap = {
-        ok: false,
-        refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(policy.maxSessionsPerToken) } },
-      } as const;
-      if (shared) {
-        try {
-          const release = await shared.acquire(tokenHash, policy.maxSessionsPerToken);
-          return release ? { ok: true, release } : atCap;
-        } catch (err) {
-          // Fail closed: without the fleet's count the cap would not hold (OSSN-0008); the lookup answers 503 too.
-          return { ok: false, refusal: { code: 'TOKEN_SOURCE_DOWN', fields: { detail: (err as Error).message } } };
-        }
-      }
-      const release = sessions.acquire(tokenHash, cap);
+/** One live-session slot for a token, from the fleet's count when `shared`, else this process's (see `tokenSlot`). */
+async function takeTokenSlot(
+  sessions: SessionCounter,
+  cap: number,
+  tokenHash: string,
+  shared: SharedSessionCounter | undefined,
+): Promise<TokenSlot> {
+  if (cap <= 0) return { ok: true, release: sessions.acquire(tokenHash, Infinity) ?? (() => {}) };
+  const atCap = { ok: false, refusal: { code: 'TOKEN_SESSION_LIMIT', fields: { limit: String(cap) } } } as const;
+  if (shared) {
+    try {
+      const release = await shared.acquire(tokenHash, cap);
       return release ? { ok: true, release } : atCap;
-    },
+    } catch (err) {
+      // Fail closed: without the fleet's count the cap would not hold (OSSN-0008); the lookup answers 503 too.
+      return { ok: false, refusal: { code: 'TOKEN_SOURCE_DOWN', fields: { detail: (err as Error).message } } };
+    }
+  }
+  const release = sessions.acquire(tokenHash, cap);
+  return release ? { ok: true, release } : atCap;
+}
 
-    authAttempt(conn) {
-      if (!authLimiter || conn.remoteAddress === 'unix') return { ok: true, attempt: NO_ATTEMPT };
-      const key = clientKey(conn.remoteAddress);
-      const taken = authLimiter.take(key, now());
-      if (!taken.ok) {
-        const retry = String(taken.retryAfterSeconds);
-        return {
-          ok: false,
-          refusal: { code: 'AUTH_RATE_LIMITED', headers: { 'Retry-After': retry }, fields: { retry_after: retry } },
-        };
-      }
-      let settled = false;
-      const attempt = {
-        settle(failed: boolean) {
-          if (settled) return;
-          settled = true;
-          if (!failed) authLimiter.refund(key, now());
-        },
-      };
-      return { ok: true, attempt };
+/** The brute-force guard for one check (see `authAttempt`): a failure reserved now, given back if it succeeds. */
+function startAuthAttempt(
+  authLimiter: RateLimiter | undefined,
+  conn: ConnectionContext,
+  now: () => number,
+): { ok: true; attempt: AuthAttempt } | { ok: false; refusal: Refusal } {
+  if (!authLimiter || conn.remoteAddress === 'unix') return { ok: true, attempt: NO_ATTEMPT };
+  const key = clientKey(conn.remoteAddress);
+  const taken = authLimiter.take(key, now());
+  if (!taken.ok) {
+    const retry = String(taken.retryAfterSeconds);
+    return {
+      ok: false,
+      refusal: { code: 'AUTH_RATE_LIMITED', headers: { 'Retry-After': retry }, fields: { retry_after: retry } },
+    };
+  }
+  let settled = false;
+  const attempt = {
+    settle(failed: boolean) {
+      if (settled) return;
+      settled = true;
+      if (!failed) authLimiter.refund(key, now());
     },
+  };
+  return { ok: true, attempt };
+}
 
-    carried: { sessions, rate: policy.rateLimit, limiter, authRate: policy.authFailureLimit, authLimiter },
-
-    dialOptions(conn, target) {
-      const wanted = target?.proxyProtocol ?? clientAddress.proxyProtocolOut;
-      const out = wanted === 'none' ? undefined : wanted;
-      const hasIp = conn.remoteAddress !== 'unix';
-      const src = hasIp ? { address: conn.remoteAddress, port: conn.remotePort } : undefined;
-      const dst =
-        conn.localAddress === undefined ? undefined : { address: conn.localAddress, port: conn.localPort ?? 0 };
-      return {
-        checkAddress: (address, port) => {
-          const d = checkTargetAddress(address, port, policy.allowTargets);
-          return d.ok ? undefined : d.why;
-        },
-        preamble: out === 'v1' ? proxyHeaderV1(src, dst) : out === 'v2' ? proxyHeaderV2(src, dst) : undefined,
-      };
+/** How to dial `target`: the address policy after DNS, and the PROXY header the target gets (if any). */
+function dialOptionsFor(
+  conn: ConnectionContext,
+  target: Target | undefined,
+  clientAddress: ClientAddressConfig,
+  policy: PolicyConfig,
+): DialOptions {
+  const wanted = target?.proxyProtocol ?? clientAddress.proxyProtocolOut;
+  const out = wanted === 'none' ? undefined : wanted;
+  const hasIp = conn.remoteAddress !== 'unix';
+  const src = hasIp ? { address: conn.remoteAddress, port: conn.remotePort } : undefined;
+  const dst = conn.localAddress === undefined ? undefined : { address: conn.localAddress, port: conn.localPort ?? 0 };
+  return {
+    checkAddress: (address, port) => {
+      const d = checkTargetAddress(address, port, policy.allowTargets);
+      return d.ok ? undefined : d.why;
     },
+    preamble: out === 'v1' ? proxyHeaderV1(src, dst) : out === 'v2' ? proxyHeaderV2(src, dst) : undefined,
   };
 }

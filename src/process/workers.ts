@@ -95,161 +95,210 @@ export interface WorkerPool {
 
 const MAX_RESTART_DELAY_MS = 30_000;
 
+/**
+ * How long to wait before replacing a dead worker, given how many died within the crash window (this one included):
+ * the first is replaced at once; then `baseMs` (0.5 s), twice that, … up to 30 s. Pure.
+ */
+export function restartDelayMs(deathsInWindow: number, baseMs: number): number {
+  return deathsInWindow <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, baseMs * 2 ** (deathsInWindow - 2));
+}
+
 /** Forks the workers. Call only in the cluster primary. */
 export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
-  const { count, log } = options;
-  const restartBaseMs = options.restartBaseMs ?? 500;
-  const crashWindowMs = options.crashWindowMs ?? 60_000;
-  // Round-robin hand-off; must be chosen before the first fork.
-  cluster.schedulingPolicy = cluster.SCHED_RR;
+  const pool = new Pool(options);
+  for (let i = 0; i < options.count; i++) pool.fork();
+  // A plain object of bound functions: callers may pass `pool.stop` and friends on as callbacks.
+  return {
+    ready: pool.ready,
+    exited: pool.exited,
+    stop: () => pool.stop(),
+    kill: () => pool.kill(),
+    forward: (signal) => pool.forward(signal),
+    reload: (timeoutMs) => pool.reload(timeoutMs),
+    setStopTimeout: (ms) => {
+      pool.stopTimeoutMs = ms;
+    },
+    pids: () => pool.pids(),
+  };
+}
 
-  const live = new Map<number, Worker>();
-  const readyIds = new Set<number>();
-  const deaths: number[] = [];
-  let started = false;
-  let stopping = false;
-  let failedCode: number | undefined;
-  let stopTimer: NodeJS.Timeout | undefined;
-  let resolveReady!: (lines: WorkerReadyMessage['lines']) => void;
-  let rejectReady!: (code: number) => void;
-  let resolveExited!: (code: number) => void;
-  const ready = new Promise<WorkerReadyMessage['lines']>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
-  const exited = new Promise<number>((res) => (resolveExited = res));
-  // The caller awaits `ready`; this keeps a rejection nobody awaits any more (after stop()) from being "unhandled".
-  ready.catch(() => undefined);
-  let firstLines: WorkerReadyMessage['lines'] | undefined;
-  let stopTimeoutMs = options.stopTimeoutMs;
-  let reloadSeq = 0;
+type ReadyLines = WorkerReadyMessage['lines'];
+
+/** The primary's view of its workers: who is live and listening, restarts, stop, and reload answers awaited. */
+class Pool {
+  readonly ready: Promise<ReadyLines>;
+  readonly exited: Promise<number>;
+  stopTimeoutMs: number;
+  private readonly count: number;
+  private readonly log: Logger;
+  private readonly restartBaseMs: number;
+  private readonly crashWindowMs: number;
+  private readonly live = new Map<number, Worker>();
+  private readonly readyIds = new Set<number>();
+  private deaths: number[] = [];
+  private started = false;
+  private stopping = false;
+  private failedCode: number | undefined;
+  private stopTimer: NodeJS.Timeout | undefined;
+  private firstLines: ReadyLines | undefined;
+  private reloadSeq = 0;
   // Reload answers awaited, by worker id and request number.
-  const awaiting = new Map<string, (result: unknown) => void>();
+  private readonly awaiting = new Map<string, (result: unknown) => void>();
+  private resolveReady!: (lines: ReadyLines) => void;
+  private rejectReady!: (code: number) => void;
+  private resolveExited!: (code: number) => void;
 
-  const fork = (): void => {
+  constructor(options: WorkerPoolOptions) {
+    this.count = options.count;
+    this.log = options.log;
+    this.stopTimeoutMs = options.stopTimeoutMs;
+    this.restartBaseMs = options.restartBaseMs ?? 500;
+    this.crashWindowMs = options.crashWindowMs ?? 60_000;
+    this.ready = new Promise<ReadyLines>((res, rej) => ((this.resolveReady = res), (this.rejectReady = rej)));
+    this.exited = new Promise<number>((res) => (this.resolveExited = res));
+    // The caller awaits `ready`; this keeps a rejection nobody awaits any more (after stop()) from being "unhandled".
+    this.ready.catch(() => undefined);
+    // Round-robin hand-off; must be chosen before the first fork.
+    cluster.schedulingPolicy = cluster.SCHED_RR;
+  }
+
+  fork(): void {
     // Only the primary talks to a waiting `-D` parent; a worker must not take itself for the daemon child.
     const worker = cluster.fork({ [DAEMON_ENV]: '' });
-    live.set(worker.id, worker);
+    this.live.set(worker.id, worker);
     // A worker whose IPC channel breaks emits 'error'; the 'exit' below does the bookkeeping.
-    worker.on('error', (err: Error) => log.warn('worker channel error', { worker: worker.id, error: err.message }));
-    worker.on('message', (message: unknown) => workerOnMessage(worker, message));
-    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => workerOnExit(worker, code, signal));
-  };
+    worker.on('error', (err: Error) =>
+      this.log.warn('worker channel error', { worker: worker.id, error: err.message }),
+    );
+    worker.on('message', (message: unknown) => this.onMessage(worker, message));
+    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.onExit(worker, code, signal));
+  }
 
-  const workerOnMessage = (worker: Worker, message: unknown): void => {
+  private onMessage(worker: Worker, message: unknown): void {
     if (isReloadReply(message)) {
-      awaiting.get(`${worker.id}:${message.seq}`)?.(message.result);
+      this.awaiting.get(`${worker.id}:${message.seq}`)?.(message.result);
       return;
     }
     if (!isReadyMessage(message)) return;
-    readyIds.add(worker.id);
-    firstLines ??= message.lines;
-    if (!started && readyIds.size >= count) {
-      started = true;
-      resolveReady(firstLines);
-    } else if (started) {
-      log.info('worker listening', { worker: worker.id, pid: worker.process.pid });
+    this.readyIds.add(worker.id);
+    this.firstLines ??= message.lines;
+    if (!this.started && this.readyIds.size >= this.count) {
+      this.started = true;
+      this.resolveReady(this.firstLines);
+    } else if (this.started) {
+      this.log.info('worker listening', { worker: worker.id, pid: worker.process.pid });
     }
-  };
+  }
 
-  const workerOnExit = (worker: Worker, code: number | null, signal: NodeJS.Signals | null): void => {
-    live.delete(worker.id);
+  private onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    this.live.delete(worker.id);
     // A reload it will never answer.
-    for (const [key, answer] of awaiting) if (key.startsWith(`${worker.id}:`)) answer(undefined);
-    const wasReady = readyIds.delete(worker.id);
-    if (stopping) {
-      if (code !== 0) failedCode ??= code ?? 1;
-      if (live.size === 0) {
-        clearTimeout(stopTimer);
-        resolveExited(failedCode ?? 0);
-      }
-      return;
+    for (const [key, answer] of this.awaiting) if (key.startsWith(`${worker.id}:`)) answer(undefined);
+    const wasReady = this.readyIds.delete(worker.id);
+    if (this.stopping) this.exitedWhileStopping(code);
+    else if (!this.started) this.failStart(code);
+    else this.replace(worker, { code, signal, was_listening: wasReady });
+  }
+
+  private exitedWhileStopping(code: number | null): void {
+    if (code !== 0) this.failedCode ??= code ?? 1;
+    if (this.live.size === 0) {
+      clearTimeout(this.stopTimer);
+      this.resolveExited(this.failedCode ?? 0);
     }
-    if (!started) {
-      // A worker that cannot start (bad certificate, port in use) has printed its one-line reason; the others would
-      // fail the same way, so the whole start fails with its exit code.
-      stopping = true;
-      failedCode = code === 0 || code === null ? 1 : code;
-      rejectReady(failedCode);
-      for (const other of live.values()) other.process.kill('SIGKILL');
-      if (live.size === 0) resolveExited(failedCode);
-      return;
-    }
+  }
+
+  /**
+   * A worker that cannot start (bad certificate, port in use) has printed its one-line reason; the others would fail
+   * the same way, so the whole start fails with its exit code.
+   */
+  private failStart(code: number | null): void {
+    this.stopping = true;
+    const failed = code === 0 || code === null ? 1 : code;
+    this.failedCode = failed;
+    this.rejectReady(failed);
+    this.killAll('SIGKILL');
+    if (this.live.size === 0) this.resolveExited(failed);
+  }
+
+  /** A worker died after the start: a new one, later the more often they die. */
+  private replace(
+    worker: Worker,
+    fields: { code: number | null; signal: NodeJS.Signals | null; was_listening: boolean },
+  ): void {
     const now = Date.now();
-    deaths.push(now);
-    while (deaths.length > 0 && deaths[0]! < now - crashWindowMs) deaths.shift();
-    // First death in the window: replace at once; then 0.5 s, 1 s, 2 s … up to 30 s.
-    const delay = deaths.length <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, restartBaseMs * 2 ** (deaths.length - 2));
-    log.warn('worker died; starting a new one', {
+    this.deaths = [...this.deaths.filter((t) => t >= now - this.crashWindowMs), now];
+    const delay = restartDelayMs(this.deaths.length, this.restartBaseMs);
+    this.log.warn('worker died; starting a new one', {
       worker: worker.id,
       pid: worker.process.pid,
-      code,
-      signal,
-      was_listening: wasReady,
+      ...fields,
       restart_in_ms: delay,
     });
     setTimeout(() => {
-      if (!stopping) fork();
+      if (!this.stopping) this.fork();
     }, delay).unref();
-  };
+  }
 
-  for (let i = 0; i < count; i++) fork();
+  private killAll(signal: NodeJS.Signals): void {
+    for (const worker of this.live.values()) worker.process.kill(signal);
+  }
 
-  return {
-    ready,
-    exited,
-    stop() {
-      if (stopping) return;
-      stopping = true;
-      if (!started) rejectReady(1);
-      if (live.size === 0) {
-        resolveExited(failedCode ?? 0);
-        return;
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (!this.started) this.rejectReady(1);
+    if (this.live.size === 0) {
+      this.resolveExited(this.failedCode ?? 0);
+      return;
+    }
+    this.killAll('SIGTERM');
+    this.stopTimer = setTimeout(() => {
+      this.log.warn('workers did not stop in time; killing them', { workers: this.live.size });
+      this.failedCode ??= 1;
+      this.killAll('SIGKILL');
+    }, this.stopTimeoutMs);
+    this.stopTimer.unref();
+  }
+
+  kill(): void {
+    this.stopping = true;
+    this.failedCode ??= 1;
+    this.killAll('SIGKILL');
+    if (this.live.size === 0) this.resolveExited(this.failedCode);
+  }
+
+  forward(signal: NodeJS.Signals): void {
+    this.killAll(signal);
+  }
+
+  reload(timeoutMs: number): Promise<{ readonly worker: number; readonly result: unknown }[]> {
+    const seq = ++this.reloadSeq;
+    const asked = [...this.live.values()].filter((w) => this.readyIds.has(w.id));
+    return Promise.all(asked.map((worker) => this.askReload(worker, seq, timeoutMs)));
+  }
+
+  /** One worker's reload answer, or `undefined` when none comes within `timeoutMs` (or it dies meanwhile). */
+  private askReload(worker: Worker, seq: number, timeoutMs: number): Promise<{ worker: number; result: unknown }> {
+    return new Promise((resolve) => {
+      const key = `${worker.id}:${seq}`;
+      const timer = setTimeout(() => answer(undefined), timeoutMs);
+      const answer = (result: unknown): void => {
+        clearTimeout(timer);
+        this.awaiting.delete(key);
+        resolve({ worker: worker.id, result });
+      };
+      this.awaiting.set(key, answer);
+      const request: WorkerReloadRequest = { wsproxy: 'reload', seq };
+      try {
+        worker.send(request);
+      } catch {
+        answer(undefined); // its channel is gone; 'exit' follows
       }
-      for (const worker of live.values()) worker.process.kill('SIGTERM');
-      stopTimer = setTimeout(() => {
-        log.warn('workers did not stop in time; killing them', { workers: live.size });
-        failedCode ??= 1;
-        for (const worker of live.values()) worker.process.kill('SIGKILL');
-      }, stopTimeoutMs);
-      stopTimer.unref();
-    },
-    kill() {
-      stopping = true;
-      failedCode ??= 1;
-      for (const worker of live.values()) worker.process.kill('SIGKILL');
-      if (live.size === 0) resolveExited(failedCode);
-    },
-    forward(signal) {
-      for (const worker of live.values()) worker.process.kill(signal);
-    },
-    reload(timeoutMs) {
-      const seq = ++reloadSeq;
-      const asked = [...live.values()].filter((w) => readyIds.has(w.id));
-      return Promise.all(
-        asked.map(
-          (worker) =>
-            new Promise<{ worker: number; result: unknown }>((resolve) => {
-              const key = `${worker.id}:${seq}`;
-              const timer = setTimeout(() => answer(undefined), timeoutMs);
-              const answer = (result: unknown): void => {
-                clearTimeout(timer);
-                awaiting.delete(key);
-                resolve({ worker: worker.id, result });
-              };
-              awaiting.set(key, answer);
-              const request: WorkerReloadRequest = { wsproxy: 'reload', seq };
-              try {
-                worker.send(request);
-              } catch {
-                answer(undefined); // its channel is gone; 'exit' follows
-              }
-            }),
-        ),
-      );
-    },
-    setStopTimeout(ms) {
-      stopTimeoutMs = ms;
-    },
-    pids() {
-      return [...live.values()].map((w) => w.process.pid).filter((pid): pid is number => pid !== undefined);
-    },
-  };
+    });
+  }
+
+  pids(): number[] {
+    return [...this.live.values()].map((w) => w.process.pid).filter((pid): pid is number => pid !== undefined);
+  }
 }

@@ -219,6 +219,8 @@ export interface DialOptions {
   readonly readBytes?: number | undefined;
 }
 
+type Dialled = { socket: Socket; address: string };
+
 /**
  * Connects to `target` within `timeoutMs`. Resolves a connected, paused socket with TCP_NODELAY and keepalive set.
  * Rejects with a `ProxyError` carrying the reason code (or with an error coded `ABORTED` if `signal` fired).
@@ -228,51 +230,11 @@ export async function connectTarget(
   timeoutMs: number,
   signal: AbortSignal,
   options: DialOptions = {},
-): Promise<{ socket: Socket; address: string }> {
-  const tls = options.tls;
+): Promise<Dialled> {
   const deadline = Date.now() + timeoutMs;
-  if (target.kind === 'unix') {
-    try {
-      const socket = await attempt({ path: target.path }, timeoutMs, signal, options.readBytes);
-      socket.pause();
-      if (options.preamble) socket.write(options.preamble);
-      return { socket, address: `unix:${target.path}` };
-    } catch (err) {
-      if (err instanceof AbortedError) throw err;
-      throw new ProxyError(
-        connectFailureReason(err),
-        `connect to unix:${target.path} failed: ${errnoCode(err) ?? String(err)}`,
-        { cause: err },
-      );
-    }
-  }
-
-  let addresses: string[];
-  if (isIpLiteral(target.host)) addresses = [target.host];
-  else {
-    try {
-      addresses = (await lookup(target.host, { all: true, order: 'verbatim' })).map((a) => a.address);
-    } catch (err) {
-      throw new ProxyError('TARGET_DNS', `target host ${target.host} does not resolve (${errnoCode(err) ?? 'error'})`, {
-        cause: err,
-      });
-    }
-  }
-
-  if (options.checkAddress) {
-    const check = options.checkAddress;
-    const decided = addresses.map((a) => ({ a, why: check(a, target.port) }));
-    const refused = decided.filter((r) => r.why !== undefined);
-    if (refused.length === addresses.length) {
-      throw new ProxyError(
-        'TARGET_FORBIDDEN',
-        `target ${target.host}:${target.port} refused by policy (${refused.map((r) => `${r.a}: ${r.why}`).join(', ')})`,
-      );
-    }
-    // Only the allowed addresses are dialled; the refused ones never see a SYN.
-    addresses = decided.filter((r) => r.why === undefined).map((r) => r.a);
-  }
-
+  if (target.kind === 'unix') return connectUnix(target.path, timeoutMs, signal, options);
+  let addresses = await resolveTarget(target.host);
+  if (options.checkAddress) addresses = allowedAddresses(addresses, target, options.checkAddress);
   let worst: ReasonCode | undefined;
   const failures: string[] = [];
   for (let i = 0; i < addresses.length; i++) {
@@ -285,39 +247,7 @@ export async function connectTarget(
     // Fair share of what is left, so one black-holed address cannot eat the budget of the others.
     const budget = Math.max(1, Math.floor(remaining / (addresses.length - i)));
     try {
-      // A TLS target's bytes are read by the TLS layer from the handle, never through onread.
-      const plain = await attempt(
-        { host: address, port: target.port },
-        budget,
-        signal,
-        tls === undefined ? options.readBytes : undefined,
-      );
-      plain.setNoDelay(true);
-      plain.setKeepAlive(true, 60_000);
-      // The PROXY header goes first on the wire, before a TLS ClientHello (as HAProxy's send-proxy with ssl).
-      if (options.preamble) plain.write(options.preamble);
-      const shown = hostPort(address, target.port);
-      if (tls === undefined) {
-        plain.pause();
-        return { socket: plain, address: shown };
-      }
-      let secured: Socket;
-      try {
-        secured = await secure(plain, target.host, tls, Math.max(1, deadline - Date.now()), signal);
-      } catch (err) {
-        if (err instanceof AbortedError) throw err;
-        if (errnoCode(err) === 'ETIMEDOUT')
-          throw new ProxyError('TARGET_TIMEOUT', `TLS handshake with ${shown} timed out`, { cause: err });
-        // A certificate problem is the same on every address of this host: report it, do not try the next one.
-        const reason = tlsFailureReason(err);
-        throw new ProxyError(
-          reason,
-          `TLS to ${target.host} at ${shown} failed: ${errnoCode(err) ?? 'error'}: ${(err as Error).message}`,
-          { cause: err },
-        );
-      }
-      secured.pause();
-      return { socket: secured, address: shown };
+      return await dialAddress(address, target, { budget, deadline, signal }, options);
     } catch (err) {
       if (err instanceof AbortedError || err instanceof ProxyError) throw err;
       const reason = connectFailureReason(err);
@@ -328,5 +258,104 @@ export async function connectTarget(
   throw new ProxyError(
     worst ?? 'TARGET_FAILED',
     `connect to ${target.host}:${target.port} failed (${failures.join(', ') || 'no address'})`,
+  );
+}
+
+async function connectUnix(
+  path: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  options: DialOptions,
+): Promise<Dialled> {
+  try {
+    const socket = await attempt({ path }, timeoutMs, signal, options.readBytes);
+    socket.pause();
+    if (options.preamble) socket.write(options.preamble);
+    return { socket, address: `unix:${path}` };
+  } catch (err) {
+    if (err instanceof AbortedError) throw err;
+    throw new ProxyError(
+      connectFailureReason(err),
+      `connect to unix:${path} failed: ${errnoCode(err) ?? String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** The target host's addresses in the resolver's order (an IP literal is its own). */
+async function resolveTarget(host: string): Promise<string[]> {
+  if (isIpLiteral(host)) return [host];
+  try {
+    return (await lookup(host, { all: true, order: 'verbatim' })).map((a) => a.address);
+  } catch (err) {
+    throw new ProxyError('TARGET_DNS', `target host ${host} does not resolve (${errnoCode(err) ?? 'error'})`, {
+      cause: err,
+    });
+  }
+}
+
+/** The addresses the policy allows; only these are dialled, the refused ones never see a SYN. Throws if none is. */
+function allowedAddresses(
+  addresses: string[],
+  target: { host: string; port: number },
+  check: NonNullable<DialOptions['checkAddress']>,
+): string[] {
+  const decided = addresses.map((a) => ({ a, why: check(a, target.port) }));
+  const refused = decided.filter((r) => r.why !== undefined);
+  if (refused.length === addresses.length) {
+    throw new ProxyError(
+      'TARGET_FORBIDDEN',
+      `target ${target.host}:${target.port} refused by policy (${refused.map((r) => `${r.a}: ${r.why}`).join(', ')})`,
+    );
+  }
+  return decided.filter((r) => r.why === undefined).map((r) => r.a);
+}
+
+/**
+ * Dials one address within `budget`, writes the preamble and, for a TLS target, runs the handshake within what is left
+ * of the deadline. A connect failure throws as it came (the caller tries the next address); a TLS failure throws a
+ * `ProxyError`, which ends the attempt.
+ */
+async function dialAddress(
+  address: string,
+  target: { host: string; port: number },
+  time: { budget: number; deadline: number; signal: AbortSignal },
+  options: DialOptions,
+): Promise<Dialled> {
+  const tls = options.tls;
+  // A TLS target's bytes are read by the TLS layer from the handle, never through onread.
+  const readBytes = tls === undefined ? options.readBytes : undefined;
+  const plain = await attempt({ host: address, port: target.port }, time.budget, time.signal, readBytes);
+  plain.setNoDelay(true);
+  plain.setKeepAlive(true, 60_000);
+  // The PROXY header goes first on the wire, before a TLS ClientHello (as HAProxy's send-proxy with ssl).
+  if (options.preamble) plain.write(options.preamble);
+  const shown = hostPort(address, target.port);
+  if (tls === undefined) {
+    plain.pause();
+    return { socket: plain, address: shown };
+  }
+  let secured: Socket;
+  try {
+    secured = await secure(plain, target.host, tls, Math.max(1, time.deadline - Date.now()), time.signal);
+  } catch (err) {
+    throw tlsFailure(err, target.host, shown);
+  }
+  secured.pause();
+  return { socket: secured, address: shown };
+}
+
+/** The error a failed TLS handshake with the target ends the dial with. */
+function tlsFailure(err: unknown, host: string, shown: string): Error {
+  if (err instanceof AbortedError) return err;
+  if (errnoCode(err) === 'ETIMEDOUT')
+    return new ProxyError('TARGET_TIMEOUT', `TLS handshake with ${shown} timed out`, { cause: err });
+  // A certificate problem is the same on every address of this host: report it, do not try the next one.
+  return new ProxyError(
+    tlsFailureReason(err),
+    `TLS to ${host} at ${shown} failed: ${errnoCode(err) ?? 'error'}: ${(err as Error).message}`,
+    { cause: err },
   );
 }

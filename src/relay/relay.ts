@@ -13,6 +13,8 @@ import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { closeCodeOf, type ReasonCode } from '../errors.js';
 import { decodeBase64Message } from './base64.js';
+import { BAD_BASE64_CLOSE, TEXT_FRAME_CLOSE, clientCloseReason, wsErrorReason } from './close-reasons.js';
+import { attachSharedListeners, startHeartbeat, type RelayEvents } from './listeners.js';
 
 /** How a session ended. */
 export interface CloseInfo {
@@ -86,71 +88,15 @@ export interface RelayStats {
   readonly clientPaused: boolean;
 }
 
-// ws error codes that are the client's fault, and what we call them.
-const WS_ERROR_REASONS: Record<string, ReasonCode> = {
-  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'MESSAGE_TOO_BIG',
-  // Raised by websocket/receiver-budget.ts: this session would have passed --max-buffered-total.
-  WSPROXY_MESSAGE_BUFFER_FULL: 'MESSAGE_BUFFER_FULL',
-};
-
-const TEXT_FRAME_CLOSE = 'Text frames are not supported';
-const BAD_BASE64_CLOSE = 'Invalid base64 data';
 // After the client is gone and the target got EOF, how long the target may take to close its side.
 const TARGET_LINGER_MS = 10_000;
 
-// The target socket and the WebSocket of a session point to its relay, for the shared listeners below.
-const kRelay = Symbol('wsproxy.relay');
-interface RelayCarrier {
-  [kRelay]?: Relay;
-}
-function relayOf(emitter: object): Relay | undefined {
-  return (emitter as RelayCarrier)[kRelay];
-}
-
-/** Runs one event handler of `relay` inside its error boundary: what it throws ends the session, not the process. */
-function inRelay<A>(relay: Relay | undefined, handler: (relay: Relay, arg: A) => void, arg: A): void {
-  if (relay === undefined) return;
-  try {
-    handler(relay, arg);
-  } catch (err) {
-    relay.fail(err);
-  }
-}
-
-// Listeners shared by every relay, instead of one closure per listener per relay (~56 B each; issue #6): `this` is the
-// target socket or the WebSocket, which carries its relay. The handlers they run are made once, here.
-const onTargetDrain = (r: Relay): void => r.targetOnDrain();
-const onTargetEnd = (r: Relay): void => r.targetOnEnd();
-const onTargetError = (r: Relay, err: Error): void => r.targetOnError(err);
-const onTargetClose = (r: Relay): void => r.targetOnClose();
-const onWsError = (r: Relay, err: Error): void => r.wsOnError(err);
-const onWsClose = (r: Relay, code: number): void => r.wsOnClose(code);
-const onWsPong = (r: Relay): void => r.wsOnPong();
-const onHeartbeat = (r: Relay): void => r.beat();
-function relayTargetOnDrain(this: object): void {
-  inRelay(relayOf(this), onTargetDrain, undefined);
-}
-function relayTargetOnEnd(this: object): void {
-  inRelay(relayOf(this), onTargetEnd, undefined);
-}
-function relayTargetOnError(this: object, err: Error): void {
-  inRelay(relayOf(this), onTargetError, err);
-}
-function relayTargetOnClose(this: object): void {
-  inRelay(relayOf(this), onTargetClose, undefined);
-}
-function relayWsOnError(this: object, err: Error): void {
-  inRelay(relayOf(this), onWsError, err);
-}
-function relayWsOnClose(this: object, code: number): void {
-  inRelay(relayOf(this), onWsClose, code);
-}
-function relayWsOnPong(this: object): void {
-  inRelay(relayOf(this), onWsPong, undefined);
+function toBuffer(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
 /** Relays one session; `done` settles once both sides are closed. */
-export class Relay {
+export class Relay implements RelayEvents {
   private bytesFromClient = 0;
   private bytesToClient = 0;
   private inFlightToClient = 0;
@@ -195,25 +141,13 @@ export class Relay {
     this.textFramesAsBinary = options.textFrames === 'binary';
     this.onDone = options.onDone;
     this.onInternalError = options.onInternalError;
-    (target as RelayCarrier)[kRelay] = this;
-    (ws as RelayCarrier)[kRelay] = this;
-    if (options.heartbeatMs > 0) {
-      // Unlike websockify, pongs are checked: a client that has not answered the last ping by the next one is gone.
-      ws.on('pong', relayWsOnPong);
-      // A static function and the relay as its argument: no heartbeat closure on every relay (issue #6).
-      this.heartbeatTimer = setInterval(Relay.heartbeat, options.heartbeatMs, this);
-      this.heartbeatTimer.unref();
-    }
+    // The end-of-life, backpressure and pong listeners are shared by all relays and find theirs through the emitter.
+    // Unlike websockify, pongs are checked: a client that has not answered the last ping by the next one is gone.
+    attachSharedListeners(this, ws, target, options.heartbeatMs > 0);
+    if (options.heartbeatMs > 0) this.heartbeatTimer = startHeartbeat(this, options.heartbeatMs);
     // Separate handlers for base64 sessions, so binary sessions pay nothing for them.
     target.on('data', options.base64 ? this.targetOnDataBase64 : this.targetOnData);
-    // The end-of-life, backpressure and pong listeners are shared by all relays and find theirs through the emitter.
-    target.on('end', relayTargetOnEnd);
-    target.on('error', relayTargetOnError);
-    target.on('close', relayTargetOnClose);
-    target.on('drain', relayTargetOnDrain);
     ws.on('message', options.base64 ? this.wsOnMessageBase64 : this.wsOnMessage);
-    ws.on('error', relayWsOnError);
-    ws.on('close', relayWsOnClose);
     target.resume();
   }
 
@@ -250,11 +184,7 @@ export class Relay {
     this.settle();
   }
 
-  private static heartbeat(this: void, relay: Relay): void {
-    inRelay(relay, onHeartbeat, undefined);
-  }
-
-  /** @internal One heartbeat tick (run by the static timer callback inside the error boundary). */
+  /** @internal One heartbeat tick (run by the shared timer callback inside the error boundary). */
   beat(): void {
     if (this.wsClosed) return;
     if (this.pongDue) {
@@ -316,43 +246,28 @@ export class Relay {
   private readonly wsOnMessageBase64 = (data: RawData, isBinary: boolean): void => {
     if (this.reason !== undefined) return;
     try {
-      this.fromClientBase64(data, isBinary);
+      const raw = toBuffer(data);
+      const chunk = isBinary ? raw : decodeBase64Message(raw);
+      // RFC 6455 §7.4.1: 1007, data inconsistent with the type of the message.
+      if (chunk === undefined) this.finish('BAD_BASE64', 1007, BAD_BASE64_CLOSE);
+      else this.toTarget(chunk);
     } catch (err) {
       this.fail(err);
     }
   };
-
-  private fromClientBase64(data: RawData, isBinary: boolean): void {
-    const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-    const chunk = isBinary ? raw : decodeBase64Message(raw);
-    if (chunk === undefined) {
-      // RFC 6455 §7.4.1: 1007, data inconsistent with the type of the message.
-      this.finish('BAD_BASE64', 1007, BAD_BASE64_CLOSE);
-      return;
-    }
-    this.bytesFromClient += chunk.length;
-    this.tap?.onClientData?.(chunk, performance.now() - this.started);
-    if (!this.target.write(chunk) && !this.clientPaused) {
-      this.clientPaused = true;
-      this.ws.pause();
-    }
-  }
 
   private readonly wsOnMessage = (data: RawData, isBinary: boolean): void => {
     if (this.reason !== undefined) return; // closing: nothing more goes to the target
     try {
-      this.fromClient(data, isBinary);
+      if (!isBinary && !this.textFramesAsBinary) this.finish('TEXT_FRAME', 1003, TEXT_FRAME_CLOSE);
+      else this.toTarget(toBuffer(data));
     } catch (err) {
       this.fail(err);
     }
   };
 
-  private fromClient(data: RawData, isBinary: boolean): void {
-    if (!isBinary && !this.textFramesAsBinary) {
-      this.finish('TEXT_FRAME', 1003, TEXT_FRAME_CLOSE);
-      return;
-    }
-    const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  /** Writes one client message to the target; the client is paused while the target's write buffer is full. */
+  private toTarget(chunk: Buffer): void {
     this.bytesFromClient += chunk.length;
     this.tap?.onClientData?.(chunk, performance.now() - this.started);
     if (!this.target.write(chunk) && !this.clientPaused) {
@@ -397,7 +312,7 @@ export class Relay {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     this.detail ??= code || err.message;
     if (this.reason !== undefined) return;
-    this.reason = WS_ERROR_REASONS[code] ?? (code.startsWith('WS_ERR_') ? 'PROTOCOL_ERROR' : 'CLIENT_GONE');
+    this.reason = wsErrorReason(code);
     this.closeCode = closeCodeOf(this.reason) ?? 1006;
   }
 
@@ -406,7 +321,7 @@ export class Relay {
     this.wsClosed = true;
     clearInterval(this.heartbeatTimer);
     if (this.reason === undefined) {
-      this.reason = code === 1006 ? 'CLIENT_GONE' : 'CLIENT_CLOSED';
+      this.reason = clientCloseReason(code);
       this.closeCode = code;
     }
     if (this.clientPaused) {

@@ -131,35 +131,14 @@ export function watchKeyspace(
   const prefix = `__keyspace@${opts.db}__:`;
   const pattern = `${prefix}${opts.namespace === undefined ? '' : `${opts.namespace}:`}*`;
   const keyPrefix = opts.namespace === undefined ? '' : `${opts.namespace}:`;
-  let warnedConfig = false;
   let readyBefore = false;
   let pending: Set<string> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const ensureNotifications = async (): Promise<void> => {
-    try {
-      const reply = (await configure.config('GET', 'notify-keyspace-events')) as string[];
-      const current = reply[1] ?? '';
-      const missing = missingKeyspaceFlags(current);
-      if (missing === '') return;
-      await configure.config('SET', 'notify-keyspace-events', current + missing);
-      log.info('enabled Redis keyspace notifications for token revocation', {
-        redis: opts.where,
-        flags: current + missing,
-      });
-    } catch (err) {
-      if (warnedConfig) return;
-      warnedConfig = true;
-      log.warn(
-        `Redis keyspace notifications could not be enabled; set notify-keyspace-events to include ${NEEDED_KEYSPACE_FLAGS} on the server, or revoked tokens are only noticed by --revalidate-interval`,
-        {
-          redis: opts.where,
-          error: firstLine(err),
-        },
-      );
-    }
-  };
+  // The warning is said once per watch, however often Redis reconnects.
+  const warned = { config: false };
+  const ensureNotifications = (): Promise<void> => enableNotifications(configure, opts.where, log, warned);
 
   const flush = (): void => {
     timer = undefined;
@@ -201,4 +180,34 @@ export function watchKeyspace(
     subscriber.off('ready', subscriberOnReady);
     configure.off('ready', configureOnReady);
   };
+}
+
+/**
+ * Makes sure the server publishes the keyspace events revocation needs (`CONFIG GET/SET notify-keyspace-events` on
+ * the lookup connection); when it cannot, warns once (`warned`) that revocation falls back to the periodic re-check.
+ */
+async function enableNotifications(
+  configure: Redis,
+  where: string,
+  log: Logger,
+  warned: { config: boolean },
+): Promise<void> {
+  try {
+    const reply = (await configure.config('GET', 'notify-keyspace-events')) as string[];
+    const current = reply[1] ?? '';
+    const missing = missingKeyspaceFlags(current);
+    if (missing === '') return;
+    await configure.config('SET', 'notify-keyspace-events', current + missing);
+    log.info('enabled Redis keyspace notifications for token revocation', { redis: where, flags: current + missing });
+  } catch (err) {
+    if (warned.config) return;
+    warned.config = true;
+    log.warn(
+      `Redis keyspace notifications could not be enabled; set notify-keyspace-events to include ${NEEDED_KEYSPACE_FLAGS} on the server, or revoked tokens are only noticed by --revalidate-interval`,
+      {
+        redis: where,
+        error: firstLine(err),
+      },
+    );
+  }
 }

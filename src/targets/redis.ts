@@ -96,7 +96,43 @@ export function parseRedisValue(value: string): ReturnType<typeof parseTargetVal
 /** Builds the resolver and its client (connecting in the background). */
 export function redisResolver(source: string, log: Logger): TargetResolver {
   const s = parseRedisSource(source);
-  const options: RedisOptions = {
+  const options = redisOptions(s);
+  const where = `${s.host}:${s.port}/${s.db}`;
+  const client = new Redis(options);
+  const outage = logOutages(client, log, where);
+  // Fleet support (redis-fleet.ts): the shared session count, and a subscriber connection made on the first watch().
+  const sessionCounter = redisSessionCounter(client, log, source);
+  let subscriber: Redis | undefined;
+  const keyOf = (token: string): string => (s.namespace === undefined ? token : `${s.namespace}:${token}`);
+  return {
+    name: 'TokenRedis',
+    usesToken: true,
+    sessionCounter,
+    watch(onChange) {
+      subscriber ??= subscriberFor(options);
+      return watchKeyspace(subscriber, client, { db: s.db, namespace: s.namespace, where }, log, onChange);
+    },
+    resolve: (token) =>
+      token === undefined ? Promise.resolve({ kind: 'unknown' }) : lookup(client, keyOf(token), where, log),
+    health() {
+      // 'ready' is ioredis' connected-and-authenticated state; anything else means lookups answer 503 now.
+      return Promise.resolve(
+        client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` },
+      );
+    },
+    async close(): Promise<void> {
+      outage.closing();
+      sessionCounter.close();
+      subscriber?.disconnect();
+      client.disconnect();
+      await Promise.resolve();
+    },
+  };
+}
+
+/** The lookup client's options. */
+function redisOptions(s: RedisSource): RedisOptions {
+  return {
     host: s.host,
     port: s.port,
     db: s.db,
@@ -111,11 +147,14 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     ...(s.username === undefined ? {} : { username: s.username }),
     ...(s.tls ? { tls: { servername: s.host } } : {}),
   };
-  const where = `${s.host}:${s.port}/${s.db}`;
-  const client = new Redis(options);
-  // Log the transitions only (down once, back once), not every failed reconnect attempt.
+}
+
+/**
+ * Logs the transitions of the lookup connection only (down once, back once), not every failed reconnect attempt.
+ * `closing()`: closed on purpose (shutdown, or replaced by a reload), so the connection going away is not an outage.
+ */
+function logOutages(client: Redis, log: Logger, where: string): { closing(): void } {
   let down = false;
-  // Closed on purpose (shutdown, or replaced by a reload): the connection going away is not an outage.
   let closed = false;
   const markDown = (why: string): void => {
     if (closed) return;
@@ -128,62 +167,45 @@ export function redisResolver(source: string, log: Logger): TargetResolver {
     if (down) log.info('Redis reachable again', { redis: where });
     down = false;
   });
-  // Fleet support (redis-fleet.ts): the shared session count, and a subscriber connection made on the first watch().
-  const sessionCounter = redisSessionCounter(client, log, source);
-  let subscriber: Redis | undefined;
-  const keyOf = (token: string): string => (s.namespace === undefined ? token : `${s.namespace}:${token}`);
   return {
-    name: 'TokenRedis',
-    usesToken: true,
-    sessionCounter,
-    watch(onChange) {
-      // Subscriber mode needs its own connection; it waits for Redis (offline queue) instead of failing fast.
-      if (!subscriber) {
-        subscriber = new Redis({
-          ...options,
-          enableOfflineQueue: true,
-          maxRetriesPerRequest: null,
-          commandTimeout: undefined,
-        });
-        // Its errors are the lookup connection's too (same server); that one logs the transitions.
-        subscriber.on('error', () => {});
-      }
-      return watchKeyspace(subscriber, client, { db: s.db, namespace: s.namespace, where }, log, onChange);
-    },
-    async resolve(token: string | undefined): Promise<Resolution> {
-      if (token === undefined) return { kind: 'unknown' };
-      let value: string | null;
-      try {
-        value = await client.get(keyOf(token));
-      } catch (err) {
-        throw new ProxyError(
-          'TOKEN_SOURCE_DOWN',
-          `Redis ${where} lookup failed (${(err as Error).message.split('\n')[0] ?? 'error'})`,
-          { cause: err },
-        );
-      }
-      if (value === null) return { kind: 'unknown' };
-      const target = parseRedisValue(value);
-      if (typeof target === 'string') {
-        log.warn('Redis value not understood; token treated as unknown', { problem: target });
-        return { kind: 'unknown' };
-      }
-      return { kind: 'found', target };
-    },
-    health() {
-      // 'ready' is ioredis' connected-and-authenticated state; anything else means lookups answer 503 now.
-      return Promise.resolve(
-        client.status === 'ready' ? { ok: true } : { ok: false, detail: `Redis ${where} is ${client.status}` },
-      );
-    },
-    async close(): Promise<void> {
+    closing: () => {
       closed = true;
-      sessionCounter.close();
-      subscriber?.disconnect();
-      client.disconnect();
-      await Promise.resolve();
     },
   };
+}
+
+/** Subscriber mode needs its own connection; it waits for Redis (offline queue) instead of failing fast. */
+function subscriberFor(options: RedisOptions): Redis {
+  const subscriber = new Redis({
+    ...options,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+  });
+  // Its errors are the lookup connection's too (same server); that one logs the transitions.
+  subscriber.on('error', () => {});
+  return subscriber;
+}
+
+/** One token's target; Redis unreachable is 503 `TOKEN_SOURCE_DOWN`, a value not understood an unknown token. */
+async function lookup(client: Redis, key: string, where: string, log: Logger): Promise<Resolution> {
+  let value: string | null;
+  try {
+    value = await client.get(key);
+  } catch (err) {
+    throw new ProxyError(
+      'TOKEN_SOURCE_DOWN',
+      `Redis ${where} lookup failed (${(err as Error).message.split('\n')[0] ?? 'error'})`,
+      { cause: err },
+    );
+  }
+  if (value === null) return { kind: 'unknown' };
+  const target = parseRedisValue(value);
+  if (typeof target === 'string') {
+    log.warn('Redis value not understood; token treated as unknown', { problem: target });
+    return { kind: 'unknown' };
+  }
+  return { kind: 'found', target };
 }
 
 /** `TokenRedis`: its source is parsed at start by `redisResolver` (a bad one is reported there as a config error). */

@@ -1,5 +1,5 @@
 // Every error class of src/errors.ts: its stable code (set by the constructor), its name, and the extra fields it
-// declares; and which reason a failed client socket gets.
+// declares; the reason catalogue; errnoCode; and which reason a failed client socket gets.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -8,7 +8,11 @@ import {
   CertificateError,
   CertInputError,
   clientFailureReason,
+  closeCodeOf,
   ConfigError,
+  errnoCode,
+  httpStatusOf,
+  isHttpReason,
   LogStalledError,
   NotASocketError,
   PluginModuleError,
@@ -21,6 +25,7 @@ import {
   TimeoutError,
   UsageError,
   WsproxyError,
+  type ReasonCode,
 } from '../../src/errors.js';
 
 describe('error classes', () => {
@@ -107,5 +112,156 @@ describe('clientFailureReason', () => {
     ] as const) {
       assert.ok(!('status' in REASONS[code]) && !('closeCode' in REASONS[code]), `${code} is a dropped connection`);
     }
+  });
+});
+
+describe('error catalogue', () => {
+  const codes = Object.keys(REASONS) as ReasonCode[];
+  const entry = (code: ReasonCode): { status?: number; closeCode?: number; text: string } => REASONS[code];
+
+  test('every entry has a non-empty one-line text', () => {
+    assert.ok(codes.length > 0);
+    for (const code of codes) {
+      const { text } = entry(code);
+      assert.ok(text.trim().length > 0, code);
+      assert.doesNotMatch(text, /\n/, code);
+      assert.match(code, /^[A-Z][A-Z0-9_]*$/);
+    }
+  });
+  // Written out by hand, not derived from REASONS: a changed status, close code, or an added or dropped code must
+  // show up here as a failing line (and be a deliberate, reviewed change).
+  const HTTP: Readonly<Record<string, number>> = {
+    BAD_REQUEST: 400,
+    BAD_FRAMING: 400,
+    HEADERS_TOO_LARGE: 431,
+    EXPECTATION_FAILED: 417,
+    METHOD_NOT_ALLOWED: 405,
+    NOT_FOUND: 404,
+    BAD_HANDSHAKE: 400,
+    UNSUPPORTED_VERSION: 426,
+    SUBPROTOCOL_UNSUPPORTED: 400,
+    ORIGIN_FORBIDDEN: 403,
+    AUTH_REQUIRED: 401,
+    AUTH_FORBIDDEN: 403,
+    TOKEN_MISSING: 401,
+    TOKEN_UNKNOWN: 404,
+    TOKEN_SOURCE_DOWN: 503,
+    TARGET_REFUSED: 502,
+    TARGET_UNREACHABLE: 502,
+    TARGET_DNS: 502,
+    TARGET_FAILED: 502,
+    TARGET_TIMEOUT: 504,
+    TARGET_TLS_UNKNOWN_CA: 502,
+    TARGET_TLS_NAME_MISMATCH: 502,
+    TARGET_TLS_EXPIRED: 502,
+    TARGET_TLS_FAILED: 502,
+    SHUTTING_DOWN: 503,
+    RUN_ONCE_BUSY: 503,
+    HOST_NOT_ALLOWED: 421,
+    RATE_LIMITED: 429,
+    AUTH_RATE_LIMITED: 429,
+    TOKEN_SESSION_LIMIT: 429,
+    TARGET_FORBIDDEN: 403,
+    UPSTREAM_FAILED: 502,
+    CLIENT_CERT_PLAIN: 403,
+    CLIENT_CERT_REQUIRED: 403,
+    HTTPS_REQUIRED: 403,
+    CLIENT_CERT_NOT_ALLOWED: 403,
+    INTERNAL_ERROR: 500,
+    ADMIN_BROWSER_REFUSED: 403,
+    ADMIN_HOST_NOT_ALLOWED: 421,
+  };
+  const CLOSE: Readonly<Record<string, number>> = {
+    TARGET_CLOSED: 1000,
+    CLIENT_GONE: 1006,
+    BAD_BASE64: 1007,
+    TEXT_FRAME: 1003,
+    MESSAGE_TOO_BIG: 1009,
+    MESSAGE_BUFFER_FULL: 1009,
+    PROTOCOL_ERROR: 1002,
+    TARGET_ERROR: 1011,
+    SERVER_SHUTDOWN: 1001,
+    TOKEN_REVOKED: 1008,
+    TOKEN_TARGET_CHANGED: 1008,
+    HEARTBEAT_TIMEOUT: 1006,
+    ADMIN_CLOSED: 1008,
+  };
+  const NEITHER = [
+    'HANDSHAKE_TIMEOUT',
+    'TLS_HANDSHAKE_FAILED',
+    'TLS_NOT_CONFIGURED',
+    'TLS_CLIENT_CERT_REJECTED',
+    'PLAIN_REFUSED',
+    'CONNECTION_LIMIT',
+    'CONNECTION_LIMIT_PER_IP',
+    'CLIENT_LEFT_EARLY',
+    'PROXY_HEADER_INCOMPLETE',
+    'CLIENT_RESET',
+    'CLIENT_TLS_ERROR',
+    'CLIENT_LEFT_UPGRADE',
+    'UPSTREAM_CLIENT_GONE',
+    'PROXY_UNTRUSTED',
+    'PROXY_HEADER_INVALID',
+    'CLIENT_CLOSED',
+    'RECORDING_DROPPED',
+    'OPEN_RELAY',
+    'WEB_SECRET_HIDDEN',
+  ];
+
+  test('the catalogue holds exactly the expected codes', () => {
+    const expected = [...Object.keys(HTTP), ...Object.keys(CLOSE), ...NEITHER].sort();
+    assert.deepEqual([...codes].sort(), expected);
+  });
+  test('each code has its expected HTTP status, close code, or neither', () => {
+    for (const code of codes) {
+      assert.equal(httpStatusOf(code), HTTP[code], `${code} status`);
+      assert.equal(closeCodeOf(code), CLOSE[code], `${code} close code`);
+      assert.equal(isHttpReason(code), HTTP[code] !== undefined, `${code} isHttpReason`);
+    }
+  });
+  test('the status and close code accessors read the catalogue entry', () => {
+    for (const code of codes) {
+      const e = entry(code);
+      assert.equal(httpStatusOf(code), e.status, code);
+      assert.equal(closeCodeOf(code), e.closeCode, code);
+    }
+  });
+});
+
+describe('ProxyError', () => {
+  test('carries the code, the catalogue text by default, and the status or close code', () => {
+    const e = new ProxyError('TARGET_TIMEOUT');
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'ProxyError');
+    assert.equal(e.code, 'TARGET_TIMEOUT');
+    assert.equal(e.message, REASONS.TARGET_TIMEOUT.text);
+    assert.equal(e.httpStatus, 504);
+    assert.equal(e.closeCode, undefined);
+    assert.equal(new ProxyError('TARGET_REFUSED').httpStatus, 502);
+    const t = new ProxyError('TEXT_FRAME');
+    assert.equal(t.httpStatus, undefined);
+    assert.equal(t.closeCode, 1003);
+  });
+  test('a custom message and a cause', () => {
+    const cause = new Error('inner');
+    const e = new ProxyError('TARGET_FAILED', 'connect to x:1 failed', { cause });
+    assert.equal(e.message, 'connect to x:1 failed');
+    assert.equal(e.cause, cause);
+    assert.equal(e.httpStatus, 502);
+  });
+});
+
+describe('errnoCode', () => {
+  test('the string code of a system error', () => {
+    assert.equal(errnoCode(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'ECONNRESET');
+    assert.equal(errnoCode({ code: 'EPIPE' }), 'EPIPE');
+  });
+  test('anything else → undefined', () => {
+    assert.equal(errnoCode(new Error('no code')), undefined);
+    assert.equal(errnoCode({ code: 42 }), undefined);
+    assert.equal(errnoCode('ECONNRESET'), undefined);
+    assert.equal(errnoCode(null), undefined);
+    assert.equal(errnoCode(undefined), undefined);
+    assert.equal(errnoCode(7), undefined);
   });
 });

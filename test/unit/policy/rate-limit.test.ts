@@ -1,15 +1,10 @@
-// Issue #12: per-IP keys (/64, IPv4-mapped), the connection gate with 0 = no limit, the failed-auth guard, and the
-// keyed token hash.
+// The rate limiter, the per-token counter, the Host list; per-IP keys (/64, IPv4-mapped, issue #12) and the
+// connection gate with 0 = no limit.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { ConnectionContext } from '../../../src/context.js';
 import { ConnectionGate } from '../../../src/listener/listen.js';
-import { silentLogger } from '../../../src/log.js';
-import { rateKey } from '../../../src/policy/rate-limit.js';
-import { createRequestPolicy } from '../../../src/policy/request-policy.js';
-import { tokenHashWith } from '../../../src/targets/token-hash.js';
+import { isHostAllowed, parseRate, RateLimiter, rateKey, SessionCounter } from '../../../src/policy/rate-limit.js';
 
 const hex16 = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
 
@@ -57,78 +52,47 @@ describe('ConnectionGate', () => {
   });
 });
 
-describe('the failed-auth guard (--auth-failure-limit)', () => {
-  const conn = (remoteAddress: string): ConnectionContext => ({
-    id: 1,
-    remoteAddress,
-    remotePort: 1,
-    tls: false,
-    log: silentLogger,
-    handshakeDone: () => undefined,
-  });
-  const policyAt = (clock: { t: number }) =>
-    createRequestPolicy(
-      undefined,
-      {
-        maxSessionsPerToken: 0,
-        rateLimit: undefined,
-        authFailureLimit: { perSecond: 1 / 60, burst: 3 },
-        allowTargets: [],
-        allowedHosts: [],
-        revalidateIntervalMs: 0,
-      },
-      () => clock.t,
-    );
-
-  test('N failures, then 429 with Retry-After; successes never count; the /64 is one client; it recovers', () => {
-    const clock = { t: 1_000_000 };
-    const policy = policyAt(clock);
-    const fail = (address: string): void => {
-      const a = policy.authAttempt(conn(address));
-      assert.ok(a.ok);
-      a.attempt.settle(true);
-    };
-    for (let i = 0; i < 20; i++) {
-      const a = policy.authAttempt(conn('2001:db8::1'));
-      assert.ok(a.ok, 'successful checks are given back');
-      a.attempt.settle(false);
-    }
-    fail('2001:db8::1');
-    fail('2001:db8::2');
-    fail('2001:db8::3');
-    const refused = policy.authAttempt(conn('2001:db8::ffff'));
-    assert.ok(!refused.ok);
-    assert.equal(refused.refusal.code, 'AUTH_RATE_LIMITED');
-    assert.equal(refused.refusal.headers?.['Retry-After'], '60');
-    assert.ok(policy.authAttempt(conn('2001:db8:0:1::1')).ok, 'another /64 is another client');
-    assert.ok(policy.authAttempt(conn('unix')).ok, 'unix clients have no address to count');
-    clock.t += 60_000;
-    assert.ok(policy.authAttempt(conn('2001:db8::1')).ok, 'one attempt again after the refill');
+describe('rate limit, per-token counter, Host allowlist', () => {
+  test('parseRate', () => {
+    assert.deepEqual(parseRate('10/s'), { perSecond: 10, burst: 10 });
+    assert.deepEqual(parseRate('60/min'), { perSecond: 1, burst: 60 });
+    assert.deepEqual(parseRate('2'), { perSecond: 2, burst: 2 });
+    for (const bad of ['', '0/s', 'ten', '5/fortnight', '-1']) assert.equal(parseRate(bad), undefined, bad);
   });
 
-  test('unsettled parallel attempts hold their reservation: no more than N guesses in flight', () => {
-    const policy = policyAt({ t: 5 });
-    const held = [0, 1, 2].map(() => policy.authAttempt(conn('192.0.2.9')));
-    assert.ok(held.every((a) => a.ok));
-    assert.equal(policy.authAttempt(conn('192.0.2.9')).ok, false);
+  test('token bucket: burst, then refusals with Retry-After, then refill; keys are separate', () => {
+    const l = new RateLimiter({ perSecond: 1, burst: 2 });
+    assert.ok(l.take('a', 0).ok);
+    assert.ok(l.take('a', 0).ok);
+    assert.deepEqual(l.take('a', 0), { ok: false, retryAfterSeconds: 1 });
+    assert.ok(l.take('b', 0).ok, 'another client is not affected');
+    assert.ok(l.take('a', 1000).ok, 'refilled after a second');
+    assert.equal(l.take('a', 1000).ok, false);
   });
-});
 
-describe('token_hash', () => {
-  test('keyed: stable under one key, different under another, never the bare SHA-256 prefix', () => {
-    const k1 = randomBytes(32);
-    const k2 = randomBytes(32);
-    fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 40 }), (token) => {
-        const h = tokenHashWith(k1, token);
-        return (
-          /^[0-9a-f]{12}$/.test(h) &&
-          h === tokenHashWith(Buffer.from(k1), token) &&
-          h !== tokenHashWith(k2, token) &&
-          h !== createHash('sha256').update(token).digest('hex').slice(0, 12)
-        );
-      }),
-      { seed: 12_14, numRuns: 200 },
-    );
+  test('rate keys: IPv4 per address, IPv6 per /64', () => {
+    assert.equal(rateKey('192.0.2.1'), '192.0.2.1');
+    assert.equal(rateKey('2001:db8:1:2:aaaa::1'), '2001:0db8:0001:0002::/64');
+    assert.equal(rateKey('2001:db8:1:2:bbbb::9'), rateKey('2001:db8:1:2::1'), 'one /64, one bucket');
+    assert.notEqual(rateKey('2001:db8:1:3::1'), rateKey('2001:db8:1:2::1'));
+  });
+
+  test('session counter reserves and releases once', () => {
+    const c = new SessionCounter(1);
+    const r = c.acquire('t');
+    assert.ok(r);
+    assert.equal(c.acquire('t'), undefined);
+    r();
+    r();
+    assert.equal(c.count('t'), 0);
+    assert.ok(c.acquire('t'));
+  });
+
+  test('Host allowlist ignores port and case, accepts [v6]', () => {
+    assert.ok(isHostAllowed('VNC.example.com:6080', ['vnc.example.com']));
+    assert.ok(isHostAllowed('[::1]:6080', ['::1']));
+    assert.ok(!isHostAllowed('evil.test', ['vnc.example.com']));
+    assert.ok(!isHostAllowed(undefined, ['vnc.example.com']));
+    assert.ok(isHostAllowed('anything', []));
   });
 });

@@ -1,13 +1,14 @@
 // The pure header decisions of --http-upstream.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { framingProblem, upstreamFraming } from '../../../src/http/framing.js';
+import { upstreamFraming } from '../../../src/http/framing.js';
 import {
   clientResponseHeaders,
   connectionTokens,
   dropsHeader,
+  headerSafe,
   upstreamRequestHeaders,
-} from '../../../src/http/upstream.js';
+} from '../../../src/http/upstream-headers.js';
 
 describe('upstream headers', () => {
   test('connectionTokens reads every line, trimmed and lowercased', () => {
@@ -109,33 +110,10 @@ describe('upstream headers', () => {
     assert.equal(chunked['content-length'], undefined);
     assert.deepEqual(upstreamFraming({}), {});
   });
-});
 
-describe('request framing', () => {
-  const facts = (rawHeaders: string[], minor = 1) => ({ httpVersionMajor: 1, httpVersionMinor: minor, rawHeaders });
-  test('unambiguous framing passes', () => {
-    for (const raw of [
-      [],
-      ['Transfer-Encoding', 'chunked'],
-      ['transfer-encoding', 'CHUNKED'],
-      ['Content-Length', '0'],
-      ['Content-Length', '0012'],
-    ]) {
-      assert.equal(framingProblem(facts(raw)), undefined, raw.join(': '));
-    }
-    assert.equal(framingProblem(facts(['Content-Length', '3'], 0)), undefined);
-  });
-  test('ambiguous framing is named', () => {
-    const cases: [string[], string, number?][] = [
-      [['Transfer-Encoding', 'chunked', 'Content-Length', '3'], 'te-with-cl'],
-      [['Transfer-Encoding', 'chunked'], 'te-in-http10', 0],
-      [['Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], 'te-repeated'],
-      [['Transfer-Encoding', 'gzip, chunked'], 'te-not-chunked'],
-      [['Transfer-Encoding', ',chunked'], 'te-not-chunked'],
-      [['Content-Length', '3', 'content-length', '3'], 'cl-repeated'],
-      [['Content-Length', '+3'], 'cl-invalid'],
-      [['Content-Length', '9007199254740992'], 'cl-invalid'],
-    ];
-    for (const [raw, problem, minor] of cases) assert.equal(framingProblem(facts(raw, minor)), problem, raw.join(': '));
+  test('certificate text in headers: non-ASCII percent-encoded as UTF-8, a lone surrogate does not throw', () => {
+    assert.equal(headerSafe('CN=a\r\nX-Evil: 1'), 'CN=a%0D%0AX-Evil: 1');
+    assert.equal(headerSafe('caf\u00e9'), 'caf%C3%A9');
+    assert.equal(headerSafe('x\ud800y'), 'x%EF%BF%BDy');
   });
 });
