@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { CliArgs } from '../../src/config/args.js';
+import type { ConfigProbes } from '../../src/config/probes.js';
 import { ConfigError } from '../../src/errors.js';
 
 /** An existing regular file that needs no set-up: this compiled helper. */
@@ -79,5 +80,35 @@ export function cliArgs(over: Partial<CliArgs> = {}): CliArgs {
     syslog: undefined,
     legacySyslog: false,
     ...over,
+  };
+}
+
+/**
+ * Config probes answering from lists instead of the disk and OpenSSL (our own interface, injected): `files` and
+ * `dirs` exist, `texts` can be read, `groups` are the key-exchange groups OpenSSL supports, every cipher list passes
+ * unless `ciphersAccepted` is overridden.
+ */
+export function fakeProbes(
+  over: {
+    files?: readonly string[];
+    dirs?: readonly string[];
+    texts?: Readonly<Record<string, string>>;
+    groups?: readonly string[];
+  } & Partial<ConfigProbes> = {},
+): ConfigProbes {
+  const { files = [], dirs = [], texts = {}, groups = ['X25519', 'P-256'], ...probes } = over;
+  return {
+    isFile: (path) => files.includes(path),
+    isDirectory: (path) => dirs.includes(path),
+    readText: (path) => {
+      const text = texts[path];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return text;
+    },
+    ciphersAccepted: () => true,
+    groupSupported: (group) => groups.includes(group),
+    cores: () => 4,
+    homedir: () => '/home/fake',
+    ...probes,
   };
 }

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import type { CliArgs } from '../../../src/config/args.js';
 import { DEFAULTS } from '../../../src/config/args.js';
 import { resolveConfig } from '../../../src/config/index.js';
-import { cliArgs, configError, EXISTING_FILE } from '../../helpers/config.js';
+import { cliArgs, configError, EXISTING_FILE, fakeProbes } from '../../helpers/config.js';
 
 /** A full set of command-line values as cli.ts delivers them (every numeric field a string). */
 const args = cliArgs;
@@ -314,5 +314,29 @@ describe('resolveConfig', () => {
         /not an origin/,
       );
     });
+  });
+});
+
+describe('resolveConfig with fake probes (no disk, no OpenSSL)', () => {
+  test('files, directories, cores and the home directory all come from the probes', () => {
+    const probes = fakeProbes({ files: ['/srv/cert.pem'], dirs: ['/srv/www', '/srv/rec'], groups: ['X25519'] });
+    const c = resolveConfig(
+      args({ cert: 'cert.pem', web: 'www', record: 'rec/session', workers: 'auto', ecdhCurve: 'P-256:X25519' }),
+      '/srv',
+      {},
+      false,
+      probes,
+    );
+    assert.equal(c.tls.certFile, '/srv/cert.pem');
+    assert.equal(c.webRoot, '/srv/www');
+    assert.equal(c.recordPrefix, '/srv/rec/session');
+    assert.equal(c.workers, 4);
+    assert.equal(c.tls.options?.ecdhCurve, 'X25519');
+    assert.equal(c.tls.stateDir, '/home/fake/.local/state/wsproxy');
+    configError(
+      () => resolveConfig(args({ web: 'nowhere' }), '/srv', {}, false, probes),
+      '--web',
+      /^--web: '\/srv\/nowhere' is not a directory/,
+    );
   });
 });
