@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { normaliseOrigin, parseListenAddress, parseTargetAddress } from '../../../src/config/addresses.js';
+import {
+  normaliseOrigin,
+  parseAdminListen,
+  parseListenAddress,
+  parseTargetAddress,
+} from '../../../src/config/addresses.js';
 import { ConfigError } from '../../../src/errors.js';
 import { configError } from '../../helpers/config.js';
 
@@ -109,5 +114,22 @@ describe('normaliseOrigin', () => {
 describe('edge values found in review', () => {
   test('origins with credentials are refused', () => {
     assert.throws(() => normaliseOrigin('https://:pw@a.example'), ConfigError);
+  });
+});
+
+describe('parseAdminListen', () => {
+  test('a port alone listens on loopback only; host:port, [v6]:port and unix:/path', () => {
+    assert.deepEqual(parseAdminListen('9090', '/'), { kind: 'tcp', host: '127.0.0.1', port: 9090 });
+    assert.deepEqual(parseAdminListen('0.0.0.0:9090', '/'), { kind: 'tcp', host: '0.0.0.0', port: 9090 });
+    assert.deepEqual(parseAdminListen('[::1]:0', '/'), { kind: 'tcp', host: '::1', port: 0 });
+    assert.deepEqual(parseAdminListen('unix:run/admin.sock', '/srv'), { kind: 'unix', path: '/srv/run/admin.sock' });
+  });
+
+  test('malformed values name the flag', () => {
+    configError(() => parseAdminListen(':9090', '/'), '--admin-listen', /host:port/);
+    configError(() => parseAdminListen('unix:', '/'), '--admin-listen', /socket path/);
+    configError(() => parseAdminListen('localhost:99999', '/'), '--admin-listen', /out of range/);
+    configError(() => parseAdminListen('localhost:http', '/'), '--admin-listen', /not a port/);
+    configError(() => parseAdminListen('fe80:zz:1:9090', '/'), '--admin-listen', /not host:port/);
   });
 });
