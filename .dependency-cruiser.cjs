@@ -62,10 +62,31 @@ module.exports = {
     },
     {
       name: 'config-types-is-a-leaf',
-      comment: 'The config types plugins see; config.ts imports the plugin lists, so this may not import anything.',
+      comment:
+        'config/types.ts holds the types plugins see; config/ imports the plugin lists, so the types import only the pure policy value types.',
       severity: 'error',
-      from: { path: '^src/config-types\\.ts$' },
-      to: { path: '^src/' },
+      from: { path: '^src/config/types\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/policy/(cidr|rate-limit)\\.ts$' },
+    },
+    {
+      name: 'config-io-only-in-probes',
+      comment:
+        'The resolvers and rules are pure: disk, OpenSSL and OS questions go through config/probes.ts (injected).',
+      severity: 'error',
+      from: { path: '^src/config/', pathNot: '^src/config/probes\\.ts$' },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?path$' },
+    },
+    {
+      name: 'config-stays-below-the-stages',
+      comment:
+        'config/ turns arguments into Config: it sees errors, net/, the policy value parsers and the plugin lists.',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(config/|net/|errors\\.ts$|plugin-loader\\.ts$|policy/(cidr|rate-limit)\\.ts$|targets/registry\\.ts$|auth/registry\\.ts$)',
+      },
     },
     {
       name: 'plugin-loader-is-a-leaf',
@@ -104,7 +125,7 @@ module.exports = {
       to: {
         path: '^src/',
         pathNot:
-          '^src/(admin/|net/|errors\\.ts$|events\\.ts$|log\\.ts$|config\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
+          '^src/(admin/|net/|errors\\.ts$|events\\.ts$|log\\.ts$|config/types\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
       },
     },
     {
@@ -127,7 +148,7 @@ module.exports = {
       comment: 'process/ sees config types, log and errors; never the server stages.',
       severity: 'error',
       from: { path: '^src/process/' },
-      to: { path: '^src/', pathNot: '^src/(process/|config\\.ts$|log\\.ts$|errors\\.ts$)' },
+      to: { path: '^src/', pathNot: '^src/(process/|config/types\\.ts$|log\\.ts$|errors\\.ts$)' },
     },
     {
       name: 'no-circular',

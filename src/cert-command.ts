@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_DAYS, parseHosts } from './certs/authority.js';
 import { localNames } from './certs/self-signed.js';
 import { addUser, initStore, listIssued, revoke } from './certs/store.js';
-import { defaultStateDir } from './config.js';
+import { defaultStateDir } from './config/state.js';
 import { CertInputError, ConfigError } from './errors.js';
 
 /** The environment variable `cert user` reads the `.p12` password from. */

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
-import type { Config } from './config.js';
+import type { Config } from './config/types.js';
 import { CertificateError, errnoCode, ProxyError, TimeoutError } from './errors.js';
 import { silentLogger } from './log.js';
 import { connectTarget } from './relay/connect.js';

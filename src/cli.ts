@@ -13,7 +13,7 @@ import {
 } from './cli-sources.js';
 import { SourceError, UsageError } from './errors.js';
 import type { CertArgs } from './cert-command.js';
-import { DEFAULTS, type CliArgs } from './config.js';
+import { DEFAULTS, type CliArgs } from './config/args.js';
 
 /** The config file a command line uses (`--config FILE`, else `WSPROXY_CONFIG`), if any: named in reload errors. */
 export function configFileOf(

@@ -5,9 +5,11 @@
 export { createServer } from './server.js';
 export type { ReloadOptions, ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server.js';
 export type { ReloadResult } from './reload.js';
-export { DEFAULTS, resolveConfig } from './config.js';
-export type { CliArgs, Config, Limits, ListenAddress, Target, TargetSource, TlsConfig } from './config.js';
-export type { ClientCertConfig, TlsOptionsConfig, VerifyClientMode } from './config.js';
+export { resolveConfig } from './config/index.js';
+export { DEFAULTS } from './config/args.js';
+export type { CliArgs } from './config/args.js';
+export type { Config, Limits, ListenAddress, Target, TargetSource, TlsConfig } from './config/types.js';
+export type { ClientCertConfig, TlsOptionsConfig, VerifyClientMode } from './config/types.js';
 export type { PeerIdentity } from './tls/peer.js';
 export type { AuthContext, AuthDecision, Authenticator } from './auth/types.js';
 export { ConfigError, ProxyError, REASONS, RELOAD_REASONS, ReloadError } from './errors.js';

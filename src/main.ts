@@ -8,7 +8,7 @@ import { openSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { runCertCommand } from './cert-command.js';
 import { configFileOf, parseCommandLine, helpText } from './cli.js';
-import { resolveConfig } from './config.js';
+import { resolveConfig } from './config/index.js';
 import { exitCodeFor, formatFindings, runChecks } from './check.js';
 import {
   AdminListenError,
@@ -37,7 +37,7 @@ import { startWrapped, type Wrapped } from './process/wrap.js';
 import { answerReload, isReloadRequest, startWorkerPool, reportWorkerReady } from './process/workers.js';
 import { combineWorkerResults, logReload, reloadFailed } from './reload.js';
 import { createServer, prepareSharedFiles } from './server.js';
-import type { Config } from './config.js';
+import type { Config } from './config/types.js';
 import { warnAtStart } from './startup-warnings.js';
 
 const EXIT_USAGE = 2;

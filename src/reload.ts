@@ -6,7 +6,7 @@
  * the `--workers` primary so both read alike. Pure apart from the logging; `server.ts` and `main.ts` act on it.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Config } from './config.js';
+import type { Config } from './config/types.js';
 import type { ReloadReason } from './errors.js';
 import type { LogFields, Logger } from './log.js';
 

@@ -15,7 +15,8 @@ import { findOwnCa, type OwnCa } from './certs/own-ca.js';
 import { ensureSelfSignedPem } from './certs/self-signed.js';
 import { loadTargetTls } from './tls/target.js';
 import type { TargetTlsOptions } from './relay/connect.js';
-import { defaultMaxBufferedTotal, type AuthConfig, type Config, type TargetSource } from './config.js';
+import { defaultMaxBufferedTotal } from './config/limits.js';
+import type { AuthConfig, Config, TargetSource } from './config/types.js';
 import type { ConnectionContext } from './context.js';
 import {
   AdminListenError,

@@ -3,7 +3,7 @@
  * open relay, and secret files sitting in the `--web` root (they are not served; the operator should move them).
  */
 import { realpathSync } from 'node:fs';
-import type { Config } from './config.js';
+import type { Config } from './config/types.js';
 import { hiddenWebFiles } from './http/web-secrets.js';
 import type { Logger } from './log.js';
 import { openRelayWarning } from './policy/open-relay.js';

@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { chmod } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AdminConfig } from '../config.js';
+import type { AdminConfig } from '../config/types.js';
 import { clearStaleSocket, listenUnix } from '../listener/listen.js';
 import { hostPort } from '../net/address.js';
 import { adminRefusal } from './access.js';

@@ -1,5 +1,5 @@
 /** The plugin interface for authorising a WebSocket upgrade (docs/architecture.md §4). */
-import type { Target } from '../config-types.js';
+import type { Target } from '../config/types.js';
 import type { PeerIdentity } from '../tls/peer.js';
 
 /** Typed facts an authenticator may use: never a header standing in for an identity the TLS layer owns. */

@@ -12,7 +12,7 @@ import {
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../auth/types.js';
-import type { Limits } from '../config.js';
+import type { Limits } from '../config/types.js';
 import type { ConnectionContext } from '../context.js';
 import { clientFailureReason, errnoCode } from '../errors.js';
 import { publishRefusedOn } from '../events.js';

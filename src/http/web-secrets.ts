@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../config/types.js';
 
 /** Judges real paths below the web root. */
 export interface WebSecrets {

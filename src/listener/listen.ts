@@ -5,7 +5,7 @@
 import { lookup } from 'node:dns/promises';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
-import type { ListenAddress } from '../config.js';
+import type { ListenAddress } from '../config/types.js';
 import { NotASocketError, type ReasonCode } from '../errors.js';
 import { clientKey, isIpLiteral } from '../net/address.js';
 

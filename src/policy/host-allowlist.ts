@@ -88,7 +88,7 @@ function readText(file: string): string {
   }
 }
 
-/** The parts of `Config` the mode depends on (structural: config.ts imports this directory). */
+/** The parts of `Config` the mode depends on (structural: config/ imports this directory). */
 export interface HostConfig {
   readonly listen: { readonly kind: string; readonly host?: string | undefined };
   readonly policy?: { readonly allowedHosts: readonly string[] } | undefined;

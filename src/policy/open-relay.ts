@@ -3,7 +3,7 @@
  * target with no token, no auth plugin and no required client certificate lets anyone who reaches the port reach
  * the target. wsproxy starts anyway (websockify does, and noVNC's launcher relies on it) but says so once.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/types.js';
 import { hostPort, isLoopbackHost } from '../net/address.js';
 
 /** Loopback, or a `*.localhost` name (RFC 6761: resolves to loopback only). */

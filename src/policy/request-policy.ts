@@ -6,7 +6,7 @@
  * `http/reject.ts`, so each has its status, log line and `X-Wsproxy-Reason`.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ClientAddressConfig, PolicyConfig, Target } from '../config.js';
+import type { ClientAddressConfig, PolicyConfig, Target } from '../config/types.js';
 import type { ConnectionContext } from '../context.js';
 import type { HttpReasonCode } from '../errors.js';
 import type { DialOptions } from '../relay/connect.js';

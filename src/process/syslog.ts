@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import type { SyslogConfig } from '../config.js';
+import type { SyslogConfig } from '../config/types.js';
 import type { LogLevel } from '../log.js';
 
 const FACILITY = { user: 1, daemon: 3 } as const;

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { WrapMode } from '../config.js';
+import type { WrapMode } from '../config/types.js';
 import type { Logger } from '../log.js';
 
 /** websockify keeps the last three start times and waits until their mean is 10 s old (`websocketproxy.py` poll()). */

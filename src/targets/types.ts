@@ -2,11 +2,11 @@
  * The plugin interface for choosing where a session goes (docs/architecture.md §4). The client never names a host: a
  * resolver maps what the request carries (later a token) to a target.
  */
-import type { Target } from '../config-types.js';
+import type { Target } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { hostPort } from '../net/address.js';
 
-export type { Target } from '../config-types.js';
+export type { Target } from '../config/types.js';
 
 /** Facts about the request a resolver may use. Never a header a client could forge as identity. */
 export interface RequestContext {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import type { TlsConfig, TlsOptionsConfig } from '../config.js';
+import type { TlsConfig, TlsOptionsConfig } from '../config/types.js';
 import { CertificateError } from '../errors.js';
 
 /**

@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
-import type { ClientCertConfig } from '../config-types.js';
+import type { ClientCertConfig } from '../config/types.js';
 import type { HttpReasonCode } from '../errors.js';
 
 /** What the TLS layer knows about the client's certificate. */

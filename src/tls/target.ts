@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import type { TargetTlsConfig } from '../config.js';
+import type { TargetTlsConfig } from '../config/types.js';
 import { SetupError } from '../errors.js';
 import type { TargetTlsOptions } from '../relay/connect.js';
 

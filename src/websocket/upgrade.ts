@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
-import type { Config } from '../config.js';
+import type { Config } from '../config/types.js';
 import type { ConnectionContext } from '../context.js';
 import type { Authenticator } from '../auth/types.js';
 import type { Logger } from '../log.js';

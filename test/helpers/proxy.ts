@@ -12,7 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
-import type { Config, Limits } from '../../src/config.js';
+import type { Config, Limits } from '../../src/config/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { createServer, type WsProxyServer } from '../../src/server.js';
 

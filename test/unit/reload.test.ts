@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { OPTION_NAMES, parseCommandLine } from '../../src/cli.js';
-import { resolveConfig, type Config } from '../../src/config.js';
+import { resolveConfig } from '../../src/config/index.js';
+import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';
 import { createRequestPolicy } from '../../src/policy/request-policy.js';
 import {

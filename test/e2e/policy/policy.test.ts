@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { PolicyConfig } from '../../../src/config.js';
+import type { PolicyConfig } from '../../../src/config/types.js';
 import { parseAddressRange, type AddressRange } from '../../../src/policy/cidr.js';
 import {
   closed,

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import type { ClientAddressConfig } from '../../../src/config.js';
+import type { ClientAddressConfig } from '../../../src/config/types.js';
 import { V2_SIGNATURE } from '../../../src/net/proxy-protocol.js';
 import { parseAddressRange, type AddressRange } from '../../../src/policy/cidr.js';
 import { startProxy, startTarget, waitFor } from '../../helpers/proxy.js';

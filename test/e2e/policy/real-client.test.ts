@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { parseAddressRange, type AddressRange } from '../../../src/policy/cidr.js';
 import { V2_SIGNATURE } from '../../../src/listener/proxy-protocol.js';
-import type { ClientAddressConfig } from '../../../src/config.js';
+import type { ClientAddressConfig } from '../../../src/config/types.js';
 import {
   exchange,
   startProxy,

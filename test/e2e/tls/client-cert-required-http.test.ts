@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { connect } from 'node:net';
-import type { ClientCertConfig } from '../../../src/config.js';
+import type { ClientCertConfig } from '../../../src/config/types.js';
 import { testPki, type ClientPair, type TestPki } from '../../helpers/pki.js';
 import { startEchoTarget, startProxy, statusOf, type TestProxy, type TestTarget } from '../../helpers/proxy.js';
 

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import type { ClientCertConfig } from '../../../src/config.js';
+import type { ClientCertConfig } from '../../../src/config/types.js';
 import { testPki, type ClientPair, type TestPki } from '../../helpers/pki.js';
 import {
   exchange,

@@ -17,7 +17,7 @@ import {
   type Authority,
   type Issued,
 } from '../../../src/certs/authority.js';
-import type { TargetTlsConfig } from '../../../src/config.js';
+import type { TargetTlsConfig } from '../../../src/config/types.js';
 import { tlsFailureReason } from '../../../src/relay/connect.js';
 import { runCli, closed, exchange, openWs, startProxy, statusOf, upgradeRequest } from '../../helpers/proxy.js';
 

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import type { TlsOptionsConfig } from '../../../src/config.js';
+import type { TlsOptionsConfig } from '../../../src/config/types.js';
 import { testPki, type TestPki } from '../../helpers/pki.js';
 import { exchange, startEchoTarget, startProxy, type TestProxy, type TestTarget } from '../../helpers/proxy.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseCount } from '../../../src/config.js';
+import { parseCount } from '../../../src/config/parse.js';
 import { ConnectionGate } from '../../../src/listener/listen.js';
 
 describe('ConnectionGate', () => {

@@ -273,3 +273,20 @@ describe('parseCidr, cidrContains, cidrWithin', () => {
     assert.equal(cidrContains(all4, parseIp('::ffff:192.0.2.1')!), true, 'mapped is IPv4');
   });
 });
+
+describe('splitHostPort (the listen and target forms)', () => {
+  test('a port alone has no host', () => {
+    assert.deepEqual(splitHostPort('6080'), { host: undefined, port: '6080' });
+  });
+  test('host:port, [v6]:port and the unbracketed websockify form (last colon wins)', () => {
+    assert.deepEqual(splitHostPort('127.0.0.1:6080'), { host: '127.0.0.1', port: '6080' });
+    assert.deepEqual(splitHostPort('[::1]:6080'), { host: '::1', port: '6080' });
+    assert.deepEqual(splitHostPort('::1:6080'), { host: '::1', port: '6080' });
+    assert.deepEqual(splitHostPort('[2001:db8::1]:5900'), { host: '2001:db8::1', port: '5900' });
+    assert.deepEqual(splitHostPort(':6080'), { host: '', port: '6080' });
+  });
+  test('an unterminated or port-less bracket is left whole, with no port', () => {
+    assert.deepEqual(splitHostPort('[::1'), { host: '[::1', port: '' });
+    assert.deepEqual(splitHostPort('[::1]'), { host: '[::1]', port: '' });
+  });
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { AUTH_PLUGINS } from '../../../src/auth/registry.js';
 import { parseCommandLine } from '../../../src/cli.js';
-import { resolveConfig } from '../../../src/config.js';
+import { resolveConfig } from '../../../src/config/index.js';
 import { TOKEN_PLUGINS, canonicalTokenPlugin } from '../../../src/targets/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wsproxy-plugins-'));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine } from '../../../src/cli.js';
-import { resolveConfig, type ClientCertConfig } from '../../../src/config.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import type { ClientCertConfig } from '../../../src/config/types.js';
 import { profileOptions, INTERMEDIATE_CIPHERS, DHE_CIPHERS, TLS13_CIPHERS } from '../../../src/tls/context.js';
 import {
   altNames,

@@ -1,10 +1,11 @@
 // The operations flags through the real parser and resolveConfig: values, lists, and one-line errors naming the flag.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseCommandLine } from '../../src/cli.js';
-import { resolveConfig, type Config } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
-import { inRange } from '../../src/policy/cidr.js';
+import { parseCommandLine } from '../../../src/cli.js';
+import { resolveConfig } from '../../../src/config/index.js';
+import type { Config } from '../../../src/config/types.js';
+import { ConfigError } from '../../../src/errors.js';
+import { inRange } from '../../../src/policy/cidr.js';
 
 function config(argv: string[]): Config {
   const cl = parseCommandLine(argv);
