@@ -97,7 +97,16 @@ function optionSources(
   }
 }
 
-function buildParser(argv: readonly string[]) {
+/** What yargs' command chose: serve (the default), `check` (validate, serve nothing) or `cert` (the CA). */
+type Command = 'run' | 'check' | 'cert';
+
+/** The parser, with the three commands as yargs commands (hidden: the usage text lists them). */
+function buildParser(argv: readonly string[], chosen: (command: Command) => void = () => {}) {
+  const command = (name: Command, spelling: string) => ({
+    command: spelling,
+    describe: false as const,
+    handler: () => chosen(name),
+  });
   return yargs([...argv])
     .scriptName('wsproxy')
     .help(false)
@@ -105,6 +114,9 @@ function buildParser(argv: readonly string[]) {
     .usage(USAGE)
     .options(YARGS_OPTIONS)
     .example(EXAMPLES)
+    .command(command('check', 'check'))
+    .command(command('cert', 'cert'))
+    .command(command('run', '$0'))
     .parserConfiguration({ 'populate--': true, 'unknown-options-as-args': false, 'duplicate-arguments-array': false })
     .strictOptions()
     .exitProcess(false)
@@ -189,12 +201,15 @@ function argValue(spec: OptionSpec, v: unknown): unknown {
 }
 
 /** The `CliArgs` of a serving command line: every serving option by its camelCase key, and the special cases. */
-function cliArgsOf(parsed: Parsed, sources: { file: SourceValues; env: SourceValues }): CliArgs {
+function cliArgsOf(
+  parsed: Parsed,
+  fromArgv: readonly string[],
+  sources: { file: SourceValues; env: SourceValues },
+): CliArgs {
   const args: Record<string, unknown> = {};
   for (const [name, spec] of OPTION_ENTRIES) {
     if (spec.command === undefined && spec.ignored !== true) args[optionKey(name)] = argValue(spec, parsed[name]);
   }
-  const fromArgv = parsed._.map(String);
   const clientCertAllow = str(get(parsed, 'clientCertAllow'));
   const targetVerify = get(parsed, 'targetVerify');
   return {
@@ -216,21 +231,21 @@ export function parseCommandLine(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = {},
 ): CommandLine {
-  // `wsproxy check ...`: the same options, validated instead of served.
-  if (argv[0] === 'check') {
-    const rest = parseCommandLine(argv.slice(1), env);
-    return rest.kind === 'run' ? { ...rest, kind: 'check' } : rest;
-  }
   const sources = optionSources(argv, env);
+  let command = 'run' as Command;
   // yargs gives flags precedence over .config() values, and those over defaults; env is layered over the file here.
-  const parsed: Parsed = buildParser(bareFlags(argv))
+  const parsed: Parsed = buildParser(bareFlags(argv), (chosen) => (command = chosen))
     .config({ ...sources.file.options, ...sources.env.options })
     .parseSync();
   if (parsed['help'] === true) return { kind: 'help', text: helpText() };
   if (parsed['version'] === true) return { kind: 'version' };
-  const certMode =
-    parsed._[0] === 'cert' || get(parsed, 'generateCerts') === true || get(parsed, 'generateUserPkcs') !== undefined;
-  if (certMode) return { kind: 'cert', args: certArgs(parsed) };
+  // `check` takes the same options and positionals as serving, and is only ever the first word (as before yargs
+  // commands: `--cert x check …` serves, `check cert …` is `cert`); `cert` has its own (butterfly's flags mean it).
+  if (command === 'check' && argv[0] !== 'check') command = 'run';
+  const positionals = parsed._.map(String).slice(command === 'check' ? 1 : 0);
+  if (command === 'check' && positionals[0] === 'cert') command = 'cert';
+  const butterfly = get(parsed, 'generateCerts') === true || get(parsed, 'generateUserPkcs') !== undefined;
+  if (command === 'cert' || butterfly) return { kind: 'cert', args: certArgs(parsed, positionals) };
   refuseCertOptions(parsed);
   requireValues(parsed, (_, spec) => spec.command !== 'cert');
   const notices: string[] = [...sources.notices];
@@ -238,16 +253,15 @@ export function parseCommandLine(
     if (spec.ignored === true && parsed[name] === true)
       notices.push(`--${name} is accepted for websockify compatibility and ignored`);
   }
-  return { kind: 'run', notices, args: cliArgsOf(parsed, sources) };
+  return { kind: command === 'check' ? 'check' : 'run', notices, args: cliArgsOf(parsed, positionals, sources) };
 }
 
 /** The serving options `wsproxy cert …` reads too. */
 const CERT_READS: readonly OptionKey[] = ['stateDir', 'web'];
 
-function certArgs(parsed: Parsed): CertArgs {
+function certArgs(parsed: Parsed, positionals: readonly string[]): CertArgs {
   const reads = new Set(CERT_READS.map(optionName));
   requireValues(parsed, (name, spec) => spec.command === 'cert' || reads.has(name));
-  const positionals = parsed._.map(String);
   const butterflyUser = str(get(parsed, 'generateUserPkcs'));
   const [action, ...names] =
     butterflyUser !== undefined
