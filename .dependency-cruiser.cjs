@@ -89,6 +89,14 @@ module.exports = {
       },
     },
     {
+      name: 'option-table-is-a-leaf',
+      comment:
+        'config/options.ts (every option, once) feeds the CLI, config.ts, reload.ts and gen-docs: errors.ts only.',
+      severity: 'error',
+      from: { path: '^src/config/options\\.ts$' },
+      to: { path: '^src/', pathNot: '^src/errors\\.ts$' },
+    },
+    {
       name: 'plugin-loader-is-a-leaf',
       comment:
         'Shared by targets/ and auth/ (which may not import each other), so it imports nothing above log.ts and errors.ts.',

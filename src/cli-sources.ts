@@ -1,12 +1,13 @@
 /**
- * The two option sources besides argv: a config file (`--config FILE`, YAML or JSON) and `WSPROXY_*` environment
- * variables. Both use the flag names of the yargs spec, so there is one schema: `cert: self.pem` in the file,
- * `WSPROXY_CERT=self.pem` in the environment, `--cert self.pem` on the command line. Precedence: flags > environment >
- * file > defaults. Values are never echoed in errors (a file may hold `key-password`).
+ * The two option sources besides argv: a config file (YAML or JSON) and `WSPROXY_*` environment variables. Both use
+ * the names and kinds of the option table (`config/options.ts`), so there is one schema: `cert: self.pem` in the
+ * file, `WSPROXY_CERT=self.pem` in the environment, the flag on the command line. Precedence: flags > environment >
+ * file > defaults. Values are never echoed in errors (a file may hold a secret).
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SourceError } from './errors.js';
+import { envName, flag, OPTION_NAMES, optionName, optionSpec, type OptionKey } from './config/options.js';
 
 /** What an option source contributes: flag values by long name, and the positionals if it names them. */
 export interface SourceValues {
@@ -21,29 +22,34 @@ export interface OptionKinds {
   readonly all: ReadonlySet<string>;
 }
 
+/**
+ * The options a config file or `WSPROXY_*` variable may set, from the table: all but help, version and the config
+ * file itself.
+ */
+export const SOURCE_KINDS: OptionKinds = (() => {
+  const names = OPTION_NAMES.filter((name) => optionSpec(name)?.command !== 'any');
+  const kind = (name: string) => optionSpec(name)?.kind;
+  return {
+    all: new Set(names),
+    booleans: new Set(names.filter((name) => kind(name) === 'boolean')),
+    arrays: new Set(names.filter((name) => kind(name) === 'list')),
+  };
+})();
+
+/** The option naming the config file: a file cannot include another, and its variable is read by `cli.ts`. */
+const CONFIG: OptionKey = 'config';
+const CONFIG_FLAG = flag(CONFIG);
+
 /** Environment variables with the prefix that are not options and are read elsewhere. */
 const ENV_NOT_OPTIONS = new Set([
   'WSPROXY_DEBUG', // stack traces for internal errors
   'WSPROXY_HEALTH_PORT', // the Docker image's health check
-  'WSPROXY_CONFIG',
+  envName(CONFIG),
   'WSPROXY_LISTEN',
   'WSPROXY_TARGET',
   'WSPROXY_DAEMON_CHILD', // set by -D for the detached child
   'WSPROXY_P12_PASSWORD', // wsproxy cert user: the .p12 password
 ]);
-
-/** `tokenPlugin` or `token_plugin` → `token-plugin`. */
-export function kebab(name: string): string {
-  return name
-    .replace(/_/g, '-')
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .toLowerCase();
-}
-
-/** `token-plugin` → `WSPROXY_TOKEN_PLUGIN`. */
-export function envName(option: string): string {
-  return `WSPROXY_${option.toUpperCase().replace(/-/g, '_')}`;
-}
 
 function parseBoolean(raw: string, where: string): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -57,7 +63,7 @@ function parseBoolean(raw: string, where: string): boolean {
  */
 export function optionsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
-  kinds: OptionKinds,
+  kinds: OptionKinds = SOURCE_KINDS,
 ): SourceValues & { notices: string[] } {
   const options: Record<string, string | boolean | string[]> = {};
   const notices: string[] = [];
@@ -66,11 +72,13 @@ export function optionsFromEnv(
     if (!name.startsWith('WSPROXY_') || raw === undefined || ENV_NOT_OPTIONS.has(name)) continue;
     const option = byEnv.get(name);
     if (option === undefined) {
-      notices.push(`environment variable ${name} is not a wsproxy option and is ignored; see 'wsproxy --help'`);
+      notices.push(
+        `environment variable ${name} is not a wsproxy option and is ignored; see 'wsproxy ${flag('help')}'`,
+      );
       continue;
     }
     if (kinds.booleans.has(option)) options[option] = parseBoolean(raw.trim(), name);
-    // One element, split later by resolveConfig with the option's own rules (commas are port lists in --allow-target).
+    // One element, split later by resolveConfig with the option's own rules (commas are port lists in target ranges).
     else if (kinds.arrays.has(option)) options[option] = [raw];
     else options[option] = raw;
   }
@@ -81,25 +89,28 @@ export function optionsFromEnv(
 }
 
 /** Parses a config file's text (YAML, of which JSON is a subset) into option values. `file` names it in errors. */
-export function optionsFromText(text: string, file: string, kinds: OptionKinds): SourceValues {
+export function optionsFromText(text: string, file: string, kinds: OptionKinds = SOURCE_KINDS): SourceValues {
   let doc: unknown;
   try {
     doc = parseYaml(text, { prettyErrors: false });
   } catch (err) {
     // The YAML error names a line and column, never a value.
     const first = ((err as Error).message.split('\n')[0] ?? 'syntax error').slice(0, 200);
-    throw new SourceError(`--config ${file}: not valid YAML or JSON (${first})`, 'syntax');
+    throw new SourceError(`${CONFIG_FLAG} ${file}: not valid YAML or JSON (${first})`, 'syntax');
   }
   if (doc === null || doc === undefined) return { options: {}, positionals: undefined };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new SourceError(`--config ${file}: expected a mapping of option names to values (cert: self.pem)`, 'syntax');
+    throw new SourceError(
+      `${CONFIG_FLAG} ${file}: expected a mapping of option names to values (cert: self.pem)`,
+      'syntax',
+    );
   }
   const options: Record<string, string | boolean | string[]> = {};
   let listen: string | undefined;
   let target: string | undefined;
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
-    const option = kebab(key);
-    const where = `--config ${file}: '${key}'`;
+    const option = optionName(key);
+    const where = `${CONFIG_FLAG} ${file}: '${key}'`;
     const scalar = (v: unknown): string => {
       if (typeof v === 'string') return v;
       if (typeof v === 'number' && Number.isFinite(v)) return String(v);
@@ -108,9 +119,9 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
     };
     if (option === 'listen') listen = scalar(value);
     else if (option === 'target') target = scalar(value);
-    else if (option === 'config') throw new SourceError(`${where}: a config file cannot include another`);
+    else if (option === CONFIG) throw new SourceError(`${where}: a config file cannot include another`);
     else if (!kinds.all.has(option))
-      throw new SourceError(`${where} is not a wsproxy option; see 'wsproxy --help' for the names`);
+      throw new SourceError(`${where} is not a wsproxy option; see 'wsproxy ${flag('help')}' for the names`);
     else if (kinds.booleans.has(option)) {
       if (typeof value === 'boolean') options[option] = value;
       else options[option] = parseBoolean(scalar(value), where);
@@ -126,25 +137,25 @@ export function optionsFromText(text: string, file: string, kinds: OptionKinds):
 }
 
 /** Reads and parses a config file. */
-export function optionsFromFile(file: string, kinds: OptionKinds): SourceValues {
+export function optionsFromFile(file: string, kinds: OptionKinds = SOURCE_KINDS): SourceValues {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SourceError(`--config ${file}: cannot read it (${code}); check the path`, 'unreadable');
+    throw new SourceError(`${CONFIG_FLAG} ${file}: cannot read it (${code}); check the path`, 'unreadable');
   }
   return optionsFromText(text, file, kinds);
 }
 
-/** Finds `--config FILE` / `--config=FILE` in argv before the full parse (the file feeds that parse). */
+/** Finds the config file flag (`FLAG FILE` or `FLAG=FILE`) in argv before the full parse (the file feeds it). */
 export function configFileFromArgv(argv: readonly string[]): string | undefined {
   let found: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') break;
-    if (a === '--config') found = argv[i + 1];
-    else if (a.startsWith('--config=')) found = a.slice('--config='.length);
+    if (a === CONFIG_FLAG) found = argv[i + 1];
+    else if (a.startsWith(`${CONFIG_FLAG}=`)) found = a.slice(CONFIG_FLAG.length + 1);
   }
   return found;
 }

@@ -3,20 +3,21 @@
  * options differ between the running and the new `Config`, which of them apply live and which need a restart (they
  * are bound into the listening socket, the process or the worker pool), and the `Config` to apply — the new one with
  * the restart-only parts kept as they run. Also the one set of log lines a reload leaves, shared by the server and
- * the `--workers` primary so both read alike. Pure apart from the logging; `server.ts` and `main.ts` act on it.
+ * the workers primary so both read alike. Pure apart from the logging; `server.ts` and `main.ts` act on it.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './config/types.js';
 import type { ReloadReason } from './errors.js';
 import type { LogFields, Logger } from './log.js';
+import { OPTION_NAMES, optionName, optionSpec, reportsOf, type ReportKey } from './config/options.js';
 
 /** One option as a reload sees it: the name operators know, whether it applies live, and how to read it. */
 export interface ReloadField {
-  /** The option's name (`allow-origin`, `listen`); what the reload lines and `POST /reload` report. */
+  /** The report name (`allow-origin`, `listen`); what the reload lines and `POST /reload` report. */
   readonly name: string;
-  /** Applies to new connections without a restart. */
+  /** Applies to new connections without a restart (the option table's reload class). */
   readonly live: boolean;
-  /** The command-line options that feed it (a test checks every option is covered). */
+  /** The command-line options that feed it (from the option table; a test checks every option is covered). */
   readonly flags: readonly string[];
   readonly read: (c: Config) => unknown;
 }
@@ -26,202 +27,122 @@ const tokenSource = (c: Config) =>
 const tlsOptions = (c: Config) => c.tls.options;
 
 /**
- * Every option, in the order reports list them. A value compared here never leaves this module: reports carry names
- * only, so `key-password`, `auth-source` or the admin token cannot reach a log line through a reload.
+ * How to read each report name from a `Config`, keyed by its camelCase form, in the order reports list them. A value
+ * compared here never leaves this module: reports carry names only, so secrets cannot reach a log line through a reload.
  */
-export const RELOAD_FIELDS: readonly ReloadField[] = [
+const READERS: Record<ReportKey, (c: Config) => unknown> = {
   // Bound at start: the listening socket, the process model, where logs go.
-  {
-    name: 'listen',
-    live: false,
-    flags: ['unix-listen', 'unix-listen-mode', 'inetd', 'prefer-ipv6'],
-    read: (c) => c.listen,
-  },
-  { name: 'workers', live: false, flags: ['workers'], read: (c) => c.workers ?? 1 },
-  { name: 'admin-listen', live: false, flags: ['admin-listen'], read: (c) => c.admin?.listen },
-  { name: 'http-upstream', live: false, flags: ['http-upstream'], read: (c) => c.httpUpstream },
-  { name: 'daemon', live: false, flags: ['daemon'], read: (c) => c.process?.daemon ?? false },
-  { name: 'pid-file', live: false, flags: ['pid-file'], read: (c) => c.process?.pidFile },
-  { name: 'syslog', live: false, flags: ['syslog', 'legacy-syslog'], read: (c) => c.process?.syslog },
-  { name: 'log-file', live: false, flags: ['log-file'], read: (c) => c.log.file },
-  { name: 'wrap-mode', live: false, flags: ['wrap-mode'], read: (c) => c.process?.wrap },
+  listen: (c) => c.listen,
+  workers: (c) => c.workers ?? 1,
+  adminListen: (c) => c.admin?.listen,
+  httpUpstream: (c) => c.httpUpstream,
+  daemon: (c) => c.process?.daemon ?? false,
+  pidFile: (c) => c.process?.pidFile,
+  syslog: (c) => c.process?.syslog,
+  logFile: (c) => c.log.file,
+  wrapMode: (c) => c.process?.wrap,
   // The wrapped program was told where to listen when it started.
-  {
-    name: 'wrap-target',
-    live: false,
-    flags: ['wrap-target'],
-    read: (c) => (c.process?.wrap === undefined ? undefined : c.targets),
-  },
-  { name: 'run-once', live: false, flags: ['run-once'], read: (c) => c.lifecycle?.runOnce ?? false },
-  { name: 'timeout', live: false, flags: ['timeout'], read: (c) => c.lifecycle?.timeoutMs ?? 0 },
-  { name: 'idle-timeout', live: false, flags: ['idle-timeout'], read: (c) => c.lifecycle?.idleTimeoutMs ?? 0 },
+  wrapTarget: (c) => (c.process?.wrap === undefined ? undefined : c.targets),
+  runOnce: (c) => c.lifecycle?.runOnce ?? false,
+  timeout: (c) => c.lifecycle?.timeoutMs ?? 0,
+  idleTimeout: (c) => c.lifecycle?.idleTimeoutMs ?? 0,
   // Where sessions go.
-  {
-    name: 'target',
-    live: true,
-    flags: ['unix-target'],
-    read: (c) => (c.process?.wrap === undefined && c.targets.kind === 'fixed' ? c.targets.target : undefined),
-  },
-  { name: 'demo', live: true, flags: ['demo'], read: (c) => c.targets.kind === 'demo' },
-  { name: 'token-plugin', live: true, flags: ['token-plugin', 'target-config'], read: (c) => tokenSource(c)?.plugin },
-  { name: 'token-source', live: true, flags: ['token-source', 'target-config'], read: (c) => tokenSource(c)?.source },
-  { name: 'host-token', live: true, flags: ['host-token'], read: (c) => tokenSource(c)?.from === 'host' },
-  { name: 'token-from-path', live: true, flags: ['token-from-path'], read: (c) => tokenSource(c)?.from === 'path' },
-  { name: 'token-jwt-audience', live: true, flags: ['token-jwt-audience'], read: (c) => tokenSource(c)?.jwtAudience },
-  { name: 'token-jwt-issuer', live: true, flags: ['token-jwt-issuer'], read: (c) => tokenSource(c)?.jwtIssuer },
-  {
-    name: 'token-jwt-allow-no-exp',
-    live: true,
-    flags: ['token-jwt-allow-no-exp'],
-    read: (c) => tokenSource(c)?.jwtAllowNoExp ?? false,
-  },
+  target: (c) => (c.process?.wrap === undefined && c.targets.kind === 'fixed' ? c.targets.target : undefined),
+  demo: (c) => c.targets.kind === 'demo',
+  tokenPlugin: (c) => tokenSource(c)?.plugin,
+  tokenSource: (c) => tokenSource(c)?.source,
+  hostToken: (c) => tokenSource(c)?.from === 'host',
+  tokenFromPath: (c) => tokenSource(c)?.from === 'path',
+  tokenJwtAudience: (c) => tokenSource(c)?.jwtAudience,
+  tokenJwtIssuer: (c) => tokenSource(c)?.jwtIssuer,
+  tokenJwtAllowNoExp: (c) => tokenSource(c)?.jwtAllowNoExp ?? false,
   // Loaded once per process: hashes in logs, recordings and Redis keys must not change under running sessions.
-  { name: 'token-hash-key-file', live: false, flags: ['token-hash-key-file'], read: (c) => c.tokenHashKey },
+  tokenHashKeyFile: (c) => c.tokenHashKey,
   // TLS towards clients: the certificate reload path.
-  { name: 'cert', live: true, flags: ['cert'], read: (c) => [c.tls.certFile, c.tls.certGiven] },
-  { name: 'key', live: true, flags: ['key'], read: (c) => c.tls.keyFile },
-  { name: 'key-password', live: true, flags: ['key-password'], read: (c) => c.tls.keyPassword },
-  { name: 'ssl-only', live: true, flags: ['ssl-only'], read: (c) => c.tls.sslOnly },
-  { name: 'state-dir', live: true, flags: ['state-dir'], read: (c) => c.tls.stateDir },
-  { name: 'verify-client', live: true, flags: ['verify-client'], read: (c) => c.tls.clientCert?.mode ?? 'off' },
-  { name: 'cafile', live: true, flags: ['cafile'], read: (c) => c.tls.clientCert?.caFile },
-  { name: 'crl', live: true, flags: ['crl'], read: (c) => c.tls.clientCert?.crlFile },
-  { name: 'verify-depth', live: true, flags: ['verify-depth'], read: (c) => c.tls.clientCert?.verifyDepth },
-  {
-    name: 'allow-plain-with-verify-client',
-    live: true,
-    flags: ['allow-plain-with-verify-client'],
-    read: (c) => c.tls.clientCert?.allowPlain ?? false,
-  },
-  { name: 'client-cert-allow', live: true, flags: ['client-cert-allow'], read: (c) => c.tls.clientCert?.allow ?? [] },
-  { name: 'tls-profile', live: true, flags: ['tls-profile'], read: (c) => tlsOptions(c)?.profile },
-  { name: 'ssl-version', live: true, flags: ['ssl-version'], read: (c) => tlsOptions(c)?.minVersion },
-  { name: 'ssl-ciphers', live: true, flags: ['ssl-ciphers'], read: (c) => tlsOptions(c)?.ciphers },
-  { name: 'tls13-ciphers', live: true, flags: ['tls13-ciphers'], read: (c) => tlsOptions(c)?.tls13Ciphers },
-  { name: 'ecdh-curve', live: true, flags: ['ecdh-curve'], read: (c) => tlsOptions(c)?.ecdhCurve },
-  { name: 'dhparam', live: true, flags: ['dhparam'], read: (c) => tlsOptions(c)?.dhparamFile },
-  { name: 'chain', live: true, flags: ['chain'], read: (c) => tlsOptions(c)?.chainFile },
-  { name: 'hsts', live: true, flags: ['hsts'], read: (c) => tlsOptions(c)?.hstsSeconds ?? 0 },
-  {
-    name: 'session-tickets',
-    live: true,
-    flags: ['session-tickets'],
-    read: (c) => tlsOptions(c)?.sessionTickets ?? true,
-  },
-  {
-    name: 'session-ticket-rotate',
-    live: true,
-    flags: ['session-ticket-rotate'],
-    read: (c) => tlsOptions(c)?.ticketRotateMs,
-  },
-  { name: 'watch-certs', live: true, flags: ['watch-certs'], read: (c) => tlsOptions(c)?.watchFiles ?? true },
+  cert: (c) => [c.tls.certFile, c.tls.certGiven],
+  key: (c) => c.tls.keyFile,
+  keyPassword: (c) => c.tls.keyPassword,
+  sslOnly: (c) => c.tls.sslOnly,
+  stateDir: (c) => c.tls.stateDir,
+  verifyClient: (c) => c.tls.clientCert?.mode ?? 'off',
+  cafile: (c) => c.tls.clientCert?.caFile,
+  crl: (c) => c.tls.clientCert?.crlFile,
+  verifyDepth: (c) => c.tls.clientCert?.verifyDepth,
+  allowPlainWithVerifyClient: (c) => c.tls.clientCert?.allowPlain ?? false,
+  clientCertAllow: (c) => c.tls.clientCert?.allow ?? [],
+  tlsProfile: (c) => tlsOptions(c)?.profile,
+  sslVersion: (c) => tlsOptions(c)?.minVersion,
+  sslCiphers: (c) => tlsOptions(c)?.ciphers,
+  tls13Ciphers: (c) => tlsOptions(c)?.tls13Ciphers,
+  ecdhCurve: (c) => tlsOptions(c)?.ecdhCurve,
+  dhparam: (c) => tlsOptions(c)?.dhparamFile,
+  chain: (c) => tlsOptions(c)?.chainFile,
+  hsts: (c) => tlsOptions(c)?.hstsSeconds ?? 0,
+  sessionTickets: (c) => tlsOptions(c)?.sessionTickets ?? true,
+  sessionTicketRotate: (c) => tlsOptions(c)?.ticketRotateMs,
+  watchCerts: (c) => tlsOptions(c)?.watchFiles ?? true,
   // Pages, handshakes and sessions.
-  { name: 'web', live: true, flags: ['web'], read: (c) => c.webRoot },
-  { name: 'web-csp', live: true, flags: ['web-csp'], read: (c) => c.webCsp },
-  { name: 'allow-origin', live: true, flags: ['allow-origin'], read: (c) => c.allowOrigins },
-  { name: 'handshake-timeout', live: true, flags: ['handshake-timeout'], read: (c) => c.limits.handshakeTimeoutMs },
-  { name: 'connect-timeout', live: true, flags: ['connect-timeout'], read: (c) => c.limits.connectTimeoutMs },
-  { name: 'max-message-size', live: true, flags: ['max-message-size'], read: (c) => c.limits.maxMessageBytes },
-  { name: 'max-buffered-total', live: true, flags: ['max-buffered-total'], read: (c) => c.limits.maxBufferedTotal },
-  { name: 'max-connections', live: true, flags: ['max-connections'], read: (c) => c.limits.maxConnections },
-  {
-    name: 'max-connections-per-ip',
-    live: true,
-    flags: ['max-connections-per-ip'],
-    read: (c) => c.limits.maxConnectionsPerIp,
-  },
-  { name: 'high-water-mark', live: true, flags: ['high-water-mark'], read: (c) => c.limits.highWaterMark },
-  { name: 'shutdown-timeout', live: true, flags: ['shutdown-timeout'], read: (c) => c.limits.shutdownTimeoutMs },
-  { name: 'heartbeat', live: true, flags: ['heartbeat'], read: (c) => c.limits.heartbeatMs },
-  { name: 'drain-timeout', live: true, flags: ['drain-timeout'], read: (c) => c.lifecycle?.drainTimeoutMs },
-  { name: 'text-frames', live: true, flags: ['text-frames'], read: (c) => c.textFrames ?? 'reject' },
-  { name: 'traffic', live: true, flags: ['traffic'], read: (c) => c.traffic ?? false },
-  { name: 'log-level', live: true, flags: ['log-level', 'verbose'], read: (c) => c.log.level },
-  { name: 'log-format', live: true, flags: ['log-format'], read: (c) => c.log.format },
-  { name: 'auth-plugin', live: true, flags: ['auth-plugin'], read: (c) => c.auth?.plugin },
-  { name: 'auth-source', live: true, flags: ['auth-source'], read: (c) => c.auth?.source },
-  { name: 'web-auth', live: true, flags: ['web-auth'], read: (c) => c.auth?.webAuth ?? false },
-  {
-    name: 'upstream-underscore-headers',
-    live: true,
-    flags: ['upstream-underscore-headers'],
-    read: (c) => c.upstreamUnderscoreHeaders ?? false,
-  },
-  { name: 'record', live: true, flags: ['record'], read: (c) => c.recordPrefix },
+  web: (c) => c.webRoot,
+  webCsp: (c) => c.webCsp,
+  allowOrigin: (c) => c.allowOrigins,
+  handshakeTimeout: (c) => c.limits.handshakeTimeoutMs,
+  connectTimeout: (c) => c.limits.connectTimeoutMs,
+  maxMessageSize: (c) => c.limits.maxMessageBytes,
+  maxBufferedTotal: (c) => c.limits.maxBufferedTotal,
+  maxConnections: (c) => c.limits.maxConnections,
+  maxConnectionsPerIp: (c) => c.limits.maxConnectionsPerIp,
+  highWaterMark: (c) => c.limits.highWaterMark,
+  shutdownTimeout: (c) => c.limits.shutdownTimeoutMs,
+  heartbeat: (c) => c.limits.heartbeatMs,
+  drainTimeout: (c) => c.lifecycle?.drainTimeoutMs,
+  textFrames: (c) => c.textFrames ?? 'reject',
+  traffic: (c) => c.traffic ?? false,
+  logLevel: (c) => c.log.level,
+  logFormat: (c) => c.log.format,
+  authPlugin: (c) => c.auth?.plugin,
+  authSource: (c) => c.auth?.source,
+  webAuth: (c) => c.auth?.webAuth ?? false,
+  upstreamUnderscoreHeaders: (c) => c.upstreamUnderscoreHeaders ?? false,
+  record: (c) => c.recordPrefix,
   // Real client addresses and policy.
-  {
-    name: 'proxy-protocol-in',
-    live: true,
-    flags: ['proxy-protocol-in'],
-    read: (c) => c.clientAddress?.proxyProtocolIn ?? false,
-  },
-  {
-    name: 'trusted-proxy',
-    live: true,
-    flags: ['trusted-proxy'],
-    read: (c) => c.clientAddress?.trustedProxies.map((r) => r.text) ?? [],
-  },
-  {
-    name: 'trust-forwarded',
-    live: true,
-    flags: ['trust-forwarded'],
-    read: (c) => c.clientAddress?.trustForwarded ?? false,
-  },
-  {
-    name: 'proxy-protocol-out',
-    live: true,
-    flags: ['proxy-protocol-out'],
-    read: (c) => c.clientAddress?.proxyProtocolOut,
-  },
-  {
-    name: 'max-sessions-per-token',
-    live: true,
-    flags: ['max-sessions-per-token'],
-    read: (c) => c.policy?.maxSessionsPerToken ?? 0,
-  },
-  { name: 'rate-limit', live: true, flags: ['rate-limit'], read: (c) => c.policy?.rateLimit },
-  { name: 'auth-failure-limit', live: true, flags: ['auth-failure-limit'], read: (c) => c.policy?.authFailureLimit },
-  {
-    name: 'allow-target',
-    live: true,
-    flags: ['allow-target'],
-    read: (c) => c.policy?.allowTargets.map((r) => r.text) ?? [],
-  },
-  { name: 'allowed-host', live: true, flags: ['allowed-host'], read: (c) => c.policy?.allowedHosts ?? [] },
-  {
-    name: 'revalidate-interval',
-    live: true,
-    flags: ['revalidate-interval'],
-    read: (c) => c.policy?.revalidateIntervalMs ?? 0,
-  },
+  proxyProtocolIn: (c) => c.clientAddress?.proxyProtocolIn ?? false,
+  trustedProxy: (c) => c.clientAddress?.trustedProxies.map((r) => r.text) ?? [],
+  trustForwarded: (c) => c.clientAddress?.trustForwarded ?? false,
+  proxyProtocolOut: (c) => c.clientAddress?.proxyProtocolOut,
+  maxSessionsPerToken: (c) => c.policy?.maxSessionsPerToken ?? 0,
+  rateLimit: (c) => c.policy?.rateLimit,
+  authFailureLimit: (c) => c.policy?.authFailureLimit,
+  allowTarget: (c) => c.policy?.allowTargets.map((r) => r.text) ?? [],
+  allowedHost: (c) => c.policy?.allowedHosts ?? [],
+  revalidateInterval: (c) => c.policy?.revalidateIntervalMs ?? 0,
   // TLS towards the target.
-  { name: 'ssl-target', live: true, flags: ['ssl-target'], read: (c) => c.targetTls !== undefined },
-  { name: 'target-ca', live: true, flags: ['target-ca'], read: (c) => c.targetTls?.caFile },
-  { name: 'target-servername', live: true, flags: ['target-servername'], read: (c) => c.targetTls?.servername },
-  { name: 'target-verify', live: true, flags: ['target-verify'], read: (c) => c.targetTls?.verify },
-  { name: 'target-cert', live: true, flags: ['target-cert'], read: (c) => c.targetTls?.certFile },
-  { name: 'target-key', live: true, flags: ['target-key'], read: (c) => c.targetTls?.keyFile },
-  { name: 'admin-token-file', live: true, flags: ['admin-token-file'], read: (c) => c.admin?.token },
-];
+  sslTarget: (c) => c.targetTls !== undefined,
+  targetCa: (c) => c.targetTls?.caFile,
+  targetServername: (c) => c.targetTls?.servername,
+  targetVerify: (c) => c.targetTls?.verify,
+  targetCert: (c) => c.targetTls?.certFile,
+  targetKey: (c) => c.targetTls?.keyFile,
+  adminTokenFile: (c) => c.admin?.token,
+};
+
+/** A report name's field: its reader here, its class and options from the option table. */
+function reloadField(key: string, read: (c: Config) => unknown): ReloadField {
+  const name = optionName(key);
+  const flags = OPTION_NAMES.filter((option) => reportsOf(option).includes(name));
+  // The options feeding one name share its class (a test of the table checks it).
+  return { name, live: flags.some((option) => optionSpec(option)?.reload === 'live'), flags, read };
+}
+
+/** Every reloadable option, by report name, in the order reports list them. */
+export const RELOAD_FIELDS: readonly ReloadField[] = Object.entries(READERS).map(([key, read]) =>
+  reloadField(key, read),
+);
 
 /**
  * Options that are not part of a serving configuration (help, `wsproxy cert …`, the config file's own name) or are
  * accepted and ignored for websockify compatibility.
  */
-export const NOT_RELOADED_OPTIONS: readonly string[] = [
-  'config',
-  'help',
-  'version',
-  'file-only',
-  'libserver',
-  'generate-certs',
-  'generate-user-pkcs',
-  'host',
-  'days',
-  'cert-dir',
-  'p12-password-file',
-  'p12-compat',
-];
+export const NOT_RELOADED_OPTIONS: readonly string[] = OPTION_NAMES.filter((o) => optionSpec(o)?.reload === 'none');
 
 /** Which options differ: `changed` apply live, `restartNeeded` keep their running values until a restart. */
 export interface ConfigChanges {
@@ -242,7 +163,7 @@ export function diffConfig(running: Config, next: Config): ConfigChanges {
 
 /**
  * The configuration a reload applies: `next`, with everything that needs a restart kept as it runs (pure). The
- * admin listener's address stays; its bearer token may change. Lifetime rules stay, except `--drain-timeout`.
+ * admin listener's address stays; its bearer token may change. Lifetime rules stay, except the drain timeout.
  */
 export function applicableConfig(running: Config, next: Config): Config {
   const out: { -readonly [K in keyof Config]: Config[K] } = {
@@ -269,7 +190,7 @@ export function applicableConfig(running: Config, next: Config): Config {
   return out;
 }
 
-/** What a reload did (the `POST /reload` answer, also sent from a worker to the `--workers` primary). */
+/** What a reload did (the `POST /reload` answer, also sent from a worker to the workers primary). */
 export type ReloadResult =
   | { readonly ok: true; readonly changed: readonly string[]; readonly restartNeeded: readonly string[] }
   | {
@@ -323,7 +244,7 @@ export function isReloadResult(value: unknown): value is ReloadResult {
 }
 
 /**
- * One outcome for a `--workers` reload from each worker's (pure): applied when every worker applied it (the options
+ * One outcome for a reload under workers from each worker's (pure): applied when every worker applied it (the options
  * any of them changed), else the first refusal, with `workers_refused` (and `workers_applied`, if some did) to say
  * where. A worker that did not answer (`undefined`) counts as refused with `RELOAD_UNAVAILABLE`.
  */

@@ -3,13 +3,16 @@
  * its list with `checkRules` where the options are read, so the first mistake reported stays the same one.
  */
 import { ConfigError } from '../errors.js';
-import type { CliArgs } from './args.js';
-import { flag as f } from './flag.js';
+import type { CliArgs, OptionKey } from './options.js';
+import { flag as f } from './options.js';
 import { parseSeconds, splitList } from './parse.js';
+
+/** An option that is also a CliArgs field (not help, version or config). */
+type ArgKey = Extract<OptionKey, keyof CliArgs>;
 
 export interface Rule {
   /** The option the error names. */
-  readonly flag: keyof CliArgs;
+  readonly flag: ArgKey;
   /** True when the arguments break the rule. */
   readonly broken: (a: CliArgs) => boolean;
   readonly message: string | ((a: CliArgs) => string);
@@ -23,7 +26,7 @@ export function checkRules(rules: readonly Rule[], args: CliArgs): void {
 }
 
 /** Whether an option was given: a value, or a switch that is on. */
-const set = (a: CliArgs, key: keyof CliArgs): boolean => a[key] !== undefined && a[key] !== false;
+const set = (a: CliArgs, key: ArgKey): boolean => a[key] !== undefined && a[key] !== false;
 const wrapped = (a: CliArgs): boolean => {
   const program = (a.wrapCommand ?? [])[0];
   return program !== undefined && program !== '';
@@ -32,24 +35,24 @@ const tokenPluginOff = (a: CliArgs): boolean => a.tokenPlugin === undefined && a
 const clientCertsOff = (a: CliArgs): boolean => (a.verifyClient ?? 'off') === 'off';
 const modern = (a: CliArgs): boolean => (a.tlsProfile ?? 'intermediate') === 'modern';
 
-function needs(option: keyof CliArgs, other: keyof CliArgs, example: string): Rule {
+function needs(option: ArgKey, other: ArgKey, example: string): Rule {
   return {
     flag: option,
     broken: (a) => set(a, option) && !set(a, other),
     message: `${f(option)} needs ${f(other)} (e.g. ${f(other)} ${example})`,
   };
 }
-const needsTokenPlugin = (option: keyof CliArgs): Rule => ({
+const needsTokenPlugin = (option: ArgKey): Rule => ({
   flag: option,
   broken: (a) => tokenPluginOff(a) && set(a, option),
   message: `${f(option)} needs ${f('tokenPlugin')} (e.g. ${f('tokenPlugin')} TokenFile)`,
 });
-const needsSslTarget = (option: keyof CliArgs): Rule => ({
+const needsSslTarget = (option: ArgKey): Rule => ({
   flag: option,
   broken: (a) => !a.sslTarget && a[option] !== undefined,
   message: `${f(option)} goes with ${f('sslTarget')} (TLS to the target); add ${f('sslTarget')}`,
 });
-const checksClientCerts = (option: keyof CliArgs): Rule => ({
+const checksClientCerts = (option: ArgKey): Rule => ({
   flag: option,
   broken: (a) => clientCertsOff(a) && a[option] !== undefined,
   message: `${f(option)} checks client certificates; add ${f('verifyClient')} [optional|required]`,

@@ -4,14 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import {
-  configFileFromArgv,
-  envName,
-  kebab,
-  optionsFromEnv,
-  optionsFromText,
-  type OptionKinds,
-} from '../../src/cli-sources.js';
+import { configFileFromArgv, optionsFromEnv, optionsFromText, type OptionKinds } from '../../src/cli-sources.js';
+import { envName, optionName } from '../../src/config/options.js';
 import { parseCommandLine } from '../../src/cli.js';
 import { SourceError, UsageError } from '../../src/errors.js';
 
@@ -23,9 +17,9 @@ const kinds: OptionKinds = {
 
 describe('names', () => {
   test('camelCase and snake_case keys map to flag names; flags to WSPROXY_ names', () => {
-    assert.equal(kebab('tokenPlugin'), 'token-plugin');
-    assert.equal(kebab('token_plugin'), 'token-plugin');
-    assert.equal(kebab('cert'), 'cert');
+    assert.equal(optionName('tokenPlugin'), 'token-plugin');
+    assert.equal(optionName('token_plugin'), 'token-plugin');
+    assert.equal(optionName('cert'), 'cert');
     assert.equal(envName('token-plugin'), 'WSPROXY_TOKEN_PLUGIN');
   });
   test('--config is found in both spellings, the last one wins, nothing after --', () => {
