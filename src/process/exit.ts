@@ -1,6 +1,6 @@
 /**
- * The fatal path of the process: exit codes, the one-line error on stderr (`wsproxy: …`), the clean-ups it runs first,
- * and the handler for a bug that escapes everything else.
+ * The fatal path of the process: exit codes, the one-line error on stderr (`wsproxy: …`), the clean-ups it runs
+ * first, and the handler for a bug that escapes everything else.
  */
 import { fdSink, redactUrl } from '../log.js';
 import { reportFailure } from './daemon.js';
