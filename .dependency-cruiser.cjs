@@ -146,17 +146,22 @@ module.exports = {
     {
       name: 'only-main-runs-processes',
       comment:
-        'process/ (wrap mode, daemon, pid file, syslog) acts on process-wide state: main.ts only (docs/architecture.md §3).',
+        'process/ (serving sequence, signals, lifetime, log output, workers, daemon, wrap) acts on process-wide state: main.ts only (docs/architecture.md §3).',
       severity: 'error',
       from: { pathNot: '^src/(main\\.ts$|process/)' },
       to: { path: '^src/process/' },
     },
     {
-      name: 'process-imports-only-types-below',
-      comment: 'process/ sees config types, log and errors; never the server stages.',
+      name: 'process-runs-the-server-not-its-stages',
+      comment:
+        'process/ starts the server through its entry (createServer, prepareSharedFiles) and sees config, reload results, the start-up warnings, log, errors and the net/ leaf; never the stages, never the cli (its argv and parse come as arguments from main.ts).',
       severity: 'error',
       from: { path: '^src/process/' },
-      to: { path: '^src/', pathNot: '^src/(process/|config/types\\.ts$|log\\.ts$|errors\\.ts$)' },
+      to: {
+        path: '^src/',
+        pathNot:
+          '^src/(process/|net/|server\\.ts$|server/index\\.ts$|config/|reload\\.ts$|startup-warnings\\.ts$|log\\.ts$|errors\\.ts$)',
+      },
     },
     {
       name: 'no-circular',

@@ -291,7 +291,8 @@ export class ConfigError extends WsproxyError<'CONFIG_INVALID'> {
 /** What kind of mistake a {@link SourceError} is: the file cannot be read, cannot be parsed, or holds a bad entry. */
 export type SourceProblem = 'unreadable' | 'syntax' | 'invalid';
 
-const SOURCE_CODES = {
+/** The reload reason code of each kind of config-file mistake (a {@link UsageError} carries its kind as `source`). */
+export const SOURCE_CODES = {
   unreadable: 'CONFIG_UNREADABLE',
   syntax: 'CONFIG_SYNTAX',
   invalid: 'CONFIG_INVALID',

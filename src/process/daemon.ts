@@ -3,7 +3,7 @@
  * its own session (`setsid`), with standard output and error on /dev/null or on the `--log-file`. The parent waits on
  * a pipe (fd 3 of the child) for one line: `ready` once the child listens, or `error <status> <message>`; it exits 0
  * only after `ready`, and otherwise with the child's status and its one-line error, so `wsproxy -D` in a script fails
- * loudly instead of leaving nothing behind. Used only by main.ts.
+ * loudly instead of leaving nothing behind. Used only by the process edge (main.ts and process/).
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';

@@ -3,7 +3,8 @@
  * `--wrap-mode` says when it exits: `exit` (wsproxy exits with its code), `ignore`, or `respawn`, throttled exactly as
  * websockify throttles it (a new start only when the mean of the last three start times is at least 10 s ago).
  * The program is started with `spawn` and an argument vector, never through a shell, so `;`, `$(...)` and quotes in
- * arguments reach it literally, and without wsproxy's `WSPROXY_*` variables. Used only by main.ts.
+ * arguments reach it literally, and without wsproxy's `WSPROXY_*` variables. Used only by the process edge (main.ts and
+ * process/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
