@@ -36,7 +36,8 @@ import { writeStdout } from './process/stdout.js';
 import { startWrapped, type Wrapped } from './process/wrap.js';
 import { answerReload, isReloadRequest, startWorkerPool, reportWorkerReady } from './process/workers.js';
 import { combineWorkerResults, logReload, reloadFailed } from './reload.js';
-import { createServer, prepareSharedFiles } from './server.js';
+import { createServer } from './server/index.js';
+import { prepareSharedFiles } from './tls/upkeep.js';
 import type { Config } from './config.js';
 import { warnAtStart } from './startup-warnings.js';
 
