@@ -2,10 +2,9 @@
  * A server's life after construction: `listen()` loads what serving needs and binds, `close()` stops and cuts,
  * `drain()` lets sessions finish first. Failures at start are one-line SetupErrors, as main.ts reports them.
  */
-import { AdminListenError, SetupError, firstLine } from '../errors.js';
+import { AdminListenError, PluginModuleError, SetupError, firstLine } from '../errors.js';
 import { guardAsync, logInternalError } from '../boundary.js';
 import { listenOn } from '../listener/listen.js';
-import { PluginModuleError } from '../errors.js';
 import { startAdmin } from '../admin/server.js';
 import type { HttpUpstream } from '../http/upstream.js';
 import type { ReloadResult } from '../reload.js';
