@@ -115,13 +115,13 @@ module.exports = {
       comment: 'policy/ decides (addresses, limits, revocation); the stages that act on it import it, not the reverse.',
       severity: 'error',
       from: { path: '^src/policy/' },
-      to: { path: '^src/(server|main|cli)\\.ts$|^src/(http|listener|tls|auth)/' },
+      to: { path: '^src/(main|cli)\\.ts$|^src/(server|http|listener|tls|auth)/' },
     },
     {
       name: 'admin-is-wired-by-the-server',
-      comment: 'admin/ (metrics, admin listener) is created by server.ts only.',
+      comment: 'admin/ (metrics, admin listener) is created by the server (src/server/) only.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(server\\.ts$|admin/)' },
+      from: { path: '^src/', pathNot: '^src/(server/|admin/)' },
       to: { path: '^src/admin/' },
     },
     {
@@ -135,6 +135,14 @@ module.exports = {
         pathNot:
           '^src/(admin/|net/|errors\\.ts$|events\\.ts$|log\\.ts$|config/types\\.ts$|relay/relay\\.ts$|targets/types\\.ts$|listener/listen\\.ts$)',
       },
+    },
+    {
+      name: 'stages-do-not-import-the-server',
+      comment:
+        'src/server/ wires the stages and hands them a runtime snapshot; no stage reaches back up into it (main.ts, process/ and the library entry may).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(server/|process/|main\\.ts$|index\\.ts$)' },
+      to: { path: '^src/server/' },
     },
     {
       name: 'prom-client-stays-in-admin',
@@ -160,7 +168,7 @@ module.exports = {
       to: {
         path: '^src/',
         pathNot:
-          '^src/(process/|net/|server\\.ts$|server/index\\.ts$|config/|reload\\.ts$|startup-warnings\\.ts$|log\\.ts$|errors\\.ts$)',
+          '^src/(process/|net/|server/index\\.ts$|config/|reload\\.ts$|startup-warnings\\.ts$|log\\.ts$|errors\\.ts$)',
       },
     },
     {

@@ -1,4 +1,4 @@
-/** The per-connection facts every stage after accept reads: one object, made by server.ts, passed down. */
+/** The per-connection facts every stage after accept reads: one object, made by server/accept.ts, passed down. */
 import type { Logger } from './log.js';
 import type { PeerIdentity } from './tls/peer.js';
 

@@ -221,6 +221,11 @@ export function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The first line of an error's message, for a one-line answer (plugins and loaders put details on later lines). */
+export function firstLine(err: unknown): string {
+  return ((err as Error).message ?? String(err)).split('\n')[0] ?? 'unusable';
+}
+
 /**
  * The reason code for a client socket error before its session: a failed TLS layer (Node's `ERR_SSL_*`) or a broken
  * connection (reset, broken pipe, anything else).

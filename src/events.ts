@@ -4,7 +4,7 @@
  * (tests make many), so every event carries the id of the server it happened in, and subscribers filter on it.
  *
  * Stages that only hold a socket (the refusal path, the HTTP stage) find their server through {@link claimSocket},
- * which server.ts calls for every client socket it accepts (plain) or hands to its HTTPS server (TLS).
+ * which src/server/ calls for every client socket it accepts (plain) or hands to its HTTPS server (TLS).
  */
 import { channel } from 'node:diagnostics_channel';
 import type { ReasonCode } from './errors.js';

@@ -2,8 +2,8 @@
  * wsproxy as a library: build a `Config` (or use `resolveConfig` on command-line style values), then
  * `createServer(config, { logger }).listen()`. Nothing here reads argv, exits the process or installs signal handlers.
  */
-export { createServer } from './server.js';
-export type { ReloadOptions, ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server.js';
+export { createServer } from './server/index.js';
+export type { ReloadOptions, ServerDeps, ServerStats, SessionSnapshot, WsProxyServer } from './server/index.js';
 export type { ReloadResult } from './reload.js';
 export { resolveConfig } from './config/index.js';
 export { DEFAULTS } from './config/options.js';

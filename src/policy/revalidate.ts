@@ -8,7 +8,7 @@
 import { describeThrown, logInternalError } from '../boundary.js';
 import type { Logger } from '../log.js';
 import { describeTarget, type TargetResolver } from '../targets/types.js';
-import type { SessionInfo } from '../websocket/upgrade.js';
+import type { SessionInfo } from '../websocket/handshake.js';
 
 /** What the revalidator needs from the server. */
 export interface RevalidatorDeps {

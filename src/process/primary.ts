@@ -3,7 +3,7 @@ import type { Config } from '../config/types.js';
 import { ReloadError } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
 import { combineWorkerResults, logReload, reloadFailed } from '../reload.js';
-import { prepareSharedFiles } from '../server.js';
+import { prepareSharedFiles } from '../server/index.js';
 import { warnAtStart } from '../startup-warnings.js';
 import { isDaemonChild, removePidFile, reportReady } from './daemon.js';
 import { EXIT_FAILURE, fail } from './exit.js';

@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import type { Config, WrapConfig } from '../config/types.js';
 import { AdminListenError, SetupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { createServer, type WsProxyServer } from '../server.js';
+import { createServer, type WsProxyServer } from '../server/index.js';
 import { warnAtStart } from '../startup-warnings.js';
 import { reportReady } from './daemon.js';
 import { EXIT_FAILURE, EXIT_USAGE, fail } from './exit.js';

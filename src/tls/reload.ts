@@ -2,7 +2,7 @@
  * Keeping the TLS material fresh without a restart: session ticket keys replaced on a timer (Node makes one key at
  * start and never rotates it; Go rotates daily, golang/go#25256), and a watch on the certificate, key, chain, CA and
  * CRL files that asks for a reload when one changes. The reload itself (build a new context, keep the old one on
- * failure) lives in server.ts; this file only says *when*.
+ * failure) lives in upkeep.ts; this file only says *when*.
  */
 import { randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';

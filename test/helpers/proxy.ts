@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { makeSelfSignedPem } from '../../src/certs/self-signed.js';
 import type { Config, Limits } from '../../src/config/types.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { createServer, type WsProxyServer } from '../../src/server.js';
+import { createServer, type WsProxyServer } from '../../src/server/index.js';
 
 /** Repository root (tests run from dist/test/helpers). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -2,7 +2,7 @@
 // servers in one process never count each other's refusals, sessions or reloads.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createServer, type WsProxyServer } from '../../../src/server.js';
+import { createServer, type WsProxyServer } from '../../../src/server/index.js';
 import { adminRequest } from '../../helpers/admin.js';
 import { parsePrometheus, sampleValue } from '../../helpers/prom.js';
 import {

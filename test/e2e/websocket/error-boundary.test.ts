@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { createServer, type ServerDeps, type WsProxyServer } from '../../../src/server.js';
+import { createServer, type ServerDeps, type WsProxyServer } from '../../../src/server/index.js';
 import {
   captureLogger,
   closed,

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { adminRequest } from '../../helpers/admin.js';
 import { parsePrometheus } from '../../helpers/prom.js';
-import { createServer } from '../../../src/server.js';
+import { createServer } from '../../../src/server/index.js';
 import {
   closed,
   openWs,

@@ -9,7 +9,8 @@ import { WebSocketServer } from 'ws';
 import type { ConnectionContext } from '../../../src/context.js';
 import { fixedTarget } from '../../../src/targets/fixed.js';
 import type { TargetResolver } from '../../../src/targets/types.js';
-import { createUpgradeHandler, type SessionInfo, type UpgradeDeps } from '../../../src/websocket/upgrade.js';
+import { createUpgradeHandler } from '../../../src/websocket/upgrade.js';
+import type { SessionInfo, UpgradeDeps, UpgradeRuntime } from '../../../src/websocket/handshake.js';
 import { SingleSession } from '../../../src/websocket/single-session.js';
 import {
   captureLogger,
@@ -25,7 +26,12 @@ import {
 } from '../../helpers/proxy.js';
 
 /** An http server whose upgrades go to one handler; `logs` holds the handler's lines. */
-async function harness(targetPort: number, deps: Partial<UpgradeDeps> = {}, overrides: ProxyOverrides = {}) {
+async function harness(
+  targetPort: number,
+  deps: Partial<UpgradeDeps> = {},
+  overrides: ProxyOverrides = {},
+  runtimeParts: Partial<UpgradeRuntime> = {},
+) {
   const config = await proxyConfig(targetPort, overrides);
   const { logger, logs } = captureLogger();
   const chosenProtocols = new WeakMap<IncomingMessage, string>();
@@ -37,18 +43,23 @@ async function harness(targetPort: number, deps: Partial<UpgradeDeps> = {}, over
   });
   const sessions: SessionInfo[] = [];
   const handle = createUpgradeHandler({
-    config,
-    resolver: fixedTarget({ kind: 'tcp', host: '127.0.0.1', port: targetPort }),
-    wss,
     chosenProtocols,
     isShuttingDown: () => false,
-    authenticator: undefined,
-    recorder: undefined,
-    trafficSink: undefined,
     onSession: (s) => sessions.push(s),
     onSessionEnd: () => {},
     ...deps,
   });
+  const runtime: UpgradeRuntime = {
+    config,
+    resolver: fixedTarget({ kind: 'tcp', host: '127.0.0.1', port: targetPort }),
+    wss,
+    authenticator: undefined,
+    recorder: undefined,
+    trafficSink: undefined,
+    policy: undefined,
+    targetTls: undefined,
+    ...runtimeParts,
+  };
   let id = 0;
   const http = createServer();
   http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -60,7 +71,7 @@ async function harness(targetPort: number, deps: Partial<UpgradeDeps> = {}, over
       log: logger,
       handshakeDone: () => {},
     };
-    void handle(req, socket, head, conn);
+    void handle(req, socket, head, conn, runtime);
   });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
@@ -176,7 +187,7 @@ describe('upgrade handler: server state and tokens', () => {
             : { kind: 'unknown' },
         ),
     };
-    const h = await harness(target.port, { resolver: tokens });
+    const h = await harness(target.port, {}, {}, { resolver: tokens });
     try {
       await refused(h, upgradeRequest('/websockify'), 401, 'TOKEN_MISSING');
       const answer = await refused(h, upgradeRequest('/websockify?token=bad-s3cret'), 404, 'TOKEN_UNKNOWN');
