@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates the tables of docs/options.md (from the option table in src/config/options.ts) and docs/errors.md (from REASONS and
+// Generates the tables of docs/options.md (from the option table in src/config/options/) and docs/errors.md (from REASONS and
 // RELOAD_REASONS in src/errors.ts), reading the compiled modules in dist/src (run `npm run build` first). Only the
 // parts between `<!-- generated:NAME -->` and `<!-- /generated -->` are rewritten; the prose around them is
 // hand-written. `npm run docs` writes the files; `--check` only compares and exits 1 naming each stale file, so a
@@ -58,7 +58,7 @@ function detailOf(spec, help) {
 }
 
 async function optionTables() {
-  const { OPTION_ENTRIES, envName, helpLine } = await load('config/options.js');
+  const { OPTION_ENTRIES, envName, helpLine } = await load('config/options/index.js');
   const groups = new Map();
   for (const [name, spec] of OPTION_ENTRIES) {
     if (!groups.has(spec.group)) groups.set(spec.group, []);

@@ -1,10 +1,10 @@
 /**
- * `wsproxy cert init|user|revoke|list` (and butterfly's spellings `--generate-certs`, `--generate-user-pkcs NAME`):
+ * `wsproxy cert init|user|revoke|list` (and butterfly's spellings `generateCerts`, `generateUserPkcs` NAME`):
  * validates the values `cli.ts` collected, then runs the library code in certs/. main.ts calls this and owns the
  * terminal: it passes in how to print and how to ask for a password. Errors are `ConfigError`s (one line, exit 2).
  *
  * The `.p12` password never comes from a plain command-line value (it would show in `ps` and shell history):
- * `--p12-password-file FILE` (first line), else the `WSPROXY_P12_PASSWORD` environment variable, else a prompt on
+ * `p12PasswordFile` FILE` (first line), else the `WSPROXY_P12_PASSWORD` environment variable, else a prompt on
  * the terminal (asked twice, not echoed). Without any of them the command fails.
  */
 import { readFile } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { localNames } from './certs/self-signed.js';
 import { addUser, initStore, listIssued, revoke } from './certs/store.js';
 import { defaultStateDir } from './config/state.js';
 import { CertInputError, ConfigError } from './errors.js';
+import { flag } from './config/options/index.js';
 
 /** The environment variable `cert user` reads the `.p12` password from. */
 export const P12_PASSWORD_ENV = 'WSPROXY_P12_PASSWORD';
@@ -48,7 +49,7 @@ const ACTIONS = ['init', 'user', 'revoke', 'list'] as const;
 function parseDays(text: string | undefined): number {
   if (text === undefined) return DEFAULT_DAYS;
   if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1)
-    throw new ConfigError('--days', `--days: '${text}' is not a whole number of days (at least 1)`);
+    throw new ConfigError(flag('days'), `${flag('days')}: '${text}' is not a whole number of days (at least 1)`);
   return Number(text);
 }
 
@@ -60,33 +61,34 @@ async function p12Password(args: CertArgs, io: CertIo): Promise<string> {
       password = (await readFile(file, 'utf8')).split(/\r?\n/)[0] ?? '';
     } catch {
       throw new ConfigError(
-        '--p12-password-file',
-        `--p12-password-file: cannot read '${file}'; give a file whose first line is the password`,
+        flag('p12PasswordFile'),
+        `${flag('p12PasswordFile')}: cannot read '${file}'; give a file whose first line is the password`,
       );
     }
     if (password === '')
       throw new ConfigError(
-        '--p12-password-file',
-        `--p12-password-file: the first line of '${file}' is empty; a .p12 needs a password`,
+        flag('p12PasswordFile'),
+        `${flag('p12PasswordFile')}: the first line of '${file}' is empty; a .p12 needs a password`,
       );
     return password;
   }
   password = io.env[P12_PASSWORD_ENV];
   if (password !== undefined) {
     if (password === '')
-      throw new ConfigError('--p12-password-file', `${P12_PASSWORD_ENV} is empty; a .p12 needs a password`);
+      throw new ConfigError(flag('p12PasswordFile'), `${P12_PASSWORD_ENV} is empty; a .p12 needs a password`);
     return password;
   }
   if (!io.askSecret) {
     throw new ConfigError(
-      '--p12-password-file',
-      `the .p12 needs a password: give --p12-password-file FILE or set ${P12_PASSWORD_ENV} (no terminal to ask on)`,
+      flag('p12PasswordFile'),
+      `the .p12 needs a password: give ${flag('p12PasswordFile')} FILE or set ${P12_PASSWORD_ENV} (no terminal to ask on)`,
     );
   }
   const first = await io.askSecret('Password for the .p12 file: ');
-  if (first === '') throw new ConfigError('--p12-password-file', 'the .p12 password must not be empty');
+  if (first === '') throw new ConfigError(flag('p12PasswordFile'), 'the .p12 password must not be empty');
   const second = await io.askSecret('Same password again: ');
-  if (first !== second) throw new ConfigError('--p12-password-file', 'the two passwords differ; run the command again');
+  if (first !== second)
+    throw new ConfigError(flag('p12PasswordFile'), 'the two passwords differ; run the command again');
   return first;
 }
 
@@ -110,7 +112,7 @@ function checkedAction(args: CertArgs): Action {
   if (action === undefined) {
     throw new ConfigError(
       'cert',
-      `'wsproxy cert ${args.action ?? ''}': choose one of ${ACTIONS.join(', ')} (e.g. wsproxy cert init --host vnc.example.com)`,
+      `'wsproxy cert ${args.action ?? ''}': choose one of ${ACTIONS.join(', ')} (e.g. wsproxy cert init ${flag('host')} vnc.example.com)`,
     );
   }
   const needsName = action === 'user' || action === 'revoke';
@@ -123,9 +125,12 @@ function checkedAction(args: CertArgs): Action {
   if (!needsName && args.names.length > 0)
     throw new ConfigError('cert', `'wsproxy cert ${action}' takes no name ('${args.names.join(' ')}')`);
   if (action !== 'init' && args.hosts.length > 0)
-    throw new ConfigError('--host', `--host goes with 'wsproxy cert init'`);
+    throw new ConfigError(flag('host'), `${flag('host')} goes with 'wsproxy cert init'`);
   if (action !== 'user' && (args.p12Compat || args.p12PasswordFile !== undefined)) {
-    throw new ConfigError('--p12-compat', `--p12-compat and --p12-password-file go with 'wsproxy cert user NAME'`);
+    throw new ConfigError(
+      flag('p12Compat'),
+      `${flag('p12Compat')} and ${flag('p12PasswordFile')} go with 'wsproxy cert user NAME'`,
+    );
   }
   return action;
 }
@@ -136,8 +141,8 @@ function storeError(err: unknown, dir: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     return new ConfigError(
-      '--cert-dir',
-      `cannot use '${dir}' (${code}); check the folder and its permissions or give --cert-dir`,
+      flag('certDir'),
+      `cannot use '${dir}' (${code}); check the folder and its permissions or give ${flag('certDir')}`,
     );
   }
   return err;
@@ -165,7 +170,9 @@ async function certInit(args: CertArgs, io: CertIo, dir: string): Promise<void> 
   );
   io.out(`server SHA-256 fingerprint: ${r.serverFingerprint256}`);
   io.out(`revocation list: ${r.crlFile}`);
-  io.out(`next: wsproxy --cert ${r.serverFile} 6080 localhost:5900, then open https://HOST:6080/ to download ca.crt`);
+  io.out(
+    `next: wsproxy ${flag('cert')} ${r.serverFile} 6080 localhost:5900, then open https://HOST:6080/ to download ca.crt`,
+  );
 }
 
 async function certUser(args: CertArgs, io: CertIo, dir: string): Promise<void> {
@@ -181,12 +188,14 @@ async function certUser(args: CertArgs, io: CertIo, dir: string): Promise<void> 
 
 async function certRevoke(args: CertArgs, io: CertIo, dir: string): Promise<void> {
   const r = await revoke(dir, args.names[0]!);
-  io.out(`revoked serial ${r.serials.join(', ')}; ${r.crlFile} rewritten (a running wsproxy with --crl reloads it)`);
+  io.out(
+    `revoked serial ${r.serials.join(', ')}; ${r.crlFile} rewritten (a running wsproxy with ${flag('crl')} reloads it)`,
+  );
 }
 
 async function certList(_args: CertArgs, io: CertIo, dir: string): Promise<void> {
   const issued = await listIssued(dir);
-  if (issued.length === 0) io.out(`no certificates issued in ${dir}; run 'wsproxy cert init --host NAME'`);
+  if (issued.length === 0) io.out(`no certificates issued in ${dir}; run 'wsproxy cert init ${flag('host')} NAME'`);
   for (const e of issued) {
     const status =
       e.revokedAt !== undefined ? `revoked ${e.revokedAt}` : Date.parse(e.notAfter) < Date.now() ? 'expired' : 'valid';

@@ -20,6 +20,7 @@ import { loadCertificate, type LoadedCertificate } from './tls/context.js';
 import { createTokenResolver } from './targets/registry.js';
 import { describeTarget } from './targets/types.js';
 import { openRelayWarning } from './policy/open-relay.js';
+import { flag } from './config/options/index.js';
 
 /** One result line. */
 export interface Finding {
@@ -61,7 +62,7 @@ async function checkCertificate(config: Config, now: Date): Promise<Finding[]> {
         status: tls.generateIfMissing ? 'ok' : 'warn',
         check: 'certificate',
         detail: tls.generateIfMissing
-          ? 'no --cert and no self.pem: a self-signed certificate is made (once, in the state directory) at start'
+          ? `no ${flag('cert')} and no self.pem: a self-signed certificate is made (once, in the state directory) at start`
           : `${tls.certFile} does not exist: wss:// and https:// are off until it does`,
       },
     ];
@@ -204,7 +205,7 @@ async function checkListen(config: Config): Promise<Finding> {
 async function checkTargets(config: Config): Promise<Finding[]> {
   const targets = config.targets;
   const timeoutMs = config.limits.connectTimeoutMs;
-  if (targets.kind === 'demo') return [{ status: 'ok', check: 'target', detail: 'built-in echo (--demo)' }];
+  if (targets.kind === 'demo') return [{ status: 'ok', check: 'target', detail: `built-in echo (${flag('demo')})` }];
   if (targets.kind === 'fixed') {
     const shown = describeTarget(targets.target);
     try {

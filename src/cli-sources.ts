@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SourceError } from './errors.js';
-import { envName, flag, OPTION_NAMES, optionName, optionSpec, type OptionKey } from './config/options.js';
+import { envName, flag, OPTION_NAMES, optionName, optionSpec, type OptionKey } from './config/options/index.js';
 
 /** What an option source contributes: flag values by long name, and the positionals if it names them. */
 export interface SourceValues {

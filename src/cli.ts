@@ -19,7 +19,7 @@ import {
   type CliArgs,
   type OptionKey,
   type OptionSpec,
-} from './config/options.js';
+} from './config/options/index.js';
 
 /** The config file a command line uses (the flag, else its variable), if any: named in reload errors. */
 export function configFileOf(
@@ -240,7 +240,7 @@ export function parseCommandLine(
   if (parsed['help'] === true) return { kind: 'help', text: helpText() };
   if (parsed['version'] === true) return { kind: 'version' };
   // `check` takes the same options and positionals as serving, and is only ever the first word (as before yargs
-  // commands: `--cert x check …` serves, `check cert …` is `cert`); `cert` has its own (butterfly's flags mean it).
+  // commands: `cert` x check …` serves, `check cert …` is `cert`); `cert` has its own (butterfly's flags mean it).
   if (command === 'check' && argv[0] !== 'check') command = 'run';
   const positionals = parsed._.map(String).slice(command === 'check' ? 1 : 0);
   if (command === 'check' && positionals[0] === 'cert') command = 'cert';

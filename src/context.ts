@@ -14,7 +14,7 @@ export interface ConnectionContext {
   remotePort: number;
   /** The direct TCP peer, when it is not the client (a balancer that sent a PROXY header). */
   proxyPeer?: string | undefined;
-  /** The address the client connected to (from the PROXY header when there is one), for --proxy-protocol-out. */
+  /** The address the client connected to (from the PROXY header when there is one), for `proxyProtocolOut`. */
   localAddress?: string | undefined;
   localPort?: number | undefined;
   /** Whether the client speaks TLS on this connection. */
@@ -24,8 +24,8 @@ export interface ConnectionContext {
   /** The client certificate's identity, read once after the TLS handshake (only when client certificates are on). */
   peer?: PeerIdentity;
   /**
-   * Set on connections from a trusted reverse proxy with `--trust-forwarded`, whose own address says nothing about
-   * the client: counts the request's forwarded client against `--max-connections-per-ip` (`hold`: for the rest of
+   * Set on connections from a trusted reverse proxy with `trustForwarded`, whose own address says nothing about
+   * the client: counts the request's forwarded client against `maxConnectionsPerIp` (`hold`: for the rest of
    * the connection, as an upgrade does; else only checks). False when that client is at its cap.
    */
   countClient?: ((address: string, hold: boolean) => boolean) | undefined;

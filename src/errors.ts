@@ -1,3 +1,4 @@
+import { flag } from './config/options/index.js';
 /**
  * Stable reason codes. Every refusal, dropped connection and session close carries one of these, in its log line and
  * (for HTTP refusals) in the `X-Wsproxy-Reason` header. docs/errors.md is generated from this list
@@ -45,46 +46,52 @@ export const REASONS = {
   },
   TARGET_TLS_FAILED: { status: 502, text: 'Target TLS failed: the TLS handshake with the target did not complete.' },
   SHUTTING_DOWN: { status: 503, text: 'The server is shutting down.' },
-  RUN_ONCE_BUSY: { status: 503, text: 'With --run-once the server serves one session, and it is taken.' },
+  RUN_ONCE_BUSY: { status: 503, text: `With ${flag('runOnce')} the server serves one session, and it is taken.` },
   // Limits and policy (README "Operations").
   HOST_NOT_ALLOWED: {
     status: 421,
-    text: 'The Host header is not a name of this server (--allowed-host, or the automatic list when it is not given).',
+    text: `The Host header is not a name of this server (${flag('allowedHost')}, or the automatic list when it is not given).`,
   },
-  RATE_LIMITED: { status: 429, text: 'Too many handshakes from this client address (--rate-limit); see Retry-After.' },
+  RATE_LIMITED: {
+    status: 429,
+    text: `Too many handshakes from this client address (${flag('rateLimit')}); see Retry-After.`,
+  },
   AUTH_RATE_LIMITED: {
     status: 429,
-    text: 'Too many unknown tokens or failed logins from this client address (--auth-failure-limit); see Retry-After.',
+    text: `Too many unknown tokens or failed logins from this client address (${flag('authFailureLimit')}); see Retry-After.`,
   },
-  TOKEN_SESSION_LIMIT: { status: 429, text: 'This token already has --max-sessions-per-token live sessions.' },
+  TOKEN_SESSION_LIMIT: { status: 429, text: `This token already has ${flag('maxSessionsPerToken')} live sessions.` },
   TARGET_FORBIDDEN: {
     status: 403,
-    text: 'The target address is not allowed (--allow-target, or a link-local/metadata address).',
+    text: `The target address is not allowed (${flag('allowTarget')}, or a link-local/metadata address).`,
   },
-  UPSTREAM_FAILED: { status: 502, text: 'The application behind this proxy (--http-upstream) did not answer.' },
+  UPSTREAM_FAILED: { status: 502, text: `The application behind this proxy (${flag('httpUpstream')}) did not answer.` },
   CLIENT_CERT_PLAIN: {
     status: 403,
-    text: 'Client certificates are required: plain ws:// upgrades are refused (see --allow-plain-with-verify-client).',
+    text: `Client certificates are required: plain ws:// upgrades are refused (see ${flag('allowPlainWithVerifyClient')}).`,
   },
   CLIENT_CERT_REQUIRED: {
     status: 403,
-    text: 'The upgrade (with --verify-client required, any request) needs a verified client certificate.',
+    text: `The upgrade (with ${flag('verifyClient')} required, any request) needs a verified client certificate.`,
   },
   HTTPS_REQUIRED: {
     status: 403,
-    text: 'With --verify-client required, plain http:// requests are refused: use https:// (see --allow-plain-with-verify-client).',
+    text: `With ${flag('verifyClient')} required, plain http:// requests are refused: use https:// (see ${flag('allowPlainWithVerifyClient')}).`,
   },
-  CLIENT_CERT_NOT_ALLOWED: { status: 403, text: 'The client certificate matches no --client-cert-allow pattern.' },
+  CLIENT_CERT_NOT_ALLOWED: {
+    status: 403,
+    text: `The client certificate matches no ${flag('clientCertAllow')} pattern.`,
+  },
   // Connections closed without an HTTP answer (nothing sensible can be said on that socket).
   HANDSHAKE_TIMEOUT: { text: 'The client did not finish its handshake (first byte, TLS, request headers) in time.' },
   TLS_HANDSHAKE_FAILED: { text: 'The TLS handshake failed.' },
   TLS_NOT_CONFIGURED: { text: 'A TLS client arrived but no certificate is loaded.' },
   TLS_CLIENT_CERT_REJECTED: {
-    text: 'With --verify-client required, the client sent no certificate or one that failed verification.',
+    text: `With ${flag('verifyClient')} required, the client sent no certificate or one that failed verification.`,
   },
-  PLAIN_REFUSED: { text: 'A plain (non-TLS) client arrived while --ssl-only is set.' },
-  CONNECTION_LIMIT: { text: 'The server is at --max-connections.' },
-  CONNECTION_LIMIT_PER_IP: { text: 'This client address is at --max-connections-per-ip.' },
+  PLAIN_REFUSED: { text: `A plain (non-TLS) client arrived while ${flag('sslOnly')} is set.` },
+  CONNECTION_LIMIT: { text: `The server is at ${flag('maxConnections')}.` },
+  CONNECTION_LIMIT_PER_IP: { text: `This client address is at ${flag('maxConnectionsPerIp')}.` },
   // Clients that went away before their session began; not counted as handshake failures.
   CLIENT_LEFT_EARLY: { text: 'The client closed the connection before sending anything.' },
   PROXY_HEADER_INCOMPLETE: {
@@ -97,8 +104,12 @@ export const REASONS = {
   CLIENT_LEFT_UPGRADE: {
     text: 'The client went away during its WebSocket upgrade (while the target was being connected, or before the 101).',
   },
-  UPSTREAM_CLIENT_GONE: { text: 'The client of a --http-upstream request went away before its response was sent.' },
-  PROXY_UNTRUSTED: { text: 'A connection arrived from outside --trusted-proxy while --proxy-protocol-in is set.' },
+  UPSTREAM_CLIENT_GONE: {
+    text: `The client of a ${flag('httpUpstream')} request went away before its response was sent.`,
+  },
+  PROXY_UNTRUSTED: {
+    text: `A connection arrived from outside ${flag('trustedProxy')} while ${flag('proxyProtocolIn')} is set.`,
+  },
   PROXY_HEADER_INVALID: { text: 'A trusted peer sent no valid PROXY protocol header.' },
   // How a relayed session ended, with the WebSocket close code sent to the client (if one could be sent).
   TARGET_CLOSED: { closeCode: 1000, text: 'The target closed the connection.' },
@@ -109,10 +120,10 @@ export const REASONS = {
     text: "A client of the legacy 'base64' subprotocol sent a text frame that is not valid base64.",
   },
   TEXT_FRAME: { closeCode: 1003, text: 'The client sent a text frame; only binary frames are relayed.' },
-  MESSAGE_TOO_BIG: { closeCode: 1009, text: 'The client sent a message larger than --max-message-size.' },
+  MESSAGE_TOO_BIG: { closeCode: 1009, text: `The client sent a message larger than ${flag('maxMessageSize')}.` },
   MESSAGE_BUFFER_FULL: {
     closeCode: 1009,
-    text: 'Unfinished client messages of all sessions would have passed --max-buffered-total; this session, the one adding to them, was closed.',
+    text: `Unfinished client messages of all sessions would have passed ${flag('maxBufferedTotal')}; this session, the one adding to them, was closed.`,
   },
   PROTOCOL_ERROR: { closeCode: 1002, text: 'The client broke the WebSocket protocol.' },
   TARGET_ERROR: { closeCode: 1011, text: 'The target connection failed mid-session.' },
@@ -121,7 +132,7 @@ export const REASONS = {
   TOKEN_TARGET_CHANGED: { closeCode: 1008, text: 'The token of this session now points to another target.' },
   HEARTBEAT_TIMEOUT: {
     closeCode: 1006,
-    text: 'The client did not answer a ping within --heartbeat seconds; the connection was cut.',
+    text: `The client did not answer a ping within ${flag('heartbeat')} seconds; the connection was cut.`,
   },
   // The per-connection error boundary (src/boundary.ts): a bug met while serving one connection ends only that one.
   // 500 before the upgrade; after it the same code closes the session with 1011 (given by the relay, since an entry
@@ -132,7 +143,7 @@ export const REASONS = {
   },
   // Not about the connection: the session goes on.
   RECORDING_DROPPED: {
-    text: 'The disk fell too far behind a recorded session (--record: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.',
+    text: `The disk fell too far behind a recorded session (${flag('record')}: 16 MiB beyond room for one largest message); its recording was ended, the session goes on.`,
   },
   // Operations (admin listener).
   ADMIN_BROWSER_REFUSED: {
@@ -141,7 +152,7 @@ export const REASONS = {
   },
   ADMIN_HOST_NOT_ALLOWED: {
     status: 421,
-    text: 'Without --admin-token-file the admin listener answers only Host: localhost or an IP address (DNS rebinding).',
+    text: `Without ${flag('adminTokenFile')} the admin listener answers only Host: localhost or an IP address (DNS rebinding).`,
   },
   ADMIN_CLOSED: {
     closeCode: 1008,
@@ -152,7 +163,7 @@ export const REASONS = {
     text: 'A non-loopback listener relays every client to a fixed target with no token, auth plugin or required client certificate.',
   },
   WEB_SECRET_HIDDEN: {
-    text: 'Files in the --web root hold secrets (configured keys, tokens, private keys); they are answered 404.',
+    text: `Files in the ${flag('web')} root hold secrets (configured keys, tokens, private keys); they are answered 404.`,
   },
 } as const satisfies Record<string, { status?: number; closeCode?: number; text: string }>;
 
@@ -245,9 +256,9 @@ export const RELOAD_REASONS = {
   CONFIG_INVALID:
     'An option (config file, environment or command line) is unknown, has a bad value, or names a file that is not there.',
   CERTIFICATE_UNUSABLE: 'The TLS certificate, key, chain, client CA, CRL or DH parameters cannot be used.',
-  TARGET_TLS_UNUSABLE: 'A --target-ca, --target-cert or --target-key file cannot be used.',
+  TARGET_TLS_UNUSABLE: `A ${flag('targetCa')}, ${flag('targetCert')} or ${flag('targetKey')} file cannot be used.`,
   TOKEN_SOURCE_UNUSABLE: 'The new token source cannot be built or does not answer.',
-  PLUGIN_UNUSABLE: 'An --auth-plugin or --token-plugin module cannot be loaded.',
+  PLUGIN_UNUSABLE: `An ${flag('authPlugin')} or ${flag('tokenPlugin')} module cannot be loaded.`,
   RELOAD_UNAVAILABLE:
     'The server is starting or shutting down, or a worker did not answer; nothing was reloaded there.',
 } as const satisfies Record<string, string>;
@@ -258,7 +269,7 @@ export type ReloadReason = keyof typeof RELOAD_REASONS;
 /** A refused reload: `code` is stable, `message` names the flag or file and never holds a secret value. */
 export class ReloadError extends WsproxyError<ReloadReason> {
   readonly code: ReloadReason;
-  /** The option at fault (`--cert`, `--token-source`), when one is. */
+  /** The option at fault (`cert`, `tokenSource`), when one is. */
   readonly flag: string | undefined;
 
   constructor(code: ReloadReason, message: string, options?: { flag?: string | undefined; cause?: unknown }) {
@@ -330,7 +341,7 @@ export class UsageError extends WsproxyError<'USAGE'> {
   }
 }
 
-/** A problem with an `--auth-plugin`/`--token-plugin` module itself: reported as one line naming the flag, exit 2. */
+/** A problem with an `authPlugin`/`tokenPlugin` module itself: reported as one line naming the flag, exit 2. */
 export class PluginModuleError extends WsproxyError<'PLUGIN_UNUSABLE'> {
   readonly code = 'PLUGIN_UNUSABLE';
 }

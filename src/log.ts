@@ -126,10 +126,10 @@ const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4));
 export const STALL_MS = 1_000;
 
 /**
- * A sink writing each line to a file descriptor (2 for stderr, or an open `--log-file`) with `writeSync` before the
+ * A sink writing each line to a file descriptor (2 for stderr, or an open `logFile`) with `writeSync` before the
  * log call returns: nothing is buffered, so nothing is lost at `process.exit` or a crash; lines keep their order with
  * other direct writes to the descriptor; and a line up to PIPE_BUF (4 KiB) is one write(2), so the lines of several
- * `--workers` processes never interleave mid-line.
+ * `workers` processes never interleave mid-line.
  *
  * Once Node has made `process.stderr`, a pipe on fd 2 is non-blocking: when the reader (journald, Docker) falls
  * behind, a write fails with EAGAIN, and the line waits in 1 ms steps for up to {@link STALL_MS}. A reader that takes
@@ -302,7 +302,7 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Roo
   core.pino = pino(
     {
       level: 'debug',
-      // No pid/hostname on every line: journald, Docker and Kubernetes add them; `--workers` lines carry `worker`.
+      // No pid/hostname on every line: journald, Docker and Kubernetes add them; `workers` lines carry `worker`.
       base: null,
       timestamp: isoTime(now ? () => now().getTime() : Date.now),
       formatters: {

@@ -16,7 +16,7 @@ import { askSecret } from './process/secret-prompt.js';
 import { writeStdout } from './process/stdout.js';
 
 const argv = process.argv.slice(2);
-// Parsed again on every reload: the start's command line and environment, the --config file read anew.
+// Parsed again on every reload: the start's command line and environment, the `config` file read anew.
 const parse = (): CommandLine => parseCommandLine(argv, process.env);
 
 function version(): string {

@@ -1,5 +1,5 @@
 /**
- * Loads an operator's plugin module (`--token-plugin ./x.js`, `--auth-plugin ./y.js`) once at start: a dynamic
+ * Loads an operator's plugin module (`tokenPlugin` ./x.js`, `authPlugin` ./y.js`) once at start: a dynamic
  * import from a file URL, then the default export instantiated (object as is; class with `new`; factory called and
  * awaited) with `{ source, log }`, then checked for the method the interface needs. Every failure is one line naming
  * the flag (PluginModuleError → exit 2). Shared by targets/ and auth/, which may not import each other.
@@ -12,13 +12,13 @@ import type { Logger } from './log.js';
 
 /** What a class or factory default export is called with. */
 export interface PluginOptions {
-  /** `--token-source`/`--auth-source`, as given (undefined when not given; may be a secret: never log it). */
+  /** `tokenSource`/`authSource`, as given (undefined when not given; may be a secret: never log it). */
   readonly source: string | undefined;
   /** A logger for the plugin (lines carry `plugin=<file name>`; do not log tokens). */
   readonly log: Logger;
 }
 
-/** Whether a `--token-plugin`/`--auth-plugin` value names a module file rather than a built-in plugin. Pure. */
+/** Whether a `tokenPlugin`/`authPlugin` value names a module file rather than a built-in plugin. Pure. */
 export function isModulePath(value: string): boolean {
   return value.includes('/') || /\.m?js$/i.test(value);
 }
@@ -58,7 +58,7 @@ export async function loadPluginModule(
     if (isClass(exported)) instance = new (exported as new (o: PluginOptions) => unknown)(options);
     else if (typeof exported === 'function') instance = await (exported as (o: PluginOptions) => unknown)(options);
   } catch (err) {
-    // The source may be a secret (an --auth-source password) that the plugin put into its message.
+    // The source may be a secret (an `authSource` password) that the plugin put into its message.
     const first = hideSecret(((err as Error).message || String(err)).split('\n')[0] ?? '', options.source);
     throw new PluginModuleError(`${flag}: ${basename(file)} failed to start (${first})`);
   }

@@ -9,11 +9,11 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './config/types.js';
 import type { ReloadReason } from './errors.js';
 import type { LogFields, Logger } from './log.js';
-import { OPTION_NAMES, optionName, optionSpec, reportsOf, type ReportKey } from './config/options.js';
+import { OPTION_NAMES, optionName, optionSpec, reportsOf, type ReportKey } from './config/options/index.js';
 
 /** One option as a reload sees it: the name operators know, whether it applies live, and how to read it. */
 export interface ReloadField {
-  /** The report name (`allow-origin`, `listen`); what the reload lines and `POST /reload` report. */
+  /** The report name (the name of the option it reads, or a group name such as `listen`); what the reload lines and `POST /reload` report. */
   readonly name: string;
   /** Applies to new connections without a restart (the option table's reload class). */
   readonly live: boolean;

@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIpLiteral } from '../net/address.js';
+import { flag } from '../config/options/index.js';
 
 /** A refusal: status, stable reason code and the one-line answer. */
 export interface AdminRefusal {
@@ -61,7 +62,7 @@ export function adminRefusal(
     return {
       status: 421,
       reason: 'ADMIN_HOST_NOT_ALLOWED',
-      message: 'without --admin-token-file the admin listener answers only Host: localhost or an IP address',
+      message: `without ${flag('adminTokenFile')} the admin listener answers only Host: localhost or an IP address`,
     };
   }
   return undefined;

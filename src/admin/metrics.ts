@@ -16,6 +16,7 @@ import {
 import type { LogFields } from '../log.js';
 import type { RelayStats } from '../relay/relay.js';
 import type { Resolution, TargetResolver } from '../targets/types.js';
+import { flag } from '../config/options/index.js';
 
 /** A live session as the metrics see it. */
 export interface MeteredSession {
@@ -30,7 +31,7 @@ export interface MetricsSources {
   readonly version: string;
   readonly sessions: () => Iterable<MeteredSession>;
   readonly openConnections: () => number;
-  /** Bytes of unfinished client messages held across sessions (`--max-buffered-total` bounds it). */
+  /** Bytes of unfinished client messages held across sessions (`maxBufferedTotal` bounds it). */
   readonly bufferedMessageBytes?: () => number;
   /** Told when counting an event failed (the event is lost to the metrics; the server goes on). */
   readonly onError?: (err: unknown) => void;
@@ -123,7 +124,7 @@ function registerScrapeFamilies(registers: Registry[], sources: MetricsSources, 
   });
   new Gauge({
     name: 'wsproxy_buffered_message_bytes',
-    help: 'Bytes of unfinished client messages held across all sessions (bounded by --max-buffered-total).',
+    help: `Bytes of unfinished client messages held across all sessions (bounded by ${flag('maxBufferedTotal')}).`,
     registers,
     collect() {
       this.set(sources.bufferedMessageBytes?.() ?? 0);
@@ -136,7 +137,7 @@ function sessionFamilies(registers: Registry[]) {
   return {
     bufferFull: new Counter({
       name: 'wsproxy_message_buffer_full_total',
-      help: 'Sessions closed with 1009 because unfinished client messages of all sessions would have passed --max-buffered-total.',
+      help: `Sessions closed with 1009 because unfinished client messages of all sessions would have passed ${flag('maxBufferedTotal')}.`,
       registers,
     }),
     sessionsTotal: new Counter({

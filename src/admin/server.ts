@@ -16,6 +16,7 @@ import { hostPort } from '../net/address.js';
 import { adminRefusal } from './access.js';
 import type { Logger } from '../log.js';
 import type { ProxyMetrics } from './metrics.js';
+import { flag } from '../config/options/index.js';
 
 /** One row of `GET /sessions`. Holds no secret: the token appears only as its hash. */
 export interface SessionRow {
@@ -66,7 +67,7 @@ export interface AdminServer {
   /** `127.0.0.1:9090` or `unix:/path`. */
   readonly where: string;
   readonly address: AddressInfo | undefined;
-  /** Replaces the bearer token (a reload of `--admin-token-file`); undefined turns the check off. */
+  /** Replaces the bearer token (a reload of `adminTokenFile`); undefined turns the check off. */
   setToken(token: string | undefined): void;
   close(): Promise<void>;
 }
@@ -153,7 +154,7 @@ function refuse(
     send(
       res,
       401,
-      json({ error: 'a bearer token is required (Authorization: Bearer <token from --admin-token-file>)' }),
+      json({ error: `a bearer token is required (Authorization: Bearer <token from ${flag('adminTokenFile')}>)` }),
       'application/json',
       {
         'WWW-Authenticate': 'Bearer realm="wsproxy-admin"',
@@ -243,7 +244,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
     );
   });
   if (config.listen.kind === 'unix') {
-    await clearStaleSocket(config.listen.path, '--admin-listen');
+    await clearStaleSocket(config.listen.path, flag('adminListen'));
     listenUnix(server, { path: config.listen.path }, 0o600);
   } else {
     server.listen(config.listen.port, config.listen.host);

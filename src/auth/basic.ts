@@ -1,11 +1,12 @@
 /**
- * `BasicHTTPAuth` (`--auth-source user:password`): HTTP Basic credentials, compared in constant time. No or wrong
+ * `BasicHTTPAuth` (`authSource` user:password`): HTTP Basic credentials, compared in constant time. No or wrong
  * credentials → 401 with a `WWW-Authenticate` challenge; a header that is not well-formed Basic → 403 with a reason
  * (websockify closes silently there, because it catches the wrong exception).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import type { AuthContext, AuthDecision, AuthPlugin, Authenticator } from './types.js';
+import { flag } from '../config/options/index.js';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="Websockify", charset="UTF-8"' };
 
@@ -16,7 +17,7 @@ function digest(s: string): Buffer {
 /** Builds the authenticator from `user:password` (the password may contain colons). */
 export function basicAuth(source: string): Authenticator {
   const colon = source.indexOf(':');
-  if (colon <= 0) throw new Error('BasicHTTPAuth needs --auth-source user:password');
+  if (colon <= 0) throw new Error(`BasicHTTPAuth needs ${flag('authSource')} user:password`);
   const expected = digest(source);
   return {
     name: 'BasicHTTPAuth',
@@ -53,7 +54,10 @@ export const basicAuthPlugin: AuthPlugin = {
   aliases: ['websockify.auth_plugins.BasicHTTPAuth'],
   parseSource(text) {
     if (text.indexOf(':') <= 0)
-      throw new ConfigError('--auth-source', '--auth-plugin BasicHTTPAuth needs --auth-source user:password');
+      throw new ConfigError(
+        flag('authSource'),
+        `${flag('authPlugin')} BasicHTTPAuth needs ${flag('authSource')} user:password`,
+      );
     return text;
   },
   create: basicAuth,

@@ -1,16 +1,17 @@
 /**
- * `ClientCertCNAuth` (`--auth-source 'alice bob'`, websockify's space-separated CN list): the upgrade is allowed only
+ * `ClientCertCNAuth` (`authSource` 'alice bob'`, websockify's space-separated CN list): the upgrade is allowed only
  * when the TLS client certificate was *verified* at the handshake and its subject CN is in the list. The identity comes
  * from the TLS socket (AuthContext.peer), never from a header: websockify strips `SSL_*` headers case-sensitively, so a
  * client's own `ssl_client_s_dn_cn` header wins there (websockify.md §b.10.2).
  */
 import { ConfigError } from '../errors.js';
 import type { AuthContext, AuthDecision, AuthPlugin, Authenticator } from './types.js';
+import { flag } from '../config/options/index.js';
 
 /** Builds the authenticator from the allowed CNs (whitespace- or comma-separated; compared exactly, as websockify). */
 export function clientCertCnAuth(source: string): Authenticator {
   const allowed = new Set(source.split(/[\s,]+/).filter((cn) => cn.length > 0));
-  if (allowed.size === 0) throw new Error("ClientCertCNAuth needs --auth-source 'CN [more CNs]'");
+  if (allowed.size === 0) throw new Error(`ClientCertCNAuth needs ${flag('authSource')} 'CN [more CNs]'`);
   return {
     name: 'ClientCertCNAuth',
     check(ctx: AuthContext): Promise<AuthDecision> {
@@ -33,14 +34,14 @@ export const clientCertCnAuthPlugin: AuthPlugin = {
   parseSource(text, ctx) {
     if (text.trim() === '') {
       throw new ConfigError(
-        '--auth-source',
-        "--auth-plugin ClientCertCNAuth needs --auth-source 'alice bob' (the allowed certificate CNs)",
+        flag('authSource'),
+        `${flag('authPlugin')} ClientCertCNAuth needs ${flag('authSource')} 'alice bob' (the allowed certificate CNs)`,
       );
     }
     if (!ctx.clientCerts) {
       throw new ConfigError(
-        '--auth-plugin',
-        '--auth-plugin ClientCertCNAuth needs client certificates: add --verify-client [optional|required] --cafile CA.pem',
+        flag('authPlugin'),
+        `${flag('authPlugin')} ClientCertCNAuth needs client certificates: add ${flag('verifyClient')} [optional|required] ${flag('cafile')} CA.pem`,
       );
     }
     return text;

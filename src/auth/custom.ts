@@ -1,5 +1,5 @@
 /**
- * An authenticator of the operator's own: `--auth-plugin ./my-auth.js`. Same loading rules as a custom token resolver
+ * An authenticator of the operator's own: `authPlugin` ./my-auth.js`. Same loading rules as a custom token resolver
  * (plugin-loader.ts): default export an object with `check(ctx)`, or a class/factory called with `{ source, log }`.
  * The module is imported at start (`load()`, from the server's listen), so the server can be built synchronously.
  * `check` must answer `{ kind: 'allow', identity? }` or `{ kind: 'deny', status: 401 | 403, reason, headers? }`; a
@@ -9,11 +9,12 @@ import { basename } from 'node:path';
 import type { Logger } from '../log.js';
 import { hideSecret, loadPluginModule } from '../plugin-loader.js';
 import type { AuthContext, AuthDecision, Authenticator } from './types.js';
+import { flag } from '../config/options/index.js';
 
 /** A custom authenticator and the step that loads it. */
 export interface CustomAuthenticator {
   readonly authenticator: Authenticator;
-  /** Imports and checks the module; throws PluginModuleError (one line naming --auth-plugin). */
+  /** Imports and checks the module; throws PluginModuleError (one line naming `authPlugin`). */
   load(): Promise<void>;
 }
 
@@ -67,7 +68,7 @@ export function customAuthenticator(file: string, source: string, log: Logger): 
     },
     async load(): Promise<void> {
       user = (await loadPluginModule(
-        '--auth-plugin',
+        flag('authPlugin'),
         file,
         { source: source === '' ? undefined : source, log: plog },
         'check',

@@ -1,9 +1,10 @@
 /**
- * `ExpectOrigin` (`--auth-source "https://a.example https://b.example"`): the request's `Origin` must be one of the
+ * `ExpectOrigin` (`authSource` "https://a.example https://b.example"`): the request's `Origin` must be one of the
  * listed origins, compared after normalisation (case, default ports). No Origin → 403, as websockify does.
  */
 import { ConfigError } from '../errors.js';
 import type { AuthContext, AuthDecision, AuthPlugin, Authenticator } from './types.js';
+import { flag } from '../config/options/index.js';
 
 function normalise(origin: string): string {
   try {
@@ -21,7 +22,7 @@ export function expectOrigin(source: string): Authenticator {
       .filter((s) => s.length > 0)
       .map(normalise),
   );
-  if (allowed.size === 0) throw new Error('ExpectOrigin needs --auth-source with one or more origins');
+  if (allowed.size === 0) throw new Error(`ExpectOrigin needs ${flag('authSource')} with one or more origins`);
   return {
     name: 'ExpectOrigin',
     check(ctx: AuthContext): Promise<AuthDecision> {
@@ -37,8 +38,8 @@ export const expectOriginPlugin: AuthPlugin = {
   parseSource(text) {
     if (text.trim() === '') {
       throw new ConfigError(
-        '--auth-source',
-        "--auth-plugin ExpectOrigin needs --auth-source 'https://allowed.example [more origins]'",
+        flag('authSource'),
+        `${flag('authPlugin')} ExpectOrigin needs ${flag('authSource')} 'https://allowed.example [more origins]'`,
       );
     }
     return text;

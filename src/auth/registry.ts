@@ -1,5 +1,5 @@
 /**
- * Auth plugins by name: the one list config validates `--auth-plugin`/`--auth-source` with and the server builds
+ * Auth plugins by name: the one list config validates `authPlugin`/`authSource` with and the server builds
  * from. websockify's class names are accepted (also as `websockify.auth_plugins.X`). A new plugin is one file in this
  * folder exporting an `AuthPlugin`, plus one entry here.
  */
@@ -17,7 +17,7 @@ export const AUTH_PLUGINS: readonly AuthPlugin[] = [basicAuthPlugin, expectOrigi
 /** Plugin names wsproxy knows. */
 export const AUTH_PLUGIN_NAMES: readonly string[] = AUTH_PLUGINS.map((p) => p.name);
 
-/** The built-in plugin an `--auth-plugin` value names; undefined if none. */
+/** The built-in plugin an `authPlugin` value names; undefined if none. */
 export function findAuthPlugin(name: string): AuthPlugin | undefined {
   return findPlugin(AUTH_PLUGINS, name);
 }

@@ -11,7 +11,7 @@ export interface AuthContext {
   /** The `Authorization` header, if any (secret: never log it). */
   readonly authorization: string | undefined;
   readonly path: string;
-  /** The resolved target (undefined for page requests under --web-auth). */
+  /** The resolved target (undefined for page requests under `webAuth`). */
   readonly target: Target | undefined;
   /** The TLS client certificate as verified at the handshake (undefined on plain connections or with client certs off). */
   readonly peer?: PeerIdentity | undefined;
@@ -30,12 +30,12 @@ export interface Authenticator {
 
 /** What an auth plugin's source check may use besides the text. */
 export interface AuthSourceContext {
-  /** Whether TLS client certificates are verified (`--verify-client` is not off). */
+  /** Whether TLS client certificates are verified (`verifyClient` is not off). */
   readonly clientCerts: boolean;
 }
 
 /**
- * One built-in auth plugin (`--auth-plugin NAME`): its names, the check of its `--auth-source`, and its factory.
+ * One built-in auth plugin (`authPlugin` NAME`): its names, the check of its `authSource`, and its factory.
  * `AUTH_PLUGINS` in registry.ts lists them; config validates with it and the registry creates with it.
  */
 export interface AuthPlugin {
@@ -43,7 +43,7 @@ export interface AuthPlugin {
   readonly name: string;
   /** Other accepted spellings (websockify's dotted `websockify.auth_plugins.X`); the class part ignores case. */
   readonly aliases: readonly string[];
-  /** Checks `--auth-source` at start (throws a one-line ConfigError); answers the source `create` takes. */
+  /** Checks `authSource` at start (throws a one-line ConfigError); answers the source `create` takes. */
   parseSource(text: string, ctx: AuthSourceContext): string;
   create(source: string): Authenticator;
 }

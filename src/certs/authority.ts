@@ -1,5 +1,5 @@
 /**
- * wsproxy's own certificate authority (butterfly's `--generate-certs` model, with its gaps fixed): a private CA
+ * wsproxy's own certificate authority (butterfly's `generateCerts` model, with its gaps fixed): a private CA
  * (ECDSA P-256, 10 years, `CA:TRUE, pathlen:0`, keyCertSign + cRLSign), server certificates browsers and Apple
  * accept (SAN with DNS and iPAddress entries, EKU serverAuth, CA:FALSE, at most 825 days), client certificates (EKU
  * clientAuth) and a CRL signed by the CA. Values in, PEM/DER out: no files here (certs/store.ts writes them).
@@ -9,6 +9,7 @@ import { randomBytes, webcrypto } from 'node:crypto';
 import { isIpLiteral } from '../net/address.js';
 import type * as X509Module from '@peculiar/x509';
 import { CertInputError } from '../errors.js';
+import { flag } from '../config/options/index.js';
 
 type X509Lib = typeof X509Module;
 let lib: Promise<X509Lib> | undefined;
@@ -60,7 +61,7 @@ export interface HostNames {
 }
 
 /**
- * Splits `--host` values into DNS names and IP addresses (an IP must be an iPAddress SAN entry, not `DNS:1.2.3.4`,
+ * Splits `host` values into DNS names and IP addresses (an IP must be an iPAddress SAN entry, not `DNS:1.2.3.4`,
  * or iOS and Chrome refuse it). Accepts `*.example.com` wildcards and strips IPv6 brackets. Throws CertInputError.
  */
 export function parseHosts(values: readonly string[]): HostNames {
@@ -78,11 +79,12 @@ export function parseHosts(values: readonly string[]): HostNames {
     const ok = name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
     if (!ok)
       throw new CertInputError(
-        `--host: '${raw}' is not a host name or IP address; give e.g. vnc.example.com or 192.0.2.10`,
+        `${flag('host')}: '${raw}' is not a host name or IP address; give e.g. vnc.example.com or 192.0.2.10`,
       );
     if (!dns.includes(name)) dns.push(name);
   }
-  if (dns.length === 0 && ips.length === 0) throw new CertInputError('--host: give at least one host name or address');
+  if (dns.length === 0 && ips.length === 0)
+    throw new CertInputError(`${flag('host')}: give at least one host name or address`);
   return { dns, ips };
 }
 
@@ -216,7 +218,7 @@ async function issue(
 export async function issueServer(ca: Authority, names: HostNames, days = DEFAULT_DAYS): Promise<Issued> {
   if (!Number.isInteger(days) || days < 1 || days > MAX_SERVER_DAYS) {
     throw new CertInputError(
-      `--days: ${days} is out of range for a server certificate; give 1-${MAX_SERVER_DAYS} (Apple refuses longer)`,
+      `${flag('days')}: ${days} is out of range for a server certificate; give 1-${MAX_SERVER_DAYS} (Apple refuses longer)`,
     );
   }
   const cn = names.dns[0] ?? names.ips[0] ?? 'localhost';
@@ -234,7 +236,9 @@ export async function issueServer(ca: Authority, names: HostNames, days = DEFAUL
 export async function issueUser(ca: Authority, name: string, days = DEFAULT_DAYS): Promise<Issued> {
   checkUserName(name);
   if (!Number.isInteger(days) || days < 1 || days > MAX_USER_DAYS) {
-    throw new CertInputError(`--days: ${days} is out of range for a user certificate; give 1-${MAX_USER_DAYS}`);
+    throw new CertInputError(
+      `${flag('days')}: ${days} is out of range for a user certificate; give 1-${MAX_USER_DAYS}`,
+    );
   }
   return issue(ca, [{ CN: [name] }, { O: ['wsproxy user'] }], days, (x509) => [
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),

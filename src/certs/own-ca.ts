@@ -1,6 +1,6 @@
 /**
  * Recognises wsproxy's own CA (from `wsproxy cert init`) behind the certificate in use, so the built-in page can offer
- * it for download (`/ca.crt`). The CA is `ca.crt` in the same directory as the `--cert` file, and it counts only if it
+ * it for download (`/ca.crt`). The CA is `ca.crt` in the same directory as the `cert` file, and it counts only if it
  * is a CA certificate (the name certs/store.ts gives it; not imported here so the daemon does not load pkijs) that really signed the leaf being served. What is offered is that certificate re-encoded from
  * its parsed form: whatever else the file holds (a key pasted in by mistake) is never sent.
  */

@@ -2,7 +2,7 @@
  * PKCS#12 (`.p12`) export of a user's certificate, its CA and its private key, for browsers and OS stores.
  *
  * Default: what OpenSSL 3 writes by default — PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC) for the key and the
- * certificates, HMAC-SHA-256 MAC. Compat (`--p12-compat`, macOS Keychain, which has rejected PBES2 files as "wrong
+ * certificates, HMAC-SHA-256 MAC. Compat (`p12Compat`, macOS Keychain, which has rejected PBES2 files as "wrong
  * password"): pbeWithSHAAnd3-KeyTripleDES-CBC for both and a SHA-1 MAC, i.e. `openssl pkcs12 -keypbe PBE-SHA1-3DES
  * -certpbe PBE-SHA1-3DES -macalg sha1`. Never RC2-40 (OpenSSL's `-legacy`): OpenSSL 3 and Node cannot even read it.
  *

@@ -1,5 +1,5 @@
 /**
- * In-process self-signed certificate for the `--demo` start: ECDSA P-256, SHA-256, CA:FALSE, EKU serverAuth, SAN with
+ * In-process self-signed certificate for the `demo` start: ECDSA P-256, SHA-256, CA:FALSE, EKU serverAuth, SAN with
  * `localhost`, this machine's name and its addresses (IPs as iPAddress entries), 365 days. Browsers and iOS accept
  * such a certificate after a click-through; the classic `openssl req -x509` recipe (CA:TRUE, no SAN) they reject.
  * Written once to the state directory (file mode 0600) so the browser's exception survives restarts.

@@ -1,17 +1,17 @@
 /**
- * The certificate directory `wsproxy cert …` manages (default `<state dir>/ca`, or `--cert-dir`):
+ * The certificate directory `wsproxy cert …` manages (default `<state dir>/ca`, or `certDir`):
  *
  * ```
- * ca.crt            the CA certificate (0644) — what people install; what --cafile / --target-ca take
+ * ca.crt            the CA certificate (0644) — what people install; what `cafile` / `targetCa` take
  * ca.key            the CA's private key (0600) — never leaves this directory
- * server.pem        the server certificate followed by its key (0600) — what --cert takes
- * crl.pem           the CA's revocation list (0644) — what --crl takes; rewritten by `cert revoke`
+ * server.pem        the server certificate followed by its key (0600) — what `cert` takes
+ * crl.pem           the CA's revocation list (0644) — what `crl` takes; rewritten by `cert revoke`
  * users/NAME.crt    a user's client certificate (0644)
  * users/NAME.p12    the same with its key, password-protected PKCS#12 (0600) — hand it to the user
  * index.json        every certificate issued: kind, name, serial, validity, revocation time
  * ```
  *
- * The directory is created 0700. It is refused inside a `--web` root, so nothing here can be served by accident.
+ * The directory is created 0700. It is refused inside a `web` root, so nothing here can be served by accident.
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
@@ -29,6 +29,7 @@ import {
   type HostNames,
 } from './authority.js';
 import { makePkcs12 } from './pkcs12.js';
+import { flag } from '../config/options/index.js';
 
 /** File names inside the certificate directory. */
 export const STORE_FILES = {
@@ -98,7 +99,7 @@ export async function checkNotUnderWebRoot(dir: string, webRoot: string | undefi
   const [d, w] = await Promise.all([realish(resolve(dir)), realish(resolve(webRoot))]);
   if (isInside(d, w)) {
     throw new CertInputError(
-      `--cert-dir: '${dir}' is inside the --web root '${webRoot}'; keep the CA key where it cannot be served`,
+      `${flag('certDir')}: '${dir}' is inside the ${flag('web')} root '${webRoot}'; keep the CA key where it cannot be served`,
     );
   }
 }
@@ -111,7 +112,7 @@ async function readIndex(dir: string): Promise<IndexFile> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, issued: [] };
     throw new CertInputError(
-      `${join(dir, STORE_FILES.index)} is not a wsproxy certificate index; move it away or choose another --cert-dir`,
+      `${join(dir, STORE_FILES.index)} is not a wsproxy certificate index; move it away or choose another ${flag('certDir')}`,
     );
   }
 }
@@ -139,7 +140,9 @@ export async function openAuthority(dir: string): Promise<Authority> {
     ]);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new CertInputError(`no CA in '${dir}'; run 'wsproxy cert init --host NAME' first (or give --cert-dir)`);
+      throw new CertInputError(
+        `no CA in '${dir}'; run 'wsproxy cert init ${flag('host')} NAME' first (or give ${flag('certDir')})`,
+      );
     }
     throw err;
   }

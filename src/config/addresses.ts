@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ipFamily, splitHostPort } from '../net/address.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import type { AdminConfig, ListenAddress, Target } from './types.js';
 
 /** A port number; 0 (a free port) only where `allowZero`. */

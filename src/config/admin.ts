@@ -2,9 +2,9 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { isLoopbackHost } from '../net/address.js';
-import type { CliArgs } from './options.js';
+import type { CliArgs } from './options/index.js';
 import { parseAdminListen } from './addresses.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import type { ConfigProbes } from './probes.js';
 import { ADMIN_RULES, checkRules } from './rules.js';
 import type { AdminConfig } from './types.js';

@@ -1,7 +1,7 @@
 /** Client certificates: the verify mode, the CA, CRL and depth they are checked with, and the allowed names. */
 import { ConfigError } from '../errors.js';
-import type { CliArgs } from './options.js';
-import { flag } from './options.js';
+import type { CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { oneOf, splitList } from './parse.js';
 import { requireFile, type ConfigProbes } from './probes.js';
 import { checkRules, CLIENT_CERT_RULES } from './rules.js';

@@ -1,9 +1,9 @@
 /** What ordinary HTTP requests get: the web root and its CSP, allowed origins, and the HTTP upstream. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { CliArgs } from './options.js';
+import type { CliArgs } from './options/index.js';
 import { normaliseOrigin, parseHttpUpstream } from './addresses.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import { splitList } from './parse.js';
 import type { ConfigProbes } from './probes.js';
 import { checkRules, HTTP_UPSTREAM_RULES, WEB_CSP_RULES } from './rules.js';

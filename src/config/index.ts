@@ -3,10 +3,10 @@
  * once, with one-line messages that name the option and the fix (`ConfigError`). Nothing touches the network; the
  * files a flag names are checked through the injected probes (real disk and OpenSSL by default).
  */
-import type { CliArgs } from './options.js';
+import type { CliArgs } from './options/index.js';
 import { resolveAdmin } from './admin.js';
 import { resolveAuth } from './auth.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import { resolveAllowOrigins, resolveHttpUpstream, resolveWebCsp, resolveWebRoot } from './http.js';
 import { resolveLimits } from './limits.js';
 import { resolveListen } from './listen.js';

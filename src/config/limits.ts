@@ -1,7 +1,7 @@
 /** Resource limits and deadlines: times in milliseconds, sizes in bytes, 0 = no limit where a limit may be absent. */
 import { ConfigError } from '../errors.js';
-import { DEFAULTS, type CliArgs } from './options.js';
-import { flag } from './options.js';
+import { DEFAULTS, type CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { notZero, parseCount, parseSeconds, parseSize } from './parse.js';
 import type { Limits } from './types.js';
 

@@ -1,9 +1,9 @@
 /** Where the proxy listens: the source positional, a unix socket or inetd's descriptor 0. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { CliArgs } from './options.js';
+import type { CliArgs } from './options/index.js';
 import { parseListenAddress } from './addresses.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import { checkRules, LISTEN_RULES } from './rules.js';
 import type { ListenAddress } from './types.js';
 

@@ -1,8 +1,8 @@
 /** Operations: log output, session recording, process lifetime and the number of worker processes. */
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { DEFAULTS, type CliArgs } from './options.js';
-import { flag } from './options.js';
+import { DEFAULTS, type CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { oneOf, parseSeconds, resolveWorkers } from './parse.js';
 import type { ConfigProbes } from './probes.js';
 import { WORKER_CLASHES } from './rules.js';

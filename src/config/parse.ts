@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { parseRate, type Rate } from '../policy/rate-limit.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,

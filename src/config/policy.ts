@@ -1,8 +1,8 @@
 /** Limits and policy (per-token cap, rates, target and Host allowlists, revalidation) and real client addresses. */
 import { ConfigError } from '../errors.js';
 import { parseAddressRange, type AddressRange } from '../policy/cidr.js';
-import { DEFAULTS, type CliArgs } from './options.js';
-import { flag } from './options.js';
+import { DEFAULTS, type CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { oneOf, parseRateOption, parseSeconds, splitList } from './parse.js';
 import { checkRules, CLIENT_ADDRESS_RULES } from './rules.js';
 import type { ClientAddressConfig, PolicyConfig } from './types.js';

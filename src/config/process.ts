@@ -2,9 +2,9 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { splitHostPort } from '../net/address.js';
-import type { CliArgs } from './options.js';
+import type { CliArgs } from './options/index.js';
 import { parsePort, parseTargetAddress } from './addresses.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import { oneOf } from './parse.js';
 import { checkRules, SYSLOG_RULES, WRAP_RULES } from './rules.js';
 import type { ProcessConfig, SyslogConfig, SyslogDestination, WrapConfig } from './types.js';

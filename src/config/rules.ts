@@ -3,8 +3,8 @@
  * its list with `checkRules` where the options are read, so the first mistake reported stays the same one.
  */
 import { ConfigError } from '../errors.js';
-import type { CliArgs, OptionKey } from './options.js';
-import { flag as f } from './options.js';
+import type { CliArgs, OptionKey } from './options/index.js';
+import { flag as f } from './options/index.js';
 import { parseSeconds, splitList } from './parse.js';
 
 /** An option that is also a CliArgs field (not help, version or config). */

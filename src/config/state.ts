@@ -1,8 +1,8 @@
 /** The state directory (generated certificate, token-hash key) and the token-hash key file. */
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { CliArgs } from './options.js';
-import { flag } from './options.js';
+import type { CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { realProbes, type ConfigProbes } from './probes.js';
 
 /** Default state directory: `$XDG_STATE_HOME/wsproxy`, else `~/.local/state/wsproxy`. */

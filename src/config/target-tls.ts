@@ -1,7 +1,7 @@
 /** TLS towards the target: verification, the name to check, CA and client certificate files. */
 import { ConfigError } from '../errors.js';
-import type { CliArgs } from './options.js';
-import { flag } from './options.js';
+import type { CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { oneOf } from './parse.js';
 import { requireFile, type ConfigProbes } from './probes.js';
 import { checkRules, TARGET_KEY_RULES, TARGET_TLS_RULES } from './rules.js';

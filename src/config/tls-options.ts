@@ -1,7 +1,7 @@
 /** TLS protocol settings beyond the certificate: profile, versions, suites, groups, chain, HSTS, tickets, reload. */
 import { ConfigError } from '../errors.js';
-import { DEFAULTS, type CliArgs } from './options.js';
-import { flag } from './options.js';
+import { DEFAULTS, type CliArgs } from './options/index.js';
+import { flag } from './options/index.js';
 import { oneOf, parseSeconds } from './parse.js';
 import { requireFile, type ConfigProbes } from './probes.js';
 import { checkRules, TLS_PROFILE_RULES } from './rules.js';

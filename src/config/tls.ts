@@ -1,9 +1,9 @@
 /** TLS termination: the certificate and key files, whether to generate one, and the client and protocol settings. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { DEFAULTS, type CliArgs } from './options.js';
+import { DEFAULTS, type CliArgs } from './options/index.js';
 import { resolveClientCert } from './client-cert.js';
-import { flag } from './options.js';
+import { flag } from './options/index.js';
 import type { ConfigProbes } from './probes.js';
 import { resolveTlsOptions } from './tls-options.js';
 import type { TlsConfig } from './types.js';

@@ -9,11 +9,11 @@ import type { Rate } from '../policy/rate-limit.js';
 
 /** Where a session is relayed to. */
 export type Target =
-  // proxyProtocol: a per-target override of proxy-protocol-out (JSONTokenApi's "proxy_protocol"); 'none' turns it off.
+  // proxyProtocol: a per-target override of `proxyProtocolOut` (JSONTokenApi's "proxy_protocol"); 'none' turns it off.
   | { kind: 'tcp'; host: string; port: number; proxyProtocol?: 'v1' | 'v2' | 'none' }
   | { kind: 'unix'; path: string; proxyProtocol?: 'v1' | 'v2' | 'none' };
 
-/** `verify-client` modes (nginx's names): off, optional (403 at the upgrade without a verified cert), required. */
+/** `verifyClient` modes (nginx's names): off, optional (403 at the upgrade without a verified cert), required. */
 export type VerifyClientMode = 'off' | 'optional' | 'required';
 
 /** Client-certificate settings. */
@@ -71,7 +71,7 @@ export interface TlsConfig {
   readonly generateIfMissing: boolean;
   /** Where generated state (the demo certificate) lives. */
   readonly stateDir: string;
-  /** Client certificates (`verify-client` and friends); absent = off. */
+  /** Client certificates (`verifyClient` and friends); absent = off. */
   readonly clientCert?: ClientCertConfig | undefined;
   /** Protocol versions, suites, groups, chain, HSTS, tickets, reload; absent = the intermediate profile's defaults. */
   readonly options?: TlsOptionsConfig | undefined;
@@ -127,13 +127,13 @@ export interface AuthConfig {
   readonly plugin: string;
   /** The plugin's argument (for BasicHTTPAuth a secret: never logged). */
   readonly source: string;
-  /** Also require it for ordinary page requests (`web-auth`). */
+  /** Also require it for ordinary page requests (`webAuth`). */
   readonly webAuth: boolean;
-  /** `plugin` is the absolute path of the operator's own module (`auth-plugin ./x.js`). */
+  /** `plugin` is the absolute path of the operator's own module (`authPlugin ./x.js`). */
   readonly custom?: boolean;
 }
 
-/** Process lifetime rules (websockify's run-once, timeout, idle-timeout); enforced by main.ts. */
+/** Process lifetime rules (websockify's `runOnce`, timeout, `idleTimeout`); enforced by main.ts. */
 export interface Lifecycle {
   readonly runOnce: boolean;
   /** Stop accepting this long after start, exit once sessions end (0 = never). */
@@ -144,19 +144,19 @@ export interface Lifecycle {
   readonly drainTimeoutMs?: number;
 }
 
-/** The admin listener (`admin-listen`): metrics, health and sessions, on an address apart from the public port. */
+/** The admin listener (`adminListen`): metrics, health and sessions, on an address apart from the public port. */
 export interface AdminConfig {
   readonly listen: { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
-  /** Bearer token required on every admin route but `/healthz` and `/readyz` (`admin-token-file`). Never logged. */
+  /** Bearer token required on every admin route but `/healthz` and `/readyz` (`adminTokenFile`). Never logged. */
   readonly token: string | undefined;
   /** The file it was read from (never served under `web`). */
   readonly tokenFile?: string | undefined;
 }
 
-/** What wrap mode does when the wrapped program exits (websockify's wrap-mode). */
+/** What wrap mode does when the wrapped program exits (websockify's `wrapMode`). */
 export type WrapMode = 'exit' | 'ignore' | 'respawn';
 
-/** A program wsproxy starts and supervises (`-- COMMAND ARGS...`); sessions go to `targets` (its wrap-target). */
+/** A program wsproxy starts and supervises (`-- COMMAND ARGS...`); sessions go to `targets` (its `wrapTarget`). */
 export interface WrapConfig {
   /** Program and arguments, passed to the OS as they are (never through a shell). */
   readonly command: readonly [string, ...string[]];
@@ -166,7 +166,7 @@ export interface WrapConfig {
 /** Where `syslog` sends log lines: UDP to host:port, or a local unix (datagram) socket such as /dev/log. */
 export type SyslogDestination = { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-/** Syslog output (`syslog`, `legacy-syslog`); enforced by main.ts. */
+/** Syslog output (`syslog`, `legacySyslog`); enforced by main.ts. */
 export interface SyslogConfig {
   readonly destination: SyslogDestination;
   /** RFC 3164 (BSD) lines instead of RFC 5424. */
@@ -180,7 +180,7 @@ export interface ProcessConfig {
   readonly wrap?: WrapConfig | undefined;
   /** `-D`: detach once listening. */
   readonly daemon: boolean;
-  /** Absolute `pid-file` path. */
+  /** Absolute `pidFile` path. */
   readonly pidFile?: string | undefined;
   readonly syslog?: SyslogConfig | undefined;
 }
@@ -192,7 +192,7 @@ export interface Config {
   readonly tls: TlsConfig;
   /** Absolute `web` root, or undefined for the built-in pages. */
   readonly webRoot: string | undefined;
-  /** `web-csp`: Content-Security-Policy for `web` files; undefined = none (the directory owner's pages). */
+  /** `webCsp`: Content-Security-Policy for `web` files; undefined = none (the directory owner's pages). */
   readonly webCsp?: string | undefined;
   /** Origins allowed besides the page's own host; `'*'` allows every origin. */
   readonly allowOrigins: readonly string[];
@@ -217,18 +217,18 @@ export interface Config {
   readonly clientAddress?: ClientAddressConfig;
   /** Limits and policy (per-token cap, rate limit, target and Host allowlists, revalidation). Absent = defaults. */
   readonly policy?: PolicyConfig;
-  /** `ssl-target`: TLS to TCP targets; undefined = plain TCP. */
+  /** `sslTarget`: TLS to TCP targets; undefined = plain TCP. */
   readonly targetTls?: TargetTlsConfig | undefined;
-  /** The admin listener, if `admin-listen` is given. */
+  /** The admin listener, if `adminListen` is given. */
   readonly admin?: AdminConfig | undefined;
-  /** `http-upstream`: normalised http(s) URL that ordinary requests wsproxy does not answer itself go to. */
+  /** `httpUpstream`: normalised http(s) URL that ordinary requests wsproxy does not answer itself go to. */
   readonly httpUpstream?: string | undefined;
-  /** `upstream-underscore-headers`: pass header names with `_` on to the upstream (default: dropped, as nginx). */
+  /** `upstreamUnderscoreHeaders`: pass header names with `_` on to the upstream (default: dropped, as nginx). */
   readonly upstreamUnderscoreHeaders?: boolean;
   /** Wrap mode, daemon, pid file and syslog (main.ts only; createServer ignores it). */
   readonly process?: ProcessConfig;
   /**
-   * The secret that keys `token_hash` (targets/token-hash.ts): `token-hash-key-file` (`given`), else a file made in
+   * The secret that keys `token_hash` (targets/token-hash.ts): `tokenHashKeyFile` (`given`), else a file made in
    * the state dir on first use. Absent (configs built in code): a random key per process.
    */
   readonly tokenHashKey?: { readonly file: string; readonly given: boolean };
@@ -265,13 +265,13 @@ export interface PolicyConfig {
   readonly revalidateIntervalMs: number;
 }
 
-/** TLS to the target (`ssl-target` and its `target-*` options). Files are absolute; server.ts reads them at start. */
+/** TLS to the target (`sslTarget` and its `target-*` options). Files are absolute; server.ts reads them at start. */
 export interface TargetTlsConfig {
   /** `required` (default): certificate and host name verified; `none`: the operator's explicit choice, warned about. */
   readonly verify: 'required' | 'none';
-  /** CAs to trust instead of the system store (`target-ca`). */
+  /** CAs to trust instead of the system store (`targetCa`). */
   readonly caFile?: string | undefined;
-  /** SNI and the name the certificate must carry (`target-servername`; default the target host). */
+  /** SNI and the name the certificate must carry (`targetServername`; default the target host). */
   readonly servername?: string | undefined;
   /** Client certificate (and key, unless `keyFile`) for targets that want one. */
   readonly certFile?: string | undefined;

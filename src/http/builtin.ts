@@ -1,5 +1,5 @@
 /**
- * The built-in pages (when no `--web` is given): `web/` from the package, plus `/wsproxy/info.json`, which tells the
+ * The built-in pages (when no `web` is given): `web/` from the package, plus `/wsproxy/info.json`, which tells the
  * page the certificate's fingerprint, names and expiry, and whether the demo echo target is running. Nothing in the
  * answer comes from the request, so the page cannot be made to show attacker text.
  */

@@ -1,5 +1,5 @@
 /**
- * Request body framing (RFC 9112 §6): what wsproxy accepts, and how a body is framed towards `--http-upstream`.
+ * Request body framing (RFC 9112 §6): what wsproxy accepts, and how a body is framed towards `httpUpstream`.
  *
  * Node's parser (llhttp, strict mode: `insecureHTTPParser` is off) already refuses Transfer-Encoding with
  * Content-Length, a TE whose last coding is not `chunked` in one line, repeated or non-numeric Content-Length, bad

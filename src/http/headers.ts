@@ -14,8 +14,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * For `--web DIR` files (noVNC, an operator's own app): the directory owner's pages, so no Content-Security-Policy
- * unless `--web-csp` gives one (a strict one broke noVNC's `vnc_lite.html`, whose script and styles are inline).
+ * For `web` DIR` files (noVNC, an operator's own app): the directory owner's pages, so no Content-Security-Policy
+ * unless `webCsp` gives one (a strict one broke noVNC's `vnc_lite.html`, whose script and styles are inline).
  * Pages of this same origin may frame them (noVNC's own embedding).
  */
 export function webRootHeaders(csp: string | undefined): Readonly<Record<string, string>> {

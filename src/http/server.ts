@@ -45,7 +45,7 @@ export interface HttpServers {
 function httpOptions(limits: Limits) {
   return {
     headersTimeout: limits.handshakeTimeoutMs,
-    // Node's own default for a whole request, body included: slow uploads to --http-upstream must still get through.
+    // Node's own default for a whole request, body included: slow uploads to `httpUpstream` must still get through.
     requestTimeout: Math.max(300_000, limits.handshakeTimeoutMs),
     keepAliveTimeout: 5_000,
     maxHeaderSize: 16 * 1024,
@@ -82,20 +82,20 @@ export function createHttpServers(
 /** What request routing needs. */
 export interface RequestDeps {
   readonly webRootReal: string | undefined;
-  /** Response headers for `--web` files (`webRootHeaders(--web-csp)`). */
+  /** Response headers for `web` files (`webRootHeaders(`webCsp`)`). */
   readonly webHeaders: Readonly<Record<string, string>>;
-  /** Files under `--web` that are never served (secrets: see web-secrets.ts). */
+  /** Files under `web` that are never served (secrets: see web-secrets.ts). */
   readonly webSecrets?: WebSecrets | undefined;
-  /** `--web-auth`: the auth plugin guards pages and files too. */
+  /** `webAuth`: the auth plugin guards pages and files too. */
   readonly webAuth: Authenticator | undefined;
-  /** The brute-force guard for `webAuth` checks (`--auth-failure-limit`). */
+  /** The brute-force guard for `webAuth` checks (`authFailureLimit`). */
   readonly authGuard?: ((conn: ConnectionContext) => ReturnType<RequestPolicy['authAttempt']>) | undefined;
   readonly info: () => BuiltinInfo;
   /** PEM of wsproxy's own CA when it issued the certificate in use (served at /ca.crt), else undefined. */
   readonly caCert?: () => string | undefined;
-  /** `--http-upstream`: requests wsproxy does not answer itself go here. */
+  /** `httpUpstream`: requests wsproxy does not answer itself go here. */
   readonly upstream?: HttpUpstream | undefined;
-  /** The path as refusal lines show it (`--token-from-path`: without its last segment, which may be a token). */
+  /** The path as refusal lines show it (`tokenFromPath`: without its last segment, which may be a token). */
   readonly logPath?: ((path: string) => string) | undefined;
 }
 
@@ -116,7 +116,7 @@ export async function handleRequest(
     reject(res, 'BAD_REQUEST', { message: 'An HTTP/1.1 request needs a Host header.', log: rlog, fields, quiet: true });
     return;
   }
-  // With --http-upstream, wsproxy answers only its own routes; every other method and path belongs to the app.
+  // With `httpUpstream`, wsproxy answers only its own routes; every other method and path belongs to the app.
   const toUpstream = deps.upstream !== undefined && !(await ownsPath(path, deps.webRootReal));
   if (!toUpstream && method !== 'GET' && method !== 'HEAD') {
     reject(res, 'METHOD_NOT_ALLOWED', { headers: { Allow: 'GET, HEAD' }, log: rlog, fields });
@@ -171,7 +171,7 @@ export async function handleRequest(
 }
 
 /**
- * `--web-auth`: asks the auth plugin about a page request; refused (answered, false) when it says no or while the
+ * `webAuth`: asks the auth plugin about a page request; refused (answered, false) when it says no or while the
  * client is held back by the brute-force guard. A 401 to a request without credentials is a login's first step and
  * is not counted as a failure.
  */

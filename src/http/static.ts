@@ -1,5 +1,5 @@
 /**
- * Static files for `--web DIR` and the built-in pages: GET/HEAD only, no directory listings, no dotfiles, no
+ * Static files for `web` DIR` and the built-in pages: GET/HEAD only, no directory listings, no dotfiles, no
  * redirects (a Location built from the request path is CVE-2021-3654's open redirect), `index.html` for a directory,
  * and the real path of every file must lie inside the real root (symlinks cannot lead out).
  */
@@ -45,7 +45,7 @@ export function contentTypeOf(file: string): string {
 
 /**
  * Serves the file for `segments` under `root` (an already real, absolute directory). Answers 404 for anything that is
- * not a regular file inside the root, and for a real path `hides` names (secrets under `--web`). Returns the status sent.
+ * not a regular file inside the root, and for a real path `hides` names (secrets under `web`). Returns the status sent.
  */
 export async function serveStatic(
   res: ServerResponse,

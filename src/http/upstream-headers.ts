@@ -1,5 +1,5 @@
 /**
- * The header rules of `--http-upstream`, pure: hop-by-hop headers (RFC 9110 §7.6.1) removed both ways, including those
+ * The header rules of `httpUpstream`, pure: hop-by-hop headers (RFC 9110 §7.6.1) removed both ways, including those
  * named in `Connection`; forwarding facts replaced rather than appended; the client certificate stated from the TLS
  * socket only, never from a client's header.
  */

@@ -1,5 +1,5 @@
 /**
- * `--http-upstream URL`: one port for an application and its tunnel. Ordinary HTTP requests that wsproxy does not
+ * `httpUpstream` URL`: one port for an application and its tunnel. Ordinary HTTP requests that wsproxy does not
  * answer itself are reverse-proxied to URL with `http-proxy-3` (the maintained, API-compatible successor of the design
  * card's `http-proxy`). WebSocket upgrades never come here: every upgrade belongs to the tunnel (server.ts sends
  * 'upgrade' events to websocket/upgrade.ts only).
@@ -7,7 +7,7 @@
  * What this module adds around the library, and why:
  * - Hop-by-hop headers (RFC 9110 §7.6.1) are removed both ways, including those named in `Connection`; the library
  *   copies most of them through.
- * - `X-Forwarded-For/-Proto/-Host/-Port` and `Forwarded` are *replaced*, not appended: wsproxy has no trusted-proxy
+ * - `X-Forwarded-For/-Proto/-Host/-Port` and `Forwarded` are *replaced*, not appended: wsproxy has no `trustedProxy`
  *   list, so a client's own copies would be forged facts. Client copies of certificate headers are dropped.
  * - The response is written here (`selfHandleResponse`), so no hop-by-hop header can leak back and the client's
  *   `Connection: close` is honoured.
@@ -31,6 +31,7 @@ import { BUILTIN_WEB_ROOT, INFO_PATH, novncSegments } from './builtin.js';
 import { reject } from './reject.js';
 import { failConnection, guard } from '../boundary.js';
 import { resolveStaticPath } from './static.js';
+import { optionName } from '../config/options/index.js';
 
 /** Settings of the upstream proxy. */
 export interface UpstreamOptions {
@@ -41,12 +42,12 @@ export interface UpstreamOptions {
   /** Deadline for the upstream's response head, and the longest silence on the upstream socket afterwards. */
   readonly responseTimeoutMs: number;
   /**
-   * Remove `Authorization` before forwarding: set when `--web-auth` consumed it (the credential is wsproxy's, not the
-   * application's). A function is asked per request, so a reload that turns `--web-auth` on takes effect at once.
+   * Remove `Authorization` before forwarding: set when `webAuth` consumed it (the credential is wsproxy's, not the
+   * application's). A function is asked per request, so a reload that turns `webAuth` on takes effect at once.
    */
   readonly stripAuthorization: boolean | (() => boolean);
   /**
-   * `--upstream-underscore-headers`: pass on header names that contain `_` (nginx's `underscores_in_headers`). Asked
+   * `upstreamUnderscoreHeaders`: pass on header names that contain `_` (nginx's `underscores_in_headers`). Asked
    * per request (a live option). Protected names are dropped either way.
    */
   readonly underscoreHeaders?: boolean | (() => boolean);
@@ -89,10 +90,10 @@ async function fileExists(rootReal: string, segments: readonly string[]): Promis
 }
 
 /**
- * Whether wsproxy answers `path` itself when `--http-upstream` is set (everything else goes to the application):
- * - with `--web DIR`: a file that exists in DIR (a directory with an index.html counts), so noVNC and the app can share
+ * Whether wsproxy answers `path` itself when `httpUpstream` is set (everything else goes to the application):
+ * - with `web` DIR`: a file that exists in DIR (a directory with an index.html counts), so noVNC and the app can share
  *   the port and the app gets every path DIR does not have;
- * - without `--web`: `/wsproxy/…` (info.json), `/novnc/core/…` and `/novnc/vendor/…`, and the built-in files such as
+ * - without `web`: `/wsproxy/…` (info.json), `/novnc/core/…` and `/novnc/vendor/…`, and the built-in files such as
  *   `/vnc.html`, `/index.html` and `/favicon.svg` — but not `/`, which is the application's front page.
  * Paths wsproxy would refuse as malformed or hidden (`/.well-known/…`) are the application's to judge.
  */
@@ -231,7 +232,7 @@ function watchProxy(
     const p = pending.get(req);
     failConnection(res ?? p?.res, err, {
       log: p?.log ?? log,
-      where: 'http-upstream',
+      where: optionName('httpUpstream'),
       ...(p ? { fields: p.fields } : {}),
     });
   };

@@ -1,5 +1,5 @@
 /**
- * Files `--web` never serves (issue #12 finding 9): the ones wsproxy is configured to use as secrets (certificate and
+ * Files `web` never serves (issue #12 finding 9): the ones wsproxy is configured to use as secrets (certificate and
  * key, token and auth sources, the token-hash key, its own CA's key, recordings, the log, the admin token, the state directory), compared
  * by real path so symlinks and `..` do not get round it, and any file that holds a private key (`*.pem`/`*.key` with
  * a `PRIVATE KEY` block, `*.p12`/`*.pfx`). noVNC's launcher puts `self.pem` in the web root, so this is the common case.

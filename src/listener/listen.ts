@@ -8,6 +8,7 @@ import { createServer, type ListenOptions, type Server, type Socket } from 'node
 import type { ListenAddress } from '../config/types.js';
 import { NotASocketError, type ReasonCode } from '../errors.js';
 import { clientKey, isIpLiteral } from '../net/address.js';
+import { flag } from '../config/options/index.js';
 
 /**
  * Counts open connections, in total and per client address, against the configured caps (Infinity = no cap).
@@ -104,9 +105,9 @@ async function bindHost(host: string | undefined, preferIpv6: boolean): Promise<
 
 /**
  * Removes a stale unix socket left by an earlier run; refuses to delete anything that is not a socket (the error names
- * `flag`, the option that chose the path).
+ * `option`, the flag that chose the path).
  */
-export async function clearStaleSocket(path: string, flag = '--unix-listen'): Promise<void> {
+export async function clearStaleSocket(path: string, option = flag('unixListen')): Promise<void> {
   let info;
   try {
     info = await lstat(path);
@@ -114,7 +115,7 @@ export async function clearStaleSocket(path: string, flag = '--unix-listen'): Pr
     return;
   }
   if (!info.isSocket()) {
-    throw new NotASocketError(`${path} exists and is not a socket; remove it or choose another ${flag} path`);
+    throw new NotASocketError(`${path} exists and is not a socket; remove it or choose another ${option} path`);
   }
   await unlink(path);
 }
@@ -122,8 +123,8 @@ export async function clearStaleSocket(path: string, flag = '--unix-listen'): Pr
 /**
  * `server.listen({ path })` with the socket created as `mode` from the start, not chmod'ed after bind (until then it
  * would be open to anyone who can reach the directory). bind(2) gives the new inode 0777 & ~umask, and Node binds a
- * unix socket synchronously inside `listen()` (in a process that is not a cluster worker, which --unix-listen and
- * --admin-listen never are), so a umask set just around that call applies to this socket and to nothing else in JS.
+ * unix socket synchronously inside `listen()` (in a process that is not a cluster worker, which `unixListen` and
+ * `adminListen` never are), so a umask set just around that call applies to this socket and to nothing else in JS.
  * Files other threads create in that instant can only come out stricter. The chmod after bind stays as a backstop.
  */
 export function listenUnix(

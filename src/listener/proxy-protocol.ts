@@ -1,5 +1,5 @@
 /**
- * Reads the PROXY protocol header a front balancer sends (`--proxy-protocol-in`) from the socket: the thin shell around
+ * Reads the PROXY protocol header a front balancer sends (`proxyProtocolIn`) from the socket: the thin shell around
  * net/proxy-protocol.ts's pure parser, which puts any bytes after the header back (`unshift`) so the TLS/plain sniff
  * reads the client's own first byte.
  */

@@ -26,7 +26,7 @@ export function isIpLiteral(text: string): boolean {
 }
 
 /**
- * ipaddr.js reads `::a.b.c.d` (IPv4-compatible, deprecated) as IPv4-mapped, and would then let `--allow-target
+ * ipaddr.js reads `::a.b.c.d` (IPv4-compatible, deprecated) as IPv4-mapped, and would then let `allowTarget`
  * 10.0.0.0/8` admit `::10.0.0.1`, which routes as IPv6. So a dotted tail becomes two hex groups first.
  */
 function dottedTailToHex(text: string): string {

@@ -1,7 +1,7 @@
 /**
  * PROXY protocol v1 (text) and v2 (binary) (haproxy.org/download/2.9/doc/proxy-protocol.txt), both directions, pure:
- * `parseProxyHeader` reads what a front balancer sent (`--proxy-protocol-in`; listener/proxy-protocol.ts feeds it from
- * the socket), `proxyHeaderV1`/`proxyHeaderV2` build what we send to the target (`--proxy-protocol-out`, websockify#630)
+ * `parseProxyHeader` reads what a front balancer sent (`proxyProtocolIn`; listener/proxy-protocol.ts feeds it from
+ * the socket), `proxyHeaderV1`/`proxyHeaderV2` build what we send to the target (`proxyProtocolOut`, websockify#630)
  * so a VNC/SSH server behind the proxy can see and log the real client.
  */
 import ipaddr from 'ipaddr.js';

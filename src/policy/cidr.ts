@@ -1,6 +1,6 @@
 /**
  * Address ranges (pure): parsing `CIDR[:ports]` entries once at start and matching addresses against them. Used for
- * `--trusted-proxy` (who may tell us the real client address) and `--allow-target` (where sessions may go, checked
+ * `trustedProxy` (who may tell us the real client address) and `allowTarget` (where sessions may go, checked
  * after DNS resolution). The entry syntax (brackets, port sets, messages) is here; the addresses and CIDR matching are
  * net/address.ts, which folds IPv4-mapped IPv6 (`::ffff:10.0.0.1`) so a mapped spelling cannot slip past an IPv4 rule.
  */

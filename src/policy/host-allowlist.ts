@@ -1,6 +1,6 @@
 /**
- * The `Host` allowlist (DNS rebinding defence, issue #12 finding 8). With `--allowed-host` names, only those pass;
- * `--allowed-host any` turns the check off; without the flag an automatic list applies (like webpack-dev-server's
+ * The `Host` allowlist (DNS rebinding defence, issue #12 finding 8). With `allowedHost` names, only those pass;
+ * `allowedHost` any` turns the check off; without the flag an automatic list applies (like webpack-dev-server's
  * `allowedHosts: 'auto'`): IP literals, `localhost` and `*.localhost`, the listen host, the machine's host names and
  * the DNS names of the certificate in use. A rebinding page's own name (`rebind.attacker.example`) is none of these.
  */
@@ -10,7 +10,7 @@ import { bracketHost, isIpLiteral } from '../net/address.js';
 
 /** What the automatic list is made of; `certNames` is asked per request, so a TLS reload is followed at once. */
 export interface AutoHostSources {
-  /** `--listen` host as given (a name or an address), if any. */
+  /** The listen host as given (a name or an address), if any. */
   readonly listenHost?: string | undefined;
   /** Names of this machine ({@link machineHostNames}). */
   readonly machineNames: readonly string[];
@@ -96,8 +96,8 @@ export interface HostConfig {
 }
 
 /**
- * The mode for a configuration: `--allowed-host any` is off, other names are the list, none is automatic. With
- * `--host-token` the Host is the token itself (any name a token source knows), so there is no automatic list: a
+ * The mode for a configuration: `allowedHost` any` is off, other names are the list, none is automatic. With
+ * `hostToken` the Host is the token itself (any name a token source knows), so there is no automatic list: a
  * rebinding page would need a valid token as its host name, and an unknown one is refused by the token source.
  */
 export function hostModeOf(

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/types.js';
 import { hostPort, isLoopbackHost } from '../net/address.js';
+import { flag } from '../config/options/index.js';
 
 /** Loopback, or a `*.localhost` name (RFC 6761: resolves to loopback only). */
 function isLoopback(host: string): boolean {
@@ -25,5 +26,5 @@ export function openRelayWarning(config: Config): string | undefined {
   const host = config.listen.host;
   if (host !== undefined && isLoopback(host)) return undefined;
   const where = host === undefined ? `every interface, port ${config.listen.port}` : `${host}:${config.listen.port}`;
-  return `open relay: anyone who reaches ${where} is relayed to ${targetText(config)} (no token, no --auth-plugin, no --verify-client required; --allow-origin does not stop non-browser clients); use a token (--token-plugin/--token-source), --auth-plugin, --verify-client required, or listen on 127.0.0.1`;
+  return `open relay: anyone who reaches ${where} is relayed to ${targetText(config)} (no token, no ${flag('authPlugin')}, no ${flag('verifyClient')} required; ${flag('allowOrigin')} does not stop non-browser clients); use a token (${flag('tokenPlugin')}/${flag('tokenSource')}), ${flag('authPlugin')}, ${flag('verifyClient')} required, or listen on 127.0.0.1`;
 }

@@ -1,6 +1,6 @@
 /**
  * The limits-and-policy stage as one object built once from the config and consulted by the HTTP and upgrade stages:
- * the real client address of a request (`--trust-forwarded`), the `Host` allowlist (421) and handshake rate limit
+ * the real client address of a request (`trustForwarded`), the `Host` allowlist (421) and handshake rate limit
  * (429) before anything else, the per-token session cap (429), and how the target is dialled (address policy after
  * DNS, PROXY header towards the target). Refusals are returned as reason codes; the caller answers through
  * `http/reject.ts`, so each has its status, log line and `X-Wsproxy-Reason`.
@@ -17,6 +17,7 @@ import { isHostAllowedBy, type HostMode } from './host-allowlist.js';
 import { RateLimiter, SessionCounter, type Rate } from './rate-limit.js';
 import { checkTargetAddress } from './target-policy.js';
 import type { SharedSessionCounter } from '../targets/types.js';
+import { flag } from '../config/options/index.js';
 
 /** A refusal for `reject()`. */
 export interface Refusal {
@@ -44,13 +45,13 @@ export interface RequestPolicy {
     shared?: SharedSessionCounter,
   ): Promise<{ ok: true; release: () => void } | { ok: false; refusal: Refusal }>;
   /**
-   * The brute-force guard (`--auth-failure-limit`) for a request whose token or credentials are about to be checked:
+   * The brute-force guard (`authFailureLimit`) for a request whose token or credentials are about to be checked:
    * a 429 refusal while its client address (IPv6 per /64) has failed too often, else an attempt to settle once the
    * check is done. The attempt holds one failure in reserve (so parallel guesses cannot overrun the limit); settling
    * it as not failed gives that back, so successful requests are never counted.
    */
   authAttempt(conn: ConnectionContext): { ok: true; attempt: AuthAttempt } | { ok: false; refusal: Refusal };
-  /** How to dial `target` for this connection (its `proxyProtocol` overrides --proxy-protocol-out). */
+  /** How to dial `target` for this connection (its `proxyProtocol` overrides `proxyProtocolOut`). */
   dialOptions(conn: ConnectionContext, target?: Target): DialOptions;
   /** State a policy built on a reload takes over (see {@link createRequestPolicy}'s `previous`). */
   readonly carried: PolicyCarry;
@@ -65,7 +66,7 @@ const NO_ATTEMPT: AuthAttempt = { settle: () => undefined };
 
 /**
  * What outlives a policy rebuilt on a reload: the per-token live-session counts (sessions admitted under the old
- * policy still hold their slots, so a lowered cap counts them) and the rate-limit buckets while the rate is the same.
+ * policy still hold their slots, so a lowered cap counts them) and the `rateLimit` buckets while the rate is the same.
  */
 export interface PolicyCarry {
   readonly sessions: SessionCounter;
@@ -101,8 +102,8 @@ const NO_POLICY: PolicyConfig = {
 
 /**
  * Builds the policy; `now` is the clock for the rate limiter (tests pass their own). `previous`, on a reload, is the
- * policy this one replaces: its session counts carry over, and its rate-limit buckets while the rate is unchanged.
- * `hosts` is how Host headers are judged (server.ts passes `hostModeOf`); without it, only `--allowed-host` names.
+ * policy this one replaces: its session counts carry over, and its `rateLimit` buckets while the rate is unchanged.
+ * `hosts` is how Host headers are judged (server.ts passes `hostModeOf`); without it, only `allowedHost` names.
  */
 export function createRequestPolicy(
   clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS,
@@ -128,7 +129,7 @@ export function createRequestPolicy(
   };
 }
 
-/** Host judging from the `--allowed-host` names alone: none or `any` lets every name through. */
+/** Host judging from the `allowedHost` names alone: none or `any` lets every name through. */
 function listedHosts(allowedHosts: readonly string[]): HostMode {
   return allowedHosts.length === 0 || allowedHosts.includes('any')
     ? { kind: 'any' }
@@ -145,7 +146,7 @@ function hostCheck(hostMode: HostMode): (req: IncomingMessage) => Refusal | unde
       ? undefined
       : {
           code: 'HOST_NOT_ALLOWED',
-          message: 'This server does not serve that host name; its operator can allow it with --allowed-host NAME.',
+          message: `This server does not serve that host name; its operator can allow it with ${flag('allowedHost')} NAME.`,
           fields: { host: req.headers.host ?? '' },
         };
 }

@@ -1,7 +1,7 @@
 /**
  * Token revocation (websockify#229): live sessions are re-resolved through the same `TargetResolver` that admitted
  * them, when the resolver reports a change (`watch`, e.g. a token file was edited) and/or every
- * `--revalidate-interval`. A token that is now unknown closes its sessions with 1008 `TOKEN_REVOKED`; one that now
+ * `revalidateInterval`. A token that is now unknown closes its sessions with 1008 `TOKEN_REVOKED`; one that now
  * points elsewhere, 1008 `TOKEN_TARGET_CHANGED`. A source that cannot be reached revokes nothing: an outage of the
  * token service must not cut every session.
  */

@@ -1,9 +1,9 @@
 /**
  * The configuration this process runs with: its command line and environment through `resolveConfig`, at start and
- * again on every reload (SIGHUP, `POST /reload`, a `--workers` primary's SIGHUP), the `--config` file read anew.
+ * again on every reload (SIGHUP, `POST /reload`, a `workers` primary's SIGHUP), the `config` file read anew.
  */
 import { resolveConfig } from '../config/index.js';
-import type { CliArgs } from '../config/options.js';
+import type { CliArgs } from '../config/options/index.js';
 import type { Config } from '../config/types.js';
 import { ConfigError, ReloadError, SOURCE_CODES, UsageError } from '../errors.js';
 
@@ -17,7 +17,7 @@ export function configOf(args: CliArgs): Config {
 
 /**
  * The configuration as a reload sees it: `parse` reads the original command line and environment again (with the
- * `--config` file), then the same validation as at start. A mistake is a `ReloadError` with a stable reason code.
+ * `config` file), then the same validation as at start. A mistake is a `ReloadError` with a stable reason code.
  */
 export function configReader(parse: () => ParsedCommand): () => Config {
   return () => {

@@ -1,11 +1,12 @@
 /**
- * The start steps of `-D` and `--pid-file`: refuse a pid file whose process still runs, detach (the parent waits
+ * The start steps of `-D` and `pidFile`: refuse a pid file whose process still runs, detach (the parent waits
  * until the daemon listens, then exits), and write the pid file, removed again if a later start step fails.
  */
 import type { ProcessConfig } from '../config/types.js';
 import { errnoCode } from '../errors.js';
 import { detach, isDaemonChild, livePidIn, removePidFile, writePidFile } from './daemon.js';
 import { EXIT_FAILURE, EXIT_USAGE, fail, undoOnFailure } from './exit.js';
+import { flag } from '../config/options/index.js';
 
 /** The process settings this process acts on: cluster workers leave daemon, pid file and wrap to the primary. */
 export function processSettingsFor(settings: ProcessConfig | undefined, isWorker: boolean): ProcessConfig {
@@ -17,7 +18,7 @@ function refuseLivePid(pidFile: string): void {
   const running = livePidIn(pidFile);
   if (running !== undefined)
     fail(
-      `--pid-file: ${pidFile} names process ${running}, which is running; stop it first, or remove the file if it is not wsproxy`,
+      `${flag('pidFile')}: ${pidFile} names process ${running}, which is running; stop it first, or remove the file if it is not wsproxy`,
       EXIT_USAGE,
     );
 }
@@ -50,7 +51,7 @@ export async function startDaemonAndPidFile(settings: ProcessConfig, logFile: st
     writePidFile(pidFile);
   } catch (err) {
     fail(
-      `--pid-file: cannot write ${pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`,
+      `${flag('pidFile')}: cannot write ${pidFile} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`,
       EXIT_USAGE,
     );
   }

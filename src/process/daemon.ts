@@ -1,6 +1,6 @@
 /**
- * `-D/--daemon` and `--pid-file`. Node cannot fork, so the daemon is this same program started again, detached into
- * its own session (`setsid`), with standard output and error on /dev/null or on the `--log-file`. The parent waits on
+ * `-D/`daemon` and `pidFile`. Node cannot fork, so the daemon is this same program started again, detached into
+ * its own session (`setsid`), with standard output and error on /dev/null or on the `logFile`. The parent waits on
  * a pipe (fd 3 of the child) for one line: `ready` once the child listens, or `error <status> <message>`; it exits 0
  * only after `ready`, and otherwise with the child's status and its one-line error, so `wsproxy -D` in a script fails
  * loudly instead of leaving nothing behind. Used only by the process edge (main.ts and process/).
@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
-/** Set in the detached child's environment: `null` (stdio on /dev/null) or `log` (stdio on the --log-file). */
+/** Set in the detached child's environment: `null` (stdio on /dev/null) or `log` (stdio on the `logFile`). */
 export const DAEMON_ENV = 'WSPROXY_DAEMON_CHILD';
 const READY_FD = 3;
 
@@ -93,7 +93,7 @@ function report(line: string): void {
   }
 }
 
-/** The pid a `--pid-file` names if that process is alive, else undefined (no file, garbage, or a dead pid). */
+/** The pid a `pidFile` names if that process is alive, else undefined (no file, garbage, or a dead pid). */
 export function livePidIn(path: string): number | undefined {
   let text: string;
   try {

@@ -1,11 +1,13 @@
 /**
- * websockify's process lifetime rules: `--run-once` (stop when the first session ends), `--timeout` (stop accepting
- * after N seconds, exit once the sessions have ended) and `--idle-timeout` (exit after N seconds with no session).
+ * websockify's process lifetime rules: `runOnce` (stop when the first session ends), `timeout` (stop accepting
+ * after N seconds, exit once the sessions have ended) and `idleTimeout` (exit after N seconds with no session).
  * Driven by explicit calls and a clock that is passed in, so the rules are tested without waiting.
  */
+import { optionName } from '../config/options/index.js';
 
-/** Why the lifetime rules end the process (the `reason` of its "shutting down" line). */
-export type LifetimeEnd = 'run-once' | 'timeout' | 'idle-timeout';
+/** Why the lifetime rules end the process (the `reason` of its "shutting down" line): `timeout`, or the option that
+ * ended it, by its name. */
+export type LifetimeEnd = string;
 
 export interface LifetimeRules {
   readonly runOnce: boolean;
@@ -16,9 +18,9 @@ export interface LifetimeRules {
 export interface LifetimeActions {
   /** Ends the process. */
   stop(why: LifetimeEnd): void;
-  /** `--timeout` reached: no new connections, live sessions go on. */
+  /** `timeout` reached: no new connections, live sessions go on. */
   stopAccepting(): void;
-  /** `--timeout` reached while `sessions` are still open: the process waits for them. */
+  /** `timeout` reached while `sessions` are still open: the process waits for them. */
   waiting(sessions: number): void;
 }
 
@@ -31,7 +33,7 @@ const realClock: Clock = (ms, fn) => {
 };
 
 export interface Lifetime {
-  /** The server is ready: the idle and `--timeout` clocks start. */
+  /** The server is ready: the idle and `timeout` clocks start. */
   start(): void;
   sessionOpened(): void;
   sessionClosed(): void;
@@ -44,7 +46,7 @@ export function createLifetime(rules: LifetimeRules, actions: LifetimeActions, c
   const armIdle = (): void => {
     cancelIdle();
     if (rules.idleTimeoutMs > 0 && active === 0)
-      cancelIdle = clock(rules.idleTimeoutMs, () => actions.stop('idle-timeout'));
+      cancelIdle = clock(rules.idleTimeoutMs, () => actions.stop(optionName('idleTimeout')));
   };
   const timeoutReached = (): void => {
     acceptingStopped = true;
@@ -63,7 +65,7 @@ export function createLifetime(rules: LifetimeRules, actions: LifetimeActions, c
     },
     sessionClosed() {
       active--;
-      if (rules.runOnce) actions.stop('run-once');
+      if (rules.runOnce) actions.stop(optionName('runOnce'));
       else if (acceptingStopped && active === 0) actions.stop('timeout');
       else armIdle();
     },

@@ -4,8 +4,9 @@ import type { Config } from '../config/types.js';
 import { errnoCode } from '../errors.js';
 import type { LogFields } from '../log.js';
 import { bracketHost } from '../net/address.js';
+import { flag } from '../config/options/index.js';
 
-/** One start-up log line (a `--workers` worker sends them to the primary, which prints them once). */
+/** One start-up log line (a `workers` worker sends them to the primary, which prints them once). */
 export interface StartupLine {
   readonly msg: string;
   readonly fields: LogFields;
@@ -69,7 +70,7 @@ export function startupLines(facts: ListeningFacts): StartupLine[] {
         ws: `ws://${shown}:${a.port}/websockify`,
         wss: cert ? `wss://${shown}:${a.port}/websockify` : 'off (no certificate)',
         page: `http://${shown}:${a.port}/`,
-        target: facts.demo ? 'built-in echo (--demo)' : undefined,
+        target: facts.demo ? `built-in echo (${flag('demo')})` : undefined,
       },
     });
   }

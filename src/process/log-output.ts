@@ -1,6 +1,6 @@
 /**
- * Where the process's log lines go: stderr, plus `--log-file` and `--syslog` when given, in the configured level and
- * format; a reload's `--log-level`/`--log-format` reaches every logger made here.
+ * Where the process's log lines go: stderr, plus `logFile` and `syslog` when given, in the configured level and
+ * format; a reload's `logLevel`/`logFormat` reaches every logger made here.
  */
 import { openSync } from 'node:fs';
 import type { Config, SyslogConfig } from '../config/types.js';
@@ -8,6 +8,7 @@ import { errnoCode } from '../errors.js';
 import { createLogger, fdSink, type LogSink, type RootLogger } from '../log.js';
 import { EXIT_USAGE, fail, stderr } from './exit.js';
 import { createSyslogSink, type SyslogSink } from './syslog.js';
+import { flag } from '../config/options/index.js';
 
 export interface LogOutput {
   readonly rootLog: RootLogger;
@@ -17,14 +18,14 @@ export interface LogOutput {
   applyLogSettings(applied: Config): void;
 }
 
-/** stderr and the `--log-file` (opened for appending, mode 0600; a bad path is a usage error). */
+/** stderr and the `logFile` (opened for appending, mode 0600; a bad path is a usage error). */
 function stderrAndFile(file: string): LogSink {
   let fd: number;
   try {
     fd = openSync(file, 'a', 0o600);
   } catch (err) {
     fail(
-      `--log-file: cannot open ${file} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`,
+      `${flag('logFile')}: cannot open ${file} (${errnoCode(err) ?? (err as Error).message}); check the folder exists and is writable`,
       EXIT_USAGE,
     );
   }
@@ -32,7 +33,7 @@ function stderrAndFile(file: string): LogSink {
   const toFile = fdSink(fd, (err) => {
     if (!warned)
       stderr.write(
-        `wsproxy: --log-file ${file}: write failed (${errnoCode(err) ?? err.message}); lines may be missing from it\n`,
+        `wsproxy: ${flag('logFile')} ${file}: write failed (${errnoCode(err) ?? err.message}); lines may be missing from it\n`,
       );
     warned = true;
   });
@@ -40,7 +41,7 @@ function stderrAndFile(file: string): LogSink {
 }
 
 /**
- * Sets up the log output. `stderrIsLogFile`: under -D with `--log-file`, stderr already is the log file (the parent
+ * Sets up the log output. `stderrIsLogFile`: under -D with `logFile`, stderr already is the log file (the parent
  * opened it), so there is no second copy.
  */
 export function openLogOutput(
@@ -50,12 +51,12 @@ export function openLogOutput(
 ): LogOutput {
   const settings = { level: log.level, format: log.format };
   let sink: LogSink = log.file !== undefined && !stderrIsLogFile ? stderrAndFile(log.file) : stderr;
-  // Every logger a reload's --log-level/--log-format reaches.
+  // Every logger a reload's `logLevel`/`logFormat` reaches.
   const loggers: RootLogger[] = [];
   let syslog: SyslogSink | undefined;
   if (syslogConfig !== undefined) {
     const plain = sink;
-    // Warnings about syslog itself go to stderr/--log-file only, never back into syslog.
+    // Warnings about syslog itself go to stderr/`logFile` only, never back into syslog.
     const plainLog = createLogger({ ...settings, sink: plain });
     loggers.push(plainLog);
     const both = createSyslogSink(syslogConfig, { warn: (m) => plainLog.warn(m) });

@@ -1,4 +1,4 @@
-/** `--workers N`: this process forks and supervises the workers and serves nothing itself. */
+/** `workers` N`: this process forks and supervises the workers and serves nothing itself. */
 import type { Config } from '../config/types.js';
 import { ReloadError } from '../errors.js';
 import type { LogFields, Logger } from '../log.js';
@@ -11,6 +11,7 @@ import type { LogOutput } from './log-output.js';
 import { notifySystemd } from './sd-notify.js';
 import { reloadWorkersOnSighup, stopWorkersOnSignals } from './signals.js';
 import { startWorkerPool, type WorkerPool } from './workers.js';
+import { flag } from '../config/options/index.js';
 
 export interface PrimaryInputs {
   readonly config: Config;
@@ -23,7 +24,7 @@ export interface PrimaryInputs {
   readonly readConfig: () => Config;
 }
 
-// Workers drain (--drain-timeout), then close sessions (--shutdown-timeout); the primary kills what is left a little
+// Workers drain (`drainTimeout`), then close sessions (`shutdownTimeout`); the primary kills what is left a little
 // after that.
 const stopTimeoutOf = (c: Config): number => (c.lifecycle?.drainTimeoutMs ?? 0) + c.limits.shutdownTimeoutMs + 5_000;
 
@@ -32,7 +33,7 @@ async function prepareCertificate(config: Config, log: Logger): Promise<void> {
   try {
     const made = await prepareSharedFiles(config);
     if (made.created)
-      log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: made.file });
+      log.info(`made a self-signed certificate (no ${flag('cert')} given and no self.pem here)`, { file: made.file });
   } catch (err) {
     fail(`cannot make the self-signed certificate: ${(err as Error).message}`, EXIT_FAILURE);
   }
@@ -68,7 +69,7 @@ async function announceWhenReady(pool: WorkerPool, log: Logger, count: number): 
   } catch (code) {
     // The worker printed its one-line reason (to stderr, or the log file under -D).
     fail(
-      `a worker could not start (exit ${String(code)})${isDaemonChild() ? '; see --log-file, or run without -D' : ''}`,
+      `a worker could not start (exit ${String(code)})${isDaemonChild() ? `; see ${flag('logFile')}, or run without -D` : ''}`,
       typeof code === 'number' ? code : EXIT_FAILURE,
     );
   }

@@ -1,5 +1,5 @@
 /**
- * Serving, from a validated configuration: daemon and pid file, log output, then either the `--workers` primary or a
+ * Serving, from a validated configuration: daemon and pid file, log output, then either the `workers` primary or a
  * process that serves (alone or as a worker, which runs this same sequence).
  */
 import cluster from 'node:cluster';
@@ -18,7 +18,7 @@ export interface RunInputs {
   readonly version: string;
   /** Reads the configuration again for a reload (throws `ReloadError`). */
   readonly readConfig: () => Config;
-  /** The `--config` file as the command line or `WSPROXY_CONFIG` names it. */
+  /** The `config` file as the command line or `WSPROXY_CONFIG` names it. */
   readonly configFile: string | undefined;
 }
 
@@ -26,7 +26,7 @@ export async function run(inputs: RunInputs): Promise<void> {
   const { config } = inputs;
   const settings = processSettingsFor(config.process, cluster.isWorker);
   await startDaemonAndPidFile(settings, config.log.file);
-  // Under -D with --log-file, stderr already is the log file (the parent opened it).
+  // Under -D with `logFile`, stderr already is the log file (the parent opened it).
   const output = openLogOutput(config.log, settings.syslog, process.env[DAEMON_ENV] === 'log');
   // Absolute in the reload lines: the operator reading them may not know the daemon's working directory.
   const configFile = inputs.configFile === undefined ? undefined : resolvePath(process.cwd(), inputs.configFile);

@@ -1,5 +1,6 @@
 /** Reads a secret from the terminal (the .p12 password of `wsproxy cert user`). */
 import { ConfigError } from '../errors.js';
+import { flag } from '../config/options/index.js';
 
 /** Reads one line from the terminal without echoing it; Ctrl-C or Ctrl-D cancels. */
 export function askSecret(prompt: string): Promise<string> {
@@ -21,7 +22,7 @@ export function askSecret(prompt: string): Promise<string> {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done();
         if (ch === '\u0003' || ch === '\u0004')
-          return done(new ConfigError('--p12-password-file', 'password entry cancelled'));
+          return done(new ConfigError(flag('p12PasswordFile'), 'password entry cancelled'));
         if (ch === '\u007f' || ch === '\b') text = [...text].slice(0, -1).join('');
         else text += ch;
       }

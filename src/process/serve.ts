@@ -1,5 +1,5 @@
 /**
- * A process that serves (alone, or as one `--workers` worker): create the server, install the signal handlers, listen,
+ * A process that serves (alone, or as one `workers` worker): create the server, install the signal handlers, listen,
  * print the start-up lines, start the wrapped program, then run by the lifetime rules until a stop.
  */
 import cluster from 'node:cluster';
@@ -19,6 +19,7 @@ import { reloadOnRequest, reloadOnSighup, stopOnSignals } from './signals.js';
 import { writeStdout } from './stdout.js';
 import { reportWorkerReady } from './workers.js';
 import { startWrapped } from './wrap.js';
+import { flag } from '../config/options/index.js';
 
 export interface ServeInputs extends PrimaryInputs {
   /** Package version shown on the built-in page. */
@@ -33,7 +34,7 @@ async function listenOrFail(server: WsProxyServer, config: Config): Promise<void
   } catch (err) {
     if (err instanceof SetupError) fail(err.message, EXIT_USAGE);
     if (err instanceof AdminListenError && config.admin)
-      fail(`--admin-listen: ${listenHint(err.cause, listenWhere(config.admin.listen))}`, EXIT_FAILURE);
+      fail(`${flag('adminListen')}: ${listenHint(err.cause, listenWhere(config.admin.listen))}`, EXIT_FAILURE);
     fail(listenHint(err, listenWhere(config.listen)), EXIT_FAILURE);
   }
 }
@@ -81,9 +82,9 @@ export async function serve(inputs: ServeInputs): Promise<void> {
     stop: (why) => shutdown.stop(why),
     stopAccepting: () => server.stopAccepting(),
     waiting: (sessions) =>
-      log.info('--timeout reached: no new connections; exiting when the sessions end', { sessions }),
+      log.info(`${flag('timeout')} reached: no new connections; exiting when the sessions end`, { sessions }),
   });
-  // What a reload put in effect; the drain on SIGTERM reads its --drain-timeout.
+  // What a reload put in effect; the drain on SIGTERM reads its `drainTimeout`.
   let current = config;
   const server = createServer(config, {
     logger: log,

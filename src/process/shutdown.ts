@@ -11,7 +11,7 @@ import type { Wrapped } from './wrap.js';
 
 export interface ShutdownDeps {
   readonly log: Logger;
-  /** Closes the server: `drain` lets sessions finish for --drain-timeout first (SIGTERM). */
+  /** Closes the server: `drain` lets sessions finish for `drainTimeout` first (SIGTERM). */
   readonly closeServer: (drain: boolean) => Promise<void>;
   readonly activeSessions: () => number;
   /** A cluster worker leaves systemd to the primary. */

@@ -1,6 +1,6 @@
 /**
  * What the signals do. A process that serves: SIGTERM drains, SIGINT closes, a second one exits at once, SIGHUP
- * reloads. A `--workers` primary: SIGINT/SIGTERM stop the workers (a second kills them), SIGHUP reloads them all.
+ * reloads. A `workers` primary: SIGINT/SIGTERM stop the workers (a second kills them), SIGHUP reloads them all.
  */
 import type { Logger } from '../log.js';
 import { EXIT_FAILURE } from './exit.js';
@@ -15,7 +15,7 @@ export function stopOnSignals(log: Logger, shutdown: Shutdown, isWorker: boolean
       process.exit(EXIT_FAILURE);
     }
     log.info('signal', { signal });
-    // SIGTERM drains (sessions may finish for --drain-timeout, then 1001); every other stop closes sessions at once.
+    // SIGTERM drains (sessions may finish for `drainTimeout`, then 1001); every other stop closes sessions at once.
     shutdown.stop(signal, signal === 'SIGTERM');
   };
   // A worker stops when the primary says so (it forwards SIGTERM); Ctrl-C reaches the whole process group, and a
@@ -25,8 +25,8 @@ export function stopOnSignals(log: Logger, shutdown: Shutdown, isWorker: boolean
 }
 
 /**
- * SIGHUP: reload the configuration (the --config file read again, certificates, token sources); new connections use
- * it, sessions go on. The server logs the outcome. With --workers the primary asks each worker over IPC instead
+ * SIGHUP: reload the configuration (the `config` file read again, certificates, token sources); new connections use
+ * it, sessions go on. The server logs the outcome. With `workers` the primary asks each worker over IPC instead
  * ({@link reloadOnRequest}) and logs one line for all of them; a SIGHUP sent to a worker itself still reloads it.
  */
 export function reloadOnSighup(log: Logger, reload: () => Promise<unknown>): void {
@@ -44,7 +44,7 @@ export function reloadOnRequest(reloadQuietly: () => Promise<unknown>): void {
   });
 }
 
-/** A `--workers` primary's SIGINT/SIGTERM. */
+/** A `workers` primary's SIGINT/SIGTERM. */
 export function stopWorkersOnSignals(
   log: Logger,
   workers: number,
@@ -69,7 +69,7 @@ export function stopWorkersOnSignals(
 }
 
 /**
- * A `--workers` primary's SIGHUP: one reload at a time, none once stopping. `reload` reads the configuration first
+ * A `workers` primary's SIGHUP: one reload at a time, none once stopping. `reload` reads the configuration first
  * (a broken file is one line and no worker is asked), then asks each worker over IPC and logs one outcome.
  */
 export function reloadWorkersOnSighup(

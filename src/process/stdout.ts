@@ -1,5 +1,5 @@
 /**
- * Standard output for everything wsproxy prints there: `--help`, `--version`, `cert`, `check` and `--traffic`. When
+ * Standard output for everything wsproxy prints there: `help`, `version`, `cert`, `check` and `traffic`. When
  * the reader goes away (`wsproxy cert init | head -2`), writes fail with EPIPE. That is not an error of wsproxy: the
  * rest of the output is dropped without a word, and the command finishes its work and exits with its usual status
  * (a serving proxy goes on serving). Used only by the process edge (main.ts and process/).

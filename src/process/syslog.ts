@@ -1,7 +1,7 @@
 /**
- * `--syslog`: one syslog message per log line, next to stderr and the `--log-file` tee. RFC 5424 by default
+ * `syslog`: one syslog message per log line, next to stderr and the `logFile` tee. RFC 5424 by default
  * (`<PRI>1 TIMESTAMP HOSTNAME wsproxy PID - - MSG`, the header websockify's `WebsockifySysLogHandler` writes), RFC 3164
- * with `--legacy-syslog` (`<PRI>Mmm dd hh:mm:ss HOSTNAME wsproxy[PID]: MSG`). Facility `user`, or `daemon` with -D.
+ * with `legacySyslog` (`<PRI>Mmm dd hh:mm:ss HOSTNAME wsproxy[PID]: MSG`). Facility `user`, or `daemon` with -D.
  *
  * Destinations:
  * - `host:port`: UDP, as websockify (Python's SysLogHandler with an address tuple), one datagram per line.
@@ -21,6 +21,7 @@ import { statSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { SyslogConfig } from '../config/types.js';
 import type { LogLevel } from '../log.js';
+import { flag } from '../config/options/index.js';
 
 const FACILITY = { user: 1, daemon: 3 } as const;
 // RFC 5424 §6.2.1 severities: 3 error, 4 warning, 6 informational, 7 debug.
@@ -114,7 +115,7 @@ export function createSyslogSink(config: SyslogConfig, options: SyslogSinkOption
   if (dest.kind === 'udp') {
     const socket: UdpSocket = createSocket(dest.host.includes(':') ? 'udp6' : 'udp4');
     socket.on('error', (err) =>
-      warnOnce(`--syslog ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`),
+      warnOnce(`${flag('syslog')} ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`),
     );
     socket.unref();
     let open = true;
@@ -133,7 +134,7 @@ export function createSyslogSink(config: SyslogConfig, options: SyslogSinkOption
         const msg = Buffer.from(config.legacy ? formatRfc3164(fields) : formatRfc5424(fields));
         pending++;
         socket.send(msg, dest.port, dest.host, (err) => {
-          if (err) warnOnce(`--syslog ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`);
+          if (err) warnOnce(`${flag('syslog')} ${dest.host}:${dest.port}: ${err.message}; syslog lines may be lost`);
           if (--pending === 0) drained?.();
         });
       },
@@ -156,7 +157,7 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
     isSocket = false;
   }
   if (!isSocket) {
-    warnOnce(`--syslog: ${path} is not a socket (is a syslog daemon running?); syslog output is off`);
+    warnOnce(`${flag('syslog')}: ${path} is not a socket (is a syslog daemon running?); syslog output is off`);
     return { write: () => {}, close: () => Promise.resolve() };
   }
   let child: ChildProcess | undefined = spawn(
@@ -177,7 +178,7 @@ function createLoggerChildSink(path: string, config: SyslogConfig, warnOnce: (m:
   const down = (why: string): void => {
     if (child === undefined) return;
     child = undefined;
-    warnOnce(`--syslog ${path}: ${why}; syslog output is off`);
+    warnOnce(`${flag('syslog')} ${path}: ${why}; syslog output is off`);
   };
   child.on('error', (err: NodeJS.ErrnoException) =>
     down(

@@ -1,5 +1,5 @@
 /**
- * `--workers N`: one listening address served by N processes through `node:cluster`. The primary holds no client
+ * `workers` N`: one listening address served by N processes through `node:cluster`. The primary holds no client
  * connections. It forks the workers, waits until each one reports that it is listening, replaces a worker that dies
  * (with a growing delay when they keep dying, so a crash loop does not spin a core), forwards signals, asks every
  * worker to reload its configuration over IPC (one answer each, so the primary can log one outcome), and reports when
@@ -87,7 +87,7 @@ export interface WorkerPool {
    * one that did not answer within `timeoutMs` (or died meanwhile).
    */
   reload(timeoutMs: number): Promise<{ readonly worker: number; readonly result: unknown }[]>;
-  /** A new deadline for {@link WorkerPool.stop} (a reload changed --drain-timeout or --shutdown-timeout). */
+  /** A new deadline for {@link WorkerPool.stop} (a reload changed `drainTimeout` or `shutdownTimeout`). */
   setStopTimeout(ms: number): void;
   /** Process ids of the live workers. */
   pids(): number[];

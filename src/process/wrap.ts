@@ -1,6 +1,6 @@
 /**
  * Wrap mode (`wsproxy [opts] PORT -- COMMAND ARGS...`): start a program, watch it, and act as websockify's
- * `--wrap-mode` says when it exits: `exit` (wsproxy exits with its code), `ignore`, or `respawn`, throttled exactly as
+ * `wrapMode` says when it exits: `exit` (wsproxy exits with its code), `ignore`, or `respawn`, throttled exactly as
  * websockify throttles it (a new start only when the mean of the last three start times is at least 10 s ago).
  * The program is started with `spawn` and an argument vector, never through a shell, so `;`, `$(...)` and quotes in
  * arguments reach it literally, and without wsproxy's `WSPROXY_*` variables. Used only by the process edge (main.ts and
@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { WrapMode } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { flag } from '../config/options/index.js';
 
 /** websockify keeps the last three start times and waits until their mean is 10 s old (`websocketproxy.py` poll()). */
 export const RESPAWN_WINDOW_MS = 10_000;
@@ -87,10 +88,10 @@ export function startWrapped(options: WrapOptions): Wrapped {
       if (child === proc) child = undefined;
       if (stopped) return;
       if (options.mode === 'exit') {
-        log.info('wrapped program ended; exiting (--wrap-mode exit)', { status, ...how });
+        log.info(`wrapped program ended; exiting (${flag('wrapMode')} exit)`, { status, ...how });
         options.onExit(status);
       } else if (options.mode === 'ignore') {
-        log.warn('wrapped program ended; staying up without it (--wrap-mode ignore)', { status, ...how });
+        log.warn(`wrapped program ended; staying up without it (${flag('wrapMode')} ignore)`, { status, ...how });
       } else {
         const delay = respawnDelayMs(starts, Date.now());
         if (delay > 0)
@@ -99,7 +100,7 @@ export function startWrapped(options: WrapOptions): Wrapped {
             ...how,
             wait_s: Math.ceil(delay / 1000),
           });
-        else log.info('wrapped program ended; starting it again (--wrap-mode respawn)', { status, ...how });
+        else log.info(`wrapped program ended; starting it again (${flag('wrapMode')} respawn)`, { status, ...how });
         respawnTimer = setTimeout(start, delay);
       }
     };

@@ -1,5 +1,5 @@
 /**
- * `--record FILE`: one file per session, `FILE.<n>`, in noVNC's playback format exactly as websockify writes it, so
+ * `record` FILE`: one file per session, `FILE.<n>`, in noVNC's playback format exactly as websockify writes it, so
  * noVNC's `tests/playback.html` replays it:
  *
  *   var VNC_frame_data = [
@@ -69,7 +69,7 @@ export function frameLine(direction: 'to-client' | 'from-client', ms: number, bu
 
 /**
  * Bytes of recording lines one session may have waiting for the disk beyond room for its largest possible line (a
- * --max-message-size message escaped: up to 4 bytes per byte). Past it, the recording of that session is dropped (the
+ * `maxMessageSize` message escaped: up to 4 bytes per byte). Past it, the recording of that session is dropped (the
  * session goes on): holding more would let a slow disk grow memory without bound, and pausing the session would let
  * the disk stall the user.
  */
@@ -108,7 +108,7 @@ export class Recorder {
   constructor(
     private readonly prefix: string,
     private readonly log: Logger,
-    /** --max-message-size: the largest frame a line may hold. */
+    /** `maxMessageSize`: the largest frame a line may hold. */
     maxMessageBytes: number,
     /** See {@link RECORD_QUEUE_CAP}. */
     queueCap = RECORD_QUEUE_CAP,

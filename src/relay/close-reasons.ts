@@ -7,7 +7,7 @@ export const BAD_BASE64_CLOSE = 'Invalid base64 data';
 // ws error codes that are the client's fault, and what we call them.
 const WS_ERROR_REASONS: Record<string, ReasonCode> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'MESSAGE_TOO_BIG',
-  // Raised by websocket/receiver-budget.ts: this session would have passed --max-buffered-total.
+  // Raised by websocket/receiver-budget.ts: this session would have passed `maxBufferedTotal`.
   WSPROXY_MESSAGE_BUFFER_FULL: 'MESSAGE_BUFFER_FULL',
 };
 

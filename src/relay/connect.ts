@@ -10,8 +10,8 @@ import { AbortedError, ProxyError, TimeoutError, errnoCode, type ReasonCode } fr
 import { hostPort, isIpLiteral } from '../net/address.js';
 
 /**
- * TLS to the target (`--ssl-target`): certificate and host name verified against the system CAs, or `ca` instead;
- * `verify: false` only when the operator said `--target-verify none`. `cert`/`key` authenticate wsproxy to the target.
+ * TLS to the target (`sslTarget`): certificate and host name verified against the system CAs, or `ca` instead;
+ * `verify: false` only when the operator said `targetVerify` none`. `cert`/`key` authenticate wsproxy to the target.
  */
 export interface TargetTlsOptions {
   readonly verify: boolean;
@@ -145,7 +145,7 @@ const SEVERITY: ReasonCode[] = [
  * instead, so a busy target is read in large gulps: fewer syscalls, allocations and JS callbacks per GiB, and larger
  * WebSocket messages to the client. Each read is copied out at its real length and pushed into the socket's own
  * readable buffer, so pause/resume, backpressure and 'data' listeners attached later behave exactly as before.
- * Measured in bench/ (target→client over ws:// with `--high-water-mark 1MiB`): about a fifth less CPU per GiB.
+ * Measured in bench/ (target→client over ws:// with `highWaterMark` 1MiB`): about a fifth less CPU per GiB.
  */
 const NODE_READ_BYTES = 64 * 1024;
 let sharedReadBuffer = Buffer.alloc(0);
@@ -204,13 +204,13 @@ function attempt(
 /** Policy and preamble for {@link connectTarget}. */
 export interface DialOptions {
   /**
-   * Decides each resolved address before it is dialled (`--allow-target`, the metadata default): a string says why
+   * Decides each resolved address before it is dialled (`allowTarget`, the metadata default): a string says why
    * it is refused. Checked after DNS, so a name cannot reach an address its literal form could not.
    */
   readonly checkAddress?: (address: string, port: number) => string | undefined;
   /** Bytes written to the target first, before any relayed byte (a PROXY protocol header). */
   readonly preamble?: Buffer | undefined;
-  /** `--ssl-target`: TLS to TCP targets after connecting (and after the preamble). */
+  /** `sslTarget`: TLS to TCP targets after connecting (and after the preamble). */
   readonly tls?: TargetTlsOptions | undefined;
   /**
    * Largest read from a plain target (the relay passes its high-water mark). Above Node's own 64 KiB, reads go

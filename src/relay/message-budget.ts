@@ -1,6 +1,6 @@
 /**
- * One budget for the bytes all sessions hold in client messages that have not finished arriving (`--max-buffered-total`;
- * issue #12). Each session may buffer up to `--max-message-size` of an unfinished message: without a shared bound, a
+ * One budget for the bytes all sessions hold in client messages that have not finished arriving (`maxBufferedTotal`;
+ * issue #12). Each session may buffer up to `maxMessageSize` of an unfinished message: without a shared bound, a
  * few dozen sessions sending FIN=0 fragments hold gigabytes. Pure bookkeeping: whoever buffers reports what it holds.
  */
 

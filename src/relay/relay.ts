@@ -69,7 +69,7 @@ export function combineTaps(taps: readonly RelayTap[]): RelayTap {
   };
 }
 
-/** websockify's `--traffic` legend: `{` target read, `<` client write, `}` client read, `>` target write. */
+/** websockify's `traffic` legend: `{` target read, `<` client write, `}` client read, `>` target write. */
 export function trafficTap(write: (chars: string) => void): RelayTap {
   return { onTargetData: () => write('{<'), onClientData: () => write('}>') };
 }

@@ -1,5 +1,5 @@
 /**
- * The accept pipeline of one connection: gate (caps, --trusted-proxy for PROXY headers) → PROXY header → deadline →
+ * The accept pipeline of one connection: gate (caps, `trustedProxy` for PROXY headers) → PROXY header → deadline →
  * sniff the first byte → hand-off to the TLS or the plain HTTP server. Every step either hands the socket on or
  * closes it with one log line and a refusal event. The whole connection uses the snapshot current when it arrived.
  */
@@ -15,10 +15,11 @@ import { foldMapped, hostPort } from '../net/address.js';
 import { inAnyRange } from '../policy/cidr.js';
 import { tlsInputsOf, type Runtime } from './runtime.js';
 import { isClosing, type ServerParts, type ServerState } from './state.js';
+import { flag } from '../config/options/index.js';
 
 /** What one admitted connection holds in the gate, and how far its handshake got (for the deadline's line). */
 interface Admission {
-  /** The address counted against --max-connections-per-ip, once known. */
+  /** The address counted against `maxConnectionsPerIp`, once known. */
   gateKey: string | undefined;
   stage: string;
 }
@@ -60,7 +61,7 @@ interface Admitted extends Admission {
   readonly peer: string;
 }
 
-/** The gate: PROXY headers only from --trusted-proxy peers, then the caps; undefined once refused. */
+/** The gate: PROXY headers only from `trustedProxy` peers, then the caps; undefined once refused. */
 function admit(parts: ServerParts, state: ServerState, socket: Socket, config: Config): Admitted | undefined {
   const remoteAddress = plainAddress(socket.remoteAddress);
   const peer = `${remoteAddress}:${socket.remotePort ?? 0}`;
@@ -68,14 +69,14 @@ function admit(parts: ServerParts, state: ServerState, socket: Socket, config: C
   const proxyIn = client?.proxyProtocolIn === true;
   const direct = socket.remoteAddress !== undefined;
   if (proxyIn && direct && !inAnyRange(client?.trustedProxies ?? [], remoteAddress)) {
-    parts.log.info('connection refused: PROXY protocol expected from a --trusted-proxy peer', {
+    parts.log.info(`connection refused: PROXY protocol expected from a ${flag('trustedProxy')} peer`, {
       reason: 'PROXY_UNTRUSTED',
       peer,
     });
     return refuse(parts, socket, 'PROXY_UNTRUSTED');
   }
   // Behind a PROXY-protocol balancer the socket's address is the balancer's: the per-IP cap waits for the header.
-  // Behind a --trust-forwarded reverse proxy it waits for each request's forwarded client (countClient below).
+  // Behind a `trustForwarded` reverse proxy it waits for each request's forwarded client (countClient below).
   const viaForwarder =
     !proxyIn && client?.trustForwarded === true && direct && inAnyRange(client.trustedProxies, remoteAddress);
   const admission: Admission = {
@@ -174,7 +175,7 @@ async function readProxy(parts: ServerParts, socket: Socket, a: Admitted): Promi
     conn.log = parts.log.child({ conn: conn.id, peer: hostPort(real, header.source.port), proxy: conn.proxyPeer });
   }
   if (socket.remoteAddress !== undefined) {
-    // Now the client's own address counts against --max-connections-per-ip (LOCAL health checks: the balancer's).
+    // Now the client's own address counts against `maxConnectionsPerIp` (LOCAL health checks: the balancer's).
     const assigned = parts.gate.assign(conn.remoteAddress);
     if (!assigned.ok) {
       conn.log.debug('connection refused', { reason: assigned.reason });
@@ -217,7 +218,7 @@ async function handOff(
     parts.tlsHandoff.run(conn, () => parts.http.secure.emit('connection', socket));
   } else {
     if (runtime.config.tls.sslOnly) {
-      conn.log.debug('plain client refused (--ssl-only)', { reason: 'PLAIN_REFUSED' });
+      conn.log.debug(`plain client refused (${flag('sslOnly')})`, { reason: 'PLAIN_REFUSED' });
       refuse(parts, socket, 'PLAIN_REFUSED');
       return;
     }

@@ -23,7 +23,7 @@ import type { ServerDeps, ServerStats, WsProxyServer } from './types.js';
 
 export type { ReloadOptions, ServerDeps, ServerStats, WsProxyServer } from './types.js';
 export type { SessionSnapshot } from './sessions.js';
-/** Run once before listening (the --workers primary, before forking): the demo certificate the workers share. */
+/** Run once before listening (the `workers` primary, before forking): the demo certificate the workers share. */
 export { prepareSharedFiles } from '../tls/upkeep.js';
 
 /** A session started relaying: tracked, holding its token source while a fleet-wide count keeps its slot there. */
@@ -31,7 +31,7 @@ function sessionOpened(parts: ServerParts, state: ServerState, single: boolean, 
   const r = session.resolver;
   const holdsSlot = r?.sessionCounter !== undefined && (state.runtime.config.policy?.maxSessionsPerToken ?? 0) > 0;
   parts.sessions.add(session, holdsSlot && r ? parts.holds.hold(r) : undefined);
-  // --run-once: nobody else can have a session; new clients find the port closed.
+  // `runOnce`: nobody else can have a session; new clients find the port closed.
   if (single) state.netServer?.close();
   parts.deps.onSessionOpen?.(); // last: if the embedder's hook throws, the session is fully tracked and ends with 1011
 }
@@ -66,7 +66,7 @@ async function readiness(parts: ServerParts, state: ServerState): Promise<ReadyR
 /** Builds a server from `config`. Nothing is bound until `listen()`. */
 export function createServer(config: Config, deps: ServerDeps = {}): WsProxyServer {
   const parts = makeParts(config, deps);
-  // A plugin module (--auth-plugin ./x.js) is imported in listen(); its wrapper exists from the start.
+  // A plugin module (`authPlugin` ./x.js) is imported in listen(); its wrapper exists from the start.
   const startAuth = buildAuth(config.auth, parts.log);
   const loaded = { webRootReal: webRootOf(config), authenticator: startAuth.authenticator, targetTls: undefined };
   const interval = config.policy?.revalidateIntervalMs ?? 0;

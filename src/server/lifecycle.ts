@@ -15,18 +15,19 @@ import { resolverFor } from './reload.js';
 import { tlsInputsOf } from './runtime.js';
 import { isClosing, type ServerParts, type ServerState } from './state.js';
 import type { WsProxyServer } from './types.js';
+import { flag } from '../config/options/index.js';
 
 /** Warnings about the TLS settings, said once at start. */
 function warnTls(parts: ServerParts, state: ServerState): void {
   const tls = state.runtime.config.tls;
   if (tls.options?.minVersion === 'TLSv1.1') {
     parts.log.warn(
-      '--ssl-version tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in --ssl-ciphers',
+      `${flag('sslVersion')} tlsv1_1 allows TLS 1.1, which browsers dropped in 2020; TLS 1.1 also needs CBC suites in ${flag('sslCiphers')}`,
     );
   }
   if (tls.clientCert !== undefined && tls.clientCert.caFile === undefined) {
     parts.log.warn(
-      'client certificates are checked against the system CAs (websockify default); give --cafile to trust only your CA',
+      `client certificates are checked against the system CAs (websockify default); give ${flag('cafile')} to trust only your CA`,
     );
   }
 }
@@ -38,7 +39,7 @@ async function loadServingParts(parts: ServerParts, state: ServerState, loadAuth
     state.runtime = { ...state.runtime, targetTls: await loadTargetTls(config.targetTls) };
     if (!state.runtime.targetTls?.verify)
       parts.log.warn(
-        '--target-verify none: the target certificate is not checked; anyone on the path to the target can read and change the sessions',
+        `${flag('targetVerify')} none: the target certificate is not checked; anyone on the path to the target can read and change the sessions`,
       );
   }
   try {
@@ -49,7 +50,7 @@ async function loadServingParts(parts: ServerParts, state: ServerState, loadAuth
   try {
     await loadAuth?.();
   } catch (err) {
-    throw new SetupError('PLUGIN_UNUSABLE', (err as Error).message.split('\n')[0] ?? '--auth-plugin: unusable');
+    throw new SetupError('PLUGIN_UNUSABLE', (err as Error).message.split('\n')[0] ?? `${flag('authPlugin')}: unusable`);
   }
   try {
     state.runtime = { ...state.runtime, resolver: await resolverFor(parts, config.targets) };
@@ -58,7 +59,7 @@ async function loadServingParts(parts: ServerParts, state: ServerState, loadAuth
     const first = firstLine(err);
     throw err instanceof PluginModuleError
       ? new SetupError('PLUGIN_UNUSABLE', first)
-      : new SetupError('TOKEN_SOURCE_UNUSABLE', `--token-source: ${first}`);
+      : new SetupError('TOKEN_SOURCE_UNUSABLE', `${flag('tokenSource')}: ${first}`);
   }
 }
 
@@ -117,7 +118,9 @@ export async function startServing(
   }
   if (state.phase === 'new') state.phase = 'serving';
   if (made.created)
-    log.info('made a self-signed certificate (no --cert given and no self.pem here)', { file: state.runtime.certFile });
+    log.info(`made a self-signed certificate (no ${flag('cert')} given and no self.pem here)`, {
+      file: state.runtime.certFile,
+    });
   const problem = parts.tls.problem();
   if (problem) log.warn('TLS disabled until the certificate can be loaded', { problem: problem.message });
 }

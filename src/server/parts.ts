@@ -89,7 +89,7 @@ export function makeParts(config: Config, deps: ServerDeps): ServerParts {
   };
 }
 
-/** `--http-upstream`, when given: asked per request what a reload may change. */
+/** `httpUpstream`, when given: asked per request what a reload may change. */
 export function makeUpstream(config: Config, state: () => ServerState, log: Logger): HttpUpstream | undefined {
   if (config.httpUpstream === undefined) return undefined;
   return createHttpUpstream(
@@ -97,8 +97,8 @@ export function makeUpstream(config: Config, state: () => ServerState, log: Logg
       url: config.httpUpstream,
       connectTimeoutMs: config.limits.connectTimeoutMs,
       responseTimeoutMs: 120_000,
-      // A BasicHTTPAuth credential checked by --web-auth is wsproxy's; the application must not receive it. Asked
-      // per request: a reload may turn --web-auth on while the upstream (a restart option) stays.
+      // A BasicHTTPAuth credential checked by `webAuth` is wsproxy's; the application must not receive it. Asked
+      // per request: a reload may turn `webAuth` on while the upstream (a restart option) stays.
       stripAuthorization: () => {
         const auth = state().runtime.config.auth;
         return auth?.webAuth === true && auth.plugin === 'BasicHTTPAuth';

@@ -26,6 +26,7 @@ import {
 } from './runtime.js';
 import { isClosing, type ServerParts, type ServerState } from './state.js';
 import type { ReloadOptions } from './types.js';
+import { flag } from '../config/options/index.js';
 
 /** What a reload built before the swap: applied together, or (if anything failed) thrown away together. */
 interface Prepared {
@@ -79,8 +80,8 @@ async function nextResolver(parts: ServerParts, running: Runtime, next: Config):
     const plugin = err instanceof PluginModuleError;
     throw new ReloadError(
       plugin ? 'PLUGIN_UNUSABLE' : 'TOKEN_SOURCE_UNUSABLE',
-      plugin ? firstLine(err) : `--token-source: ${firstLine(err)}`,
-      { flag: '--token-source' },
+      plugin ? firstLine(err) : `${flag('tokenSource')}: ${firstLine(err)}`,
+      { flag: flag('tokenSource') },
     );
   }
   try {
@@ -95,21 +96,23 @@ async function nextResolver(parts: ServerParts, running: Runtime, next: Config):
 /** Loads what a reload to `next` needs, in the order a failure is reported; throws a ReloadError. */
 async function prepare(parts: ServerParts, running: Runtime, next: Config): Promise<Prepared> {
   const cert = await parts.tls.prepare(next, certificateFile(next));
-  await step('TOKEN_SOURCE_UNUSABLE', '--token-plugin', () => parts.tokenHashKey.install(next));
+  await step('TOKEN_SOURCE_UNUSABLE', flag('tokenPlugin'), () => parts.tokenHashKey.install(next));
   const wanted = next.targetTls;
-  const targetTls = wanted ? await step('TARGET_TLS_UNUSABLE', '--ssl-target', () => loadTargetTls(wanted)) : undefined;
+  const targetTls = wanted
+    ? await step('TARGET_TLS_UNUSABLE', flag('sslTarget'), () => loadTargetTls(wanted))
+    : undefined;
   let webRootReal: string | undefined;
   try {
     webRootReal = webRootOf(next);
   } catch (err) {
     const why = errnoCode(err) ?? firstLine(err);
-    throw new ReloadError('CONFIG_INVALID', `--web: '${next.webRoot ?? ''}' cannot be used (${why})`, {
-      flag: '--web',
+    throw new ReloadError('CONFIG_INVALID', `${flag('web')}: '${next.webRoot ?? ''}' cannot be used (${why})`, {
+      flag: flag('web'),
     });
   }
   let authenticator = running.authenticator;
   if (!isDeepStrictEqual(running.config.auth, next.auth)) {
-    authenticator = await step('PLUGIN_UNUSABLE', '--auth-plugin', async () => {
+    authenticator = await step('PLUGIN_UNUSABLE', flag('authPlugin'), async () => {
       const auth = buildAuth(next.auth, parts.log);
       await auth.load?.();
       return auth.authenticator;
@@ -138,7 +141,7 @@ function commit(parts: ServerParts, state: ServerState, p: Prepared): void {
   parts.tls.start(next, tlsInputsOf(p.runtime));
   state.admin?.setToken(next.admin?.token);
   const intervalMs = next.policy?.revalidateIntervalMs ?? 0;
-  // A new source to watch, or a new --revalidate-interval: the revalidator starts over (the old one unwatches).
+  // A new source to watch, or a new `revalidateInterval`: the revalidator starts over (the old one unwatches).
   if (p.replaced !== undefined || intervalMs !== state.revalidatorInterval) {
     state.revalidator.stop();
     state.revalidatorInterval = intervalMs;

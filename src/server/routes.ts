@@ -1,6 +1,6 @@
 /**
  * Routing on the two HTTP servers: a request goes through the policy (framing, forwarded client, Host, client
- * certificate) to the built-in pages, `--web` files or `--http-upstream` (http/server.ts); an upgrade goes to the
+ * certificate) to the built-in pages, `web` files or `httpUpstream` (http/server.ts); an upgrade goes to the
  * WebSocket pipeline (websocket/upgrade.ts). Each request and upgrade uses the snapshot current when it arrived, and
  * runs inside the error boundary: what a handler throws ends its connection only.
  */
@@ -52,7 +52,7 @@ function requestSecret(req: IncomingMessage, config: Config): string | undefined
   }
 }
 
-/** Makes the WebSocket servers the snapshots use (one per --max-message-bytes value). */
+/** Makes the WebSocket servers the snapshots use (one per `maxMessageSize` value). */
 export function wssMaker(
   parts: Pick<ServerParts, 'connOf' | 'log' | 'chosenProtocols'>,
 ): (maxPayload: number) => WebSocketServer {
@@ -124,7 +124,7 @@ function refusedRequest(
     });
     return true;
   }
-  // --verify-client required covers pages, files and the upstream too, not only upgrades.
+  // `verifyClient` required covers pages, files and the upstream too, not only upgrades.
   const certVerdict = requestCertVerdict(config.tls.clientCert, secure, conn?.peer);
   if (certVerdict.ok) return false;
   reject(res, certVerdict.code, {

@@ -22,11 +22,11 @@ import { hostModeOf, machineHostNames } from '../policy/host-allowlist.js';
 /** What a reload may replace. Every field is fixed for the snapshot's life. */
 export interface Runtime {
   readonly config: Config;
-  /** The certificate file actually loaded (the generated one when no `--cert` was given and there is no self.pem). */
+  /** The certificate file actually loaded (the generated one when no `cert` was given and there is no self.pem). */
   readonly certFile: string;
   readonly tlsProfile: ReturnType<typeof profileOptions>;
   readonly webRootReal: string | undefined;
-  /** What `--web` never serves (configured secrets, private keys). */
+  /** What `web` never serves (configured secrets, private keys). */
   readonly webSecrets: WebSecrets | undefined;
   readonly authenticator: Authenticator | undefined;
   readonly recorder: Recorder | undefined;
@@ -35,7 +35,7 @@ export interface Runtime {
   readonly targetTls: TargetTlsOptions | undefined;
   /** The token source (or fixed/demo resolver); undefined until `listen()` built it. */
   readonly resolver: TargetResolver | undefined;
-  /** `--traffic` output, when the configuration turns it on. */
+  /** `traffic` output, when the configuration turns it on. */
   readonly trafficSink: ((chars: string) => void) | undefined;
 }
 
@@ -63,7 +63,7 @@ export interface LoadedParts {
 /** What building a snapshot needs from the server, the same for its whole life. */
 export interface RuntimeTools {
   readonly log: Logger;
-  /** Where `--traffic` characters go, if the embedder gave a sink. */
+  /** Where `traffic` characters go, if the embedder gave a sink. */
   readonly trafficSink: ((chars: string) => void) | undefined;
   /** The names of the certificate in use (the automatic Host list follows it, also across TLS reloads). */
   readonly certNames: () => readonly string[];
@@ -71,7 +71,7 @@ export interface RuntimeTools {
   readonly makeWss: (maxPayload: number) => WebSocketServer;
 }
 
-/** `--web`'s real path; throws what realpath throws (a missing folder). */
+/** `web`'s real path; throws what realpath throws (a missing folder). */
 export function webRootOf(config: Config): string | undefined {
   return config.webRoot === undefined ? undefined : realpathSync(config.webRoot);
 }
@@ -110,7 +110,7 @@ export function buildRuntime(config: Config, loaded: LoadedParts, tools: Runtime
   };
 }
 
-/** The auth plugin for `auth`; a plugin module (--auth-plugin ./x.js) is imported by `load`, its wrapper exists now. */
+/** The auth plugin for `auth`; a plugin module (`authPlugin` ./x.js) is imported by `load`, its wrapper exists now. */
 export function buildAuth(
   auth: AuthConfig | undefined,
   log: Logger,
@@ -123,12 +123,12 @@ export function buildAuth(
   return { authenticator: createAuthenticator(auth.plugin, auth.source) };
 }
 
-/** The bound on unfinished client messages of all sessions (--max-buffered-total, else derived from the message cap). */
+/** The bound on unfinished client messages of all sessions (`maxBufferedTotal`, else derived from the message cap). */
 export function budgetLimit(config: Config): number {
   return config.limits.maxBufferedTotal ?? defaultMaxBufferedTotal(config.limits.maxMessageBytes);
 }
 
-/** Whether TLS clients are asked for a certificate (`--verify-client optional|required`). */
+/** Whether TLS clients are asked for a certificate (`verifyClient` optional|required`). */
 export function wantsClientCert(config: Config): boolean {
   return config.tls.clientCert !== undefined && config.tls.clientCert.mode !== 'off';
 }

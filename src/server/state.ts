@@ -46,7 +46,7 @@ export interface ServerParts {
   readonly sessions: SessionRegistry;
   readonly holds: ResolverHolds;
   readonly tokenHashKey: TokenHashKey;
-  /** Unfinished client messages of all sessions share one bound (--max-buffered-total; the limit follows reloads). */
+  /** Unfinished client messages of all sessions share one bound (`maxBufferedTotal`; the limit follows reloads). */
   readonly messageBudget: MessageBudget;
   /** Metrics exist only with an admin listener. */
   readonly metrics: ProxyMetrics | undefined;
@@ -63,7 +63,7 @@ export interface ServerState {
   phase: Phase;
   netServer: NetServer | undefined;
   admin: AdminServer | undefined;
-  /** Token revocation; rebuilt when the token source or --revalidate-interval changes. */
+  /** Token revocation; rebuilt when the token source or `revalidateInterval` changes. */
   revalidator: Revalidator;
   revalidatorInterval: number;
   /** The last connection number given out. */

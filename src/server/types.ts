@@ -17,10 +17,10 @@ export interface ServerDeps {
   readonly onSessionOpen?: () => void;
   /** Told when a session has ended. */
   readonly onSessionClosed?: (info: CloseInfo) => void;
-  /** Where `--traffic` characters go (main.ts passes standard output). */
+  /** Where `traffic` characters go (main.ts passes standard output). */
   readonly trafficSink?: (chars: string) => void;
   /**
-   * Reads the configuration again for a reload (main.ts: the original flags and environment with the `--config`
+   * Reads the configuration again for a reload (main.ts: the original flags and environment with the `config`
    * file read anew). Throws `ReloadError` (or `ConfigError`). Without it a reload re-applies the running
    * configuration, which still re-reads the files it names (certificates, token files).
    */
@@ -35,7 +35,7 @@ export interface ServerDeps {
 export interface ReloadOptions {
   /** The configuration to apply instead of reading it through `ServerDeps.readConfig`. */
   readonly next?: Config;
-  /** Log the outcome at debug level (a `--workers` primary logs one line for all workers instead). */
+  /** Log the outcome at debug level (a `workers` primary logs one line for all workers instead). */
   readonly quiet?: boolean;
 }
 

@@ -1,8 +1,8 @@
 /**
- * A token resolver of the operator's own: `--token-plugin ./my-resolver.js` (websockify's `mypkg.MyPlugin`). The ES
+ * A token resolver of the operator's own: `tokenPlugin` ./my-resolver.js` (websockify's `mypkg.MyPlugin`). The ES
  * module is imported once at start; its default export is either
  * - an object with `resolve(token, ctx)` (and optionally `name`, `close()`), or
- * - a class or (async) factory function, called once with `{ source, log }` (`source` is `--token-source`), giving
+ * - a class or (async) factory function, called once with `{ source, log }` (`source` is `tokenSource`), giving
  *   such an object.
  * `resolve` answers `{ kind: 'found', target }`, `{ kind: 'unknown' }` (or `null`/`undefined`, like websockify's
  * `lookup` returning None). Anything it throws — and any answer that is not one of those — is "source down" (503),
@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { loadPluginModule } from '../plugin-loader.js';
 import { tokenHash } from './token.js';
 import type { RequestContext, Resolution, Target, TargetResolver } from './types.js';
+import { flag } from '../config/options/index.js';
 
 /** The shape a resolver module's instance has (checked at load). */
 interface ResolverLike {
@@ -56,7 +57,7 @@ export function safeErrorText(err: unknown, token: string): string {
 /** Loads the resolver module `file` (absolute) and wraps it with wsproxy's checks. */
 export async function customResolver(file: string, source: string | undefined, log: Logger): Promise<TargetResolver> {
   const plog = log.child({ plugin: basename(file) });
-  const user = (await loadPluginModule('--token-plugin', file, { source, log: plog }, 'resolve')) as ResolverLike;
+  const user = (await loadPluginModule(flag('tokenPlugin'), file, { source, log: plog }, 'resolve')) as ResolverLike;
   const name = typeof user.name === 'string' && user.name !== '' ? user.name : basename(file);
   return {
     name,

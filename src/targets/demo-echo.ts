@@ -1,5 +1,5 @@
 /**
- * `--demo`: an in-process TCP echo service on a loopback port, used as the target, so a first start shows a live round
+ * `demo`: an in-process TCP echo service on a loopback port, used as the target, so a first start shows a live round
  * trip over ws:// and wss:// without any other program. It echoes what it reads, with backpressure.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';

@@ -1,6 +1,6 @@
 /**
  * `JWTTokenApi`: the token is itself a signed JWT carrying the target (`{"host": …, "port": …}`), or a JWE whose
- * plaintext is such a JWT. `--token-source` is the key file: a PEM public key (RS*, PS*, ES*, EdDSA), a PEM private
+ * plaintext is such a JWT. `tokenSource` is the key file: a PEM public key (RS*, PS*, ES*, EdDSA), a PEM private
  * key (its public half verifies; it also decrypts JWE), or any other bytes as a shared secret (HS*, and `dir`/A*KW for
  * JWE). `exp` is required (a token without one would be valid forever) unless `allowNoExp`; `exp` and `nbf` are
  * enforced (jose), `aud`/`iss` when configured. A bad token is "unknown" (404); the reason
@@ -19,7 +19,7 @@ import type { Resolution, Target, TargetResolver, TokenPlugin } from './types.js
 export interface JwtOptions {
   readonly audience?: string | undefined;
   readonly issuer?: string | undefined;
-  /** `--token-jwt-allow-no-exp`: accept tokens without `exp` (websockify's behaviour). */
+  /** `tokenJwtAllowNoExp`: accept tokens without `exp` (websockify's behaviour). */
   readonly allowNoExp?: boolean | undefined;
   readonly log: Logger;
 }
@@ -124,7 +124,7 @@ function refusalProblem(err: unknown): string {
   return e.code ?? e.message ?? 'invalid';
 }
 
-/** `JWTTokenApi`: the source is the key file (or directory); the claims checks come from --token-jwt-*. */
+/** `JWTTokenApi`: the source is the key file (or directory); the claims checks come from the `tokenJwt*` options. */
 export const jwtTokenApiPlugin: TokenPlugin = {
   name: 'JWTTokenApi',
   aliases: [websockifyAlias('JWTTokenApi')],

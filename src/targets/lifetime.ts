@@ -11,6 +11,7 @@ import { fixedTarget } from './fixed.js';
 import { createTokenResolver, customResolver } from './registry.js';
 import { loadTokenHashKey } from './token-hash.js';
 import type { TargetResolver } from './types.js';
+import { flag } from '../config/options/index.js';
 
 /** Builds the token source (or fixed/demo resolver) for `targets`; throws what the plugin throws. */
 export async function buildResolver(targets: TargetSource, log: Logger): Promise<TargetResolver> {
@@ -35,8 +36,8 @@ export async function untilHealthy(r: TargetResolver, timeoutMs: number): Promis
     if (Date.now() >= end)
       throw new ReloadError(
         'TOKEN_SOURCE_UNUSABLE',
-        `--token-source: the new token source does not answer${h.detail === undefined ? '' : ` (${h.detail})`}`,
-        { flag: '--token-source' },
+        `${flag('tokenSource')}: the new token source does not answer${h.detail === undefined ? '' : ` (${h.detail})`}`,
+        { flag: flag('tokenSource') },
       );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -95,7 +96,7 @@ export class ResolverHolds {
 
 /**
  * The key of token_hash, installed once a token source is in use (at start, or on the reload that adds one): made in
- * the state dir on first use unless --token-hash-key-file names one.
+ * the state dir on first use unless `tokenHashKeyFile` names one.
  */
 export class TokenHashKey {
   #loaded = false;
@@ -110,12 +111,14 @@ export class TokenHashKey {
       if (await loadTokenHashKey(where))
         this.log.info('made the key for token_hash (kept for restarts)', { file: where.file });
     } catch (err) {
-      throw new Error(`${where.given ? '--token-hash-key-file' : '--state-dir'}: ${firstLine(err)}`, { cause: err });
+      throw new Error(`${where.given ? flag('tokenHashKeyFile') : flag('stateDir')}: ${firstLine(err)}`, {
+        cause: err,
+      });
     }
     this.#loaded = true;
     if (!where.given && config.targets.plugin === 'TokenRedis') {
       this.log.warn(
-        'TokenRedis without --token-hash-key-file: token_hash in logs and /sessions differs between nodes; give every node the same key file to match them',
+        `TokenRedis without ${flag('tokenHashKeyFile')}: token_hash in logs and /sessions differs between nodes; give every node the same key file to match them`,
       );
     }
   }

@@ -2,7 +2,7 @@
  * What makes a fleet of wsproxy processes sharing one Redis behave as one proxy (issue 7, "A fleet sharing Redis"):
  *
  * - Revocation: a second connection subscribes to keyspace notifications for the token keys, so a `DEL`, `SET` or
- *   expiry of a token re-checks that token's live sessions on every process at once (no `--revalidate-interval`
+ *   expiry of a token re-checks that token's live sessions on every process at once (no `revalidateInterval`
  *   needed). The flags `K`, `g`, `$` and `x` of `notify-keyspace-events` are added with `CONFIG SET` when the server
  *   allows it (after every reconnect, since a restarted Redis forgets them); if it refuses, one warning.
  * - Session cap: the live sessions of a token are members of the sorted set `wsproxy:sessions:<token hash>`, one per
@@ -17,6 +17,7 @@ import { ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedSessionCounter } from './types.js';
 import { tokenHashWith } from './token-hash.js';
+import { flag } from '../config/options/index.js';
 
 /** How long a session member lives in Redis without a heartbeat from its process. */
 export const SESSION_TTL_MS = 30_000;
@@ -168,10 +169,13 @@ export function watchKeyspace(
   // It waits in the offline queue while Redis is down, so a failure here is a refusal (e.g. an ACL without `&*`).
   subscriber.psubscribe(pattern).catch((err: unknown) => {
     if (!stopped)
-      log.warn('Redis keyspace subscription refused; revoked tokens are only noticed by --revalidate-interval', {
-        redis: opts.where,
-        error: firstLine(err),
-      });
+      log.warn(
+        `Redis keyspace subscription refused; revoked tokens are only noticed by ${flag('revalidateInterval')}`,
+        {
+          redis: opts.where,
+          error: firstLine(err),
+        },
+      );
   });
   return () => {
     stopped = true;
@@ -203,7 +207,7 @@ async function enableNotifications(
     if (warned.config) return;
     warned.config = true;
     log.warn(
-      `Redis keyspace notifications could not be enabled; set notify-keyspace-events to include ${NEEDED_KEYSPACE_FLAGS} on the server, or revoked tokens are only noticed by --revalidate-interval`,
+      `Redis keyspace notifications could not be enabled; set notify-keyspace-events to include ${NEEDED_KEYSPACE_FLAGS} on the server, or revoked tokens are only noticed by ${flag('revalidateInterval')}`,
       {
         redis: where,
         error: firstLine(err),

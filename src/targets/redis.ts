@@ -40,7 +40,7 @@ function splitFields(text: string): string[] {
   return fields;
 }
 
-/** Parses a `--token-source` for TokenRedis (pure). Throws a one-line Error (without the password). */
+/** Parses a `tokenSource` for TokenRedis (pure). Throws a one-line Error (without the password). */
 export function parseRedisSource(source: string): RedisSource {
   if (/^rediss?:\/\//.test(source)) {
     let url: URL;

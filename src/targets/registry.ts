@@ -1,5 +1,5 @@
 /**
- * Token plugins by name: the one list config validates `--token-plugin`/`--token-source` with and the server builds
+ * Token plugins by name: the one list config validates `tokenPlugin`/`tokenSource` with and the server builds
  * from. websockify's class names (and their dotted `websockify.token_plugins.X` form) are accepted, so a websockify
  * command line works unchanged. A new source is one file in this folder exporting a `TokenPlugin`, plus one entry here.
  */
@@ -31,7 +31,7 @@ export const TOKEN_PLUGINS: readonly TokenPlugin[] = [
 /** The plugin names wsproxy knows (for help text and error messages). */
 export const TOKEN_PLUGIN_NAMES: readonly string[] = TOKEN_PLUGINS.map((p) => p.name);
 
-/** The built-in plugin a `--token-plugin` value names; undefined if none. */
+/** The built-in plugin a `tokenPlugin` value names; undefined if none. */
 export function findTokenPlugin(name: string): TokenPlugin | undefined {
   return findPlugin(TOKEN_PLUGINS, name);
 }

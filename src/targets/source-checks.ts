@@ -1,7 +1,8 @@
-/** `--token-source` checks shared by several token plugins (each plugin's descriptor picks its own). */
+/** `tokenSource` checks shared by several token plugins (each plugin's descriptor picks its own). */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { flag } from '../config/options/index.js';
 
 /** A file or directory (`needsDir`: a directory) relative to `cwd`; answers the absolute path. */
 export function existingSource(text: string, cwd: string, needsDir: boolean): string {
@@ -15,8 +16,8 @@ export function existingSource(text: string, cwd: string, needsDir: boolean): st
   }
   if (!exists)
     throw new ConfigError(
-      '--token-source',
-      `--token-source: '${path}' is not ${needsDir ? 'a directory' : 'a file or directory'}`,
+      flag('tokenSource'),
+      `${flag('tokenSource')}: '${path}' is not ${needsDir ? 'a directory' : 'a file or directory'}`,
     );
   return path;
 }
@@ -31,8 +32,8 @@ export function tokenApiTemplate(text: string, plugin: string): string {
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !text.includes('%s')) {
     throw new ConfigError(
-      '--token-source',
-      `--token-plugin ${plugin} needs an http(s) URL with %s where the token goes, e.g. https://api.example/lookup/%s`,
+      flag('tokenSource'),
+      `${flag('tokenPlugin')} ${plugin} needs an http(s) URL with %s where the token goes, e.g. https://api.example/lookup/%s`,
     );
   }
   return text;

@@ -1,5 +1,5 @@
 /**
- * `BaseTokenAPI` / `JSONTokenApi`: the target comes from an HTTP(S) lookup, `--token-source 'https://api/lookup/%s'`.
+ * `BaseTokenAPI` / `JSONTokenApi`: the target comes from an HTTP(S) lookup, `tokenSource` 'https://api/lookup/%s'`.
  * Unlike websockify the token is URL-encoded, the request has a deadline, and answers are cached briefly. A 2xx body
  * is `host:port` (BaseTokenAPI) or `{"host": …, "port": …}` (JSONTokenApi); 404 and other 4xx mean "unknown token";
  * 5xx, a timeout or an unreachable API mean the source is down (503 to the client).
@@ -34,7 +34,7 @@ function fromJson(body: string): Target | string {
   const { host, port, proxy_protocol: pp } = value as { host?: unknown; port?: unknown; proxy_protocol?: unknown };
   if (typeof host !== 'string' || host === '') return "the answer has no 'host'";
   if (typeof port !== 'number' && typeof port !== 'string') return "the answer has no 'port'";
-  // Optional per-token override of --proxy-protocol-out.
+  // Optional per-token override of `proxyProtocolOut`.
   if (pp !== undefined && pp !== 'v1' && pp !== 'v2' && pp !== 'none')
     return "'proxy_protocol' is not one of v1, v2, none";
   const target = parseTargetValue(hostPort(host, port));

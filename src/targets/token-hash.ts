@@ -2,7 +2,7 @@
  * `token_hash`: the name a token goes by in logs, `/sessions`, recordings and Redis key names. A keyed hash
  * (HMAC-SHA-256, first 48 bits as 12 hex digits, the format of the unsalted hash it replaces): without the key, a
  * short token cannot be found by hashing guesses. The key is one per installation (a file in the state dir, made on
- * first use) or shared by a fleet (`--token-hash-key-file`), so the same token has the same hash on every node.
+ * first use) or shared by a fleet (`tokenHashKeyFile`), so the same token has the same hash on every node.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -70,7 +70,7 @@ export async function ensureTokenHashKey(file: string): Promise<boolean> {
   }
 }
 
-/** Installs the key `where` names, making the state-dir file first when none was given; says whether it was made. */
+/** Installs the key `where` names, making the `stateDir` file first when none was given; says whether it was made. */
 export async function loadTokenHashKey(where: { readonly file: string; readonly given: boolean }): Promise<boolean> {
   const made = where.given ? false : await ensureTokenHashKey(where.file);
   useTokenHashKey(await readTokenHashKey(where.file));

@@ -1,6 +1,6 @@
 /**
  * Where the token comes from (pure): `?token=` on any path (websockify; noVNC puts it inside its `path` setting), the
- * `Host` header without its port (`--host-token`, `[v6]` safe), or the last path segment (`--token-from-path`).
+ * `Host` header without its port (`hostToken`, `[v6]` safe), or the last path segment (`tokenFromPath`).
  */
 
 /** Which part of the request carries the token. */
@@ -40,7 +40,7 @@ export function extractToken(url: string, host: string | undefined, from: TokenF
 }
 
 /**
- * A request path as it may be logged: with `--token-from-path` the last path segment is the token, so it becomes
+ * A request path as it may be logged: with `tokenFromPath` the last path segment is the token, so it becomes
  * `***` (query parameters are the logger's job). Unchanged for the other token sources.
  */
 export function pathForLog(url: string, from: TokenFrom): string {
@@ -53,7 +53,7 @@ export function pathForLog(url: string, from: TokenFrom): string {
 }
 
 /**
- * A `Host` header as it may be logged: with `--host-token` the host name is the token, so it becomes `***` (the port
+ * A `Host` header as it may be logged: with `hostToken` the host name is the token, so it becomes `***` (the port
  * stays). Unchanged for the other token sources.
  */
 export function hostForLog(host: string, from: TokenFrom): string {

@@ -35,7 +35,7 @@ export interface TargetResolver {
   watch?(onChange: (tokens?: readonly string[]) => void): () => void;
   /**
    * Optional: a session count shared with other processes using the same source (a fleet on one Redis), used for
-   * `--max-sessions-per-token` instead of the in-process count.
+   * `maxSessionsPerToken` instead of the in-process count.
    */
   readonly sessionCounter?: SharedSessionCounter;
   /**
@@ -85,7 +85,7 @@ export interface TokenPluginDeps extends TokenPluginOptions {
 }
 
 /**
- * One built-in token plugin (`--token-plugin NAME`): its names, the check of its `--token-source`, and its factory.
+ * One built-in token plugin (`tokenPlugin` NAME`): its names, the check of its `tokenSource`, and its factory.
  * `TOKEN_PLUGINS` in registry.ts lists them; config validates with it and the registry creates with it.
  */
 export interface TokenPlugin {
@@ -93,7 +93,7 @@ export interface TokenPlugin {
   readonly name: string;
   /** Other accepted spellings (websockify's dotted `websockify.token_plugins.X`); the class part ignores case. */
   readonly aliases: readonly string[];
-  /** Checks `--token-source` at start (throws a one-line ConfigError); answers the source `create` takes. */
+  /** Checks `tokenSource` at start (throws a one-line ConfigError); answers the source `create` takes. */
   parseSource(text: string, ctx: { readonly cwd: string }): string;
   create(source: string, deps: TokenPluginDeps): TargetResolver;
 }

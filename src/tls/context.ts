@@ -1,13 +1,14 @@
 /**
  * TLS server settings: the Mozilla "Intermediate" profile set explicitly (Node's default cipher list also offers
  * static-RSA and CBC suites, which scanners flag), and loading of websockify-style PEM files (certificate and key in
- * one file, or `--key` separately, optionally encrypted).
+ * one file, or `key` separately, optionally encrypted).
  */
 import { readFile } from 'node:fs/promises';
 import { constants as cryptoConstants, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { TlsConfig, TlsOptionsConfig } from '../config/types.js';
 import { CertificateError } from '../errors.js';
+import { flag } from '../config/options/index.js';
 
 /**
  * Mozilla Server Side TLS 6.0, Intermediate: TLS 1.2 suites are ECDHE with AEAD only. TLS 1.3 suites are OpenSSL's
@@ -39,7 +40,7 @@ export function ecdhCurves(): string {
   return supportedGroups;
 }
 
-/** DHE suites of Mozilla 5.7 Intermediate, added only when `--dhparam` gives parameters (6.0 dropped DHE). */
+/** DHE suites of Mozilla 5.7 Intermediate, added only when `dhparam` gives parameters (6.0 dropped DHE). */
 export const DHE_CIPHERS = ['DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305'].join(
   ':',
 );
@@ -51,8 +52,8 @@ export const TLS13_CIPHERS = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384'
 
 /**
  * Options shared by every TLS context wsproxy builds for its listener: the profile (intermediate: TLS 1.2 ECDHE+AEAD
- * and TLS 1.3; modern: TLS 1.3 only), adjusted by `--ssl-version`, `--ssl-ciphers`, `--tls13-ciphers`,
- * `--ecdh-curve`, `--dhparam` (adds DHE) and `--no-session-tickets`.
+ * and TLS 1.3; modern: TLS 1.3 only), adjusted by `sslVersion`, `sslCiphers`, `tls13Ciphers`,
+ * `ecdhCurve`, `dhparam` (adds DHE) and `sessionTickets` off.
  */
 export function profileOptions(opts?: TlsOptionsConfig): SecureContextOptions & { honorCipherOrder: boolean } {
   const modern = opts?.profile === 'modern';
@@ -108,7 +109,7 @@ export async function loadCertificate(
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
     throw new CertificateError(
       missing
-        ? `certificate file ${tls.certFile} not found; make one with scripts/make-self-signed.sh (or pass --cert FILE)`
+        ? `certificate file ${tls.certFile} not found; make one with scripts/make-self-signed.sh (or pass ${flag('cert')} FILE)`
         : `cannot read certificate file ${tls.certFile}: ${(err as Error).message}`,
       missing,
     );
@@ -145,11 +146,11 @@ export async function loadCertificate(
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const where = tls.keyFile ?? tls.certFile;
     const hint = /BAD_DECRYPT|bad decrypt|PASSWORD|passphrase/i.test(`${code} ${(err as Error).message}`)
-      ? 'the key is encrypted: check --key-password'
+      ? `the key is encrypted: check ${flag('keyPassword')}`
       : /KEY_VALUES_MISMATCH|key values mismatch/i.test(`${code} ${(err as Error).message}`)
         ? 'the key does not belong to the certificate'
         : /NO_START_LINE|no start line|DECODER/i.test(`${code} ${(err as Error).message}`)
-          ? 'no PEM private key found; give it with --key FILE'
+          ? `no PEM private key found; give it with ${flag('key')} FILE`
           : ((err as Error).message.split('\n')[0] ?? 'unknown error');
     throw new CertificateError(`cannot use the key in ${where}: ${hint}`, false);
   }
@@ -167,10 +168,10 @@ async function readExtraFiles(
   tls: Partial<Pick<TlsConfig, 'clientCert' | 'options'>>,
 ): Promise<{ chain?: Buffer; ca?: Buffer; crl?: Buffer; dhparam?: Buffer }> {
   const files: [key: 'chain' | 'ca' | 'crl' | 'dhparam', flag: string, path: string | undefined, marker: string][] = [
-    ['chain', '--chain', tls.options?.chainFile, 'CERTIFICATE'],
-    ['ca', '--cafile', tls.clientCert?.caFile, 'CERTIFICATE'],
-    ['crl', '--crl', tls.clientCert?.crlFile, 'X509 CRL'],
-    ['dhparam', '--dhparam', tls.options?.dhparamFile, 'DH PARAMETERS'],
+    ['chain', flag('chain'), tls.options?.chainFile, 'CERTIFICATE'],
+    ['ca', flag('cafile'), tls.clientCert?.caFile, 'CERTIFICATE'],
+    ['crl', flag('crl'), tls.clientCert?.crlFile, 'X509 CRL'],
+    ['dhparam', flag('dhparam'), tls.options?.dhparamFile, 'DH PARAMETERS'],
   ];
   const out: { chain?: Buffer; ca?: Buffer; crl?: Buffer; dhparam?: Buffer } = {};
   for (const [key, flag, path, marker] of files) {
@@ -204,8 +205,8 @@ async function readExtraFiles(
 function extraFileProblem(err: Error, tls: Partial<Pick<TlsConfig, 'clientCert' | 'options'>>): string | undefined {
   const text = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`;
   if (tls.clientCert?.crlFile !== undefined && /CRL/i.test(text))
-    return `--crl file ${tls.clientCert.crlFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
+    return `${flag('crl')} file ${tls.clientCert.crlFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
   if (tls.options?.dhparamFile !== undefined && /\bDH\b|dh key|dhparam/i.test(text))
-    return `--dhparam file ${tls.options.dhparamFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
+    return `${flag('dhparam')} file ${tls.options.dhparamFile} cannot be used: ${err.message.split('\n')[0] ?? ''}`;
   return undefined;
 }

@@ -11,7 +11,7 @@ import type { HttpReasonCode } from '../errors.js';
 
 /** What the TLS layer knows about the client's certificate. */
 export interface PeerIdentity {
-  /** The certificate chains to a trusted CA, is in its validity period, not revoked and within --verify-depth. */
+  /** The certificate chains to a trusted CA, is in its validity period, not revoked and within `verifyDepth`. */
   readonly authorized: boolean;
   /** Why not (OpenSSL's code, e.g. CERT_HAS_EXPIRED, CERT_REVOKED), `NO_CERTIFICATE` when none was sent. */
   readonly verifyError: string | undefined;
@@ -155,7 +155,7 @@ function verifyResult(
  */
 export function readPeerIdentity(socket: TLSSocket, verifyDepth?: number): PeerIdentity {
   // One call for the whole chain: on Node 20, calling getPeerX509Certificate() first leaves getPeerCertificate(true)
-  // without the issuer chain (measured), which would make --verify-depth see no intermediates.
+  // without the issuer chain (measured), which would make `verifyDepth` see no intermediates.
   const chain = field(() => socket.getPeerCertificate(true));
   if (chain === undefined) return { ...NO_PEER, presented: true, verifyError: 'CERT_UNREADABLE' };
   // Without a certificate Node returns an empty object.

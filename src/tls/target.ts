@@ -1,5 +1,5 @@
 /**
- * Reads the `--ssl-target` files once at start into what relay/connect.ts dials with, and checks them by building a
+ * Reads the `sslTarget` files once at start into what relay/connect.ts dials with, and checks them by building a
  * client context, so a bad CA file or a key that does not match its certificate is a start-up error (one line, exit
  * 2), not a 502 on every connection.
  */
@@ -8,6 +8,7 @@ import { createSecureContext } from 'node:tls';
 import type { TargetTlsConfig } from '../config/types.js';
 import { SetupError } from '../errors.js';
 import type { TargetTlsOptions } from '../relay/connect.js';
+import { flag } from '../config/options/index.js';
 
 /** Loads and checks the target TLS files. Throws a SetupError naming the flag. */
 export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsOptions> {
@@ -22,19 +23,22 @@ export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsO
       );
     }
   };
-  const ca = await read('--target-ca', config.caFile);
-  const cert = await read('--target-cert', config.certFile);
-  const key = (await read('--target-key', config.keyFile)) ?? cert;
+  const ca = await read(flag('targetCa'), config.caFile);
+  const cert = await read(flag('targetCert'), config.certFile);
+  const key = (await read(flag('targetKey'), config.keyFile)) ?? cert;
   if (ca !== undefined) {
     try {
       createSecureContext({ ca });
     } catch {
-      throw new SetupError('TARGET_TLS_UNUSABLE', `--target-ca: '${config.caFile}' holds no usable PEM certificate`);
+      throw new SetupError(
+        'TARGET_TLS_UNUSABLE',
+        `${flag('targetCa')}: '${config.caFile}' holds no usable PEM certificate`,
+      );
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
       throw new SetupError(
         'TARGET_TLS_UNUSABLE',
-        `--target-ca: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+        `${flag('targetCa')}: '${config.caFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
       );
     }
   }
@@ -44,7 +48,7 @@ export async function loadTargetTls(config: TargetTlsConfig): Promise<TargetTlsO
     } catch {
       throw new SetupError(
         'TARGET_TLS_UNUSABLE',
-        `--target-cert: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give --target-key)`,
+        `${flag('targetCert')}: '${config.certFile}' and its key do not form a usable pair (put the key in the file or give ${flag('targetKey')})`,
       );
     }
   }

@@ -13,6 +13,7 @@ import { findOwnCa, type OwnCa } from '../certs/own-ca.js';
 import { ensureSelfSignedPem } from '../certs/self-signed.js';
 import { loadCertificate, type LoadedCertificate } from './context.js';
 import { rotateTicketKeys, startTicketRotation, watchFiles } from './reload.js';
+import { flag } from '../config/options/index.js';
 
 // How often a TLS client may trigger another attempt to load a missing certificate.
 const CERT_RETRY_MS = 5_000;
@@ -31,7 +32,7 @@ export interface PreparedCertificate {
   readonly ownCa: OwnCa | undefined;
 }
 
-/** The certificate file a server loads: the generated one when no `--cert` was given and there is no self.pem. */
+/** The certificate file a server loads: the generated one when no `cert` was given and there is no self.pem. */
 export function certificateFile(config: Config): string {
   return config.tls.generateIfMissing && !config.tls.certGiven
     ? join(config.tls.stateDir, 'self-signed.pem')
@@ -40,7 +41,7 @@ export function certificateFile(config: Config): string {
 
 /**
  * Makes the files every process serving `config` must share, once, before any of them starts: the self-signed
- * certificate generated when no `--cert` was given and there is no `self.pem`. With `--workers` the primary calls this
+ * certificate generated when no `cert` was given and there is no `self.pem`. With `workers` the primary calls this
  * before forking, so that all workers load the same certificate instead of racing to make one each.
  */
 export async function prepareSharedFiles(config: Config): Promise<{ created: boolean; file: string }> {
@@ -134,7 +135,7 @@ export class TlsUpkeep {
   }
 
   /**
-   * Loads the certificate a reload to `next` would use, without putting it in. TLS that was off (no --cert, no
+   * Loads the certificate a reload to `next` would use, without putting it in. TLS that was off (no `cert`, no
    * self.pem, nothing generated) may stay off; a certificate in use or asked for must load, or the reload is refused.
    */
   async prepare(next: Config, certFile: string): Promise<PreparedCertificate> {
@@ -144,7 +145,7 @@ export class TlsUpkeep {
       return { cert, ownCa: await findOwnCa(certFile) };
     } catch (err) {
       if (this.#cert !== undefined || next.tls.certGiven || !(err instanceof CertificateError))
-        throw new ReloadError('CERTIFICATE_UNUSABLE', firstLine(err), { flag: '--cert' });
+        throw new ReloadError('CERTIFICATE_UNUSABLE', firstLine(err), { flag: flag('cert') });
       return { cert: undefined, ownCa: undefined };
     }
   }

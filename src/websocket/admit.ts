@@ -1,6 +1,6 @@
 /**
  * The upgrade steps that choose and reach the target: token → target (404/503) → auth plugin (401/403) → the
- * `--run-once` claim and the per-token session slot (503/429) → dial the target (403/502/504). Each returns undefined
+ * `runOnce` claim and the per-token session slot (503/429) → dial the target (403/502/504). Each returns undefined
  * once it has answered the client (or the client has gone).
  */
 import type { Socket } from 'node:net';
@@ -68,7 +68,7 @@ async function authorised(h: Handshake, target: Target): Promise<boolean> {
   return false;
 }
 
-/** The `--run-once` claim and the per-token session slot, held in `h.slot` until the session (or handshake) ends. */
+/** The `runOnce` claim and the per-token session slot, held in `h.slot` until the session (or handshake) ends. */
 async function claimSlots(h: Handshake, deps: UpgradeDeps, token: string | undefined): Promise<boolean> {
   // Claimed only now: a client that the checks before refuse never holds the one session.
   if (deps.singleSession) {

@@ -34,11 +34,11 @@ export interface UpgradeDeps {
   readonly onSession: (session: SessionInfo) => void;
   /** Called once when that session has ended (both sides closed), before its `session closed` line is logged. */
   readonly onSessionEnd: (session: SessionInfo, info: CloseInfo) => void;
-  /** The bound on unfinished client messages across sessions (`--max-buffered-total`). */
+  /** The bound on unfinished client messages across sessions (`maxBufferedTotal`). */
   readonly messageBudget?: MessageBudget | undefined;
   /** Told how long dialling the target took; `failure` is the refusal reason, undefined when it connected (metrics). */
   readonly onTargetConnect?: ((ms: number, failure: ReasonCode | undefined) => void) | undefined;
-  /** `--run-once`: the one session a handshake must claim before it dials the target. */
+  /** `runOnce`: the one session a handshake must claim before it dials the target. */
   readonly singleSession?: SingleSession | undefined;
 }
 
@@ -51,13 +51,13 @@ export interface UpgradeRuntime {
   readonly resolver: TargetResolver;
   /** The auth plugin, if one is configured. */
   readonly authenticator: Authenticator | undefined;
-  /** Session recorder (`--record`), if recording. */
+  /** Session recorder (`record`), if recording. */
   readonly recorder: Recorder | undefined;
-  /** `--traffic` output, if on. */
+  /** `traffic` output, if on. */
   readonly trafficSink: ((chars: string) => void) | undefined;
   /** Limits and policy (Host allowlist, rate limit, per-token cap, target policy, PROXY header out). */
   readonly policy: RequestPolicy | undefined;
-  /** `--ssl-target`: TLS settings for TCP targets, else undefined. */
+  /** `sslTarget`: TLS settings for TCP targets, else undefined. */
   readonly targetTls: TargetTlsOptions | undefined;
   readonly wss: WebSocketServer;
 }
@@ -88,7 +88,7 @@ export interface Slot {
   kept?: boolean;
   authAttempt?: AuthAttempt;
   authFailed?: boolean;
-  /** This handshake holds the `--run-once` claim. */
+  /** This handshake holds the `runOnce` claim. */
   single?: boolean;
   /** The 101 went out: from here on a failure is a WebSocket close, not an HTTP answer. */
   upgraded?: boolean;

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { BudgetShare, MessageBudget } from '../relay/message-budget.js';
+import { flag } from '../config/options/index.js';
 
 /** The error code a session over the budget fails with (relay.ts maps it to MESSAGE_BUFFER_FULL). */
 export const BUFFER_FULL_ERROR = 'WSPROXY_MESSAGE_BUFFER_FULL';
@@ -61,7 +62,7 @@ function overBudget(w: Watch): void {
     r.destroy(
       r.createError(
         RangeError,
-        'Unfinished messages of all sessions passed --max-buffered-total',
+        `Unfinished messages of all sessions passed ${flag('maxBufferedTotal')}`,
         false,
         1009,
         BUFFER_FULL_ERROR,

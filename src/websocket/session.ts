@@ -43,7 +43,7 @@ function recordedPeer(peer: PeerIdentity | undefined) {
   };
 }
 
-/** Starts the session's recording (`--record`), headed with who connected where. */
+/** Starts the session's recording (`record`), headed with who connected where. */
 function openRecording(runtime: UpgradeRuntime, a: SessionStart) {
   return runtime.recorder?.open({
     started: new Date().toISOString(),

@@ -1,5 +1,5 @@
 /**
- * `--run-once`: one session in the life of the process (websockify serves exactly one). A handshake claims the one
+ * `runOnce`: one session in the life of the process (websockify serves exactly one). A handshake claims the one
  * session before it dials the target, so a second, overlapping handshake is refused rather than racing the first;
  * the claim is given back if no session came of it (the first client was refused or left).
  */

@@ -20,6 +20,7 @@ import { failConnection, logInternalError } from '../boundary.js';
 import type { Admitted, Handshake, Slot, UpgradeDeps, UpgradeRuntime } from './handshake.js';
 import { admit, dial, readToken } from './admit.js';
 import { sessionStartFailed, startSession } from './session.js';
+import { flag } from '../config/options/index.js';
 
 /** The request's token, to keep it out of an error line; undefined if there is none (or it cannot be read). */
 function tokenOf(req: IncomingMessage, config: Config): string | undefined {
@@ -132,7 +133,7 @@ function checkRequest(h: Handshake, deps: UpgradeDeps): string | undefined | fal
   }
   const refusal = h.runtime.policy?.preflight(req, h.conn);
   if (refusal) {
-    // With --host-token the Host header is the token: it is logged as *** like every other token.
+    // With `hostToken` the Host header is the token: it is logged as *** like every other token.
     const host =
       refusal.fields?.['host'] === undefined ? {} : { host: hostForLog(refusal.fields['host'], h.tokenFrom) };
     reject(socket, refusal.code, {
@@ -157,7 +158,7 @@ function checkRequest(h: Handshake, deps: UpgradeDeps): string | undefined | fal
   const origin = req.headers.origin;
   if (!isOriginAllowed(origin, req.headers.host, h.conn.tls, h.runtime.config.allowOrigins)) {
     reject(socket, 'ORIGIN_FORBIDDEN', {
-      message: `Pages from ${origin ?? 'this origin'} may not connect here; start wsproxy with --allow-origin ${origin ?? '<origin>'} to allow them.`,
+      message: `Pages from ${origin ?? 'this origin'} may not connect here; start wsproxy with ${flag('allowOrigin')} ${origin ?? '<origin>'} to allow them.`,
       log,
       fields: { ...fields, origin },
     });

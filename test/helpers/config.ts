@@ -2,7 +2,7 @@
 // form `6080 localhost:5900`, every option at its default. Tests override what they exercise.
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { CliArgs } from '../../src/config/options.js';
+import type { CliArgs } from '../../src/config/options/index.js';
 import type { ConfigProbes } from '../../src/config/probes.js';
 import { ConfigError } from '../../src/errors.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { configFileFromArgv, optionsFromEnv, optionsFromText, type OptionKinds } from '../../src/cli-sources.js';
-import { envName, optionName } from '../../src/config/options.js';
+import { envName, optionName } from '../../src/config/options/index.js';
 import { parseCommandLine } from '../../src/cli.js';
 import { SourceError, UsageError } from '../../src/errors.js';
 

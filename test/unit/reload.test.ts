@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseCommandLine } from '../../src/cli.js';
-import { OPTION_NAMES } from '../../src/config/options.js';
+import { OPTION_NAMES } from '../../src/config/options/index.js';
 import { resolveConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger } from '../../src/log.js';

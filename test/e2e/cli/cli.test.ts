@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { OPTION_NAMES } from '../../../src/config/options.js';
+import { OPTION_NAMES } from '../../../src/config/options/index.js';
 import { REASONS, RELOAD_REASONS } from '../../../src/errors.js';
 import {
   REPO_ROOT,

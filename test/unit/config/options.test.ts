@@ -13,7 +13,7 @@ import {
   optionName,
   optionSpec,
   reportsOf,
-} from '../../../src/config/options.js';
+} from '../../../src/config/options/index.js';
 
 describe('option table invariants', () => {
   test('long names, aliases and WSPROXY_* names are unique, and no alias is another option', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CliArgs } from '../../../src/config/options.js';
+import type { CliArgs } from '../../../src/config/options/index.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { cliArgs } from '../../helpers/config.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CliArgs } from '../../../src/config/options.js';
-import { flag } from '../../../src/config/options.js';
+import type { CliArgs } from '../../../src/config/options/index.js';
+import { flag } from '../../../src/config/options/index.js';
 import {
   ADMIN_RULES,
   AUTH_RULES,

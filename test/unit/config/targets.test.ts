@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { CliArgs } from '../../../src/config/options.js';
+import type { CliArgs } from '../../../src/config/options/index.js';
 import { resolveConfig } from '../../../src/config/index.js';
 import { cliArgs, configError, EXISTING_FILE } from '../../helpers/config.js';
 
