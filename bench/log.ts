@@ -1,6 +1,6 @@
 /**
  * Logger micro-benchmark: the per-connection logging work of the hot path, in a loop, with no I/O (the sink only
- * counts bytes). One "connection" is what server.ts and websocket/upgrade.ts do: child({conn, peer}), then
+ * counts bytes). One "connection" is what server/accept.ts and websocket/upgrade.ts do: child({conn, peer}), then
  * child({scheme}), then child({target, address, token_hash}), three lines at `info` (the last one the close line with
  * its five counters) and one `debug` line that the level drops.
  *

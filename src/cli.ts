@@ -1,6 +1,6 @@
 /**
  * The command line: websockify's positionals and flags, parsed by yargs with the spec derived from the option table
- * (`config/options.ts`), turned into `CliArgs`. It never exits or prints: `main.ts` does that with what
+ * (`config/options/`), turned into `CliArgs`. It never exits or prints: `main.ts` does that with what
  * `parseCommandLine` returns.
  */
 import yargs from 'yargs';

@@ -364,7 +364,7 @@ export class CertificateError extends WsproxyError<'CERTIFICATE_UNUSABLE'> {
   }
 }
 
-/** The admin listener could not listen; `cause` is the listen error (main.ts words it like the main listener's). */
+/** The admin listener could not listen; `cause` is the listen error (process/listening.ts words it like the main listener's). */
 export class AdminListenError extends WsproxyError<'ADMIN_LISTEN_FAILED'> {
   readonly code = 'ADMIN_LISTEN_FAILED';
 

@@ -3,7 +3,7 @@
  * options differ between the running and the new `Config`, which of them apply live and which need a restart (they
  * are bound into the listening socket, the process or the worker pool), and the `Config` to apply — the new one with
  * the restart-only parts kept as they run. Also the one set of log lines a reload leaves, shared by the server and
- * the workers primary so both read alike. Pure apart from the logging; `server.ts` and `main.ts` act on it.
+ * the workers primary so both read alike. Pure apart from the logging; `server/reload.ts` and `process/` act on it.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './config/types.js';

@@ -1,4 +1,4 @@
-/** Process-level options only main.ts acts on: a wrapped program, daemonising, the pid file and syslog. */
+/** Process-level options only process/ acts on: a wrapped program, daemonising, the pid file and syslog. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { splitHostPort } from '../net/address.js';

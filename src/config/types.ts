@@ -133,7 +133,7 @@ export interface AuthConfig {
   readonly custom?: boolean;
 }
 
-/** Process lifetime rules (websockify's `runOnce`, timeout, `idleTimeout`); enforced by main.ts. */
+/** Process lifetime rules (websockify's `runOnce`, timeout, `idleTimeout`); enforced by process/. */
 export interface Lifecycle {
   readonly runOnce: boolean;
   /** Stop accepting this long after start, exit once sessions end (0 = never). */
@@ -166,7 +166,7 @@ export interface WrapConfig {
 /** Where `syslog` sends log lines: UDP to host:port, or a local unix (datagram) socket such as /dev/log. */
 export type SyslogDestination = { kind: 'udp'; host: string; port: number } | { kind: 'unix'; path: string };
 
-/** Syslog output (`syslog`, `legacySyslog`); enforced by main.ts. */
+/** Syslog output (`syslog`, `legacySyslog`); enforced by process/. */
 export interface SyslogConfig {
   readonly destination: SyslogDestination;
   /** RFC 3164 (BSD) lines instead of RFC 5424. */
@@ -175,7 +175,7 @@ export interface SyslogConfig {
   readonly facility: 'user' | 'daemon';
 }
 
-/** Process-level behaviour that only main.ts acts on: wrap mode, daemonising, pid file, syslog. */
+/** Process-level behaviour that only process/ acts on: wrap mode, daemonising, pid file, syslog. */
 export interface ProcessConfig {
   readonly wrap?: WrapConfig | undefined;
   /** `-D`: detach once listening. */
@@ -209,7 +209,7 @@ export interface Config {
   readonly lifecycle?: Lifecycle;
   /** Text frames: close with 1003 (default) or relay as bytes. */
   readonly textFrames?: TextFramePolicy;
-  /** `traffic`: a character per frame on standard output (main.ts supplies the writer). */
+  /** `traffic`: a character per frame on standard output (process/ supplies the writer). */
   readonly traffic?: boolean;
   /** Processes serving the listening address (`workers`); 1 = this process alone. */
   readonly workers?: number;
@@ -225,7 +225,7 @@ export interface Config {
   readonly httpUpstream?: string | undefined;
   /** `upstreamUnderscoreHeaders`: pass header names with `_` on to the upstream (default: dropped, as nginx). */
   readonly upstreamUnderscoreHeaders?: boolean;
-  /** Wrap mode, daemon, pid file and syslog (main.ts only; createServer ignores it). */
+  /** Wrap mode, daemon, pid file and syslog (process/ only; createServer ignores it). */
   readonly process?: ProcessConfig;
   /**
    * The secret that keys `token_hash` (targets/token-hash.ts): `tokenHashKeyFile` (`given`), else a file made in
@@ -265,7 +265,7 @@ export interface PolicyConfig {
   readonly revalidateIntervalMs: number;
 }
 
-/** TLS to the target (`sslTarget` and its `target-*` options). Files are absolute; server.ts reads them at start. */
+/** TLS to the target (`sslTarget` and its `target-*` options). Files are absolute; tls/target.ts reads them at start. */
 export interface TargetTlsConfig {
   /** `required` (default): certificate and host name verified; `none`: the operator's explicit choice, warned about. */
   readonly verify: 'required' | 'none';

@@ -1,7 +1,7 @@
 /**
  * `httpUpstream` URL`: one port for an application and its tunnel. Ordinary HTTP requests that wsproxy does not
  * answer itself are reverse-proxied to URL with `http-proxy-3` (the maintained, API-compatible successor of the design
- * card's `http-proxy`). WebSocket upgrades never come here: every upgrade belongs to the tunnel (server.ts sends
+ * card's `http-proxy`). WebSocket upgrades never come here: every upgrade belongs to the tunnel (server/routes.ts sends
  * 'upgrade' events to websocket/upgrade.ts only).
  *
  * What this module adds around the library, and why:
@@ -35,7 +35,7 @@ import { optionName } from '../config/options/index.js';
 
 /** Settings of the upstream proxy. */
 export interface UpstreamOptions {
-  /** `http://` or `https://` URL, optionally with a path prefix (validated by config.ts). */
+  /** `http://` or `https://` URL, optionally with a path prefix (validated by config/addresses.ts). */
   readonly url: string;
   /** Deadline for the TCP (and TLS) connection to the upstream. */
   readonly connectTimeoutMs: number;

@@ -103,7 +103,7 @@ const NO_POLICY: PolicyConfig = {
 /**
  * Builds the policy; `now` is the clock for the rate limiter (tests pass their own). `previous`, on a reload, is the
  * policy this one replaces: its session counts carry over, and its `rateLimit` buckets while the rate is unchanged.
- * `hosts` is how Host headers are judged (server.ts passes `hostModeOf`); without it, only `allowedHost` names.
+ * `hosts` is how Host headers are judged (server/runtime.ts passes `hostModeOf`); without it, only `allowedHost` names.
  */
 export function createRequestPolicy(
   clientAddress: ClientAddressConfig = NO_CLIENT_ADDRESS,

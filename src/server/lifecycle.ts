@@ -1,6 +1,6 @@
 /**
  * A server's life after construction: `listen()` loads what serving needs and binds, `close()` stops and cuts,
- * `drain()` lets sessions finish first. Failures at start are one-line SetupErrors, as main.ts reports them.
+ * `drain()` lets sessions finish first. Failures at start are one-line SetupErrors, as process/ reports them.
  */
 import { AdminListenError, PluginModuleError, SetupError, firstLine } from '../errors.js';
 import { guardAsync, logInternalError } from '../boundary.js';
@@ -112,7 +112,7 @@ export async function startServing(
       });
     } catch (err) {
       await server.close();
-      // main.ts words this like a listen failure, naming the admin address.
+      // process/listening.ts words this like a listen failure, naming the admin address.
       throw new AdminListenError(err);
     }
   }

@@ -13,21 +13,21 @@ export interface ServerDeps {
   readonly logger?: Logger;
   /** Package version shown on the built-in page. */
   readonly version?: string;
-  /** Told when a session starts relaying (process lifetime rules in main.ts use it). */
+  /** Told when a session starts relaying (the lifetime rules in process/lifetime.ts use it). */
   readonly onSessionOpen?: () => void;
   /** Told when a session has ended. */
   readonly onSessionClosed?: (info: CloseInfo) => void;
-  /** Where `traffic` characters go (main.ts passes standard output). */
+  /** Where `traffic` characters go (process/serve.ts passes standard output). */
   readonly trafficSink?: (chars: string) => void;
   /**
-   * Reads the configuration again for a reload (main.ts: the original flags and environment with the `config`
+   * Reads the configuration again for a reload (process/config-source.ts: the original flags and environment with the `config`
    * file read anew). Throws `ReloadError` (or `ConfigError`). Without it a reload re-applies the running
    * configuration, which still re-reads the files it names (certificates, token files).
    */
   readonly readConfig?: () => Config;
   /** The config file a reload reads, named in its log lines. */
   readonly configFile?: string | undefined;
-  /** Told the configuration each applied reload put in effect (main.ts sets the log level and format from it). */
+  /** Told the configuration each applied reload put in effect (process/ sets the log level and format from it). */
   readonly onReload?: (applied: Config) => void;
 }
 

@@ -79,7 +79,7 @@ describe('error classes', () => {
     assert.equal(new CertificateError('m', false).missing, false);
     const listen = Object.assign(new Error('listen EACCES'), { code: 'EACCES' });
     const admin = new AdminListenError(listen);
-    assert.equal(admin.cause, listen, 'main.ts words the listen error it carries');
+    assert.equal(admin.cause, listen, 'process/ words the listen error it carries');
     assert.equal(admin.message, 'listen EACCES');
     assert.equal(new SetupError('PLUGIN_UNUSABLE', 'm', { cause: listen }).cause, listen);
   });

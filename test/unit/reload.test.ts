@@ -25,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wsproxy-reload-unit-'));
 const adminToken = join(dir, 'admin-token');
 writeFileSync(adminToken, 'admin-secret-d00d\n');
 
-/** A Config from a command line, as main.ts builds it. */
+/** A Config from a command line, as process/config-source.ts builds it. */
 function configOf(...argv: string[]): Config {
   const command = parseCommandLine(argv, {});
   if (command.kind !== 'run') throw new Error('not a run command line');

@@ -232,7 +232,7 @@ describe('sessions cut by shutdown are logged before close() returns', () => {
       log: { level: 'info', format: 'text' },
       limits: { shutdownTimeoutMs: 200 },
     });
-    // onSessionClosed is called right after wsproxy_sessions_total is counted, in the same step (server.ts).
+    // onSessionClosed is called right after wsproxy_sessions_total is counted, in the same step (server/index.ts).
     const server = createServer(config, { onSessionClosed: (info) => ended.push(info.reason) });
     await server.listen();
     try {
