@@ -1,6 +1,10 @@
 // The command-line arguments resolveConfig() takes, as parseCommandLine() gives them with no flags: the websockify
 // form `6080 localhost:5900`, every option at its default. Tests override what they exercise.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CliArgs } from '../../src/config/options/index.js';
 import type { ConfigProbes } from '../../src/config/probes.js';
@@ -110,5 +114,18 @@ export function fakeProbes(
     cores: () => 4,
     homedir: () => '/home/fake',
     ...probes,
+  };
+}
+
+/** A maker of fresh temporary directories for one test file, all removed when the file's tests are done. */
+export function tempDirs(prefix = 'wsproxy-unit-'): () => string {
+  const made: string[] = [];
+  after(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
   };
 }

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CliArgs } from '../../../src/config/options/index.js';
 import { DEFAULTS } from '../../../src/config/options/index.js';
 import { resolveConfig } from '../../../src/config/index.js';
-import { cliArgs, configError, EXISTING_FILE, fakeProbes } from '../../helpers/config.js';
+import { cliArgs, configError, EXISTING_FILE, fakeProbes, tempDirs } from '../../helpers/config.js';
 
 /** A full set of command-line values as cli.ts delivers them (every numeric field a string). */
 const args = cliArgs;
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wsproxy-unit-'));
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 describe('resolveConfig', () => {
   test('a valid set with a real --web directory: absolute paths, milliseconds and bytes', () => {

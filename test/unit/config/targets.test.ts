@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { basename, dirname } from 'node:path';
+import { describe, test } from 'node:test';
 import type { CliArgs } from '../../../src/config/options/index.js';
 import { resolveConfig } from '../../../src/config/index.js';
-import { cliArgs, configError, EXISTING_FILE } from '../../helpers/config.js';
+import { cliArgs, configError, EXISTING_FILE, tempDirs } from '../../helpers/config.js';
 
 /** A full set of command-line values as cli.ts delivers them (every numeric field a string). */
 const args = cliArgs;
 
-const tempDirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wsproxy-unit-'));
-  tempDirs.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs();
 
 describe('resolveConfig: token plugins', () => {
   const tokenArgs = (over: Partial<CliArgs>): CliArgs =>
