@@ -106,6 +106,8 @@ function notFound(res: ServerResponse): number {
   res.writeHead(404, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': String(body.length),
+    // The same stable reason as every other refusal; a hidden secret and a missing file look alike.
+    'X-Wsproxy-Reason': 'NOT_FOUND',
     ...SECURITY_HEADERS,
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);

@@ -447,10 +447,11 @@ describe('--web static files', () => {
       assert.equal(vnc.body, '<p>vnc</p>');
       assert.match(String(vnc.headers['content-type']), /text\/html/);
       assert.equal((await fetchPage(`${base}/app`, proxy.ca)).body, 'app index');
-      assert.equal((await fetchPage(`${base}/empty/`, proxy.ca)).status, 404);
-      assert.equal((await fetchPage(`${base}/.secret`, proxy.ca)).status, 404);
-      assert.equal((await fetchPage(`${base}/escape`, proxy.ca)).status, 404);
-      assert.equal((await fetchPage(`${base}/wsproxy/info.json`, proxy.ca)).status, 404);
+      for (const path of ['/empty/', '/.secret', '/escape', '/wsproxy/info.json']) {
+        const missing = await fetchPage(`${base}${path}`, proxy.ca);
+        assert.equal(missing.status, 404, path);
+        assert.equal(missing.headers['x-wsproxy-reason'], 'NOT_FOUND', path);
+      }
       const ws = await openWs(`ws://127.0.0.1:${proxy.port}/websockify`);
       ws.terminate();
     } finally {
