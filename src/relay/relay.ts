@@ -29,7 +29,10 @@ export interface CloseInfo {
   readonly detail?: string;
 }
 
-/** Optional observer of the byte stream (recording, traffic traces). Called on the hot path: keep it cheap. */
+/**
+ * Optional observer of the byte stream (recording, traffic traces). Called on the hot path: keep it cheap. A target
+ * chunk is a pooled buffer reused after the relay is done with it: copy what is kept beyond the call.
+ */
 export interface RelayTap {
   onClientData?(chunk: Buffer, ms: number): void;
   onTargetData?(chunk: Buffer, ms: number): void;
