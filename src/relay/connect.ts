@@ -152,22 +152,26 @@ const SEVERITY: ReasonCode[] = [
  */
 const NODE_READ_BYTES = 64 * 1024;
 let stagingBuffer = Buffer.alloc(0);
+// One `onread` per read size, shared by every socket (Node calls the callback on the socket): an idle session pays
+// no closures for it.
+type PooledReads = { buffer: () => Buffer; callback: (this: Socket, n: number, buf: Uint8Array) => boolean };
+const readers = new Map<number, PooledReads>();
 
-function pooledReads(
-  bytes: number,
-  getSocket: () => Socket,
-): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+function pooledReads(bytes: number): PooledReads {
+  let reader = readers.get(bytes);
+  if (reader !== undefined) return reader;
   if (stagingBuffer.length < bytes) stagingBuffer = Buffer.allocUnsafeSlow(bytes);
   const view = stagingBuffer.subarray(0, bytes);
-  return {
-    buffer: () => view,
-    // push() returns false above the stream's high-water mark: Node then stops reading.
-    callback: (n, buf) => {
-      const chunk = targetReadPool.take(n);
-      chunk.set(buf.subarray(0, n));
-      return getSocket().push(chunk);
-    },
-  };
+  reader = { buffer: () => view, callback: pushPooledChunk };
+  readers.set(bytes, reader);
+  return reader;
+}
+
+/** push() returns false above the stream's high-water mark: Node then stops reading. */
+function pushPooledChunk(this: Socket, n: number, buf: Uint8Array): boolean {
+  const chunk = targetReadPool.take(n);
+  chunk.set(buf.subarray(0, n));
+  return this.push(chunk);
 }
 
 function attempt(
@@ -181,7 +185,7 @@ function attempt(
     const socket: Socket =
       readBytes === undefined
         ? connect(options)
-        : connect({ ...options, onread: pooledReads(Math.max(readBytes, NODE_READ_BYTES), () => socket) });
+        : connect({ ...options, onread: pooledReads(Math.max(readBytes, NODE_READ_BYTES)) });
     const timer = setTimeout(() => finish(new TimeoutError('connect timed out')), timeoutMs);
     const signalOnAbort = (): void => finish(new AbortedError());
     const finish = (err?: Error): void => {
