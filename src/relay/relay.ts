@@ -29,10 +29,7 @@ export interface CloseInfo {
   readonly detail?: string;
 }
 
-/**
- * Optional observer of the byte stream (recording, traffic traces). Called on the hot path: keep it cheap. A target
- * chunk is a pooled buffer reused after the relay is done with it: copy what is kept beyond the call.
- */
+/** Observer of the byte stream (recording, traffic traces), on the hot path. Target chunks are reused: copy to keep. */
 export interface RelayTap {
   onClientData?(chunk: Buffer, ms: number): void;
   onTargetData?(chunk: Buffer, ms: number): void;
@@ -206,8 +203,8 @@ export class Relay implements RelayEvents {
     this.pongDue = false;
   }
 
-  // A target chunk may be a pooled buffer (read-pool.ts): it goes back to the pool once nothing reads it again, i.e.
-  // when its WebSocket write has completed, or at once when it is dropped or encoded. Taps must not keep it.
+  // A target chunk may be pooled (read-pool.ts): it goes back once nothing reads it again, i.e. when ws calls back for
+  // its write (written or failed), or at once when it is dropped or base64-encoded.
   private readonly targetOnData = (chunk: Buffer): void => {
     if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return targetReadPool.release(chunk); // client gone
     const n = chunk.length;
@@ -220,10 +217,7 @@ export class Relay implements RelayEvents {
     }
   };
 
-  /**
-   * Queues one message to the client; the target is paused while `highWaterMark` or more bytes are in flight. A
-   * binary payload goes back to the read pool when ws calls back (written, or failed: either way no longer read).
-   */
+  /** Queues one message to the client; the target is paused while `highWaterMark` or more bytes are in flight. */
   private sendToClient(payload: Buffer | string, queued: number, binary: boolean): void {
     this.inFlightToClient += queued;
     this.ws.send(payload, { binary }, () => {
