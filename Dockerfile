@@ -13,6 +13,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
+# Second line only: wsproxy reads targets into pooled buffers (src/relay/read-pool.ts), which is the fix for the heap
+# trimming that made downloads swing (issue #14). These keep glibc from trimming what other allocations free.
+ENV GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=67108864
 COPY --from=build /app/package.json /app/LICENSE /app/README.md ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

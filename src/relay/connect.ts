@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AbortedError, ProxyError, TimeoutError, errnoCode, type ReasonCode } from '../errors.js';
 import { hostPort, isIpLiteral } from '../net/address.js';
+import { targetReadPool } from './read-pool.js';
 
 /**
  * TLS to the target (`sslTarget`): certificate and host name verified against the system CAs, or `ca` instead;
@@ -140,41 +141,51 @@ const SEVERITY: ReasonCode[] = [
 ];
 
 /**
- * Node reads a socket into a fresh 64 KiB buffer per read. When a larger read size is asked for (the high-water
- * mark, see {@link DialOptions.readBytes}), plain targets are read through `onread` into one process-wide buffer
- * instead, so a busy target is read in large gulps: fewer syscalls, allocations and JS callbacks per GiB, and larger
- * WebSocket messages to the client. Each read is copied out at its real length and pushed into the socket's own
- * readable buffer, so pause/resume, backpressure and 'data' listeners attached later behave exactly as before.
- * Measured in bench/ (target→client over ws:// with `highWaterMark` 1MiB`): about a fifth less CPU per GiB.
+ * Node reads a socket into a fresh 64 KiB buffer per read; freeing it let glibc trim the heap top and regrow it on the
+ * next read (issue #14: downloads swung between 150 and 900 MB/s). Plain targets are read through `onread` instead:
+ * into one process-wide staging buffer, from which each read is copied at its real length into a chunk of the pool
+ * (`read-pool.ts`), which the relay returns once the chunk's WebSocket write has completed. Reads for different
+ * sockets never interleave (one thread, the callback runs right after each read), so one staging buffer serves all,
+ * and an idle socket holds no buffer: a buffer handed to the socket itself would stay with it between reads. The
+ * chunk is pushed into the socket's own readable buffer, so pause/resume, backpressure and 'data' listeners attached
+ * later behave as before. The read size is the high-water mark ({@link DialOptions.readBytes}), at least Node's 64 KiB.
  */
 const NODE_READ_BYTES = 64 * 1024;
-let sharedReadBuffer = Buffer.alloc(0);
+let stagingBuffer = Buffer.alloc(0);
+// One `onread` per read size, shared by every socket (Node calls the callback on the socket): an idle session pays
+// no closures for it.
+type PooledReads = { buffer: () => Buffer; callback: (this: Socket, n: number, buf: Uint8Array) => boolean };
+const readers = new Map<number, PooledReads>();
 
-function largeReads(
-  bytes: number,
-  getSocket: () => Socket,
-): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
-  if (sharedReadBuffer.length < bytes) sharedReadBuffer = Buffer.allocUnsafe(bytes);
-  const view = sharedReadBuffer.subarray(0, bytes);
-  return {
-    buffer: () => view,
-    // Reads for different sockets never interleave (one thread, the callback runs right after each read), so one
-    // buffer serves all. push() returns false above the stream's high-water mark: Node then stops reading.
-    callback: (n, buf) => getSocket().push(Buffer.from(buf.subarray(0, n))),
-  };
+function pooledReads(bytes: number): PooledReads {
+  let reader = readers.get(bytes);
+  if (reader !== undefined) return reader;
+  if (stagingBuffer.length < bytes) stagingBuffer = Buffer.allocUnsafeSlow(bytes);
+  const view = stagingBuffer.subarray(0, bytes);
+  reader = { buffer: () => view, callback: pushPooledChunk };
+  readers.set(bytes, reader);
+  return reader;
+}
+
+/** push() returns false above the stream's high-water mark: Node then stops reading. */
+function pushPooledChunk(this: Socket, n: number, buf: Uint8Array): boolean {
+  const chunk = targetReadPool.take(n);
+  chunk.set(buf.subarray(0, n));
+  return this.push(chunk);
 }
 
 function attempt(
   options: { host: string; port: number } | { path: string },
   timeoutMs: number,
   signal: AbortSignal,
-  readBytes = NODE_READ_BYTES,
+  // undefined: Node's own reads (a TLS target's bytes are read by the TLS layer from the handle, never through onread)
+  readBytes: number | undefined,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket: Socket =
-      readBytes > NODE_READ_BYTES
-        ? connect({ ...options, onread: largeReads(readBytes, () => socket) })
-        : connect(options);
+      readBytes === undefined
+        ? connect(options)
+        : connect({ ...options, onread: pooledReads(Math.max(readBytes, NODE_READ_BYTES)) });
     const timer = setTimeout(() => finish(new TimeoutError('connect timed out')), timeoutMs);
     const signalOnAbort = (): void => finish(new AbortedError());
     const finish = (err?: Error): void => {
@@ -213,7 +224,7 @@ export interface DialOptions {
   /** `sslTarget`: TLS to TCP targets after connecting (and after the preamble). */
   readonly tls?: TargetTlsOptions | undefined;
   /**
-   * Largest read from a plain target (the relay passes its high-water mark). Above Node's own 64 KiB, reads go
+   * Largest read from a plain target (the relay passes its high-water mark; at least Node's own 64 KiB): reads go
    * through one shared buffer of this size; the bytes a paused session can hold grow with it (one read beyond the mark).
    */
   readonly readBytes?: number | undefined;
@@ -268,7 +279,7 @@ async function connectUnix(
   options: DialOptions,
 ): Promise<Dialled> {
   try {
-    const socket = await attempt({ path }, timeoutMs, signal, options.readBytes);
+    const socket = await attempt({ path }, timeoutMs, signal, options.readBytes ?? NODE_READ_BYTES);
     socket.pause();
     if (options.preamble) socket.write(options.preamble);
     return { socket, address: `unix:${path}` };
@@ -325,8 +336,9 @@ async function dialAddress(
   options: DialOptions,
 ): Promise<Dialled> {
   const tls = options.tls;
-  // A TLS target's bytes are read by the TLS layer from the handle, never through onread.
-  const readBytes = tls === undefined ? options.readBytes : undefined;
+  // A TLS target's bytes are read by the TLS layer from the handle, never through onread (nor tls.connect's own
+  // onread, which is ignored over an existing socket): TLS targets keep Node's reads.
+  const readBytes = tls === undefined ? (options.readBytes ?? NODE_READ_BYTES) : undefined;
   const plain = await attempt({ host: address, port: target.port }, time.budget, time.signal, readBytes);
   plain.setNoDelay(true);
   plain.setKeepAlive(true, 60_000);

@@ -15,6 +15,7 @@ import { closeCodeOf, type ReasonCode } from '../errors.js';
 import { decodeBase64Message } from './base64.js';
 import { BAD_BASE64_CLOSE, TEXT_FRAME_CLOSE, clientCloseReason, wsErrorReason } from './close-reasons.js';
 import { attachSharedListeners, startHeartbeat, type RelayEvents } from './listeners.js';
+import { targetReadPool } from './read-pool.js';
 
 /** How a session ended. */
 export interface CloseInfo {
@@ -28,7 +29,7 @@ export interface CloseInfo {
   readonly detail?: string;
 }
 
-/** Optional observer of the byte stream (recording, traffic traces). Called on the hot path: keep it cheap. */
+/** Observer of the byte stream (recording, traffic traces), on the hot path. Target chunks are reused: copy to keep. */
 export interface RelayTap {
   onClientData?(chunk: Buffer, ms: number): void;
   onTargetData?(chunk: Buffer, ms: number): void;
@@ -202,8 +203,10 @@ export class Relay implements RelayEvents {
     this.pongDue = false;
   }
 
+  // A target chunk may be pooled (read-pool.ts): it goes back once nothing reads it again, i.e. when ws calls back for
+  // its write (written or failed), or at once when it is dropped or base64-encoded.
   private readonly targetOnData = (chunk: Buffer): void => {
-    if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return; // client gone: discard until the target closes
+    if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return targetReadPool.release(chunk); // client gone
     const n = chunk.length;
     this.bytesToClient += n;
     try {
@@ -218,6 +221,7 @@ export class Relay implements RelayEvents {
   private sendToClient(payload: Buffer | string, queued: number, binary: boolean): void {
     this.inFlightToClient += queued;
     this.ws.send(payload, { binary }, () => {
+      if (binary) targetReadPool.release(payload as Buffer);
       this.inFlightToClient -= queued;
       if (this.targetPaused && this.inFlightToClient < this.highWaterMark) {
         this.targetPaused = false;
@@ -231,11 +235,12 @@ export class Relay implements RelayEvents {
   }
 
   private readonly targetOnDataBase64 = (chunk: Buffer): void => {
-    if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.wsClosed || this.ws.readyState !== this.ws.OPEN) return targetReadPool.release(chunk);
     this.bytesToClient += chunk.length;
     try {
       this.tap?.onTargetData?.(chunk, performance.now() - this.started);
       const text = chunk.toString('base64');
+      targetReadPool.release(chunk); // the text is a copy
       // Backpressure counts what is queued on the socket: the encoded length.
       this.sendToClient(text, text.length, false);
     } catch (err) {

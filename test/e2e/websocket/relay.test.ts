@@ -90,7 +90,7 @@ for (const scheme of ['ws', 'wss'] as const) {
 }
 
 describe('integrity and close semantics', () => {
-  // 1 MiB high-water mark: plain targets are read through the shared large-read buffer (src/relay/connect.ts). The
+  // 1 MiB high-water mark: plain targets are read 1 MiB at a time into pooled chunks (src/relay/connect.ts). The
   // target writes its megabyte the moment it accepts, before the relay is attached: nothing may be lost or reordered.
   for (const [scheme, highWaterMark] of [
     ['ws', undefined],
