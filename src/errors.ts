@@ -93,7 +93,7 @@ export const REASONS = {
   CONNECTION_LIMIT: { text: `The server is at ${flag('maxConnections')}.` },
   CONNECTION_LIMIT_PER_IP: { text: `This client address is at ${flag('maxConnectionsPerIp')}.` },
   // Clients that went away before their session began; not counted as handshake failures.
-  CLIENT_LEFT_EARLY: { text: 'The client closed the connection before sending anything.' },
+  CLIENT_LEFT_EARLY: { text: 'The client closed the connection before sending anything (or only blank lines).' },
   PROXY_HEADER_INCOMPLETE: {
     text: 'A trusted peer closed the connection before its PROXY protocol header was complete.',
   },

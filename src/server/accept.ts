@@ -142,7 +142,12 @@ function connectionContext(
       : undefined,
   };
   // 'close' comes once: on() rather than once(), whose wrapper would stay for the connection's life.
-  socket.on('close', () => {
+  socket.on('close', (hadError: boolean) => {
+    // HTTP ignores blank lines before a request, so a plain client that sent only those and left was never seen by
+    // the HTTP stage: still inside the deadline, nothing answered, no socket error (those have their own line).
+    if (deadline !== undefined && !hadError && admission.stage === 'request headers' && socket.bytesWritten === 0) {
+      conn.log.debug('client left before sending a request', { reason: 'CLIENT_LEFT_EARLY' });
+    }
     stopDeadline();
     parts.sockets.delete(socket);
     gate.release(admission.gateKey);

@@ -76,6 +76,15 @@ describe('clients that leave before their session', () => {
     await expectReason(proxy, port, 'CLIENT_LEFT_EARLY');
   });
 
+  test('a client that sends only blank lines and leaves: one CLIENT_LEFT_EARLY line (HTTP ignores them)', async () => {
+    const socket = await open(proxy.port);
+    const port = socket.localPort;
+    socket.end('\r\n\r\n');
+    await once(socket, 'close');
+    await expectReason(proxy, port, 'CLIENT_LEFT_EARLY');
+    assert.equal(linesFor(proxy, port).length, 1, linesFor(proxy, port).join(''));
+  });
+
   test('a trusted peer that closes inside its PROXY header: PROXY_HEADER_INCOMPLETE', async () => {
     const socket = await open(proxied.port);
     const port = socket.localPort;
