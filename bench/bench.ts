@@ -6,7 +6,7 @@
  * trips and connection rate are driven by a small C client (bench/loadgen.c, built on first use) so the client's
  * own cost does not eat the CPU the relays need; idle connections and the slow reader use Node's ws client.
  *
- *   npm run bench -- [--reps 3] [--bytes 1073741824] [--idle 1000,5000,9000] [--slow-seconds 10]
+ *   npm run bench -- [--reps 5] [--bytes 1073741824] [--idle 1000,5000,9000] [--slow-seconds 10]
  *                    [--conns 600] [--only bulk,rtt,rate,idle,slow,workers] [--json FILE]
  *
  * Figures are for comparing within one run on one machine; they never go into tests.
@@ -30,7 +30,7 @@ function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
-const REPS = Number(option('reps', '3'));
+const REPS = Number(option('reps', '5'));
 const BYTES = Number(option('bytes', String(1024 * 1024 * 1024)));
 const IDLE = option('idle', '1000,5000,9000')
   .split(',')
@@ -441,7 +441,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
 
   console.log(
-    `wsproxy bench — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
+    `machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, node ${process.version}`,
   );
   console.log(`reps ${REPS}, bulk ${BYTES / 2 ** 20} MiB per run in ${MSG / 1024} KiB messages`);
 
